@@ -104,3 +104,20 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * A seed derived from a base seed and labels, e.g. deriveSeed(seed, 'shuffle', epoch): each
+ * epoch's shuffling and noise get their own stream, so a run resumed at an epoch boundary
+ * draws exactly what an uninterrupted run would have drawn.
+ */
+export function deriveSeed(seed: number, ...parts: Array<string | number>): number {
+  let h = 2166136261 ^ (seed >>> 0);
+  h = Math.imul(h, 16777619) >>> 0;
+  h = (h ^ Math.floor(seed / 2 ** 32)) >>> 0;
+  for (const part of parts) {
+    const s = String(part);
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
+    h = Math.imul(h ^ 0x2f, 16777619) >>> 0;
+  }
+  return h;
+}

@@ -1,0 +1,40 @@
+import * as fs from 'fs';
+import { tf } from './backend/tf';
+import { NamedTensor, readSafetensorsFile, toFloat32, writeSafetensorsFile } from './io/safetensors';
+
+/**
+ * Checkpoints are safetensors files: one float32 tensor per model parameter / buffer (and, for
+ * training checkpoints, per optimiser moment), with small string metadata (epoch, step, config).
+ */
+
+export type StateValues = Map<string, { shape: number[]; data: Float32Array }>;
+
+export interface LoadedCheckpoint {
+  values: StateValues;
+  metadata: Record<string, string>;
+}
+
+/** Saves named variables (read back from the backend) atomically. */
+export async function saveCheckpoint(
+  file: string,
+  entries: ReadonlyArray<[string, tf.Tensor]>,
+  metadata: Record<string, string>,
+): Promise<void> {
+  const tensors: Record<string, NamedTensor> = {};
+  for (const [name, t] of entries) {
+    if (name in tensors) throw new Error(`saveCheckpoint: duplicate tensor name "${name}"`);
+    tensors[name] = { dtype: 'F32', shape: [...t.shape], data: (await t.data()) as Float32Array };
+  }
+  writeSafetensorsFile(file, tensors, metadata);
+}
+
+/** Reads a checkpoint; a missing, truncated or corrupt file is a clear error naming it. */
+export function loadCheckpoint(file: string): LoadedCheckpoint {
+  if (!fs.existsSync(file)) {
+    throw new Error(`Checkpoint not found: ${file}. Train the model first (diffusion train ...) or pass the right path.`);
+  }
+  const { tensors, metadata } = readSafetensorsFile(file);
+  const values: StateValues = new Map();
+  for (const [name, t] of Object.entries(tensors)) values.set(name, { shape: t.shape, data: toFloat32(t) });
+  return { values, metadata };
+}

@@ -1,0 +1,149 @@
+import { tf } from '../backend/tf';
+import { Rng } from '../random';
+import { ForwardContext, Module, uniformInit } from './module';
+
+/**
+ * The basic layers, with PyTorch's semantics (padding, initialisation, BatchNorm momentum) in
+ * TensorFlow.js's NHWC layout. Conv weights are HWIO; transposed-conv weights are [kh, kw, out, in].
+ */
+
+type Padding4 = [[number, number], [number, number], [number, number], [number, number]];
+
+function symmetricPadding(p: number): Padding4 {
+  return [[0, 0], [p, p], [p, p], [0, 0]];
+}
+
+/** Conv2d(in, out, k, stride, padding) with bias. */
+export class Conv2d extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(rng: Rng, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
+              readonly stride = 1, readonly padding = 0) {
+    super();
+    const fanIn = inChannels * kernelSize * kernelSize;
+    this.weight = this.addParam('weight', uniformInit(rng, [kernelSize, kernelSize, inChannels, outChannels], fanIn));
+    this.bias = this.addParam('bias', uniformInit(rng, [outChannels], fanIn));
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    const pad = this.padding === 0 ? 'valid' : symmetricPadding(this.padding);
+    const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, pad);
+    return tf.add(y, this.bias);
+  }
+}
+
+/** ConvTranspose2d(in, out, k, stride, padding): output size (H - 1) * stride - 2 * padding + k. */
+export class ConvTranspose2d extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(rng: Rng, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
+              readonly stride = 1, readonly padding = 0) {
+    super();
+    // PyTorch computes fan-in from weight dim 1 (= out channels) for transposed convs.
+    const fanIn = outChannels * kernelSize * kernelSize;
+    this.weight = this.addParam('weight', uniformInit(rng, [kernelSize, kernelSize, outChannels, inChannels], fanIn));
+    this.bias = this.addParam('bias', uniformInit(rng, [outChannels], fanIn));
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    const [n, h, w] = x.shape;
+    const k = this.kernelSize;
+    if (h === 1 && w === 1 && this.padding === 0 && this.stride === k) {
+      // 1x1 -> kxk is a single matrix product: out[n,i,j,o] = sum_c x[n,c] W[i,j,o,c].
+      const flat = tf.reshape(x, [n, this.inChannels]);
+      const wMat = tf.reshape(this.weight, [k * k * this.outChannels, this.inChannels]);
+      const y = tf.reshape(tf.matMul(flat, wMat, false, true), [n, k, k, this.outChannels]);
+      return tf.add(y, this.bias);
+    }
+    const outH = (h - 1) * this.stride - 2 * this.padding + k;
+    const outW = (w - 1) * this.stride - 2 * this.padding + k;
+    const pad = this.padding === 0 ? 'valid' : this.padding;
+    const y = tf.conv2dTranspose(x, this.weight as tf.Tensor4D, [n, outH, outW, this.outChannels], this.stride, pad);
+    return tf.add(y, this.bias);
+  }
+}
+
+/** Linear(in, out): y = x W + b, W stored [in, out]. */
+export class Linear extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(rng: Rng, readonly inFeatures: number, readonly outFeatures: number) {
+    super();
+    this.weight = this.addParam('weight', uniformInit(rng, [inFeatures, outFeatures], inFeatures));
+    this.bias = this.addParam('bias', uniformInit(rng, [outFeatures], inFeatures));
+  }
+
+  forward(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(x, this.weight as tf.Tensor2D), this.bias);
+  }
+}
+
+/**
+ * BatchNorm2d over the channel axis of NHWC, PyTorch defaults (eps 1e-5, momentum 0.1, affine).
+ * Written from moments rather than tf.batchNorm, whose gradient is slow on wasm.
+ */
+export class BatchNorm2d extends Module {
+  readonly gamma: tf.Variable;
+  readonly beta: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+  static readonly eps = 1e-5;
+  static readonly momentum = 0.1;
+
+  constructor(readonly channels: number) {
+    super();
+    this.gamma = this.addParam('weight', tf.ones([channels]));
+    this.beta = this.addParam('bias', tf.zeros([channels]));
+    this.runningMean = this.addBuffer('running_mean', tf.zeros([channels]));
+    this.runningVar = this.addBuffer('running_var', tf.ones([channels]));
+  }
+
+  forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
+    let mean: tf.Tensor;
+    let variance: tf.Tensor;
+    if (ctx.training) {
+      const m = tf.moments(x, [0, 1, 2]);
+      mean = m.mean;
+      variance = m.variance;
+      if (ctx.batchStats) {
+        const [n, h, w] = x.shape;
+        ctx.batchStats.push({
+          mean: this.runningMean,
+          variance: this.runningVar,
+          batchMean: tf.keep(mean),
+          batchVariance: tf.keep(variance),
+          count: n * h * w,
+        });
+      }
+    } else {
+      mean = this.runningMean;
+      variance = this.runningVar;
+    }
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, BatchNorm2d.eps)), this.gamma);
+    const shift = tf.sub(this.beta, tf.mul(mean, scale));
+    return tf.add(tf.mul(x, scale), shift);
+  }
+}
+
+/** Folds collected batch statistics into the running statistics (PyTorch: unbiased variance). */
+export function updateRunningStats(stats: NonNullable<ForwardContext['batchStats']>): void {
+  const m = BatchNorm2d.momentum;
+  for (const s of stats) {
+    tf.tidy(() => {
+      const unbiased = tf.mul(s.batchVariance, s.count / Math.max(1, s.count - 1));
+      s.mean.assign(tf.add(tf.mul(s.mean, 1 - m), tf.mul(s.batchMean, m)));
+      s.variance.assign(tf.add(tf.mul(s.variance, 1 - m), tf.mul(unbiased, m)));
+    });
+    s.batchMean.dispose();
+    s.batchVariance.dispose();
+  }
+  stats.length = 0;
+}
+
+/** GELU, exact (erf) form as PyTorch's nn.GELU(). */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;
+}
