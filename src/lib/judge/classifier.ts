@@ -1,0 +1,175 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { tf } from '../backend/tf';
+import { backendInfo } from '../backend/select';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
+import { gatherImages, gatherLabels, shuffledBatches } from '../data/batches';
+import { DatasetSplits, ImageDataset } from '../data/dataset';
+import { writeFileAtomic } from '../io/atomic';
+import { Conv2d, Linear } from '../nn/layers';
+import { Module } from '../nn/module';
+import { deriveSeed, Rng } from '../random';
+import { Adam } from '../train/adam';
+import { createProgress, ProgressCallback, ProgressMode } from '../train/progress';
+import { oneHot } from '../train/objectives';
+
+/**
+ * A small CNN that classifies 28x28 digits, used as a judge of generated samples:
+ * conv3x3(32) relu, conv3x3 stride 2 (32) relu, conv3x3(64) relu, conv3x3 stride 2 (64) relu,
+ * dense 128 relu, dense 10. About 0.45M parameters.
+ */
+export class DigitClassifier extends Module {
+  private readonly c1: Conv2d;
+  private readonly c2: Conv2d;
+  private readonly c3: Conv2d;
+  private readonly c4: Conv2d;
+  private readonly fc1: Linear;
+  private readonly fc2: Linear;
+
+  constructor(rng: Rng, readonly numClasses = 10) {
+    super();
+    this.c1 = this.addChild('c1', new Conv2d(rng, 1, 32, 3, 1, 1));
+    this.c2 = this.addChild('c2', new Conv2d(rng, 32, 32, 3, 2, 1));
+    this.c3 = this.addChild('c3', new Conv2d(rng, 32, 64, 3, 1, 1));
+    this.c4 = this.addChild('c4', new Conv2d(rng, 64, 64, 3, 2, 1));
+    this.fc1 = this.addChild('fc1', new Linear(rng, 7 * 7 * 64, 128));
+    this.fc2 = this.addChild('fc2', new Linear(rng, 128, numClasses));
+  }
+
+  /** Logits [N, numClasses] for images [N, 28, 28, 1] in [0, 1]. */
+  logits(x: tf.Tensor4D): tf.Tensor2D {
+    let h = tf.relu(this.c1.forward(x));
+    h = tf.relu(this.c2.forward(h));
+    h = tf.relu(this.c3.forward(h));
+    h = tf.relu(this.c4.forward(h));
+    const flat = tf.reshape(h, [x.shape[0], 7 * 7 * 64]) as tf.Tensor2D;
+    return this.fc2.forward(tf.relu(this.fc1.forward(flat)));
+  }
+
+  /** Predicted class of each image (pixels clipped to [0, 1] first), in chunks. */
+  predict(images: Float32Array, count: number, chunk = 256): Int32Array {
+    const out = new Int32Array(count);
+    for (let s = 0; s < count; s += chunk) {
+      const e = Math.min(count, s + chunk);
+      const pred = tf.tidy(() => {
+        const x = tf.clipByValue(tf.tensor4d(images.subarray(s * 784, e * 784), [e - s, 28, 28, 1]), 0, 1) as tf.Tensor4D;
+        return tf.argMax(this.logits(x), 1);
+      });
+      out.set(pred.dataSync() as Int32Array, s);
+      pred.dispose();
+    }
+    return out;
+  }
+}
+
+export interface JudgeTrainConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Random translation of up to this many pixels (augmentation for the small npm data set). */
+  maxShift: number;
+  seed: number;
+}
+
+export const DEFAULT_JUDGE_CONFIG: JudgeTrainConfig = { epochs: 8, batchSize: 64, lr: 1e-3, maxShift: 2, seed: 0 };
+
+export interface Judge {
+  model: DigitClassifier;
+  /** Accuracy on the data set's test split. */
+  testAccuracy: number;
+  /** Where its weights are stored. */
+  file: string;
+  /** The data it was trained on. */
+  dataSource: string;
+}
+
+/**
+ * Loads the judge from `dir` (weights + judge.json), training it first when absent. Training
+ * takes a few minutes on a CPU; the result is cached, so it happens once per data source.
+ */
+export async function loadOrTrainJudge(opts: {
+  data: DatasetSplits;
+  dir?: string;
+  config?: Partial<JudgeTrainConfig>;
+  progress?: ProgressMode;
+  onProgress?: ProgressCallback;
+}): Promise<Judge> {
+  const config = { ...DEFAULT_JUDGE_CONFIG, ...opts.config };
+  const dir = opts.dir ?? path.join('outputs', 'judge', opts.data.source.kind);
+  const file = path.join(dir, 'classifier.safetensors');
+  const infoFile = path.join(dir, 'judge.json');
+  const model = new DigitClassifier(new Rng(deriveSeed(config.seed, 'judge-init')));
+  if (fs.existsSync(file) && fs.existsSync(infoFile)) {
+    model.loadState(loadCheckpoint(file).values, file);
+    const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { testAccuracy: number; dataSource: string };
+    return { model, testAccuracy: info.testAccuracy, file, dataSource: info.dataSource };
+  }
+  trainClassifier(model, opts.data.train, config, opts.progress, opts.onProgress);
+  const testAccuracy = accuracy(model, opts.data.test);
+  await saveCheckpoint(file, model.stateEntries(), { kind: 'digit-classifier' });
+  writeFileAtomic(
+    infoFile,
+    JSON.stringify({ testAccuracy, config, dataSource: opts.data.source.description, backend: backendInfo() }, null, 2) + '\n',
+  );
+  return { model, testAccuracy, file, dataSource: opts.data.source.description };
+}
+
+/** Share of a data set's images the classifier labels correctly. */
+export function accuracy(model: DigitClassifier, ds: ImageDataset): number {
+  const pred = model.predict(ds.images, ds.count);
+  let right = 0;
+  for (let i = 0; i < ds.count; i++) if (pred[i] === ds.labels[i]) right++;
+  return right / ds.count;
+}
+
+function trainClassifier(
+  model: DigitClassifier,
+  train: ImageDataset,
+  config: JudgeTrainConfig,
+  mode?: ProgressMode,
+  onProgress?: ProgressCallback,
+): void {
+  const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
+  const vars = model.parameters();
+  const steps = Math.ceil(train.count / config.batchSize) * config.epochs;
+  const progress = createProgress({ phase: 'train judge', total: steps, unit: 'step', mode, onProgress });
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    const rng = new Rng(deriveSeed(config.seed, 'judge', epoch));
+    for (const idx of shuffledBatches(train.count, config.batchSize, rng)) {
+      const images = shiftImages(gatherImages(train, idx), idx.length, config.maxShift, rng);
+      const labels = gatherLabels(train, idx);
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = model.logits(tf.tensor4d(images, [idx.length, 28, 28, 1]));
+        const target = oneHot(labels, model.numClasses);
+        return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+      }, vars);
+      const named = new Map(model.namedParameters().map(([n, v]) => [n, grads[v.name]] as [string, tf.Tensor]));
+      optimizer.apply(named);
+      const loss = value.dataSync()[0];
+      value.dispose();
+      for (const g of named.values()) g.dispose();
+      progress.tick(1, { epoch: epoch + 1, loss });
+    }
+  }
+  progress.finish();
+  optimizer.dispose();
+}
+
+/** Translates each image by a random integer offset in [-maxShift, maxShift], filling with 0. */
+function shiftImages(images: Float32Array, count: number, maxShift: number, rng: Rng): Float32Array {
+  if (maxShift <= 0) return images;
+  const out = new Float32Array(images.length);
+  for (let k = 0; k < count; k++) {
+    const dy = rng.int(2 * maxShift + 1) - maxShift;
+    const dx = rng.int(2 * maxShift + 1) - maxShift;
+    for (let y = 0; y < 28; y++) {
+      const sy = y - dy;
+      if (sy < 0 || sy >= 28) continue;
+      for (let x = 0; x < 28; x++) {
+        const sx = x - dx;
+        if (sx >= 0 && sx < 28) out[k * 784 + y * 28 + x] = images[k * 784 + sy * 28 + sx];
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+import { JudgeTrainConfig } from './judge/classifier';
+import { defaultTrainConfig, ModelKind, TrainConfig } from './train/config';
+
+/**
+ * Run profiles: the same code at three budgets. This file is data only.
+ *  - full:  SPEC's numbers exactly (meant for a GPU through tfjs-node-gpu, or a patient user).
+ *  - quick: designed for a 2-core CPU on wasm, measured rather than scaled down blindly: on a CPU
+ *           budget the number of optimiser steps matters more than width, so quick uses narrow UNets
+ *           and small batches (many steps) with SPEC's learning rates and schedule shape.
+ *  - smoke: seconds, for tests and the report's smoke build; the pictures are noise.
+ */
+export type ProfileName = 'full' | 'quick' | 'smoke';
+export const PROFILE_NAMES: readonly ProfileName[] = ['full', 'quick', 'smoke'];
+
+export interface Profile {
+  description: string;
+  /** Overrides of SPEC's training config, per model. */
+  train: Record<ModelKind, Partial<TrainConfig>>;
+  /** Epochs after which figures show results (SPEC: B1 after epochs 1 and 5, B2 after 5 and 20). */
+  figureEpochs: Record<ModelKind, number[]>;
+  /** The MNIST judge used to score class-conditioned samples. */
+  judge: Partial<JudgeTrainConfig>;
+  /** Samples per digit for the judge's accuracy. */
+  judgeSamplesPerClass: number;
+}
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  full: {
+    description: "SPEC's numbers: D=128 batch 256 5 epochs (B1); D=64 batch 128 20 epochs (B2)",
+    train: { denoiser: {}, time: {}, class: {} },
+    figureEpochs: { denoiser: [1, 5], time: [5, 20], class: [5, 20] },
+    judge: {},
+    judgeSamplesPerClass: 100,
+  },
+  quick: {
+    description: 'A 2-core CPU budget: narrow UNets, small batches, many optimiser steps',
+    train: {
+      denoiser: { hidden: 32, batchSize: 64, epochs: 3, lr: 1e-3 },
+      time: { hidden: 16, batchSize: 32, epochs: 6 },
+      class: { hidden: 16, batchSize: 32, epochs: 6 },
+    },
+    figureEpochs: { denoiser: [1, 3], time: [2, 6], class: [2, 6] },
+    judge: { epochs: 6 },
+    judgeSamplesPerClass: 20,
+  },
+  smoke: {
+    description: 'Seconds: tiny UNets on 256 images, for tests; results are noise',
+    train: {
+      denoiser: { hidden: 4, batchSize: 32, epochs: 2, trainLimit: 256, lr: 1e-3 },
+      time: { hidden: 4, batchSize: 32, epochs: 2, trainLimit: 256, T: 20 },
+      class: { hidden: 4, batchSize: 32, epochs: 2, trainLimit: 256, T: 20 },
+    },
+    figureEpochs: { denoiser: [1, 2], time: [1, 2], class: [1, 2] },
+    judge: { epochs: 1 },
+    judgeSamplesPerClass: 2,
+  },
+};
+
+export function getProfile(name: string): Profile {
+  if (!(PROFILE_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`Unknown profile "${name}". Choose one of: ${PROFILE_NAMES.join(', ')}.`);
+  }
+  return PROFILES[name as ProfileName];
+}
+
+/** SPEC's config for a model with a profile's overrides and then the caller's. */
+export function trainConfigFor(kind: ModelKind, profile: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return { ...defaultTrainConfig(kind), ...getProfile(profile).train[kind], ...overrides, kind };
+}

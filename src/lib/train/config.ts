@@ -1,0 +1,84 @@
+import * as crypto from 'crypto';
+
+/** The three Part B models: B1 single-step denoiser, B2 time-conditioned and class-conditioned DDPMs. */
+export type ModelKind = 'denoiser' | 'time' | 'class';
+export const MODEL_KINDS: readonly ModelKind[] = ['denoiser', 'time', 'class'];
+
+export interface TrainConfig {
+  kind: ModelKind;
+  /** UNet hidden width D. */
+  hidden: number;
+  batchSize: number;
+  epochs: number;
+  /** Adam learning rate at the first epoch. */
+  lr: number;
+  /** 'exponential': lr multiplied by finalLrFactor^(1/epochs) after every epoch (SPEC B2). */
+  lrDecay: 'none' | 'exponential';
+  finalLrFactor: number;
+  /** B1: noise level of the training pairs z = x + sigma eps. */
+  sigma: number;
+  /** B2: number of diffusion steps. */
+  T: number;
+  /** B2.4: probability of dropping the class (zero vector) during training. */
+  pUncond: number;
+  seed: number;
+  /** Largest micro-batch per forward/backward pass; 0 = chosen from the backend's memory. */
+  microBatch: number;
+  /** Keep only the first N training images (0 = all); for smoke tests. */
+  trainLimit: number;
+}
+
+/** SPEC's numbers for each model, before a profile or the user overrides them. */
+export function defaultTrainConfig(kind: ModelKind): TrainConfig {
+  const common = { finalLrFactor: 0.1, sigma: 0.5, T: 300, pUncond: 0.1, seed: 0, microBatch: 0, trainLimit: 0 };
+  switch (kind) {
+    case 'denoiser':
+      return { ...common, kind, hidden: 128, batchSize: 256, epochs: 5, lr: 1e-4, lrDecay: 'none' };
+    case 'time':
+      return { ...common, kind, hidden: 64, batchSize: 128, epochs: 20, lr: 1e-3, lrDecay: 'exponential' };
+    case 'class':
+      return { ...common, kind, hidden: 64, batchSize: 128, epochs: 20, lr: 1e-3, lrDecay: 'exponential' };
+  }
+}
+
+/** Checks a config and says which value is wrong and what is allowed. */
+export function validateTrainConfig(c: TrainConfig): void {
+  const fail = (msg: string) => {
+    throw new Error(`Invalid training config for "${c.kind}": ${msg}`);
+  };
+  if (!['denoiser', 'time', 'class'].includes(c.kind)) fail(`kind must be denoiser, time or class`);
+  const positiveInt = (name: keyof TrainConfig) => {
+    const v = c[name] as number;
+    if (!Number.isInteger(v) || v < 1) fail(`${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt('hidden');
+  positiveInt('batchSize');
+  positiveInt('epochs');
+  positiveInt('T');
+  if (!(c.lr > 0 && Number.isFinite(c.lr))) fail(`lr must be a positive number, got ${c.lr}`);
+  if (!(c.sigma >= 0)) fail(`sigma must be >= 0, got ${c.sigma}`);
+  if (!(c.pUncond >= 0 && c.pUncond < 1)) fail(`pUncond must be in [0, 1), got ${c.pUncond}`);
+  if (!(c.finalLrFactor > 0 && c.finalLrFactor <= 1)) fail(`finalLrFactor must be in (0, 1], got ${c.finalLrFactor}`);
+  if (!Number.isInteger(c.microBatch) || c.microBatch < 0) fail(`microBatch must be 0 (auto) or a positive integer`);
+  if (!Number.isInteger(c.trainLimit) || c.trainLimit < 0) fail(`trainLimit must be 0 (all) or a positive integer`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${c.seed}`);
+  if (!['none', 'exponential'].includes(c.lrDecay)) fail(`lrDecay must be none or exponential`);
+}
+
+/** Learning rate during `epoch` (0-based): SPEC's per-epoch exponential decay. */
+export function learningRateAt(c: TrainConfig, epoch: number): number {
+  if (c.lrDecay === 'none') return c.lr;
+  return c.lr * c.finalLrFactor ** (epoch / c.epochs);
+}
+
+/**
+ * A short stable hash of everything that changes the trained weights: the config plus `extra`
+ * facts decided elsewhere (the data source, the micro-batch size actually used).
+ */
+export function configHash(c: TrainConfig, extra: Record<string, string | number> = {}): string {
+  const keys = Object.keys(c).sort() as Array<keyof TrainConfig>;
+  const obj: Record<string, unknown> = {};
+  for (const k of keys) obj[k] = c[k];
+  for (const k of Object.keys(extra).sort()) obj[`extra.${k}`] = extra[k];
+  return crypto.createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 12);
+}

@@ -1,0 +1,101 @@
+import { tf } from '../backend/tf';
+import { UNet } from '../nn/unet';
+import { ForwardContext } from '../nn/module';
+import { Rng } from '../random';
+import { NoiseSchedule } from '../schedules';
+import { TrainConfig } from './config';
+
+/**
+ * One training batch's inputs, drawn on the CPU from the seeded generator so every backend sees
+ * the same numbers. `images` is [n, 28, 28, 1] in [0, 1].
+ */
+export interface BatchDraw {
+  images: Float32Array;
+  labels: Uint8Array;
+  count: number;
+  /** Standard normal noise, one value per pixel. */
+  noise: Float32Array;
+  /** B2: timesteps in 1..T, one per image. */
+  timesteps?: Int32Array;
+  /** B2.4: 1 keeps the class, 0 drops it (unconditional), one per image. */
+  keepClass?: Float32Array;
+}
+
+/** Draws the random parts of a batch in a fixed order (noise, then timesteps, then class dropout). */
+export function drawBatch(cfg: TrainConfig, images: Float32Array, labels: Uint8Array, rng: Rng): BatchDraw {
+  const count = labels.length;
+  const draw: BatchDraw = { images, labels, count, noise: rng.normalArray(images.length) };
+  if (cfg.kind !== 'denoiser') {
+    draw.timesteps = new Int32Array(count);
+    for (let i = 0; i < count; i++) draw.timesteps[i] = 1 + rng.int(cfg.T);
+  }
+  if (cfg.kind === 'class') {
+    draw.keepClass = new Float32Array(count);
+    for (let i = 0; i < count; i++) draw.keepClass[i] = rng.uniform() < cfg.pUncond ? 0 : 1;
+  }
+  return draw;
+}
+
+/** Rows [start, end) of a draw, for micro-batching. */
+export function sliceDraw(d: BatchDraw, start: number, end: number, pixels: number): BatchDraw {
+  return {
+    images: d.images.subarray(start * pixels, end * pixels),
+    labels: d.labels.subarray(start, end),
+    count: end - start,
+    noise: d.noise.subarray(start * pixels, end * pixels),
+    timesteps: d.timesteps?.subarray(start, end),
+    keepClass: d.keepClass?.subarray(start, end),
+  };
+}
+
+/** One-hot rows for labels, each multiplied by `keep` (0 = the unconditional zero vector). */
+export function oneHot(labels: ArrayLike<number>, numClasses: number, keep?: ArrayLike<number>): tf.Tensor2D {
+  const n = labels.length;
+  const data = new Float32Array(n * numClasses);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
+      throw new Error(`Unknown class ${c}: classes are 0..${numClasses - 1}`);
+    }
+    data[i * numClasses + c] = keep ? keep[i] : 1;
+  }
+  return tf.tensor2d(data, [n, numClasses]);
+}
+
+/**
+ * The scalar training loss of SPEC for one (micro-)batch:
+ *  - denoiser (B1): z = x + sigma eps, loss = mean (D(z) - x)^2
+ *  - time / class (B2): x_t = sqrt(abar_t) x + sqrt(1 - abar_t) eps, loss = mean (eps_theta(x_t, t, c) - eps)^2
+ */
+export function batchLoss(
+  model: UNet,
+  cfg: TrainConfig,
+  schedule: NoiseSchedule | null,
+  d: BatchDraw,
+  ctx: ForwardContext,
+): tf.Scalar {
+  const shape: [number, number, number, number] = [d.count, 28, 28, 1];
+  const x = tf.tensor4d(d.images, shape);
+  const eps = tf.tensor4d(d.noise, shape);
+  if (cfg.kind === 'denoiser') {
+    const z = tf.add(x, tf.mul(eps, cfg.sigma)) as tf.Tensor4D;
+    return tf.mean(tf.squaredDifference(model.forward({ x: z }, ctx), x)) as tf.Scalar;
+  }
+  if (!schedule || !d.timesteps) throw new Error('batchLoss: a DDPM objective needs a schedule and timesteps');
+  const sqrtAbar = new Float32Array(d.count);
+  const sqrtOneMinus = new Float32Array(d.count);
+  const tNorm = new Float32Array(d.count);
+  for (let i = 0; i < d.count; i++) {
+    const abar = schedule.alphasCumprod[d.timesteps[i]];
+    sqrtAbar[i] = Math.sqrt(abar);
+    sqrtOneMinus[i] = Math.sqrt(1 - abar);
+    tNorm[i] = d.timesteps[i] / cfg.T;
+  }
+  const xt = tf.add(
+    tf.mul(x, tf.tensor4d(sqrtAbar, [d.count, 1, 1, 1])),
+    tf.mul(eps, tf.tensor4d(sqrtOneMinus, [d.count, 1, 1, 1])),
+  ) as tf.Tensor4D;
+  const t = tf.tensor2d(tNorm, [d.count, 1]);
+  const c = cfg.kind === 'class' ? oneHot(d.labels, model.config.numClasses, d.keepClass) : undefined;
+  return tf.mean(tf.squaredDifference(model.forward({ x: xt, t, c }, ctx), eps)) as tf.Scalar;
+}

@@ -1,0 +1,327 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { tf } from '../backend/tf';
+import { BackendInfo, backendInfo } from '../backend/select';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
+import { shuffledBatches, gatherImages, gatherLabels } from '../data/batches';
+import { DatasetSplits, ImageDataset, subset } from '../data/dataset';
+import { writeFileAtomic } from '../io/atomic';
+import { BatchStat } from '../nn/module';
+import { updateRunningStats } from '../nn/layers';
+import { UNet } from '../nn/unet';
+import { deriveSeed, Rng } from '../random';
+import { ddpmSchedule, NoiseSchedule } from '../schedules';
+import { versions } from '../versions';
+import { Adam } from './adam';
+import { configHash, learningRateAt, TrainConfig, validateTrainConfig } from './config';
+import { batchLoss, drawBatch, sliceDraw } from './objectives';
+import { createProgress, ProgressCallback, ProgressMode } from './progress';
+import { appendJsonLine, readJsonLines, truncateJsonLines } from './runlog';
+
+/** One line of a run's loss log (loss.jsonl). */
+export interface LossRecord {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  /** Training seconds since the run began, summed over resumed sessions. */
+  seconds: number;
+}
+
+/** run.json: everything needed to know what produced a run's weights. */
+export interface RunMetadata {
+  kind: TrainConfig['kind'];
+  config: TrainConfig;
+  configHash: string;
+  seed: number;
+  status: 'running' | 'complete' | 'diverged';
+  epochsDone: number;
+  steps: number;
+  parameterCount: number;
+  microBatch: number;
+  backend: BackendInfo;
+  versions: Record<string, string>;
+  data: DatasetSplits['source'] & { trainCount: number; testCount: number };
+  epochs: Array<{ epoch: number; meanLoss: number; lr: number; seconds: number }>;
+  trainingSeconds: number;
+  startedAt: string;
+  updatedAt: string;
+  /** Filled in by evaluation (class-conditioned runs). */
+  evaluation?: unknown;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  data: DatasetSplits;
+  /** Folder for the run's files; default outputs/runs/<kind>-<configHash>. */
+  runDir?: string;
+  /** Continue from the run folder's checkpoint when there is one (default true). */
+  resume?: boolean;
+  progress?: ProgressMode;
+  onProgress?: ProgressCallback;
+  /** Checked before every step; returning true stops the run like a kill would (tests, UIs). */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  runDir: string;
+  model: UNet;
+  meta: RunMetadata;
+  /** Epoch the run resumed from (0 = started fresh). */
+  resumedFromEpoch: number;
+  /** True when the run was already complete and nothing was trained. */
+  reused: boolean;
+}
+
+/** Files of a run folder. */
+export const runFiles = (runDir: string) => ({
+  checkpoint: path.join(runDir, 'checkpoint.safetensors'),
+  meta: path.join(runDir, 'run.json'),
+  lossLog: path.join(runDir, 'loss.jsonl'),
+  epochWeights: (epoch: number) => path.join(runDir, `model-epoch-${String(epoch).padStart(3, '0')}.safetensors`),
+});
+
+export class TrainingStopped extends Error {}
+
+/**
+ * The micro-batch that fits the backend's memory. On wasm the heap is capped at 4 GiB and peak
+ * memory grows with batch x D (about 1 GB per 1024); beyond ~4096 a step stalls without an
+ * error, so batches are split well below that and gradients accumulated.
+ */
+export function autoMicroBatch(config: TrainConfig, backend: string): number {
+  if (config.microBatch > 0) return Math.min(config.microBatch, config.batchSize);
+  if (backend !== 'wasm') return config.batchSize;
+  return Math.max(1, Math.min(config.batchSize, Math.floor(3072 / config.hidden)));
+}
+
+export function defaultRunDir(config: TrainConfig, hash: string): string {
+  return path.join('outputs', 'runs', `${config.kind}-${hash}`);
+}
+
+/** Builds the UNet a config describes, initialised from the config's seed. */
+export function createModel(config: Pick<TrainConfig, 'kind' | 'hidden' | 'seed'>): UNet {
+  const conditioning = config.kind === 'denoiser' ? 'none' : config.kind;
+  return new UNet({ hidden: config.hidden, conditioning }, new Rng(deriveSeed(config.seed, 'init')));
+}
+
+/**
+ * Trains one Part B model (SPEC B1, B2, B2.4): Adam, the per-epoch learning-rate schedule, fresh
+ * noise for every batch, seeded shuffling. Writes loss.jsonl every step, a checkpoint of model and
+ * optimiser after every epoch (plus the epoch's weights alone), and run.json. A run folder with a
+ * checkpoint of the same config is resumed; a complete one is reused without training.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const config = opts.config;
+  validateTrainConfig(config);
+  const backend = backendInfo();
+  const trainSet = limitDataset(opts.data.train, config.trainLimit);
+  const microBatch = autoMicroBatch(config, backend.name);
+  const hash = configHash(config, { data: opts.data.source.kind, trainCount: trainSet.count, microBatch });
+  const runDir = opts.runDir ?? defaultRunDir(config, hash);
+  const files = runFiles(runDir);
+  fs.mkdirSync(runDir, { recursive: true });
+
+  const model = createModel(config);
+  const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
+  const schedule: NoiseSchedule | null = config.kind === 'denoiser' ? null : ddpmSchedule(config.T);
+  let meta: RunMetadata = {
+    kind: config.kind,
+    config,
+    configHash: hash,
+    seed: config.seed,
+    status: 'running',
+    epochsDone: 0,
+    steps: 0,
+    parameterCount: model.parameterCount(),
+    microBatch,
+    backend,
+    versions: versions(),
+    data: { ...opts.data.source, trainCount: trainSet.count, testCount: opts.data.test.count },
+    epochs: [],
+    trainingSeconds: 0,
+    startedAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+  };
+
+  let startEpoch = 0;
+  if (opts.resume !== false && fs.existsSync(files.checkpoint)) {
+    const ckpt = loadCheckpoint(files.checkpoint);
+    if (ckpt.metadata.configHash !== hash) {
+      throw new Error(
+        `${runDir} holds a run with another configuration (hash ${ckpt.metadata.configHash}, this one ${hash}). ` +
+          'Use another run folder, or delete that one to start over.',
+      );
+    }
+    model.loadState(ckpt.values, files.checkpoint);
+    startEpoch = Number(ckpt.metadata.epoch);
+    optimizer.loadState(ckpt.values, Number(ckpt.metadata.step), files.checkpoint);
+    if (fs.existsSync(files.meta)) meta = { ...(JSON.parse(fs.readFileSync(files.meta, 'utf8')) as RunMetadata), backend };
+    meta.epochs = meta.epochs.filter((e) => e.epoch <= startEpoch);
+    meta.epochsDone = startEpoch;
+    meta.steps = optimizer.step;
+    meta.trainingSeconds = Number(ckpt.metadata.trainingSeconds);
+    truncateJsonLines<LossRecord>(files.lossLog, (r) => r.step <= optimizer.step);
+    if (startEpoch >= config.epochs) {
+      return { runDir, model, meta, resumedFromEpoch: startEpoch, reused: true };
+    }
+  } else {
+    fs.rmSync(files.lossLog, { force: true });
+  }
+  writeMeta(files.meta, meta);
+
+  const batchesPerEpoch = Math.ceil(trainSet.count / config.batchSize);
+  const progress = createProgress({
+    phase: `train ${config.kind} D=${config.hidden}`,
+    total: batchesPerEpoch * config.epochs,
+    unit: 'step',
+    mode: opts.progress,
+    onProgress: opts.onProgress,
+  });
+  progress.set(optimizer.step);
+  const pixels = trainSet.height * trainSet.width;
+
+  for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
+    const epochStart = performance.now();
+    optimizer.lr = learningRateAt(config, epoch);
+    const shuffleRng = new Rng(deriveSeed(config.seed, 'shuffle', epoch));
+    const noiseRng = new Rng(deriveSeed(config.seed, 'noise', epoch));
+    let lossSum = 0;
+    let lossCount = 0;
+    for (const indices of shuffledBatches(trainSet.count, config.batchSize, shuffleRng)) {
+      if (opts.shouldStop?.()) {
+        progress.finish();
+        throw new TrainingStopped(`Training stopped at step ${optimizer.step}; resume continues from epoch ${epoch}.`);
+      }
+      const stepStart = performance.now();
+      const draw = drawBatch(config, gatherImages(trainSet, indices), gatherLabels(trainSet, indices), noiseRng);
+      const loss = trainStep(model, optimizer, config, schedule, draw, microBatch, pixels);
+      if (!Number.isFinite(loss)) {
+        meta.status = 'diverged';
+        writeMeta(files.meta, meta);
+        progress.finish();
+        throw new Error(
+          `Training diverged: the loss is ${loss} at step ${optimizer.step} (epoch ${epoch + 1}). ` +
+            `The last good checkpoint (epoch ${meta.epochsDone}) is kept in ${files.checkpoint}. ` +
+            'Lower the learning rate (--lr) and train again in a new run folder.',
+        );
+      }
+      meta.trainingSeconds += (performance.now() - stepStart) / 1000;
+      lossSum += loss;
+      lossCount += 1;
+      appendJsonLine(files.lossLog, {
+        step: optimizer.step, epoch: epoch + 1, loss, lr: optimizer.lr, seconds: round3(meta.trainingSeconds),
+      } satisfies LossRecord);
+      progress.tick(1, { epoch: epoch + 1, loss });
+    }
+    meta.epochsDone = epoch + 1;
+    meta.steps = optimizer.step;
+    meta.epochs.push({
+      epoch: epoch + 1, meanLoss: lossSum / lossCount, lr: optimizer.lr, seconds: round3((performance.now() - epochStart) / 1000),
+    });
+    await saveCheckpoint(files.epochWeights(epoch + 1), model.stateEntries(), { epoch: String(epoch + 1), configHash: hash });
+    await saveCheckpoint(files.checkpoint, [...model.stateEntries(), ...optimizer.stateEntries()], {
+      epoch: String(epoch + 1),
+      step: String(optimizer.step),
+      configHash: hash,
+      trainingSeconds: String(meta.trainingSeconds),
+    });
+    meta.status = epoch + 1 === config.epochs ? 'complete' : 'running';
+    writeMeta(files.meta, meta);
+  }
+  progress.finish();
+  optimizer.dispose();
+  return { runDir, model, meta, resumedFromEpoch: startEpoch, reused: false };
+}
+
+/**
+ * One optimiser step over a batch, split into micro-batches whose gradients are summed with
+ * weights count_i / count. Returns the batch loss. Leaves no tensors behind.
+ */
+export function trainStep(
+  model: UNet,
+  optimizer: Adam,
+  config: TrainConfig,
+  schedule: NoiseSchedule | null,
+  draw: ReturnType<typeof drawBatch>,
+  microBatch: number,
+  pixels: number,
+): number {
+  const params = model.namedParameters();
+  const vars = params.map(([, v]) => v);
+  const total = new Map<string, tf.Tensor>();
+  let loss = 0;
+  const stats: BatchStat[] = [];
+  for (let start = 0; start < draw.count; start += microBatch) {
+    const end = Math.min(draw.count, start + microBatch);
+    const part = sliceDraw(draw, start, end, pixels);
+    const weight = part.count / draw.count;
+    const { value, grads } = tf.variableGrads(
+      () => tf.mul(batchLoss(model, config, schedule, part, { training: true, batchStats: stats }), weight) as tf.Scalar,
+      vars,
+    );
+    loss += value.dataSync()[0];
+    value.dispose();
+    for (const [name, v] of params) {
+      const g = grads[v.name];
+      const prev = total.get(name);
+      if (prev) {
+        total.set(name, tf.add(prev, g));
+        prev.dispose();
+        g.dispose();
+      } else {
+        total.set(name, g);
+      }
+    }
+  }
+  if (Number.isFinite(loss)) {
+    optimizer.apply(total);
+    updateRunningStats(stats);
+  } else {
+    for (const s of stats) {
+      s.batchMean.dispose();
+      s.batchVariance.dispose();
+    }
+  }
+  for (const g of total.values()) g.dispose();
+  return loss;
+}
+
+/** Reads a run's loss log. */
+export function readLossLog(runDir: string): LossRecord[] {
+  return readJsonLines<LossRecord>(runFiles(runDir).lossLog);
+}
+
+/** `limit` evenly spaced images (datasets may be sorted by class, so not the first ones). */
+function limitDataset(ds: ImageDataset, limit: number): ImageDataset {
+  if (limit <= 0 || limit >= ds.count) return ds;
+  const indices = Array.from({ length: limit }, (_, i) => Math.floor((i * ds.count) / limit));
+  return subset(ds, indices);
+}
+
+function writeMeta(file: string, meta: RunMetadata): void {
+  meta.updatedAt = new Date().toISOString();
+  writeFileAtomic(file, JSON.stringify(meta, null, 2) + '\n');
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * Loads a trained model from a run folder: the weights after `epoch` (default: the last
+ * completed epoch) and the run's metadata.
+ */
+export function loadTrainedModel(runDir: string, epoch?: number): { model: UNet; meta: RunMetadata; epoch: number } {
+  const files = runFiles(runDir);
+  if (!fs.existsSync(files.meta)) {
+    throw new Error(`${runDir} is not a training run (no run.json). Train one with: diffusion train <denoiser|time|class>.`);
+  }
+  const meta = JSON.parse(fs.readFileSync(files.meta, 'utf8')) as RunMetadata;
+  const e = epoch ?? meta.epochsDone;
+  if (!Number.isInteger(e) || e < 1 || e > meta.epochsDone) {
+    throw new Error(`${runDir} has weights for epochs 1..${meta.epochsDone}; epoch ${epoch} is not among them.`);
+  }
+  const model = createModel(meta.config);
+  model.loadState(loadCheckpoint(files.epochWeights(e)).values, files.epochWeights(e));
+  return { model, meta, epoch: e };
+}
