@@ -82,20 +82,27 @@ export function batchLoss(
     return tf.mean(tf.squaredDifference(model.forward({ x: z }, ctx), x)) as tf.Scalar;
   }
   if (!schedule || !d.timesteps) throw new Error('batchLoss: a DDPM objective needs a schedule and timesteps');
-  const sqrtAbar = new Float32Array(d.count);
-  const sqrtOneMinus = new Float32Array(d.count);
+  const abar = new Float32Array(d.count);
   const tNorm = new Float32Array(d.count);
   for (let i = 0; i < d.count; i++) {
-    const abar = schedule.alphasCumprod[d.timesteps[i]];
-    sqrtAbar[i] = Math.sqrt(abar);
-    sqrtOneMinus[i] = Math.sqrt(1 - abar);
+    abar[i] = schedule.alphasCumprod[d.timesteps[i]];
     tNorm[i] = d.timesteps[i] / cfg.T;
   }
-  const xt = tf.add(
-    tf.mul(x, tf.tensor4d(sqrtAbar, [d.count, 1, 1, 1])),
-    tf.mul(eps, tf.tensor4d(sqrtOneMinus, [d.count, 1, 1, 1])),
-  ) as tf.Tensor4D;
+  const xt = qSample(x, eps, abar);
   const t = tf.tensor2d(tNorm, [d.count, 1]);
   const c = cfg.kind === 'class' ? oneHot(d.labels, model.config.numClasses, d.keepClass) : undefined;
   return tf.mean(tf.squaredDifference(model.forward({ x: xt, t, c }, ctx), eps)) as tf.Scalar;
+}
+
+/** The forward process: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps, with one abar_t per image. */
+export function qSample(x0: tf.Tensor4D, eps: tf.Tensor4D, abar: Float32Array): tf.Tensor4D {
+  const n = x0.shape[0];
+  if (abar.length !== n) throw new Error(`qSample: ${n} images but ${abar.length} alpha_bar values`);
+  const a = new Float32Array(n);
+  const b = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a[i] = Math.sqrt(abar[i]);
+    b[i] = Math.sqrt(1 - abar[i]);
+  }
+  return tf.add(tf.mul(x0, tf.tensor4d(a, [n, 1, 1, 1])), tf.mul(eps, tf.tensor4d(b, [n, 1, 1, 1])));
 }

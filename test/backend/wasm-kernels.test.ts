@@ -1,0 +1,221 @@
+import assert from 'assert/strict';
+import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '../../src/lib/backend/tf';
+import { initBackend, resetBackendForTests } from '../../src/lib/backend/select';
+import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '../../src/lib/backend/wasm-kernels';
+
+type Shape4 = [number, number, number, number];
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+/** Deterministic uniform values in [-1, 1) (a small LCG; the tests only need repeatability). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function randomTensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed), shape);
+}
+
+/** max |a - b| / max |b|: relative to the size of the reference, so tiny entries do not dominate. */
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / scale;
+}
+
+async function use(backend: 'cpu' | 'wasm'): Promise<void> {
+  assert.ok(await tf.setBackend(backend));
+  if (backend === 'cpu') {
+    // Silence the cpu backend's multi-line tfjs-node advert in the test output.
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  }
+}
+
+type Kernel = 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
+
+/** The gradient computed by `kernel` of `backend` for random x (or filter) and dy, read back. */
+async function gradient(
+  kernel: Kernel,
+  backend: 'cpu' | 'wasm',
+  xShape: Shape4,
+  filterShape: Shape4,
+  strides: number | [number, number],
+  pad: Pad,
+): Promise<{ shape: number[]; data: Float32Array }> {
+  await use(backend);
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad);
+  const dy = randomTensor(info.outShape, 2);
+  const attrs = { strides, pad, dataFormat: 'NHWC' };
+  let out: tf.Tensor;
+  let other: tf.Tensor;
+  if (kernel === 'Conv2DBackpropFilter') {
+    other = randomTensor(xShape, 1);
+    out = tf.engine().runKernel<tf.Tensor>(kernel, { x: other, dy }, { ...attrs, filterShape });
+  } else {
+    other = randomTensor(filterShape, 3);
+    out = tf.engine().runKernel<tf.Tensor>(kernel, { dy, filter: other }, { ...attrs, inputShape: xShape });
+  }
+  const result = { shape: out.shape, data: out.dataSync() as Float32Array };
+  tf.dispose([other, dy, out]);
+  return result;
+}
+
+describe('wasm convolution gradient kernels', () => {
+  before(async () => {
+    resetBackendForTests();
+    delete process.env.DIFFUSION_BACKEND;
+    await initBackend({ quiet: true });
+  });
+
+  after(async () => {
+    await use('wasm');
+  });
+
+  it('are registered for wasm by initBackend', () => {
+    assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc, conv2DBackpropFilterWasmConfig.kernelFunc);
+    assert.equal(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc, conv2DBackpropInputWasmConfig.kernelFunc);
+  });
+
+  const cases: Array<{ name: string; x: Shape4; filter: Shape4; strides: number | [number, number]; pad: Pad }> = [
+    { name: "k=3 s=1 'same'", x: [2, 8, 8, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'same' },
+    {
+      name: 'k=3 s=2 explicit pad 1, H=28',
+      x: [2, 28, 28, 2],
+      filter: [3, 3, 2, 3],
+      strides: 2,
+      pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+    },
+    {
+      name: 'k=3 s=2 explicit pad 1, H=14',
+      x: [2, 14, 14, 3],
+      filter: [3, 3, 3, 4],
+      strides: 2,
+      pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+    },
+    { name: 'k=4 s=2 pad 1', x: [2, 8, 8, 3], filter: [4, 4, 3, 2], strides: 2, pad: 1 },
+    { name: 'k=1', x: [2, 5, 5, 4], filter: [1, 1, 4, 3], strides: 1, pad: 'valid' },
+    { name: "k=3 'valid' s=2 (last row unreached)", x: [2, 8, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 'valid' },
+    { name: "odd sizes, 'same' s=2", x: [1, 9, 7, 3], filter: [3, 3, 3, 5], strides: 2, pad: 'same' },
+    { name: 'odd sizes, k=4 s=2 pad 1', x: [1, 7, 9, 2], filter: [4, 4, 2, 3], strides: 2, pad: 1 },
+    { name: 'non-square kernel and strides', x: [2, 9, 10, 2], filter: [3, 2, 2, 3], strides: [2, 3], pad: 'same' },
+    {
+      name: 'asymmetric explicit padding',
+      x: [2, 6, 7, 2],
+      filter: [3, 3, 2, 2],
+      strides: 1,
+      pad: [[0, 0], [0, 2], [1, 0], [0, 0]],
+    },
+    {
+      name: 'padding wider than the kernel',
+      x: [1, 5, 6, 2],
+      filter: [2, 2, 2, 3],
+      strides: 2,
+      pad: [[0, 0], [3, 2], [2, 3], [0, 0]],
+    },
+    { name: 'batch 5', x: [5, 6, 6, 2], filter: [3, 3, 2, 3], strides: 2, pad: 1 },
+    { name: 'batch 1', x: [1, 6, 6, 2], filter: [3, 3, 2, 3], strides: 1, pad: 'same' },
+  ];
+
+  for (const kernel of ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const) {
+    for (const c of cases) {
+      it(`${kernel} matches the cpu backend: ${c.name}`, async () => {
+        const expected = await gradient(kernel, 'cpu', c.x, c.filter, c.strides, c.pad);
+        const actual = await gradient(kernel, 'wasm', c.x, c.filter, c.strides, c.pad);
+        const shape = kernel === 'Conv2DBackpropFilter' ? c.filter : c.x;
+        assert.deepEqual(expected.shape, shape);
+        assert.deepEqual(actual.shape, shape);
+        const error = relativeError(actual.data, expected.data);
+        assert.ok(error < 1e-4, `relative error ${error}`);
+      });
+    }
+  }
+
+  it('Conv2DBackpropInput still handles NCHW (through the original wasm kernel)', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      await use(backend);
+      const dy = randomTensor([2, 3, 4, 4], 7); // NCHW: 3 channels, 4x4
+      const filter = randomTensor([3, 3, 2, 3], 8);
+      const dx = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy, filter }, {
+        strides: 2,
+        pad: 'same',
+        dataFormat: 'NCHW',
+        inputShape: [2, 2, 8, 8],
+      });
+      const data = dx.dataSync() as Float32Array;
+      tf.dispose([dy, filter, dx]);
+      return data;
+    };
+    const expected = await run('cpu');
+    const error = relativeError(await run('wasm'), expected);
+    assert.ok(error < 1e-4, `relative error ${error}`);
+  });
+
+  it('free their intermediates', async () => {
+    await use('wasm');
+    const backend = tf.backend();
+    const x = randomTensor([2, 9, 9, 2], 3);
+    const filter = randomTensor([3, 3, 2, 3], 4);
+    const dy = randomTensor([2, 4, 4, 3], 5);
+    const attrs = { strides: 2, pad: 'valid', dataFormat: 'NHWC' };
+    const before = backend.numDataIds();
+    const dW = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 3, 2, 3] });
+    assert.equal(backend.numDataIds(), before + 1); // only the result
+    const dx = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: [2, 9, 9, 2] });
+    assert.equal(backend.numDataIds(), before + 2);
+    tf.dispose([x, filter, dy, dW, dx]);
+    assert.equal(backend.numDataIds(), before - 3);
+  });
+
+  it('rejects NCHW and dilations with a clear message', async () => {
+    await use('wasm');
+    const x = randomTensor([1, 5, 5, 2], 5);
+    const dy = randomTensor([1, 5, 5, 2], 6);
+    const run = (attrs: tf.NamedAttrMap) => () =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', filterShape: [3, 3, 2, 2], ...attrs });
+    assert.throws(run({ dataFormat: 'NCHW' }), /supports dataFormat 'NHWC' only/);
+    assert.throws(run({ dataFormat: 'NHWC', dilations: 2 }), /dilations of 1 only/);
+    tf.dispose([x, dy]);
+  });
+
+  it('gives the gradients of a small conv net that cpu gives', async () => {
+    const pad1: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
+    const grads = async (backend: 'cpu' | 'wasm'): Promise<Float32Array[]> => {
+      await use(backend);
+      const x = randomTensor([2, 6, 6, 2], 10);
+      const w1 = randomTensor([3, 3, 2, 4], 11); // conv: 6x6 -> 3x3, stride 2, pad 1
+      const b1 = randomTensor([4], 12);
+      const w2 = randomTensor([3, 3, 4, 4], 13); // conv: 3x3 -> 3x3, 'same'
+      const w3 = randomTensor([4, 4, 3, 4], 14); // transposed conv: 3x3 -> 6x6, k=4 s=2 pad 1
+      const b3 = randomTensor([3], 15);
+      const target = randomTensor([2, 6, 6, 3], 16);
+      const loss = (xv: tf.Tensor, w1v: tf.Tensor, b1v: tf.Tensor, w2v: tf.Tensor, w3v: tf.Tensor, b3v: tf.Tensor) => {
+        const h1 = tf.relu(tf.add(tf.conv2d(xv as tf.Tensor4D, w1v as tf.Tensor4D, 2, pad1), b1v));
+        const h2 = tf.relu(tf.conv2d(h1 as tf.Tensor4D, w2v as tf.Tensor4D, 1, 'same'));
+        const y = tf.add(tf.conv2dTranspose(h2 as tf.Tensor4D, w3v as tf.Tensor4D, [2, 6, 6, 3], 2, pad1), b3v);
+        return tf.sum(tf.mul(y, target));
+      };
+      const all = tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)([x, w1, b1, w2, w3, b3]);
+      const data = all.map((g) => g.dataSync() as Float32Array);
+      tf.dispose([...all, x, w1, b1, w2, w3, b3, target]);
+      return data;
+    };
+    const expected = await grads('cpu');
+    const actual = await grads('wasm');
+    const names = ['x', 'w1', 'b1', 'w2', 'w3', 'b3'];
+    for (let i = 0; i < names.length; i++) {
+      const error = relativeError(actual[i], expected[i]);
+      assert.ok(error < 1e-4, `gradient of ${names[i]}: relative error ${error}`);
+    }
+  });
+});

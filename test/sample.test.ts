@@ -1,0 +1,54 @@
+import assert from 'assert/strict';
+import { tf } from '../src/lib/backend/tf';
+import { Rng } from '../src/lib/random';
+import { ddpmSample } from '../src/lib/sample';
+import { ddpmSchedule } from '../src/lib/schedules';
+import { createModel } from '../src/lib/train/trainer';
+import { useDefaultBackend } from './helpers';
+
+describe('DDPM sampling (Algorithms B.2 and B.4)', () => {
+  before(useDefaultBackend);
+  const schedule = ddpmSchedule(10);
+
+  it('the same seed gives the same samples; another seed others', () => {
+    const model = createModel({ kind: 'class', hidden: 4, seed: 0 });
+    const a = ddpmSample({ model, schedule, classes: [1, 2, 3], rng: new Rng(9) });
+    const b = ddpmSample({ model, schedule, classes: [1, 2, 3], rng: new Rng(9) });
+    const c = ddpmSample({ model, schedule, classes: [1, 2, 3], rng: new Rng(10) });
+    assert.deepEqual(a.images, b.images);
+    assert.notDeepEqual(a.images, c.images);
+    assert.equal(a.images.length, 3 * 784);
+    model.dispose();
+  });
+
+  it('follows the B.2 update: with eps = 0 and T = 1, x_0 = x_T / sqrt(abar_1)', () => {
+    // At t = 1: abar_0 = 1, so the x0_hat coefficient is beta_1 / (1 - abar_1) = 1, the x_t one is 0, and z = 0.
+    const model = createModel({ kind: 'time', hidden: 4, seed: 0 });
+    for (const [name, v] of model.namedParameters()) if (name.startsWith('out_conv.')) v.assign(tf.zerosLike(v));
+    const s = ddpmSchedule(1, 0.3, 0.3);
+    const xT = new Rng(4).normalArray(784);
+    const r = ddpmSample({ model, schedule: s, count: 1, rng: new Rng(4) });
+    const abar = s.alphasCumprod[1];
+    for (let i = 0; i < 784; i++) assert.ok(Math.abs(r.images[i] - xT[i] / Math.sqrt(abar)) < 1e-4 * Math.max(1, Math.abs(r.images[i])));
+    model.dispose();
+  });
+
+  it('captures frames for an animation and reports progress', () => {
+    const model = createModel({ kind: 'time', hidden: 4, seed: 0 });
+    const steps: number[] = [];
+    const r = ddpmSample({ model, schedule, count: 2, rng: new Rng(1), captureEvery: 5, onStep: (d) => steps.push(d) });
+    assert.deepEqual(r.frames.map((f) => f.t), [10, 5, 0]);
+    assert.equal(steps.length, 10);
+    model.dispose();
+  });
+
+  it('bad inputs are clear errors', () => {
+    const cls = createModel({ kind: 'class', hidden: 4, seed: 0 });
+    assert.throws(() => ddpmSample({ model: cls, schedule, classes: [12], rng: new Rng(0) }), /Unknown class 12/);
+    assert.throws(() => ddpmSample({ model: cls, schedule, rng: new Rng(0) }), /needs `classes`/);
+    const den = createModel({ kind: 'denoiser', hidden: 4, seed: 0 });
+    assert.throws(() => ddpmSample({ model: den, schedule, count: 1, rng: new Rng(0) }), /time- or class-conditioned/);
+    cls.dispose();
+    den.dispose();
+  });
+});

@@ -1,0 +1,189 @@
+import assert from 'assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { tf } from '../../src/lib/backend/tf';
+import { loadCheckpoint } from '../../src/lib/checkpoint';
+import { Rng } from '../../src/lib/random';
+import { ddpmSchedule } from '../../src/lib/schedules';
+import { trainConfigFor } from '../../src/lib/profiles';
+import { Adam } from '../../src/lib/train/adam';
+import { TrainConfig, learningRateAt } from '../../src/lib/train/config';
+import { drawBatch, qSample } from '../../src/lib/train/objectives';
+import {
+  createModel, loadTrainedModel, readLossLog, runFiles, train, TrainingStopped, trainStep,
+} from '../../src/lib/train/trainer';
+import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
+
+const tiny = (kind: TrainConfig['kind'], over: Partial<TrainConfig> = {}): TrainConfig =>
+  trainConfigFor(kind, 'smoke', { hidden: 4, batchSize: 16, epochs: 2, trainLimit: 0, T: 20, ...over });
+
+function weights(model: ReturnType<typeof createModel>): Float32Array[] {
+  return model.stateEntries().map(([, v]) => v.dataSync() as Float32Array);
+}
+
+describe('training (SPEC B1, B2)', function () {
+  this.timeout(120000);
+  before(useDefaultBackend);
+  const data = syntheticSplits(48);
+
+  it('forward process: x_t has mean sqrt(abar) x0 and variance 1 - abar', () => {
+    const n = 4096;
+    const abar = 0.3;
+    const rng = new Rng(5);
+    tf.tidy(() => {
+      const x0 = tf.fill([n, 28, 28, 1], 0.8) as tf.Tensor4D;
+      const eps = tf.tensor4d(rng.normalArray(n * 784), [n, 28, 28, 1]);
+      const xt = qSample(x0, eps, new Float32Array(n).fill(abar));
+      const { mean, variance } = tf.moments(xt);
+      assert.ok(Math.abs(mean.dataSync()[0] - Math.sqrt(abar) * 0.8) < 3e-3);
+      assert.ok(Math.abs(variance.dataSync()[0] - (1 - abar)) < 3e-3);
+    });
+  });
+
+  it('learning rate decays by 0.1^(1/epochs) per epoch (B2) and is constant for B1', () => {
+    const c = trainConfigFor('time', 'full');
+    assert.equal(learningRateAt(c, 0), 1e-3);
+    assert.ok(Math.abs(learningRateAt(c, 20) - 1e-4) < 1e-12);
+    assert.ok(Math.abs(learningRateAt(c, 1) / learningRateAt(c, 0) - 0.1 ** (1 / 20)) < 1e-12);
+    assert.equal(learningRateAt(trainConfigFor('denoiser', 'full'), 4), 1e-4);
+  });
+
+  it('a tiny batch overfits: the loss falls by 10x', () => {
+    const config = tiny('denoiser', { hidden: 8, lr: 1e-2, sigma: 0.3 });
+    const model = createModel(config);
+    const opt = new Adam(model.namedParameters(), { lr: config.lr });
+    const images = data.train.images.slice(0, 8 * 784);
+    const labels = data.train.labels.slice(0, 8);
+    const losses: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const d = drawBatch(config, images, labels, new Rng(7)); // the same noise every step
+      losses.push(trainStep(model, opt, config, null, d, 8, 784));
+    }
+    const first = losses[0];
+    const last = Math.min(...losses.slice(-5));
+    assert.ok(last < first / 10, `loss went from ${first} to ${last}`);
+    model.dispose();
+    opt.dispose();
+  });
+
+  it('micro-batches accumulate the same gradient as one batch (no BatchNorm difference at eval)', () => {
+    const config = tiny('time', { hidden: 4 });
+    const schedule = ddpmSchedule(config.T);
+    const run = (micro: number) => {
+      const model = createModel(config);
+      const opt = new Adam(model.namedParameters(), { lr: 1e-3 });
+      const d = drawBatch(config, data.train.images.slice(0, 8 * 784), data.train.labels.slice(0, 8), new Rng(3));
+      const loss = trainStep(model, opt, config, schedule, d, micro, 784);
+      const w = weights(model);
+      model.dispose();
+      opt.dispose();
+      return { loss, w };
+    };
+    const whole = run(8);
+    const split = run(4);
+    // BatchNorm sees 4 images instead of 8, so the losses differ a little but stay close.
+    assert.ok(Math.abs(whole.loss - split.loss) < 0.2 * whole.loss);
+    assert.ok(Number.isFinite(split.loss));
+  });
+
+  it('leaks no tensors across steps', () => {
+    const config = tiny('class');
+    const schedule = ddpmSchedule(config.T);
+    const model = createModel(config);
+    const opt = new Adam(model.namedParameters(), { lr: 1e-3 });
+    const rng = new Rng(1);
+    const step = () => trainStep(model, opt, config, schedule,
+      drawBatch(config, data.train.images.slice(0, 8 * 784), data.train.labels.slice(0, 8), rng), 4, 784);
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) step();
+    assert.equal(tf.memory().numTensors, before);
+    model.dispose();
+    opt.dispose();
+  });
+
+  it('writes a loss log, per-epoch checkpoints and run metadata; a finished run is reused', async () => {
+    const dir = tempDir('run');
+    const config = tiny('class');
+    const r = await train({ config, data, runDir: dir, progress: 'silent' });
+    const files = runFiles(dir);
+    const log = readLossLog(dir);
+    assert.equal(log.length, 2 * Math.ceil(48 / 16));
+    assert.deepEqual(Object.keys(log[0]).sort(), ['epoch', 'loss', 'lr', 'seconds', 'step']);
+    assert.ok(fs.existsSync(files.epochWeights(1)) && fs.existsSync(files.epochWeights(2)));
+    const meta = JSON.parse(fs.readFileSync(files.meta, 'utf8'));
+    assert.equal(meta.status, 'complete');
+    assert.equal(meta.backend.name, 'wasm');
+    assert.equal(meta.seed, 0);
+    assert.equal(meta.data.description, 'synthetic test digits');
+    assert.ok(meta.versions['@tensorflow/tfjs-core']);
+    const ckpt = loadCheckpoint(files.checkpoint);
+    assert.ok([...ckpt.values.keys()].some((k) => k.startsWith('adam.m.')), 'optimiser state is in the checkpoint');
+    assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')).length, 0);
+    const again = await train({ config, data, runDir: dir, progress: 'silent' });
+    assert.equal(again.reused, true);
+    r.model.dispose();
+    again.model.dispose();
+  });
+
+  it('a checkpoint round trip gives identical outputs', async () => {
+    const dir = tempDir('rt');
+    const config = tiny('time', { epochs: 1 });
+    const r = await train({ config, data, runDir: dir, progress: 'silent' });
+    const loaded = loadTrainedModel(dir);
+    tf.tidy(() => {
+      const x = tf.tensor4d(new Rng(2).normalArray(2 * 784), [2, 28, 28, 1]);
+      const t = tf.fill([2, 1], 0.4) as tf.Tensor2D;
+      assert.deepEqual(r.model.forward({ x, t }).dataSync(), loaded.model.forward({ x, t }).dataSync());
+    });
+    r.model.dispose();
+    loaded.model.dispose();
+  });
+
+  it('resuming after a kill continues exactly where an uninterrupted run goes', async () => {
+    const config = tiny('time', { epochs: 3 });
+    const straightDir = tempDir('straight');
+    const straight = await train({ config, data, runDir: straightDir, progress: 'silent' });
+
+    const killedDir = tempDir('killed');
+    let steps = 0;
+    await assert.rejects(
+      train({ config, data, runDir: killedDir, progress: 'silent', shouldStop: () => ++steps > 5 }),
+      TrainingStopped,
+    );
+    const resumed = await train({ config, data, runDir: killedDir, progress: 'silent' });
+    assert.equal(resumed.resumedFromEpoch, 1);
+    assert.deepEqual(weights(resumed.model), weights(straight.model));
+    assert.deepEqual(readLossLog(killedDir).map((r) => [r.step, r.loss]), readLossLog(straightDir).map((r) => [r.step, r.loss]));
+    straight.model.dispose();
+    resumed.model.dispose();
+  });
+
+  it('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
+    const dir = tempDir('nan');
+    const bad = syntheticSplits(48);
+    bad.train.images[20 * 784 + 5] = Number.NaN;
+    const config = tiny('denoiser', { epochs: 2 });
+    await assert.rejects(train({ config, data: bad, runDir: dir, progress: 'silent' }), /diverged.*NaN/s);
+    const meta = JSON.parse(fs.readFileSync(runFiles(dir).meta, 'utf8'));
+    assert.equal(meta.status, 'diverged');
+    assert.equal(fs.existsSync(runFiles(dir).checkpoint), false, 'no checkpoint is written from a diverged step');
+  });
+
+  it('a run folder of another configuration is refused; a corrupt checkpoint is a clear error', async () => {
+    const dir = tempDir('other');
+    const r = await train({ config: tiny('denoiser', { epochs: 1 }), data, runDir: dir, progress: 'silent' });
+    r.model.dispose();
+    await assert.rejects(train({ config: tiny('denoiser', { epochs: 1, hidden: 8 }), data, runDir: dir, progress: 'silent' }),
+      /another configuration/);
+    const file = runFiles(dir).checkpoint;
+    fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 1000));
+    await assert.rejects(train({ config: tiny('denoiser', { epochs: 1 }), data, runDir: dir, progress: 'silent' }), /truncated|corrupt/);
+    assert.throws(() => loadTrainedModel(path.join(dir, 'nope')), /not a training run/);
+  });
+
+  it('invalid configs name the bad value', async () => {
+    await assert.rejects(train({ config: tiny('class', { batchSize: 0 }), data, progress: 'silent' }), /batchSize must be a positive integer/);
+    await assert.rejects(train({ config: tiny('class', { pUncond: 1.5 }), data, progress: 'silent' }), /pUncond/);
+  });
+});
