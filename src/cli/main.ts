@@ -5,20 +5,19 @@ import { parseArgs } from 'util';
 import { initBackend } from '../lib/backend/select';
 import { loadMnist } from '../lib/data/mnist';
 import { takePerClass } from '../lib/data/dataset';
-import { denoiseAtSigma } from '../lib/denoise';
 import { encodeGif } from '../lib/display/gif';
-import { imageGrid } from '../lib/display/grid';
 import { encodePng } from '../lib/display/png';
+import { ddpmSampleGrid, denoiserResults, samplingFrames } from '../lib/figures/partb';
 import { evaluateClassConditioned } from '../lib/judge/evaluate';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';
-import { ddpmSample } from '../lib/sample';
 import { ddpmSchedule } from '../lib/schedules';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, runFiles, train, RunMetadata } from '../lib/train/trainer';
 import { runBench } from '../bench/bench';
+import { runPartB } from './partb';
 
 const HELP = `diffusion: train, sample and evaluate the Part B diffusion models (MNIST)
 
@@ -27,6 +26,7 @@ Usage:
   diffusion sample --run DIR [options]
   diffusion evaluate --run DIR [options]
   diffusion bench [options]
+  diffusion partb [--profile quick] [--seed S]
   diffusion <command> --help
 
 Commands:
@@ -35,6 +35,8 @@ Commands:
   sample     Write a PNG grid of samples from a trained run (and optionally an animated GIF).
   evaluate   Judge class-conditioned CFG samples with the MNIST classifier; writes the result into run.json.
   bench      Training and sampling speed and peak memory of each UNet on this backend.
+  partb      All of Part B: train the three models, write every figure to outputs/partb/<profile>/,
+             judge the class-conditioned samples.
 
 Environment:
   DIFFUSION_BACKEND   force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
@@ -104,6 +106,8 @@ async function main(argv: string[]): Promise<void> {
       return cmdEvaluate(rest);
     case 'bench':
       return runBench(rest);
+    case 'partb':
+      return cmdPartB(rest);
     default:
       throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench (see diffusion --help).`);
   }
@@ -235,31 +239,18 @@ async function cmdSample(args: string[]): Promise<void> {
   let png: Buffer;
   if (meta.kind === 'denoiser') {
     const data = await loadData(values);
-    const clean = takePerClass(data.test, 1);
     const sigma = num(values.sigma, 'sigma', false) ?? meta.config.sigma;
-    const { noisy, denoised } = denoiseAtSigma(model, clean.images, clean.count, sigma, rng);
-    const all = new Float32Array([...clean.images, ...noisy, ...denoised]);
-    png = encodePng(imageGrid({ count: 3 * clean.count, height: 28, width: 28, channels: 1, data: all }, {
-      cols: clean.count, rowLabels: ['clean', `sigma ${sigma}`, 'denoised'], title: `Single-step denoiser, epoch ${epoch}`,
-    }));
+    png = encodePng(denoiserResults(model, takePerClass(data.test, 1), sigma, rng, `single-step denoiser, epoch ${epoch}`));
   } else {
-    const schedule = ddpmSchedule(meta.config.T);
-    const perClass = num(values['per-class'], 'per-class')!;
-    const classes = meta.kind === 'class' ? Array.from({ length: 10 * perClass }, (_, i) => i % 10) : undefined;
     const guidance = num(values.guidance, 'guidance', false)!;
-    const result = ddpmSample({
-      model, schedule, rng, classes, guidance, count: num(values.n, 'n'), captureEvery: values.gif ? 10 : undefined,
+    const { image, result } = ddpmSampleGrid({
+      model, schedule: ddpmSchedule(meta.config.T), seed: num(values.seed, 'seed')!, guidance,
+      perClass: num(values['per-class'], 'per-class'), count: num(values.n, 'n'), captureEvery: values.gif ? 10 : undefined,
+      title: meta.kind === 'class' ? `class-conditioned, CFG ${guidance}, epoch ${epoch}` : `time-conditioned, epoch ${epoch}`,
     });
-    const images = { count: result.count, height: 28, width: 28, channels: 1 as const, data: result.images };
-    png = encodePng(imageGrid(images, {
-      cols: 10,
-      title: meta.kind === 'class' ? `Class-conditioned, CFG ${guidance}, epoch ${epoch}` : `Time-conditioned, epoch ${epoch}`,
-      colLabels: meta.kind === 'class' ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined,
-    }));
+    png = encodePng(image);
     if (values.gif) {
-      const frames = result.frames.map((f) =>
-        imageGrid({ count: result.count, height: 28, width: 28, channels: 1, data: f.images }, { cols: 10, scale: 2, title: `t = ${f.t}` }),
-      );
+      const frames = samplingFrames(result);
       writeFileAtomic(String(values.gif), encodeGif(frames, { delayMs: 80, lastFrameDelayMs: 2000 }));
       process.stderr.write(`wrote ${values.gif} (${frames.length} frames)\n`);
     }
@@ -267,6 +258,31 @@ async function cmdSample(args: string[]): Promise<void> {
   writeFileAtomic(out, png);
   process.stderr.write(`wrote ${out}\n`);
   model.dispose();
+}
+
+const PARTB_HELP = `diffusion partb [options]
+
+Trains (or reuses) the denoiser, the time-conditioned and the class-conditioned DDPM of a profile,
+writes SPEC's Part B figures as PNG (plus the sampling GIF) and judges the class-conditioned samples.
+
+Options:
+  --profile NAME   full | quick | smoke (default quick)
+  --seed S         seed for training and figures (default 0)
+  --out DIR        figure folder (default outputs/partb/<profile>)
+  --data-dir DIR, --no-download   as for train
+  -h, --help       this help
+`;
+
+async function cmdPartB(args: string[]): Promise<void> {
+  const { values } = parse(
+    args,
+    { profile: { type: 'string', default: 'quick' }, seed: { type: 'string', default: '0' }, out: { type: 'string' }, ...dataOptions },
+    PARTB_HELP,
+  );
+  getProfile(String(values.profile));
+  await initBackend();
+  const data = await loadData(values);
+  await runPartB({ profile: String(values.profile), seed: num(values.seed, 'seed')!, data, outDir: values.out as string | undefined });
 }
 
 async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> {

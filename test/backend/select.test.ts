@@ -38,6 +38,8 @@ interface FakeNative {
   packages: Record<string, boolean>;
   /** version of the @tensorflow/tfjs-core the fake @tensorflow/tfjs depends on */
   coreVersion: string;
+  /** the native library fails to load, as when libtensorflow is missing */
+  broken?: boolean;
 }
 
 /**
@@ -63,9 +65,10 @@ function makeFakeNative(root: string, fake: FakeNative): void {
   write('@tensorflow/tfjs/index.js', '');
   for (const [name, gpu] of Object.entries(fake.packages)) {
     write(`${name}/package.json`, JSON.stringify({ name, version: tf.version_core }));
+    const fail = fake.broken ? "throw new Error('libtensorflow.so.2: cannot open shared object file');\n" : '';
     write(
       `${name}/index.js`,
-      `const tf = require(${JSON.stringify(ours)});
+      `${fail}const tf = require(${JSON.stringify(ours)});
 class FakeNativeBackend extends tf.KernelBackend {
   constructor() { super(); this.isUsingGpuDevice = ${gpu}; }
   dispose() {}
@@ -204,6 +207,15 @@ describe('initBackend', () => {
     assert.equal(info.forced, true);
     assert.equal(info.threads, os.availableParallelism());
     assert.equal(describeBackend(info), `tensorflow (CPU, ${info.threads} threads) @tensorflow/tfjs-node ${tf.version_core}`);
+  });
+
+  it('an installed tfjs-node that fails to load is an error, not a silent fallback', async () => {
+    makeFakeNative(tmp, { packages: { '@tensorflow/tfjs-node': false }, coreVersion: tf.version_core, broken: true });
+    resetBackendForTests({ searchFrom: tmp });
+    await assert.rejects(
+      initBackend({ quiet: true }),
+      /tfjs-node 4\.22\.0 is installed but failed to load: libtensorflow.*DIFFUSION_BACKEND=wasm/,
+    );
   });
 
   it('refuses a tfjs-node whose tfjs-core version differs from ours, saying how to fix it', async () => {

@@ -177,6 +177,30 @@ describe('wasm convolution gradient kernels', () => {
     assert.equal(backend.numDataIds(), before - 3);
   });
 
+  it('give fresh results when a new filter (or dy) of the same shape reuses freed memory', async () => {
+    // The wasm Conv2D caches XNNPACK operators by filter id; a stale one would give the old result.
+    await use('wasm');
+    const attrs = { strides: 2, pad: 'same', dataFormat: 'NHWC' };
+    const x = randomTensor([2, 8, 8, 2], 20);
+    const base = randomTensor([3, 3, 2, 3], 21);
+    const dyBase = randomTensor([2, 4, 4, 3], 22);
+    const results = [1, 2, 3].map((scale) => {
+      const filter = tf.mul(base, scale);
+      const dy = tf.mul(dyBase, scale);
+      const dx = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy: dyBase, filter }, { ...attrs, inputShape: [2, 8, 8, 2] });
+      const dW = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 3, 2, 3] });
+      const out = { dx: dx.dataSync() as Float32Array, dW: dW.dataSync() as Float32Array };
+      tf.dispose([filter, dy, dx, dW]);
+      return out;
+    });
+    for (const scale of [2, 3]) {
+      const r = results[scale - 1];
+      assert.ok(relativeError(r.dx, results[0].dx.map((v) => v * scale)) < 1e-5);
+      assert.ok(relativeError(r.dW, results[0].dW.map((v) => v * scale)) < 1e-5);
+    }
+    tf.dispose([x, base, dyBase]);
+  });
+
   it('rejects NCHW and dilations with a clear message', async () => {
     await use('wasm');
     const x = randomTensor([1, 5, 5, 2], 5);

@@ -172,7 +172,15 @@ async function loadTensorflow(choice: 'tensorflow-gpu' | 'tensorflow', entry: st
   const pkg = packageJsonOf(entry, PACKAGES[choice]);
   checkSameCore(pkg);
   // Loading it registers the 'tensorflow' backend (and selects it) in the global tfjs engine.
-  load(entry);
+  try {
+    load(entry);
+  } catch (error) {
+    throw new Error(
+      `${pkg.name} ${pkg.version} is installed but failed to load: ${(error as Error).message}. ` +
+        `Reinstall it (npm install ${pkg.name}@${tf.version_core}, which downloads the TensorFlow C ` +
+        `library) or set ${BACKEND_ENV_VAR}=wasm to skip it.`,
+    );
+  }
   if (tf.findBackendFactory('tensorflow') === null) {
     throw new Error(
       `${pkg.name} loaded but its 'tensorflow' backend is not visible to this library's ${CORE_PACKAGE}. ` +
@@ -303,7 +311,7 @@ async function auto(): Promise<{ info: BackendInfo; note?: string }> {
     try {
       return { info: await loadWasm(wasmEntry) };
     } catch (error) {
-      note = `wasm failed: ${(error as Error).message}`;
+      note = `wasm failed: ${(error as Error).message.replace(/\s+/g, ' ')}`;
     }
   }
   const cpuEntry = entryOf('cpu');
@@ -316,14 +324,9 @@ async function auto(): Promise<{ info: BackendInfo; note?: string }> {
 /** The one line initBackend prints, e.g. "wasm (SIMD, 1 thread) @tensorflow/tfjs-backend-wasm 4.22.0". */
 export function describeBackend(info: BackendInfo): string {
   const threads = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
-  const details =
-    info.name === 'wasm'
-      ? `${info.simd ? 'SIMD' : 'no SIMD'}, ${threads}`
-      : info.name === 'tensorflow' && info.gpu
-        ? 'GPU'
-        : info.name === 'tensorflow'
-          ? `CPU, ${threads}`
-          : threads;
+  let details = threads;
+  if (info.name === 'wasm') details = `${info.simd ? 'SIMD' : 'no SIMD'}, ${threads}`;
+  if (info.name === 'tensorflow') details = info.gpu ? 'GPU' : `CPU, ${threads}`;
   return `${info.name} (${details}) ${info.package} ${info.version}`;
 }
 

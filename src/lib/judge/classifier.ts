@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../backend/tf';
@@ -95,7 +96,8 @@ export async function loadOrTrainJudge(opts: {
   onProgress?: ProgressCallback;
 }): Promise<Judge> {
   const config = { ...DEFAULT_JUDGE_CONFIG, ...opts.config };
-  const dir = opts.dir ?? path.join('outputs', 'judge', opts.data.source.kind);
+  const key = crypto.createHash('sha256').update(JSON.stringify({ config, data: opts.data.source.kind, n: opts.data.train.count }));
+  const dir = opts.dir ?? path.join('outputs', 'judge', `${opts.data.source.kind}-${key.digest('hex').slice(0, 10)}`);
   const file = path.join(dir, 'classifier.safetensors');
   const infoFile = path.join(dir, 'judge.json');
   const model = new DigitClassifier(new Rng(deriveSeed(config.seed, 'judge-init')));
