@@ -1,0 +1,84 @@
+import { tf } from '../backend/tf';
+import { Rng } from '../random';
+import { NoiseSchedule } from '../schedules';
+import { gaussianNoise } from './forward';
+import { NoisePredictor } from './predictor';
+import { denoiseStep } from './step';
+import { checkIStart, checkTimesteps } from './timesteps';
+
+/** A snapshot of x during denoising, for animations and figures. */
+export interface DenoiseFrame {
+  /** Index into the timesteps of this x (iStart for the starting image). */
+  index: number;
+  /** Its timestep. */
+  t: number;
+  /** The images' values (a copy), NHWC. */
+  image: Float32Array;
+  shape: [number, number, number, number];
+}
+
+/** Progress and frame callbacks shared by every denoising pipeline. */
+export interface DenoiseCallbacks {
+  /** After each step: steps done (1..total), the number of steps, and the timestep reached. */
+  onStep?: (done: number, total: number, t: number) => void;
+  /** x at the start and after the steps selected by frameEvery (and always the final one). */
+  onFrame?: (frame: DenoiseFrame) => void;
+  /** Report a frame every this many steps (default 1; SPEC 1.4's figure uses 5). */
+  frameEvery?: number;
+}
+
+export interface DenoiseLoopOptions extends DenoiseCallbacks {
+  schedule: NoiseSchedule;
+  predictor: NoisePredictor;
+  /** x at timesteps[iStart]; not disposed. */
+  start: tf.Tensor4D;
+  iStart: number;
+  timesteps: readonly number[];
+  /** Draws z for every step (one normal per value of x, in NHWC order), after the predictor runs. */
+  rng: Rng;
+  /** Applied to each new x_t' (e.g. inpainting's projection); may draw from rng after z. */
+  afterStep?: (x: tf.Tensor4D, tPrev: number) => tf.Tensor4D;
+}
+
+/**
+ * The iterative denoising loop of SPEC 1.4 over strided timesteps, from timesteps[iStart] down to
+ * the last one, with any noise predictor. Noise is added at every step (SPEC: the learned range
+ * when the predictor returns a variance value, else the posterior variance). The caller owns the result.
+ */
+export function denoiseLoop(opts: DenoiseLoopOptions): tf.Tensor4D {
+  const { schedule, predictor, timesteps, iStart, rng } = opts;
+  checkTimesteps(timesteps, schedule);
+  checkIStart(iStart, timesteps);
+  const every = opts.frameEvery ?? 1;
+  if (!Number.isInteger(every) || every < 1) throw new Error(`frameEvery must be a positive integer, got ${every}`);
+  const total = timesteps.length - 1 - iStart;
+  const emit = (x: tf.Tensor4D, index: number) => {
+    if (!opts.onFrame) return;
+    if ((index - iStart) % every !== 0 && index !== timesteps.length - 1) return;
+    const [n, h, w, c] = x.shape;
+    opts.onFrame({ index, t: timesteps[index], image: (x.dataSync() as Float32Array).slice(), shape: [n, h, w, c] });
+  };
+
+  let x = tf.clone(opts.start);
+  try {
+    emit(x, iStart);
+    for (let i = iStart; i < timesteps.length - 1; i++) {
+      const t = timesteps[i];
+      const tPrev = timesteps[i + 1];
+      const next = tf.tidy(() => {
+        const out = predictor(x, t);
+        const z = gaussianNoise(x.shape, rng) as tf.Tensor4D;
+        const stepped = denoiseStep(schedule, x, t, tPrev, out.eps, z, out.varValue);
+        return opts.afterStep ? opts.afterStep(stepped, tPrev) : stepped;
+      });
+      x.dispose();
+      x = next;
+      emit(x, i + 1);
+      opts.onStep?.(i + 1 - iStart, total, tPrev);
+    }
+  } catch (e) {
+    x.dispose();
+    throw e;
+  }
+  return x;
+}
