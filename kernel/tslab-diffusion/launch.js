@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Starts the tslab TypeScript kernel for this repository.
+//
+// tslab compiles every cell with its root directory set to the kernel's working directory and
+// ignores tsconfig.json, so the kernel must run at the repository root: notebooks then import the
+// library as `./src/lib/...`. This file lives in <repo>/kernel/tslab-diffusion/, so the root is two
+// folders up. TSLAB_DIFFUSION_CWD (set by the headless client's `cwd` option) overrides it.
+//
+// Usage (Jupyter fills in the connection file): node launch.js <connection_file>
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const connectionFile = process.argv[2] && path.resolve(process.argv[2]);
+if (!connectionFile || !fs.existsSync(connectionFile)) {
+  console.error(
+    `launch.js: expected the path of a Jupyter connection file as the only argument, got ${JSON.stringify(connectionFile)}. ` +
+      'Jupyter passes it through kernel.json ("{connection_file}"); start Jupyter with `npm run jupyter`.',
+  );
+  process.exit(2);
+}
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const workDir = path.resolve(process.env.TSLAB_DIFFUSION_CWD || repoRoot);
+
+let tslabMain;
+try {
+  tslabMain = require.resolve('tslab/dist/main.js', { paths: [repoRoot] });
+} catch {
+  console.error(`launch.js: tslab is not installed under ${repoRoot}. Run \`npm install\` (or \`npm ci\`) there first.`);
+  process.exit(2);
+}
+
+// A headless client (src/report/kernel-client.ts) starts the kernel in its own process group so it
+// can kill it on a timeout; such a kernel would outlive a client that dies (Ctrl-C), so it exits
+// when its parent is gone.
+const parentPid = Number(process.env.TSLAB_DIFFUSION_PARENT_PID);
+if (parentPid > 0) {
+  setInterval(() => {
+    if (process.ppid !== parentPid) process.exit(0);
+  }, 1000).unref();
+}
+
+process.chdir(workDir);
+// Hand over to tslab's own command line, exactly as `tslab kernel --config-path <file>` would run.
+process.argv = [process.argv[0], path.join(path.dirname(path.dirname(tslabMain)), 'bin', 'tslab'), 'kernel', '--config-path', connectionFile];
+require(tslabMain).main();

@@ -1,0 +1,314 @@
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeFileAtomic } from '../lib/io/atomic';
+import { KernelClient, KernelMessage, KernelTimeoutError } from './kernel-client';
+
+/**
+ * Runs a notebook's code cells top to bottom in a fresh tslab kernel and returns the executed
+ * notebook (nbformat 4), like `jupyter nbconvert --execute` or papermill, without Python.
+ *
+ * Parameters (papermill style): the notebook's parameters cell is tagged `parameters` and declares
+ * every parameter with `let`, one per statement, with an explicit type where the value is a union:
+ *
+ *     let profile: ProfileName = 'default';
+ *     let seed = 0;
+ *
+ * `executeNotebook(file, { parameters: { profile: 'smoke' } })` inserts a cell tagged
+ * `injected-parameters` right after it that assigns the new values (`profile = "smoke";`). Plain
+ * assignment keeps the types the notebook declared; a `const` there cannot be reassigned, and a
+ * redeclaring `const` in the injected cell would narrow the type to a literal and break later
+ * comparisons, hence `let`.
+ */
+
+export type MimeBundle = Record<string, unknown>;
+
+export type Output =
+  | { output_type: 'stream'; name: 'stdout' | 'stderr'; text: string }
+  | { output_type: 'display_data'; data: MimeBundle; metadata: Record<string, unknown> }
+  | { output_type: 'execute_result'; data: MimeBundle; metadata: Record<string, unknown>; execution_count: number | null }
+  | { output_type: 'error'; ename: string; evalue: string; traceback: string[] };
+
+export interface CodeCell {
+  cell_type: 'code';
+  id?: string;
+  metadata: Record<string, unknown> & { tags?: string[] };
+  source: string | string[];
+  outputs: Output[];
+  execution_count: number | null;
+}
+
+export interface TextCell {
+  cell_type: 'markdown' | 'raw';
+  id?: string;
+  metadata: Record<string, unknown>;
+  source: string | string[];
+  attachments?: Record<string, MimeBundle>;
+}
+
+export type Cell = CodeCell | TextCell;
+
+export interface Notebook {
+  nbformat: 4;
+  nbformat_minor: number;
+  metadata: Record<string, unknown>;
+  cells: Cell[];
+}
+
+/** Values a parameter may take: anything JSON can write, which is also a TypeScript literal. */
+export type ParameterValue = string | number | boolean | null | ParameterValue[] | { [key: string]: ParameterValue };
+
+export interface CellProgress {
+  /** Position of the code cell among the notebook's code cells, from 0. */
+  index: number;
+  /** Number of code cells. */
+  total: number;
+  /** Position of the cell in the whole notebook (markdown included), from 0. */
+  cellIndex: number;
+  /** 'start' before the cell runs, 'done' after it succeeded. */
+  state: 'start' | 'done';
+  /** Seconds the cell took (0 at 'start'). */
+  elapsedSec: number;
+  /** Seconds since the notebook's kernel was started. */
+  notebookElapsedSec: number;
+}
+
+export interface ExecuteOptions {
+  /** Kernel working directory; default: the repository root (notebooks import './src/lib/...'). */
+  cwd?: string;
+  /** Longest time one cell may run before the kernel is killed; default 600 s. */
+  timeoutSec?: number;
+  /** Longest time the kernel may take to start; default 60 s. */
+  startTimeoutSec?: number;
+  /** Values for the parameters cell (see the convention above). */
+  parameters?: Record<string, ParameterValue>;
+  onCell?: (progress: CellProgress) => void;
+}
+
+/** A cell failed, hung or the kernel died: names the notebook, the cell and the error text. */
+export class NotebookExecutionError extends Error {
+  constructor(
+    readonly notebook: string,
+    /** Position of the failing cell in the notebook (markdown included), from 0. */
+    readonly cellIndex: number,
+    readonly errorText: string,
+    /** The notebook as far as it ran, with the failing cell's outputs, for inspection. */
+    readonly partial: Notebook,
+  ) {
+    const cell = partial.cells[cellIndex];
+    const firstLine = sourceText(cell.source).split('\n').find((l) => l.trim() !== '') ?? '';
+    super(
+      `Notebook ${path.basename(notebook)} failed in cell ${cellIndex + 1} of ${partial.cells.length}` +
+        ` (${firstLine.trim().slice(0, 80)}):\n${errorText.trim()}\n` +
+        `Fix the cell and run again; open ${notebook} in Jupyter (npm run jupyter) to debug it.`,
+    );
+    this.name = 'NotebookExecutionError';
+  }
+}
+
+export function sourceText(source: string | string[]): string {
+  return Array.isArray(source) ? source.join('') : source;
+}
+
+export function readNotebook(file: string): Notebook {
+  let nb: Notebook;
+  try {
+    nb = JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook;
+  } catch (err) {
+    throw new Error(`Cannot read notebook ${file}: ${(err as Error).message}. It must be a Jupyter notebook (nbformat 4 JSON).`);
+  }
+  if (nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
+    throw new Error(`Notebook ${file} is not nbformat 4 (found nbformat ${String(nb.nbformat)}). Save it from Jupyter 4 or later.`);
+  }
+  return nb;
+}
+
+/** Writes an executed notebook atomically (one space indentation and a final newline, like Jupyter). */
+export function writeNotebookAtomic(file: string, nb: Notebook): void {
+  writeFileAtomic(file, JSON.stringify(nb, null, 1) + '\n');
+}
+
+const PARAMETERS_TAG = 'parameters';
+const INJECTED_TAG = 'injected-parameters';
+
+function tagsOf(cell: Cell): string[] {
+  const tags = cell.metadata.tags;
+  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+}
+
+/**
+ * Returns a copy of `nb` with a cell tagged `injected-parameters` after the `parameters` cell that
+ * assigns `parameters` (replacing an injected cell left from an earlier run). Each name must be
+ * declared with `let` in the parameters cell.
+ */
+export function injectParameters(nb: Notebook, parameters: Record<string, ParameterValue>, notebookName = 'notebook'): Notebook {
+  const cells = nb.cells.filter((c) => !tagsOf(c).includes(INJECTED_TAG));
+  const at = cells.findIndex((c) => c.cell_type === 'code' && tagsOf(c).includes(PARAMETERS_TAG));
+  if (at < 0) {
+    throw new Error(
+      `Notebook ${notebookName} has no cell tagged "${PARAMETERS_TAG}", so parameters ${Object.keys(parameters).join(', ')} cannot be set. ` +
+        'Add a code cell declaring them with `let` and give it the tag "parameters".',
+    );
+  }
+  const declared = new Set([...sourceText(cells[at].source).matchAll(/\blet\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+  const lines = ['// Injected parameters (executeNotebook)'];
+  for (const [name, value] of Object.entries(parameters)) {
+    if (!declared.has(name)) {
+      throw new Error(
+        `Notebook ${notebookName} has no parameter "${name}": its parameters cell declares ${[...declared].join(', ') || 'nothing'} with \`let\`. ` +
+          `Declare it there as \`let ${name} = ...;\` or drop the option.`,
+      );
+    }
+    lines.push(`${name} = ${literal(name, value)};`);
+  }
+  const injected: CodeCell = {
+    cell_type: 'code',
+    metadata: { tags: [INJECTED_TAG] },
+    source: lines.join('\n'),
+    outputs: [],
+    execution_count: null,
+  };
+  if (nb.nbformat_minor >= 5) injected.id = `injected-${randomBytes(4).toString('hex')}`;
+  return { ...nb, cells: [...cells.slice(0, at + 1), injected, ...cells.slice(at + 1)] };
+}
+
+function literal(name: string, value: ParameterValue): string {
+  const text = JSON.stringify(value, (_, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`Parameter ${name} must be a finite number, got ${v}.`);
+    return v;
+  });
+  if (text === undefined) throw new Error(`Parameter ${name} has no JSON form (got ${typeof value}); pass a string, number, boolean, array or object.`);
+  return text;
+}
+
+/** Executes `file` in a fresh kernel and returns the executed notebook; the file itself is not changed. */
+export async function executeNotebook(file: string, options: ExecuteOptions = {}): Promise<Notebook> {
+  const name = path.basename(file);
+  let nb = readNotebook(file);
+  if (options.parameters && Object.keys(options.parameters).length > 0) nb = injectParameters(nb, options.parameters, name);
+  nb = structuredClone(nb);
+  const timeoutMs = (options.timeoutSec ?? 600) * 1000;
+  const codeCells = nb.cells.map((c, i) => [c, i] as const).filter((pair): pair is readonly [CodeCell, number] => pair[0].cell_type === 'code');
+  const started = Date.now();
+
+  let kernel: KernelClient;
+  try {
+    kernel = await KernelClient.start({ cwd: options.cwd, startTimeoutSec: options.startTimeoutSec });
+  } catch (err) {
+    throw new Error(`Notebook ${name}: the kernel did not start. ${(err as Error).message}`);
+  }
+  try {
+    nb.metadata = { ...nb.metadata, language_info: kernel.kernelInfo.language_info ?? nb.metadata.language_info };
+    for (const [k, [cell, cellIndex]] of codeCells.entries()) {
+      const cellStart = Date.now();
+      const progress = (state: CellProgress['state']): CellProgress => ({
+        index: k,
+        total: codeCells.length,
+        cellIndex,
+        state,
+        elapsedSec: (Date.now() - cellStart) / 1000,
+        notebookElapsedSec: (Date.now() - started) / 1000,
+      });
+      options.onCell?.(progress('start'));
+      cell.outputs = [];
+      cell.execution_count = null;
+      const code = sourceText(cell.source);
+      if (code.trim() !== '') {
+        let result;
+        try {
+          result = await kernel.execute(code, timeoutMs);
+        } catch (err) {
+          const text = err instanceof KernelTimeoutError ? `The cell ${err.message}. Make it faster, or raise the per-cell timeout.` : (err as Error).message;
+          throw new NotebookExecutionError(file, cellIndex, text, nb);
+        }
+        cell.execution_count = result.executionCount;
+        cell.outputs = toOutputs(result.iopub);
+        const errorText = cellErrorText(result.status, cell.outputs);
+        if (errorText !== null) throw new NotebookExecutionError(file, cellIndex, errorText, nb);
+      }
+      options.onCell?.(progress('done'));
+    }
+    await kernel.shutdown();
+  } finally {
+    await kernel.kill();
+  }
+  return nb;
+}
+
+/** tslab prints these to stderr for errors thrown outside the cell's own promise chain (timers, callbacks). */
+const BACKGROUND_ERROR = /^(UncaughtException|UnhandledPromiseRejection):/m;
+
+/** The error text of a failed cell, or null when it succeeded. tslab reports errors as stderr text. */
+function cellErrorText(status: 'ok' | 'error' | 'abort', outputs: Output[]): string | null {
+  const stderr = outputs.map((o) => (o.output_type === 'stream' && o.name === 'stderr' ? o.text : '')).join('');
+  const errors = outputs.flatMap((o) => (o.output_type === 'error' ? [`${o.ename}: ${o.evalue}\n${o.traceback.join('\n')}`] : []));
+  if (status === 'ok' && errors.length === 0 && !BACKGROUND_ERROR.test(stderr)) return null;
+  if (status === 'abort') return 'The kernel aborted the cell (an earlier request failed).';
+  const text = withoutKernelFrames(stripAnsi([...errors, stderr].join('\n'))).trim();
+  return text || 'The kernel reported an error but printed no message.';
+}
+
+/** Drops stack frames inside tslab and node:vm, which say nothing about the notebook's code. */
+function withoutKernelFrames(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^\s+at .*(node_modules[\\/]tslab[\\/]|node:vm:|sigintHandlersWrap)/.test(line))
+    .join('\n');
+}
+
+function stripAnsi(text: string): string {
+  return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
+}
+
+/**
+ * Turns a cell's iopub messages into nbformat outputs: consecutive stream chunks of the same
+ * name are joined, update_display_data replaces the output with the same display_id, and
+ * clear_output empties the list (at once, or before the next output when wait is set).
+ */
+export function toOutputs(messages: KernelMessage[]): Output[] {
+  const outputs: Output[] = [];
+  const byDisplayId = new Map<string, Output & { data: MimeBundle }>();
+  let clearPending = false;
+  const clear = (): void => {
+    outputs.length = 0;
+    byDisplayId.clear();
+    clearPending = false;
+  };
+  for (const { header, content } of messages) {
+    const type = header.msg_type;
+    if (type === 'clear_output') {
+      if (content.wait) clearPending = true;
+      else clear();
+      continue;
+    }
+    if (!['stream', 'display_data', 'execute_result', 'error', 'update_display_data'].includes(type)) continue;
+    if (clearPending && type !== 'update_display_data') clear();
+    const data = (content.data ?? {}) as MimeBundle;
+    const metadata = (content.metadata ?? {}) as Record<string, unknown>;
+    const transient = (content.transient ?? {}) as { display_id?: string };
+    if (type === 'stream') {
+      const name = content.name === 'stderr' ? 'stderr' : 'stdout';
+      const text = String(content.text ?? '');
+      const last = outputs[outputs.length - 1];
+      if (last && last.output_type === 'stream' && last.name === name) last.text += text;
+      else outputs.push({ output_type: 'stream', name, text });
+    } else if (type === 'update_display_data') {
+      const target = transient.display_id ? byDisplayId.get(transient.display_id) : undefined;
+      if (target) {
+        target.data = data;
+        if ('metadata' in target) target.metadata = metadata;
+      }
+    } else if (type === 'error') {
+      const traceback = Array.isArray(content.traceback) ? content.traceback.map((t) => stripAnsi(String(t))) : [];
+      outputs.push({ output_type: 'error', ename: String(content.ename ?? 'Error'), evalue: String(content.evalue ?? ''), traceback });
+    } else {
+      const output: Output & { data: MimeBundle } =
+        type === 'execute_result'
+          ? { output_type: 'execute_result', data, metadata, execution_count: typeof content.execution_count === 'number' ? content.execution_count : null }
+          : { output_type: 'display_data', data, metadata };
+      outputs.push(output);
+      if (transient.display_id) byDisplayId.set(transient.display_id, output);
+    }
+  }
+  return outputs;
+}
