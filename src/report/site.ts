@@ -1,0 +1,395 @@
+/**
+ * Writes the static writeup: index.html (title, table of contents, parts), one page per notebook,
+ * print.html (every page in order, for the PDF), shared assets, figure files and manifest.json.
+ *
+ * The site is built in a sibling temporary folder and swapped in at the end, so a build that fails
+ * half-way leaves the previous site exactly as it was. Pages carry no timestamps: the same inputs
+ * give the same bytes (the build time, when the caller passes one, goes only into manifest.json).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { IdRegistry } from './ids';
+import { createMarkdown, type Heading } from './markdown';
+import { escapeAttr, escapeHtml, renderNotebook, type ExecutedNotebook, type FigureFile, type RenderedNotebook, type RenderOptions } from './render';
+import { SITE_CSS, SITE_JS } from './theme';
+import { packageVersion, versions } from '../lib/versions';
+
+export interface SiteNotebook {
+  /** Page name: <name>.html and figures/<name>/. Letters, digits, - and _. */
+  name: string;
+  notebook: ExecutedNotebook;
+  /** Page title; defaults to the notebook's first level-1 heading. */
+  title?: string;
+  /** This notebook's run: seed, profile, backend, versions... copied into its figures' manifest entries. */
+  metadata?: Record<string, unknown>;
+}
+
+/** A group of pages on the index, e.g. "Part A: ...", in reading order. */
+export interface SitePart {
+  title: string;
+  /** Markdown shown under the part's heading on the index. */
+  intro?: string;
+  /** Page names, in order. */
+  notebooks: string[];
+}
+
+export interface SiteOptions {
+  /** The site folder, e.g. "site". Replaced as a whole when the build succeeds. */
+  outDir: string;
+  /** The writeup's title (index heading and every page's <title>). */
+  title: string;
+  /** Markdown shown under the title on the index. */
+  intro?: string;
+  parts: SitePart[];
+  notebooks: SiteNotebook[];
+  /** The build's run metadata (profile, backend, versions, ...): in manifest.json and in every figure's entry. */
+  metadata?: Record<string, unknown>;
+  /** ISO time of the build; written to manifest.json only (pages stay byte-identical). */
+  buildTime?: string;
+  /** The renderer; replaceable for tests. */
+  render?: (nb: ExecutedNotebook, options: RenderOptions) => Promise<RenderedNotebook>;
+  /** Folder chart specs resolve local data files against. */
+  baseDir?: string;
+}
+
+export interface ManifestFigure {
+  file: string;
+  sha256: string;
+  bytes: number;
+  mime: string;
+  notebook: string;
+  id: string | null;
+  /** The <figure>'s element id: link to <notebook>.html#<anchor>. */
+  anchor: string | null;
+  number: number | null;
+  caption: string | null;
+  width: number | null;
+  height: number | null;
+  /** Other figure metadata from the notebook (e.g. "section"). */
+  metadata: Record<string, unknown>;
+  /** The build's metadata overlaid with the notebook's (seed, profile, backend, versions...). */
+  run: Record<string, unknown>;
+}
+
+export interface ManifestPage {
+  notebook: string;
+  file: string;
+  title: string;
+  part: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface Manifest {
+  title: string;
+  builtAt?: string;
+  builder: Record<string, string>;
+  metadata: Record<string, unknown>;
+  pages: ManifestPage[];
+  figures: ManifestFigure[];
+}
+
+export interface SiteResult {
+  dir: string;
+  manifest: Manifest;
+}
+
+const KATEX_DIR = 'assets/katex';
+
+/** Builds the whole site into a temporary folder, then swaps it in for `outDir`. */
+export async function buildSite(options: SiteOptions): Promise<SiteResult> {
+  const outDir = path.resolve(options.outDir);
+  const pages = orderPages(options);
+  const parent = path.dirname(outDir);
+  fs.mkdirSync(parent, { recursive: true });
+  removeDeadBuilds(outDir);
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmpDir = path.join(parent, `.${path.basename(outDir)}.build-${tag}`);
+  fs.mkdirSync(tmpDir);
+  let manifest: Manifest;
+  try {
+    manifest = await writeSite(tmpDir, options, pages);
+  } catch (err) {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    throw err;
+  }
+  swapIn(tmpDir, outDir, tag);
+  return { dir: outDir, manifest };
+}
+
+interface OrderedPage {
+  entry: SiteNotebook;
+  part: SitePart;
+}
+
+/** The pages in reading order; every notebook must be in exactly one part. */
+function orderPages(options: SiteOptions): OrderedPage[] {
+  const byName = new Map<string, SiteNotebook>();
+  for (const nb of options.notebooks) {
+    if (byName.has(nb.name)) throw new Error(`Notebook "${nb.name}" is given twice: pass each notebook once.`);
+    byName.set(nb.name, nb);
+  }
+  const placed = new Set<string>();
+  const pages: OrderedPage[] = [];
+  for (const part of options.parts) {
+    for (const name of part.notebooks) {
+      const entry = byName.get(name);
+      if (!entry) throw new Error(`Part "${part.title}" lists notebook "${name}", which was not given: add it to notebooks or remove it from the part.`);
+      if (placed.has(name)) throw new Error(`Notebook "${name}" is listed in two parts: list it once.`);
+      placed.add(name);
+      pages.push({ entry, part });
+    }
+  }
+  const unplaced = options.notebooks.filter((nb) => !placed.has(nb.name)).map((nb) => nb.name);
+  if (unplaced.length > 0) throw new Error(`Notebooks ${unplaced.join(', ')} are in no part: add them to a part's notebooks list.`);
+  if (pages.length === 0) throw new Error('The site has no pages: give at least one part with a notebook.');
+  return pages;
+}
+
+/**
+ * Renders and writes everything into `dir` (a fresh temporary folder, so plain writes are safe
+ * here: the folder as a whole is what gets swapped in atomically).
+ */
+async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]): Promise<Manifest> {
+  const render = options.render ?? renderNotebook;
+  const ids = new IdRegistry();
+  // Ids the page templates use themselves.
+  for (const reserved of ['content', 'contents']) ids.claim(reserved);
+  for (const { entry } of pages) ids.claim(`page-${entry.name}`);
+
+  const rendered: RenderedNotebook[] = [];
+  let nextFigure = 1;
+  for (const { entry } of pages) {
+    const page = await render(entry.notebook, { name: entry.name, firstFigureNumber: nextFigure, ids, baseDir: options.baseDir });
+    nextFigure += page.figureCount;
+    rendered.push(page);
+  }
+
+  writeAssets(dir);
+  const figures: ManifestFigure[] = [];
+  rendered.forEach((page, i) => {
+    const { entry } = pages[i];
+    const run = { ...(options.metadata ?? {}), ...(entry.metadata ?? {}) };
+    for (const file of page.files) {
+      writeFile(dir, file.path, file.bytes);
+      figures.push(manifestFigure(file, run));
+    }
+  });
+
+  const titles = rendered.map((page, i) => pages[i].entry.title ?? page.title);
+  const md = createMarkdown();
+  const markdownBlock = (text: string | undefined): string => (text ? md.render(text) : '');
+
+  rendered.forEach((page, i) => {
+    const prev = i > 0 ? { href: `${pages[i - 1].entry.name}.html`, title: titles[i - 1] } : null;
+    const next = i + 1 < pages.length ? { href: `${pages[i + 1].entry.name}.html`, title: titles[i + 1] } : null;
+    const pager =
+      `<nav class="pager" aria-label="Previous and next page">` +
+      (prev ? `<a rel="prev" href="${escapeAttr(prev.href)}">← ${escapeHtml(prev.title)}</a>` : '<span></span>') +
+      (next ? `<a rel="next" href="${escapeAttr(next.href)}">${escapeHtml(next.title)} →</a>` : '<span></span>') +
+      `</nav>`;
+    const body = `<article>\n${page.html}</article>\n${pager}`;
+    writeFile(dir, `${page.name}.html`, pageHtml(options.title, `${titles[i]} — ${options.title}`, body));
+  });
+
+  const toc = tableOfContents(options.parts, pages, rendered, titles, markdownBlock);
+  const indexBody =
+    `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
+    `<nav id="contents" aria-label="Table of contents">\n${toc}</nav>\n` +
+    `<p><a href="print.html">The whole writeup on one page</a> (for printing).</p>\n`;
+  writeFile(dir, 'index.html', pageHtml(options.title, options.title, indexBody));
+
+  const printBody =
+    `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
+    rendered.map((page) => `<section class="print-page" id="page-${page.name}">\n${page.html}</section>`).join('\n') +
+    '\n';
+  writeFile(dir, 'print.html', pageHtml(options.title, options.title, printBody));
+
+  const manifest: Manifest = {
+    title: options.title,
+    ...(options.buildTime ? { builtAt: options.buildTime } : {}),
+    builder: builderVersions(),
+    metadata: options.metadata ?? {},
+    pages: pages.map(({ entry, part }, i) => ({
+      notebook: entry.name,
+      file: `${entry.name}.html`,
+      title: titles[i],
+      part: part.title,
+      metadata: entry.metadata ?? {},
+    })),
+    figures,
+  };
+  writeFile(dir, 'manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
+}
+
+function tableOfContents(
+  parts: SitePart[],
+  pages: OrderedPage[],
+  rendered: RenderedNotebook[],
+  titles: string[],
+  markdownBlock: (text: string | undefined) => string,
+): string {
+  const out: string[] = [];
+  for (const part of parts) {
+    const items = pages
+      .map((p, i) => ({ p, i }))
+      .filter(({ p }) => p.part === part)
+      .map(({ p, i }) => {
+        const file = `${p.entry.name}.html`;
+        const sections = rendered[i].headings.filter((h: Heading) => h.level === 2 || h.level === 3);
+        const sub = sections.length
+          ? `\n<ol>\n${sections.map((h) => `<li><a href="${escapeAttr(`${file}#${h.id}`)}">${escapeHtml(h.text)}</a></li>`).join('\n')}\n</ol>`
+          : '';
+        return `<li><a href="${escapeAttr(file)}">${escapeHtml(titles[i])}</a>${sub}</li>`;
+      });
+    out.push(
+      `<section class="part">\n<h2>${escapeHtml(part.title)}</h2>\n${markdownBlock(part.intro)}` +
+        `<ol class="toc">\n${items.join('\n')}\n</ol>\n</section>\n`,
+    );
+  }
+  return out.join('');
+}
+
+function pageHtml(siteTitle: string, title: string, body: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="${KATEX_DIR}/katex.min.css">
+<link rel="stylesheet" href="assets/style.css">
+<script src="assets/site.js"></script>
+</head>
+<body>
+<header class="site-header">
+<a class="site-title" href="index.html">${escapeHtml(siteTitle)}</a>
+<nav aria-label="Site"><a href="index.html#contents">Contents</a><a href="print.html">One page</a></nav>
+<button type="button" class="theme-toggle" aria-label="Switch between light and dark theme">Theme</button>
+</header>
+<main id="content">
+${body}
+</main>
+<footer class="site-footer">Built from the project's notebooks; see manifest.json for figure hashes and versions.</footer>
+</body>
+</html>
+`;
+}
+
+function manifestFigure(file: FigureFile, run: Record<string, unknown>): ManifestFigure {
+  return {
+    file: file.path,
+    sha256: file.sha256,
+    bytes: file.bytes.length,
+    mime: file.mime,
+    notebook: file.notebook,
+    id: file.id,
+    anchor: file.anchor,
+    number: file.number,
+    caption: file.caption,
+    width: file.width,
+    height: file.height,
+    metadata: file.metadata,
+    run,
+  };
+}
+
+/** The versions of what built the site (the run's own versions come from the caller). */
+function builderVersions(): Record<string, string> {
+  const out: Record<string, string> = { ...versions() };
+  for (const name of ['markdown-it', '@vscode/markdown-it-katex', 'katex', 'vega', 'vega-lite']) {
+    const v = packageVersion(name) ?? versionAboveEntry(name);
+    if (v) out[name] = v;
+  }
+  return out;
+}
+
+/**
+ * The version of a package whose "exports" hide its package.json (vega, vega-lite): found from
+ * its entry file upwards.
+ */
+function versionAboveEntry(name: string): string | null {
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(name));
+  } catch {
+    return null;
+  }
+  for (let i = 0; i < 5; i++, dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (!fs.existsSync(file)) continue;
+    const pkg = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === name && pkg.version) return pkg.version;
+  }
+  return null;
+}
+
+/** Site CSS and script, and KaTeX's stylesheet with its woff2 fonts (every current browser reads woff2). */
+function writeAssets(dir: string): void {
+  writeFile(dir, 'assets/style.css', SITE_CSS);
+  writeFile(dir, 'assets/site.js', SITE_JS);
+  const katexDist = path.dirname(require.resolve('katex/dist/katex.min.css'));
+  const css = fs.readFileSync(path.join(katexDist, 'katex.min.css'), 'utf8');
+  // Keep only the woff2 source of each @font-face, so the site ships a third of the font bytes.
+  const woff2Only = css.replace(/src:([^;}]*)/g, (whole, sources: string) => {
+    const woff2 = sources.split(',').find((s) => s.includes('format("woff2")'));
+    return woff2 ? `src:${woff2}` : whole;
+  });
+  writeFile(dir, `${KATEX_DIR}/katex.min.css`, woff2Only);
+  for (const m of woff2Only.matchAll(/url\((fonts\/[^)]+)\)/g)) {
+    writeFile(dir, `${KATEX_DIR}/${m[1]}`, fs.readFileSync(path.join(katexDist, m[1])));
+  }
+}
+
+function writeFile(dir: string, relative: string, data: string | Uint8Array): void {
+  const file = path.join(dir, relative);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, data);
+}
+
+/**
+ * Deletes temporary folders left next to the site by builds that were killed (their process is
+ * gone). An old copy set aside is kept when the site itself is missing: it is then the only copy.
+ */
+function removeDeadBuilds(outDir: string): void {
+  const parent = path.dirname(outDir);
+  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(outDir))}\\.(build|old)-(\\d+)-[0-9a-f]+$`);
+  for (const name of fs.readdirSync(parent)) {
+    const m = pattern.exec(name);
+    if (!m || processAlive(Number(m[2]))) continue;
+    if (m[1] === 'old' && !fs.existsSync(outDir)) continue;
+    fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Puts the finished build in place of the old site: old -> aside, new -> in, aside deleted.
+ * If the second rename fails the old site is put back.
+ */
+function swapIn(tmpDir: string, outDir: string, tag: string): void {
+  const aside = path.join(path.dirname(outDir), `.${path.basename(outDir)}.old-${tag}`);
+  const hadOld = fs.existsSync(outDir);
+  if (hadOld) fs.renameSync(outDir, aside);
+  try {
+    fs.renameSync(tmpDir, outDir);
+  } catch (err) {
+    if (hadOld) fs.renameSync(aside, outDir);
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    throw new Error(`Could not move the new site into ${outDir}: ${(err as Error).message}. The previous site is unchanged.`);
+  }
+  if (hadOld) fs.rmSync(aside, { recursive: true, force: true });
+}
