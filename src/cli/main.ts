@@ -18,6 +18,7 @@ import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, runFiles, train, RunMetadata } from '../lib/train/trainer';
 import { runBench } from '../bench/bench';
 import { runPartB } from './partb';
+import { BUILTIN_DIR, runPretrain } from './pretrain';
 
 const HELP = `diffusion: train, sample and evaluate the Part B diffusion models (MNIST)
 
@@ -27,6 +28,7 @@ Usage:
   diffusion evaluate --run DIR [options]
   diffusion bench [options]
   diffusion partb [--profile quick] [--seed S]
+  diffusion pretrain [options]
   diffusion <command> --help
 
 Commands:
@@ -35,6 +37,7 @@ Commands:
   sample     Write a PNG grid of samples from a trained run (and optionally an animated GIF).
   evaluate   Judge class-conditioned CFG samples with the MNIST classifier; writes the result into run.json.
   bench      Training and sampling speed and peak memory of each UNet on this backend.
+  pretrain   Train Part A's built-in model (digits + Fashion-MNIST, cosine T = 1000) and export it.
   partb      All of Part B: train the three models, write every figure to outputs/partb/<profile>/,
              judge the class-conditioned samples.
 
@@ -108,6 +111,8 @@ async function main(argv: string[]): Promise<void> {
       return runBench(rest);
     case 'partb':
       return cmdPartB(rest);
+    case 'pretrain':
+      return cmdPretrain(rest);
     default:
       throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench (see diffusion --help).`);
   }
@@ -283,6 +288,45 @@ async function cmdPartB(args: string[]): Promise<void> {
   await initBackend();
   const data = await loadData(values);
   await runPartB({ profile: String(values.profile), seed: num(values.seed, 'seed')!, data, outDir: values.out as string | undefined });
+}
+
+const PRETRAIN_HELP = `diffusion pretrain [options]
+
+Trains the built-in pretrained model of Part A (a class-conditioned UNet on MNIST digits and
+Fashion-MNIST with DeepFloyd IF's cosine schedule, T = 1000). Resumable like train.
+
+Options:
+  --epochs N, --hidden D, --batch N, --lr X, --seed S   override the recipe in src/lib/pretrained/builtin-spec.ts
+  --out DIR          run folder (default outputs/runs/class-<config hash>)
+  --export           write the weights, loss log and record into ${BUILTIN_DIR}
+  --export-only      with --out: export the run's last finished epoch without training further
+  --fashion-dir DIR  Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
+  --data-dir DIR, --no-download   MNIST, as for train
+  -h, --help         this help
+`;
+
+async function cmdPretrain(args: string[]): Promise<void> {
+  const { values } = parse(
+    args,
+    {
+      epochs: { type: 'string' }, hidden: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+      seed: { type: 'string' }, out: { type: 'string' }, export: { type: 'boolean' }, 'export-only': { type: 'boolean' }, 'fashion-dir': { type: 'string' },
+      ...dataOptions,
+    },
+    PRETRAIN_HELP,
+  );
+  const overrides: Partial<TrainConfig> = {};
+  for (const [key, flag, integer] of [['epochs', 'epochs', true], ['hidden', 'hidden', true], ['batchSize', 'batch', true],
+    ['lr', 'lr', false], ['seed', 'seed', true]] as const) {
+    const v = num(values[flag], flag, integer);
+    if (v !== undefined) (overrides as Record<string, number>)[key] = v;
+  }
+  await initBackend();
+  const digits = await loadData(values);
+  await runPretrain({
+    digits, fashionDir: values['fashion-dir'] as string | undefined, overrides, runDir: values.out as string | undefined,
+    exportTo: values.export || values['export-only'] ? BUILTIN_DIR : undefined, exportOnly: Boolean(values['export-only']), command: `diffusion pretrain ${args.join(' ')}`.trim(),
+  });
 }
 
 async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> {

@@ -24,13 +24,30 @@ export interface TrainConfig {
   seed: number;
   /** Largest micro-batch per forward/backward pass; 0 = chosen from the backend's memory. */
   microBatch: number;
-  /** Keep only the first N training images (0 = all); for smoke tests. */
+  /** Keep only N training images, evenly spaced (0 = all); for smoke tests. */
   trainLimit: number;
+  /**
+   * B2 noise schedule: 'linear' is Part B's (betas 1e-4..0.02, t in 1..T); 'cosine' is DeepFloyd
+   * IF's squaredcos_cap_v2 (t in 0..T-1, diffusers indexing), used by Part A's built-in model.
+   */
+  schedule: 'linear' | 'cosine';
+  /** Class-conditioned: size of the class vector (10 digits for Part B). */
+  numClasses: number;
+  /**
+   * Class-conditioned: probability of replacing the class by the last class slot, a "generic"
+   * prompt that stands for any image (Part A's "a high quality photo"). 0 = no such slot.
+   */
+  pGeneric: number;
+  /** Pixel range the model sees: 'unit' = [0, 1] (Part B), 'symmetric' = [-1, 1] (Part A). */
+  pixelRange: 'unit' | 'symmetric';
 }
 
 /** SPEC's numbers for each model, before a profile or the user overrides them. */
 export function defaultTrainConfig(kind: ModelKind): TrainConfig {
-  const common = { finalLrFactor: 0.1, sigma: 0.5, T: 300, pUncond: 0.1, seed: 0, microBatch: 0, trainLimit: 0 };
+  const common = {
+    finalLrFactor: 0.1, sigma: 0.5, T: 300, pUncond: 0.1, seed: 0, microBatch: 0, trainLimit: 0,
+    schedule: 'linear' as const, numClasses: 10, pGeneric: 0, pixelRange: 'unit' as const,
+  };
   switch (kind) {
     case 'denoiser':
       return { ...common, kind, hidden: 128, batchSize: 256, epochs: 5, lr: 1e-4, lrDecay: 'none' };
@@ -63,6 +80,10 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.trainLimit) || c.trainLimit < 0) fail(`trainLimit must be 0 (all) or a positive integer`);
   if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${c.seed}`);
   if (!['none', 'exponential'].includes(c.lrDecay)) fail(`lrDecay must be none or exponential`);
+  if (!['linear', 'cosine'].includes(c.schedule)) fail(`schedule must be linear or cosine`);
+  if (!['unit', 'symmetric'].includes(c.pixelRange)) fail(`pixelRange must be unit or symmetric`);
+  positiveInt('numClasses');
+  if (!(c.pGeneric >= 0 && c.pUncond + c.pGeneric < 1)) fail(`pGeneric must be >= 0 with pUncond + pGeneric < 1`);
 }
 
 /** Learning rate during `epoch` (0-based): SPEC's per-epoch exponential decay. */

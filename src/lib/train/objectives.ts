@@ -26,12 +26,23 @@ export function drawBatch(cfg: TrainConfig, images: Float32Array, labels: Uint8A
   const count = labels.length;
   const draw: BatchDraw = { images, labels, count, noise: rng.normalArray(images.length) };
   if (cfg.kind !== 'denoiser') {
+    // Part B draws t from 1..T (abar_0 = 1 is the clean image); the cosine schedule indexes 0..T-1.
+    const first = cfg.schedule === 'linear' ? 1 : 0;
     draw.timesteps = new Int32Array(count);
-    for (let i = 0; i < count; i++) draw.timesteps[i] = 1 + rng.int(cfg.T);
+    for (let i = 0; i < count; i++) draw.timesteps[i] = first + rng.int(cfg.T);
   }
   if (cfg.kind === 'class') {
     draw.keepClass = new Float32Array(count);
-    for (let i = 0; i < count; i++) draw.keepClass[i] = rng.uniform() < cfg.pUncond ? 0 : 1;
+    let labels = draw.labels;
+    for (let i = 0; i < count; i++) {
+      const u = rng.uniform();
+      draw.keepClass[i] = u < cfg.pUncond ? 0 : 1;
+      if (u >= cfg.pUncond && u < cfg.pUncond + cfg.pGeneric) {
+        if (labels === draw.labels) labels = draw.labels.slice();
+        labels[i] = cfg.numClasses - 1;
+      }
+    }
+    draw.labels = labels;
   }
   return draw;
 }
@@ -75,7 +86,8 @@ export function batchLoss(
   ctx: ForwardContext,
 ): tf.Scalar {
   const shape: [number, number, number, number] = [d.count, 28, 28, 1];
-  const x = tf.tensor4d(d.images, shape);
+  const pixels = tf.tensor4d(d.images, shape);
+  const x = cfg.pixelRange === 'symmetric' ? (tf.sub(tf.mul(pixels, 2), 1) as tf.Tensor4D) : pixels;
   const eps = tf.tensor4d(d.noise, shape);
   if (cfg.kind === 'denoiser') {
     const z = tf.add(x, tf.mul(eps, cfg.sigma)) as tf.Tensor4D;

@@ -10,7 +10,7 @@ import { BatchStat } from '../nn/module';
 import { updateRunningStats } from '../nn/layers';
 import { UNet } from '../nn/unet';
 import { deriveSeed, Rng } from '../random';
-import { ddpmSchedule, NoiseSchedule } from '../schedules';
+import { cosineSchedule, ddpmSchedule, NoiseSchedule } from '../schedules';
 import { versions } from '../versions';
 import { Adam } from './adam';
 import { configHash, learningRateAt, TrainConfig, validateTrainConfig } from './config';
@@ -98,10 +98,30 @@ export function defaultRunDir(config: TrainConfig, hash: string): string {
   return path.join('outputs', 'runs', `${config.kind}-${hash}`);
 }
 
+/**
+ * The hash that keys a run: the config plus what else changes the weights (the data source,
+ * the number of training images, the micro-batch chosen for this backend).
+ */
+export function runHash(config: TrainConfig, data: DatasetSplits): string {
+  const trainCount = config.trainLimit > 0 ? Math.min(config.trainLimit, data.train.count) : data.train.count;
+  return configHash(config, { data: data.source.kind, trainCount, microBatch: autoMicroBatch(config, backendInfo().name) });
+}
+
+/** The folder train() uses for this config and data when no runDir is given. */
+export function plannedRunDir(config: TrainConfig, data: DatasetSplits): string {
+  return defaultRunDir(config, runHash(config, data));
+}
+
 /** Builds the UNet a config describes, initialised from the config's seed. */
-export function createModel(config: Pick<TrainConfig, 'kind' | 'hidden' | 'seed'>): UNet {
+export function createModel(config: Pick<TrainConfig, 'kind' | 'hidden' | 'seed'> & { numClasses?: number }): UNet {
   const conditioning = config.kind === 'denoiser' ? 'none' : config.kind;
-  return new UNet({ hidden: config.hidden, conditioning }, new Rng(deriveSeed(config.seed, 'init')));
+  return new UNet({ hidden: config.hidden, conditioning, numClasses: config.numClasses ?? 10 }, new Rng(deriveSeed(config.seed, 'init')));
+}
+
+/** The noise schedule a DDPM config trains with (null for the single-step denoiser). */
+export function scheduleFor(config: Pick<TrainConfig, 'kind' | 'schedule' | 'T'>): NoiseSchedule | null {
+  if (config.kind === 'denoiser') return null;
+  return config.schedule === 'cosine' ? cosineSchedule(config.T) : ddpmSchedule(config.T);
 }
 
 /**
@@ -116,14 +136,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const backend = backendInfo();
   const trainSet = limitDataset(opts.data.train, config.trainLimit);
   const microBatch = autoMicroBatch(config, backend.name);
-  const hash = configHash(config, { data: opts.data.source.kind, trainCount: trainSet.count, microBatch });
+  const hash = runHash(config, opts.data);
   const runDir = opts.runDir ?? defaultRunDir(config, hash);
   const files = runFiles(runDir);
   fs.mkdirSync(runDir, { recursive: true });
 
   const model = createModel(config);
   const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
-  const schedule: NoiseSchedule | null = config.kind === 'denoiser' ? null : ddpmSchedule(config.T);
+  const schedule = scheduleFor(config);
   let meta: RunMetadata = {
     kind: config.kind,
     config,

@@ -1,0 +1,70 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { saveCheckpoint } from '../lib/checkpoint';
+import { loadFashionMnist } from '../lib/data/fashion';
+import { DatasetSplits } from '../lib/data/dataset';
+import { writeFileAtomic } from '../lib/io/atomic';
+import { BUILTIN_PROMPTS, builtinTrainConfig, builtinTrainingData } from '../lib/pretrained/builtin-spec';
+import { TrainConfig } from '../lib/train/config';
+import { loadTrainedModel, readLossLog, train } from '../lib/train/trainer';
+
+/** Where the shipped weights and their records live (committed to the repository). */
+export const BUILTIN_DIR = path.join('src', 'lib', 'pretrained', 'weights');
+
+/**
+ * Trains Part A's built-in model (resumable like any run) and, with `exportTo`, writes the
+ * weights, the loss log and a record of how they were made into the repository's weights folder.
+ */
+export async function runPretrain(opts: {
+  digits: DatasetSplits;
+  fashionDir?: string;
+  overrides: Partial<TrainConfig>;
+  runDir?: string;
+  exportTo?: string;
+  /** Export the run's last finished epoch without training further. */
+  exportOnly?: boolean;
+  command: string;
+}): Promise<void> {
+  const fashion = await loadFashionMnist({ dir: opts.fashionDir });
+  const data = builtinTrainingData(opts.digits, fashion);
+  const config = builtinTrainConfig(opts.overrides);
+  process.stderr.write(`built-in model: ${data.train.count} training images (${data.source.description})\n`);
+  const result = opts.exportOnly && opts.runDir
+    ? { ...loadTrainedModel(opts.runDir), runDir: opts.runDir }
+    : await train({ config, data, runDir: opts.runDir });
+  if (!opts.exportTo) {
+    process.stderr.write(`run folder ${result.runDir}; add --export to write the weights into ${BUILTIN_DIR}\n`);
+    return;
+  }
+  fs.mkdirSync(opts.exportTo, { recursive: true });
+  await saveCheckpoint(path.join(opts.exportTo, 'builtin.safetensors'), result.model.stateEntries(), {
+    format: 'diffusion-ts unet',
+    config: JSON.stringify(result.meta.config),
+    prompts: JSON.stringify(BUILTIN_PROMPTS),
+  });
+  // The loss log, averaged over 20 steps, is small enough to ship beside the weights.
+  const log = readLossLog(result.runDir);
+  const lines: string[] = [];
+  for (let i = 0; i < log.length; i += 20) {
+    const chunk = log.slice(i, i + 20);
+    const mean = chunk.reduce((s, r) => s + r.loss, 0) / chunk.length;
+    const last = chunk[chunk.length - 1];
+    lines.push(JSON.stringify({ step: last.step, epoch: last.epoch, loss: Number(mean.toPrecision(5)), lr: last.lr, seconds: last.seconds }));
+  }
+  writeFileAtomic(path.join(opts.exportTo, 'builtin-loss.jsonl'), lines.join('\n') + '\n');
+  const meta = result.meta;
+  writeFileAtomic(path.join(opts.exportTo, 'builtin.json'), JSON.stringify({
+    command: opts.command,
+    seed: config.seed,
+    config: meta.config,
+    epochsExported: meta.epochsDone,
+    prompts: BUILTIN_PROMPTS,
+    parameterCount: meta.parameterCount,
+    epochs: meta.epochs,
+    trainingMinutes: Math.round(meta.trainingSeconds / 6) / 10,
+    backend: meta.backend,
+    versions: meta.versions,
+    data: meta.data,
+  }, null, 2) + '\n');
+  process.stderr.write(`exported the built-in model to ${opts.exportTo}\n`);
+}

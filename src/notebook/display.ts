@@ -1,0 +1,154 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { BackendInfo, initBackend } from '../lib/backend/select';
+import { VegaLiteSpec } from '../lib/display/charts';
+import { RgbImage } from '../lib/display/image';
+import { encodePng } from '../lib/display/png';
+import { writeFileAtomic } from '../lib/io/atomic';
+import { ProgressCallback, ProgressEvent, formatDuration } from '../lib/train/progress';
+
+/**
+ * The bridge between notebooks and the library: shows figures and charts in Jupyter (through the
+ * tslab kernel) and writes each figure to outputs/<notebook>/ as a file plus a JSON record, so
+ * the report builder and users can find it. Outside a kernel (plain node), it prints a line instead.
+ *
+ * A figure's display_data carries metadata {"figure": {"id", "caption"}}: the report builder
+ * numbers those and prints the caption under them.
+ */
+
+interface DisplayMessage {
+  data: Record<string, string | object>;
+  metadata: Record<string, unknown>;
+  transient: { display_id?: string };
+}
+
+type WriteDisplay = (msg: DisplayMessage, update: boolean) => void;
+
+/** tslab's display channel when this code runs inside its kernel, else null. */
+function kernelDisplay(): WriteDisplay | null {
+  try {
+    // The kernel itself is node_modules/tslab, so this resolves to the same module instance.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: WriteDisplay | null };
+    return jupyter.lastWriteDisplayData;
+  } catch {
+    return null;
+  }
+}
+
+export interface NotebookParams {
+  profile: string;
+  seed: number;
+  [key: string]: string | number | boolean;
+}
+
+export interface NotebookContext {
+  /** Short name, e.g. "b1-single-step-denoiser"; figures go to outputs/<name>/. */
+  name: string;
+  params: NotebookParams;
+  backend: BackendInfo;
+  outDir: string;
+}
+
+export interface FigureInfo {
+  /** Stable id within the notebook, used as the file name (letters, digits, '-'). */
+  id: string;
+  caption: string;
+  /** SPEC section, e.g. "B1.2.1". */
+  section: string;
+}
+
+/** Starts a notebook: initialises the backend and the notebook's output folder. */
+export async function startNotebook(name: string, params: NotebookParams): Promise<NotebookContext> {
+  const backend = await initBackend();
+  const outDir = path.join('outputs', name);
+  fs.mkdirSync(outDir, { recursive: true });
+  return { name, params, backend, outDir };
+}
+
+function checkId(id: string): void {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(id)) {
+    throw new Error(`Figure id "${id}" must be lower-case letters, digits and '-' (it becomes a file name).`);
+  }
+}
+
+function record(ctx: NotebookContext, info: FigureInfo, file: string, bytes: Uint8Array, extra: Record<string, unknown> = {}): void {
+  const rec = {
+    ...info,
+    notebook: ctx.name,
+    file: path.basename(file),
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    profile: ctx.params.profile,
+    seed: ctx.params.seed,
+    backend: ctx.backend.name,
+    threads: ctx.backend.threads,
+    ...extra,
+  };
+  writeFileAtomic(path.join(ctx.outDir, `${info.id}.json`), JSON.stringify(rec, null, 2) + '\n');
+}
+
+function emit(msg: DisplayMessage, fallback: string): void {
+  const write = kernelDisplay();
+  if (write) write(msg, false);
+  else process.stdout.write(fallback + '\n');
+}
+
+/** Shows an image (PNG) or an animation (GIF bytes) with its caption and saves it. */
+export function showFigure(ctx: NotebookContext, image: RgbImage | { gif: Uint8Array }, info: FigureInfo): void {
+  checkId(info.id);
+  const isGif = 'gif' in image;
+  const bytes = isGif ? image.gif : encodePng(image);
+  const file = path.join(ctx.outDir, `${info.id}.${isGif ? 'gif' : 'png'}`);
+  writeFileAtomic(file, bytes);
+  record(ctx, info, file, bytes);
+  emit(
+    {
+      data: { [isGif ? 'image/gif' : 'image/png']: Buffer.from(bytes).toString('base64'), 'text/plain': `Figure: ${info.caption}` },
+      metadata: { figure: { id: info.id, caption: info.caption, section: info.section } },
+      transient: {},
+    },
+    `[figure ${info.id}] ${info.caption} -> ${file}`,
+  );
+}
+
+/** Shows a vega-lite chart (with a text fallback) and saves its spec. */
+export function showChart(ctx: NotebookContext, spec: VegaLiteSpec, info: FigureInfo & { text: string }): void {
+  checkId(info.id);
+  const json = JSON.stringify(spec);
+  const file = path.join(ctx.outDir, `${info.id}.vl.json`);
+  writeFileAtomic(file, json);
+  record(ctx, { id: info.id, caption: info.caption, section: info.section }, file, Buffer.from(json), { chart: true });
+  emit(
+    {
+      data: { 'application/vnd.vegalite.v5+json': spec, 'text/plain': info.text },
+      metadata: { figure: { id: info.id, caption: info.caption, section: info.section } },
+      transient: {},
+    },
+    `[chart ${info.id}] ${info.caption}: ${info.text}`,
+  );
+}
+
+/**
+ * A progress callback that redraws one line in the notebook (a display entry updated in place),
+ * for training and sampling loops.
+ */
+export function notebookProgress(label: string): ProgressCallback {
+  const id = crypto.randomBytes(8).toString('hex');
+  let shown = false;
+  return (e: ProgressEvent) => {
+    const pct = e.total > 0 ? Math.round((100 * e.done) / e.total) : 0;
+    const info = e.info ? Object.entries(e.info).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : v}`).join(' ') : '';
+    const eta = e.etaSec === null ? '' : ` eta ${formatDuration(e.etaSec)}`;
+    const text = `${label}: ${e.done}/${e.total} (${pct}%) ${formatDuration(e.elapsedSec)}${eta} ${info}`.trim();
+    const html = `<div style="font-family:monospace"><progress max="${e.total}" value="${e.done}" style="width:16em"></progress> ${escapeHtml(text)}</div>`;
+    const write = kernelDisplay();
+    if (!write) return;
+    write({ data: { 'text/html': html, 'text/plain': text }, metadata: { progress: true }, transient: { display_id: id } }, shown);
+    shown = true;
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
