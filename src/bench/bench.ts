@@ -25,6 +25,12 @@ export interface BenchCase {
   batchSize: number;
   microBatch: number;
   trainImagesPerSec: number;
+  /**
+   * Training images per second of this process's CPU time (user + system). On a machine shared
+   * with other work this is steadier than the wall-clock figure; with one compute thread it
+   * estimates the uncontended rate (with more threads it is lower than the wall-clock rate).
+   */
+  trainImagesPerCpuSec: number;
   /** UNet evaluations per second while sampling (a CFG step counts 2 per image). */
   sampleImagesPerSec: number;
   peakRssMB: number;
@@ -73,7 +79,7 @@ export async function runBench(args: string[]): Promise<void> {
   for (const m of models) if (!MODEL_KINDS.includes(m)) throw new Error(`--models: unknown model "${m}"`);
 
   const results: BenchCase[] = [];
-  printRow(['model', 'size', 'D', 'batch', 'micro', 'train img/s', 'sample img/s', 'peak RSS MB', 'backend']);
+  printRow(['model', 'size', 'D', 'batch', 'micro', 'train img/s', 'img/cpu-s', 'sample img/s', 'peak RSS MB', 'backend']);
   for (const size of sizes) {
     for (const kind of models) {
       const child = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', `${kind}:${size}`, '--steps', String(steps)], {
@@ -88,6 +94,7 @@ export async function runBench(args: string[]): Promise<void> {
       results.push(r);
       printRow([
         r.kind, r.size, String(r.hidden), String(r.batchSize), String(r.microBatch), r.trainImagesPerSec.toFixed(1),
+        r.trainImagesPerCpuSec.toFixed(1),
         r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''})`,
       ]);
     }
@@ -114,8 +121,11 @@ async function benchCase(kind: ModelKind, size: 'quick' | 'full', steps: number)
   const step = () => trainStep(model, optimizer, config, schedule, drawBatch(config, images, labels, rng), microBatch, 784);
   step(); // warm-up: kernels compiled, buffers allocated
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) step();
   const trainImagesPerSec = (steps * config.batchSize) / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const trainImagesPerCpuSec = (steps * config.batchSize) / ((cpu.user + cpu.system) / 1e6);
 
   // Sampling: eval-mode UNet calls on a chunk of 64 (as ddpmSample does), CFG doubling the batch.
   const chunk = kind === 'class' ? 128 : 64;
@@ -133,13 +143,13 @@ async function benchCase(kind: ModelKind, size: 'quick' | 'full', steps: number)
   const sampleImagesPerSec = (reps * chunk) / ((performance.now() - t1) / 1000);
   return {
     kind, size, hidden: config.hidden, batchSize: config.batchSize, microBatch,
-    trainImagesPerSec, sampleImagesPerSec,
+    trainImagesPerSec, trainImagesPerCpuSec, sampleImagesPerSec,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
     backend: backend.name, threads: backend.threads,
   };
 }
 
 function printRow(cells: string[]): void {
-  const widths = [9, 6, 4, 6, 6, 12, 13, 12, 20];
+  const widths = [9, 6, 4, 6, 6, 12, 10, 13, 12, 20];
   process.stdout.write(cells.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ') + '\n');
 }

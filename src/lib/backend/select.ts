@@ -14,7 +14,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tf } from './tf';
+import { registerFusedKernels } from './fused-kernels';
 import { registerWasmKernels } from './wasm-kernels';
+import { installWasmHeapGuard } from './wasm-memory';
 
 export type BackendChoice = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | 'auto';
 
@@ -220,7 +222,9 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
   // No effect if wasm was already initialised (e.g. by the user); the binaries are the same.
   wasm.setWasmPaths(distDir + path.sep);
   registerWasmKernels();
+  registerFusedKernels();
   await activate('wasm', WASM_PACKAGE);
+  installWasmHeapGuard();
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return {
     name: 'wasm',

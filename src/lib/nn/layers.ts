@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import { batchNormTrain, channelAffine, gelu as fusedGelu } from '../backend/fused-ops';
 import { Rng } from '../random';
 import { ForwardContext, Module, uniformInit } from './module';
 
@@ -83,7 +84,7 @@ export class Linear extends Module {
 
 /**
  * BatchNorm2d over the channel axis of NHWC, PyTorch defaults (eps 1e-5, momentum 0.1, affine).
- * Written from moments rather than tf.batchNorm, whose gradient is slow on wasm.
+ * Not tf.batchNorm, whose gradient is slow on wasm: fused kernels with a closed-form gradient.
  */
 export class BatchNorm2d extends Module {
   readonly gamma: tf.Variable;
@@ -102,12 +103,9 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    let mean: tf.Tensor;
-    let variance: tf.Tensor;
     if (ctx.training) {
-      const m = tf.moments(x, [0, 1, 2]);
-      mean = m.mean;
-      variance = m.variance;
+      // Batch statistics; on wasm and cpu one fused kernel each way (backend/fused-ops.ts).
+      const { y, mean, variance } = batchNormTrain(x, this.gamma, this.beta, BatchNorm2d.eps);
       if (ctx.batchStats) {
         const [n, h, w] = x.shape;
         ctx.batchStats.push({
@@ -118,13 +116,11 @@ export class BatchNorm2d extends Module {
           count: n * h * w,
         });
       }
-    } else {
-      mean = this.runningMean;
-      variance = this.runningVar;
+      return y;
     }
-    const scale = tf.mul(tf.rsqrt(tf.add(variance, BatchNorm2d.eps)), this.gamma);
-    const shift = tf.sub(this.beta, tf.mul(mean, scale));
-    return tf.add(tf.mul(x, scale), shift);
+    const scale = tf.mul(tf.rsqrt(tf.add(this.runningVar, BatchNorm2d.eps)), this.gamma);
+    const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
+    return channelAffine(x, scale, shift);
   }
 }
 
@@ -143,7 +139,7 @@ export function updateRunningStats(stats: NonNullable<ForwardContext['batchStats
   stats.length = 0;
 }
 
-/** GELU, exact (erf) form as PyTorch's nn.GELU(). */
+/** GELU, exact (erf) form as PyTorch's nn.GELU() (fused kernels on wasm and cpu: backend/fused-ops.ts). */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))) as T;
+  return fusedGelu(x);
 }

@@ -1,0 +1,137 @@
+import assert from 'assert/strict';
+import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '../../src/lib/backend/tf';
+import { initBackend } from '../../src/lib/backend/select';
+import { fusedKernelsActive } from '../../src/lib/backend/fused-kernels';
+import {
+  batchNormTrain, batchNormTrainReference, channelAffine, gelu, geluReference,
+} from '../../src/lib/backend/fused-ops';
+
+/** Deterministic uniform values in [lo, hi) (a small LCG). */
+function values(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((hi - lo) * s) / 2 ** 32;
+  }
+  return out;
+}
+
+function random(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
+  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
+}
+
+/** max |a - b| / max |b|. */
+function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
+  assert.deepEqual(actual.shape, expected.shape);
+  const a = actual.dataSync();
+  const b = expected.dataSync();
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}
+
+const TOLERANCE = 1e-4;
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  describe(`fused GELU and BatchNorm ops (${backend})`, () => {
+    before(async () => {
+      await initBackend({ quiet: true });
+      assert.ok(await tf.setBackend(backend));
+      (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+      assert.ok(fusedKernelsActive(), `the fused kernels are not active on ${backend}`);
+    });
+    after(async () => {
+      await tf.setBackend('wasm');
+    });
+
+    it('GELU matches the erf formula, forward and gradient', () => {
+      tf.tidy(() => {
+        // Wide range, including the tails where GELU is tiny or almost the identity.
+        const x = random([3, 7, 5, 6], 1, -8, 8);
+        const w = random([3, 7, 5, 6], 2);
+        assert.ok(relativeError(gelu(x), geluReference(x)) < TOLERANCE);
+        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)))(x);
+        const gRef = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluReference(t), w)))(x);
+        assert.ok(relativeError(g, gRef) < TOLERANCE, `gradient error ${relativeError(g, gRef)}`);
+        // Known values: GELU(0) = 0, GELU(1) = Phi(1) = 0.841345, GELU'(0) = 1/2.
+        const known = gelu(tf.tensor1d([0, 1, -1])).dataSync();
+        assert.ok(Math.abs(known[0]) < 1e-7 && Math.abs(known[1] - 0.8413447) < 1e-6 && Math.abs(known[2] + 0.1586553) < 1e-6);
+        const slope = tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(tf.tensor1d([0])).dataSync()[0];
+        assert.ok(Math.abs(slope - 0.5) < 1e-6);
+      });
+    });
+
+    it('BatchNorm matches tf.moments + arithmetic: output, statistics and all three gradients', () => {
+      tf.tidy(() => {
+        // A mean far from 0 checks the variance for cancellation.
+        const x = random([4, 5, 6, 3], 3, 9, 11);
+        const gamma = random([3], 4, 0.5, 2);
+        const beta = random([3], 5);
+        const w = random([4, 5, 6, 3], 6);
+        const eps = 1e-5;
+        const fused = batchNormTrain(x, gamma, beta, eps);
+        const ref = batchNormTrainReference(x, gamma, beta, eps);
+        assert.ok(relativeError(fused.y, ref.y) < TOLERANCE);
+        assert.ok(relativeError(fused.mean, ref.mean) < TOLERANCE);
+        assert.ok(relativeError(fused.variance, ref.variance) < 1e-3); // the reference's float32 variance is itself this coarse
+        const loss = (bn: typeof batchNormTrain) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(bn(a, g, b, eps).y, w)) as tf.Scalar;
+        const grads = tf.grads(loss(batchNormTrain))([x, gamma, beta]);
+        const refGrads = tf.grads(loss(batchNormTrainReference))([x, gamma, beta]);
+        for (let i = 0; i < 3; i++) {
+          const err = relativeError(grads[i], refGrads[i]);
+          assert.ok(err < TOLERANCE, `gradient ${['x', 'gamma', 'beta'][i]}: relative error ${err}`);
+        }
+      });
+    });
+
+    it('BatchNorm gradient matches on a centred input (the regime of real activations)', () => {
+      tf.tidy(() => {
+        const x = random([8, 7, 7, 5], 7, -3, 3);
+        const gamma = random([5], 8, 0.5, 2);
+        const beta = random([5], 9);
+        const w = random([8, 7, 7, 5], 10);
+        const loss = (bn: typeof batchNormTrain) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(bn(a, g, b, 1e-5).y, w)) as tf.Scalar;
+        const grads = tf.grads(loss(batchNormTrain))([x, gamma, beta]);
+        const refGrads = tf.grads(loss(batchNormTrainReference))([x, gamma, beta]);
+        for (let i = 0; i < 3; i++) assert.ok(relativeError(grads[i], refGrads[i]) < TOLERANCE);
+      });
+    });
+
+    it('channel affine (BatchNorm at eval) matches mul + add, forward and gradient', () => {
+      tf.tidy(() => {
+        const x = random([2, 3, 4, 5], 11);
+        const s = random([5], 12);
+        const b = random([5], 13);
+        const w = random([2, 3, 4, 5], 14);
+        assert.ok(relativeError(channelAffine(x, s, b), tf.add(tf.mul(x, s), b)) < TOLERANCE);
+        const f = (a: tf.Tensor, sc: tf.Tensor, sh: tf.Tensor) => tf.sum(tf.mul(channelAffine(a, sc, sh), w)) as tf.Scalar;
+        const r = (a: tf.Tensor, sc: tf.Tensor, sh: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.mul(a, sc), sh), w)) as tf.Scalar;
+        const g = tf.grads(f)([x, s, b]);
+        const gr = tf.grads(r)([x, s, b]);
+        for (let i = 0; i < 3; i++) assert.ok(relativeError(g[i], gr[i]) < TOLERANCE);
+      });
+    });
+
+    it('leave no tensors behind (forward + backward in a tidy)', () => {
+      const x = random([2, 4, 4, 3], 15);
+      const gamma = tf.ones([3]);
+      const beta = tf.zeros([3]);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        tf.tidy(() => {
+          tf.grads((a: tf.Tensor, g: tf.Tensor) => tf.sum(gelu(batchNormTrain(a, g, beta, 1e-5).y)) as tf.Scalar)([x, gamma]);
+        });
+      }
+      assert.equal(tf.memory().numTensors, before);
+      tf.dispose([x, gamma, beta]);
+    });
+  });
+}
