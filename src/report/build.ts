@@ -1,0 +1,188 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { versions } from '../lib/versions';
+import { Cell, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
+import { buildSite, SitePart } from './site';
+
+/**
+ * `npm run report`: executes every notebook with the project kernel (skipping those whose inputs
+ * are unchanged since their last successful run, like Quarto's freeze) and renders them into the
+ * static site. A failing cell stops the build before the site is touched.
+ */
+
+/** The writeup's notebooks, in reading order, grouped as in the original. */
+export const WRITEUP_PARTS: Array<SitePart & { notebooks: string[] }> = [
+  {
+    title: 'Part A: the power of diffusion models',
+    intro: 'Sampling and editing with a pretrained diffusion model: the forward process, denoising, sampling, '
+      + 'classifier-free guidance, image-to-image translation, inpainting and optical illusions.',
+    notebooks: ['a0-sampling', 'a1-forward-and-denoising', 'a2-iterative-denoising-and-cfg', 'a3-image-to-image', 'a4-illusions'],
+  },
+  {
+    title: 'Part B: training diffusion models from scratch',
+    intro: 'UNets trained on MNIST: a single-step denoiser, then time- and class-conditioned DDPMs.',
+    notebooks: ['b1-single-step-denoiser', 'b2-diffusion-models'],
+  },
+];
+
+export const WRITEUP_TITLE = 'Diffusion models, reproduced in TypeScript';
+
+export interface ReportOptions {
+  profile: string;
+  seed: number;
+  /** Run only these notebooks (others come from the cache). */
+  only?: string[];
+  /** Execute even when the cache is fresh. */
+  force?: boolean;
+  notebooksDir?: string;
+  siteDir?: string;
+  cacheDir?: string;
+  cellTimeoutSec?: number;
+  log?: (line: string) => void;
+}
+
+export interface ReportResult {
+  executed: string[];
+  cached: string[];
+  siteDir: string;
+  figures: number;
+}
+
+/** Hash of every file under the given folders (sorted), to key the cache on library code. */
+export function treeHash(dirs: string[]): string {
+  const h = crypto.createHash('sha256');
+  const walk = (d: string) => {
+    if (!fs.existsSync(d)) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) h.update(p).update('\0').update(fs.readFileSync(p)).update('\0');
+    }
+  };
+  dirs.forEach(walk);
+  return h.digest('hex');
+}
+
+/** What a notebook's executed copy depends on; a change to any of it means running it again. */
+export function cacheKey(notebookFile: string, profile: string, seed: number, codeHash: string): string {
+  const v = versions();
+  return crypto.createHash('sha256').update(JSON.stringify({
+    notebook: fs.readFileSync(notebookFile, 'utf8'),
+    profile,
+    seed,
+    code: codeHash,
+    backend: process.env.DIFFUSION_BACKEND ?? 'auto',
+    tfjsNode: v['@tensorflow/tfjs-node'] ?? null,
+    tfjsNodeGpu: v['@tensorflow/tfjs-node-gpu'] ?? null,
+  })).digest('hex');
+}
+
+/** Drops what is for the live notebook only: progress displays and the injected parameters' echo. */
+export function prepareForSite(nb: Notebook): Notebook {
+  const cells: Cell[] = nb.cells.map((cell) => {
+    if (cell.cell_type !== 'code') return cell;
+    const tags = (cell.metadata?.tags as string[] | undefined) ?? [];
+    const outputs = tags.includes('injected-parameters')
+      ? []
+      : cell.outputs.filter((o) => !(o.output_type === 'display_data' && (o.metadata as Record<string, unknown> | undefined)?.progress));
+    return { ...cell, outputs };
+  });
+  return { ...nb, cells };
+}
+
+export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const notebooksDir = opts.notebooksDir ?? 'notebooks';
+  const siteDir = opts.siteDir ?? 'site';
+  const cacheDir = opts.cacheDir ?? path.join('outputs', 'executed', `${opts.profile}-seed${opts.seed}`);
+  const all = WRITEUP_PARTS.flatMap((p) => p.notebooks).filter((n) => fs.existsSync(path.join(notebooksDir, `${n}.ipynb`)));
+  if (all.length === 0) throw new Error(`No notebooks found in ${notebooksDir}/. Run the report from the repository root.`);
+  for (const n of opts.only ?? []) {
+    if (!all.includes(n)) throw new Error(`--only ${n}: no such notebook. Notebooks: ${all.join(', ')}`);
+  }
+  const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
+  const executed: string[] = [];
+  const cached: string[] = [];
+  const results = new Map<string, Notebook>();
+  const started = Date.now();
+
+  for (const [i, name] of all.entries()) {
+    const file = path.join(notebooksDir, `${name}.ipynb`);
+    const outFile = path.join(cacheDir, `${name}.ipynb`);
+    const keyFile = path.join(cacheDir, `${name}.key`);
+    const key = cacheKey(file, opts.profile, opts.seed, codeHash);
+    const selected = !opts.only || opts.only.includes(name);
+    const fresh = fs.existsSync(outFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key;
+    if ((fresh && !opts.force) || !selected) {
+      if (!fs.existsSync(outFile)) {
+        log(`[report] ${name}: not selected and never executed; left out of the site`);
+        continue;
+      }
+      if (!fresh) log(`[report] ${name}: not selected; using its last executed copy (inputs changed since)`);
+      else log(`[report] ${name} (${i + 1}/${all.length}): unchanged, using the executed copy`);
+      results.set(name, readNotebook(outFile));
+      cached.push(name);
+      continue;
+    }
+    log(`[report] ${name} (${i + 1}/${all.length}): executing with profile ${opts.profile}, seed ${opts.seed}`);
+    const t0 = Date.now();
+    let nb: Notebook;
+    try {
+      nb = await executeNotebook(file, {
+        parameters: { profile: opts.profile, seed: opts.seed },
+        timeoutSec: opts.cellTimeoutSec ?? 3600,
+        onCell: (e) => {
+          if (e.state === 'done') {
+            log(`[report]   ${name}: cell ${e.index + 1}/${e.total} done in ${e.elapsedSec.toFixed(1)} s (notebook ${fmt(e.notebookElapsedSec)}, build ${fmt((Date.now() - started) / 1000)})`);
+          }
+        },
+      });
+    } catch (err) {
+      if (err instanceof NotebookExecutionError) {
+        throw new Error(`${err.message}\nThe site in ${siteDir}/ was left as it was.`);
+      }
+      throw err;
+    }
+    writeNotebookAtomic(outFile, nb);
+    fs.writeFileSync(keyFile, key);
+    log(`[report] ${name}: done in ${fmt((Date.now() - t0) / 1000)}`);
+    results.set(name, nb);
+    executed.push(name);
+  }
+
+  const metadata = { profile: opts.profile, seed: opts.seed, backend: process.env.DIFFUSION_BACKEND ?? 'auto', versions: versions() };
+  const parts = WRITEUP_PARTS.map((p) => ({ ...p, notebooks: p.notebooks.filter((n) => results.has(n)) })).filter((p) => p.notebooks.length > 0);
+  const site = await buildSite({
+    outDir: siteDir,
+    title: WRITEUP_TITLE,
+    intro: 'Every figure on these pages was produced by the notebooks in `notebooks/`, run headlessly by `npm run report` '
+      + `with the **${opts.profile}** profile and seed **${opts.seed}**. \`manifest.json\` lists each figure with its hash and provenance.`,
+    parts,
+    notebooks: [...results.entries()].map(([name, nb]) => ({ name, notebook: prepareForSite(nb) as never, metadata: figureBackend(nb) })),
+    metadata,
+  });
+  const figures = site.manifest.figures.length;
+  log(`[report] site written to ${siteDir}/: ${results.size} pages, ${figures} figures (executed ${executed.length}, cached ${cached.length}) in ${fmt((Date.now() - started) / 1000)}`);
+  return { executed, cached, siteDir, figures };
+}
+
+/** The backend a notebook actually ran on, read from its first "[diffusion] backend:" line. */
+function figureBackend(nb: Notebook): Record<string, unknown> {
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== 'code') continue;
+    for (const o of cell.outputs) {
+      if (o.output_type !== 'stream') continue;
+      const text = Array.isArray(o.text) ? o.text.join('') : String(o.text);
+      const m = /\[diffusion\] backend: (.*)/.exec(text);
+      if (m) return { backend: m[1].trim() };
+    }
+  }
+  return {};
+}
+
+function fmt(sec: number): string {
+  const m = Math.floor(sec / 60);
+  const s = Math.round(sec % 60);
+  return m > 0 ? `${m} min ${s} s` : `${s} s`;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { parseArgs } from 'util';
+import { buildReport } from './build';
+import { printSiteToPdf } from './pdf';
+
+const HELP = `npm run report -- [options]     (node dist/src/report/cli.js)
+
+Executes every notebook in notebooks/ with the project's TypeScript kernel (no Python needed) and
+renders the writeup into site/. A notebook whose source, library code, profile and seed are
+unchanged since its last successful run is not executed again; its stored copy under
+outputs/executed/ is reused. A failing cell stops the build and leaves the previous site in place.
+
+Options:
+  --profile NAME     full | quick | smoke (default quick)
+  --seed S           seed passed to every notebook (default 0)
+  --only NAME        execute only this notebook (repeatable); others come from the cache
+  --force            execute even notebooks whose cache is fresh
+  --out DIR          site folder (default site)
+  --cell-timeout S   seconds before a hung cell's kernel is killed (default 3600)
+  --pdf              also print the site to site/writeup.pdf (Debian's chromium)
+  -h, --help         this help
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      profile: { type: 'string', default: 'quick' },
+      seed: { type: 'string', default: '0' },
+      only: { type: 'string', multiple: true },
+      force: { type: 'boolean' },
+      out: { type: 'string', default: 'site' },
+      'cell-timeout': { type: 'string', default: '3600' },
+      pdf: { type: 'boolean' },
+      'pdf-only': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
+  if (!['full', 'quick', 'smoke'].includes(String(values.profile))) {
+    throw new Error(`Unknown profile "${values.profile}". Choose full, quick or smoke.`);
+  }
+  const siteDir = String(values.out);
+  if (!values['pdf-only']) {
+    await buildReport({
+      profile: String(values.profile), seed, only: values.only, force: values.force, siteDir,
+      cellTimeoutSec: Number(values['cell-timeout']),
+    });
+  }
+  if (values.pdf || values['pdf-only']) {
+    const { file, bytes } = await printSiteToPdf({ siteDir, outFile: `${siteDir}/writeup.pdf` });
+    process.stderr.write(`[report] PDF written to ${file} (${(bytes / 1e6).toFixed(1)} MB)\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.exit(1);
+});
