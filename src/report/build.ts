@@ -26,7 +26,7 @@ export const WRITEUP_PARTS: Array<SitePart & { notebooks: string[] }> = [
   },
 ];
 
-export const WRITEUP_TITLE = 'Diffusion models, reproduced in TypeScript';
+export const WRITEUP_TITLE = 'Diffusion models in TypeScript';
 
 export interface ReportOptions {
   profile: string;

@@ -189,7 +189,7 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
       (next ? `<a rel="next" href="${escapeAttr(next.href)}">${escapeHtml(next.title)} →</a>` : '<span></span>') +
       `</nav>`;
     const body = `<article>\n${page.html}</article>\n${pager}`;
-    writeFile(dir, `${page.name}.html`, pageHtml(options.title, `${titles[i]} — ${options.title}`, body));
+    writeFile(dir, `${page.name}.html`, pageHtml(options.title, titles[i], body));
   });
 
   const toc = tableOfContents(options.parts, pages, rendered, titles, markdownBlock);

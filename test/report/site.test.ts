@@ -4,12 +4,12 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { pathToFileURL } from 'url';
-import { HtmlValidate } from 'html-validate';
 import { findChromium, launchChromium, type LaunchedBrowser } from '../../src/report/chromium';
 import { printSiteToPdf } from '../../src/report/pdf';
 import { renderNotebook } from '../../src/report/render';
 import { buildSite, type Manifest, type SiteOptions } from '../../src/report/site';
 import { forwardNotebook, tempDir, trainingNotebook } from './site-fixtures';
+import { brokenLinks, htmlProblems, inspectPage } from './site-checks';
 
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
@@ -120,36 +120,14 @@ describe('report/site', function () {
   });
 
   it('passes html-validate', async () => {
-    const validator = new HtmlValidate({
-      extends: ['html-validate:recommended'],
-      rules: {
-        // KaTeX positions every glyph with inline styles; that is its documented output.
-        'no-inline-style': 'off',
-        // Section ids come from headings like "1.2 Using the UNet" and so start with a digit:
-        // valid HTML5 ids (any non-space characters), which the strict rule only flags because
-        // they are awkward in CSS selectors. Relaxed mode still rejects spaces and empty ids.
-        'valid-id': ['error', { relaxed: true }],
-      },
-    });
-    const problems: string[] = [];
-    for (const file of htmlFiles(site)) {
-      const report = await validator.validateFile(path.join(site, file));
-      for (const result of report.results) {
-        for (const m of result.messages) problems.push(`${file}:${m.line}:${m.column} ${m.ruleId}: ${m.message}`);
-      }
-    }
-    assert.deepEqual(problems, []);
+    assert.deepEqual(await htmlProblems(site), []);
   });
 
   it('has no broken internal links or anchors (linkinator)', async () => {
-    const { check } = (await importEsm('linkinator')) as {
-      check(options: Record<string, unknown>): Promise<{ passed: boolean; links: { url: string; state: string; status?: number; parent?: string }[] }>;
-    };
-    const result = await check({ path: site, recurse: true, checkFragments: true, checkCss: true, concurrency: 20 });
-    const broken = result.links.filter((l) => l.state === 'BROKEN').map((l) => `${l.url} (status ${l.status}, in ${l.parent})`);
+    const { broken, links } = await brokenLinks(site);
     assert.deepEqual(broken, []);
-    assert.ok(result.passed);
-    assert.ok(result.links.some((l) => l.url.includes('KaTeX_Main-Regular.woff2')), 'font files in the CSS were checked');
+    assert.ok(links.some((url) => url.includes('KaTeX_Main-Regular.woff2')), 'font files in the CSS were checked');
+    const { check } = (await importEsm('linkinator')) as { check(o: Record<string, unknown>): Promise<{ links: { url: string; state: string }[] }> };
     // The same check does catch a missing anchor (so the pass above means something).
     const bad = path.join(root, 'bad-links');
     fs.mkdirSync(bad);
@@ -221,40 +199,7 @@ describe('report/site', function () {
 
     for (const file of ['index.html', 'forward.html', 'training.html', 'print.html']) {
       it(`${file}: loads every image, chart and formula, with no console error and no request off the machine`, async () => {
-        const page = await chromium!.browser.newPage();
-        const problems: string[] = [];
-        const offMachine: string[] = [];
-        page.on('console', (m) => {
-          if (m.type() === 'error' || m.type() === 'warn') problems.push(`console.${m.type()}: ${m.text()}`);
-        });
-        page.on('pageerror', (e) => problems.push(`page error: ${String(e)}`));
-        page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-        await page.setRequestInterception(true);
-        page.on('request', (request) => {
-          const url = request.url();
-          if (url.startsWith('file:') || url.startsWith('data:') || url.startsWith('about:')) void request.continue();
-          else {
-            offMachine.push(url);
-            void request.abort();
-          }
-        });
-        await page.goto(pathToFileURL(path.join(site, file)).href, { waitUntil: 'load' });
-        const facts = await page.evaluate(`(async () => {
-          await document.fonts.ready;
-          const images = [...document.querySelectorAll('main img')];
-          return {
-            images: images.length,
-            broken: images.filter((img) => !img.complete || img.naturalWidth === 0).map((img) => img.src),
-            // Layout sanity: a figure drawn smaller than 64 CSS pixels means the CSS collapsed it.
-            tiny: images.filter((img) => img.getBoundingClientRect().width < 64).map((img) => img.src),
-            charts: document.querySelectorAll('.chart').length,
-            chartSvgs: document.querySelectorAll('.chart > svg path').length > 0 ? document.querySelectorAll('.chart > svg').length : 0,
-            katex: document.querySelectorAll('.katex').length,
-            katexErrors: document.querySelectorAll('.katex-error').length,
-            mainFontLoaded: document.fonts.check('16px KaTeX_Main'),
-          };
-        })()`);
-        const f = facts as { images: number; broken: string[]; tiny: string[]; charts: number; chartSvgs: number; katex: number; katexErrors: number; mainFontLoaded: boolean };
+        const { problems, offMachine, facts: f, page } = await inspectPage(chromium!, path.join(site, file));
         assert.deepEqual(offMachine, []);
         assert.deepEqual(problems, []);
         assert.deepEqual(f.broken, []);
