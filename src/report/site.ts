@@ -53,21 +53,10 @@ export interface SiteOptions {
   baseDir?: string;
 }
 
-export interface ManifestFigure {
+/** A figure's manifest entry: the rendered file's facts (minus its bytes, as a file name and size) plus its run. */
+export interface ManifestFigure extends Omit<FigureFile, 'path' | 'bytes'> {
   file: string;
-  sha256: string;
   bytes: number;
-  mime: string;
-  notebook: string;
-  id: string | null;
-  /** The <figure>'s element id: link to <notebook>.html#<anchor>. */
-  anchor: string | null;
-  number: number | null;
-  caption: string | null;
-  width: number | null;
-  height: number | null;
-  /** Other figure metadata from the notebook (e.g. "section"). */
-  metadata: Record<string, unknown>;
   /** The build's metadata overlaid with the notebook's (seed, profile, backend, versions...). */
   run: Record<string, unknown>;
 }

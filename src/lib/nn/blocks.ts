@@ -8,45 +8,38 @@ import { ForwardContext, Module } from './module';
  * structure so parameter counts match the original: conv (+bias) -> BatchNorm -> GELU.
  */
 
-/** 1. Conv: 3x3 conv, stride 1, padding 1 + BatchNorm + GELU (size kept). */
-export class Conv extends Module {
-  private readonly conv: Conv2d;
+/** conv (or transposed conv) -> BatchNorm -> GELU: the shape shared by operations 1, 2, 3 and 5. */
+abstract class ConvBnGelu extends Module {
+  private readonly conv: Conv2d | ConvTranspose2d;
   private readonly bn: BatchNorm2d;
-  constructor(rng: Rng, inC: number, outC: number) {
+  protected constructor(conv: Conv2d | ConvTranspose2d) {
     super();
-    this.conv = this.addChild('conv', new Conv2d(rng, inC, outC, 3, 1, 1));
-    this.bn = this.addChild('bn', new BatchNorm2d(outC));
+    this.conv = this.addChild('conv', conv);
+    this.bn = this.addChild('bn', new BatchNorm2d(conv.outChannels));
   }
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     return gelu(this.bn.forward(this.conv.forward(x), ctx));
+  }
+}
+
+/** 1. Conv: 3x3 conv, stride 1, padding 1 + BatchNorm + GELU (size kept). */
+export class Conv extends ConvBnGelu {
+  constructor(rng: Rng, inC: number, outC: number) {
+    super(new Conv2d(rng, inC, outC, 3, 1, 1));
   }
 }
 
 /** 2. DownConv: 3x3 conv, stride 2, padding 1 + BatchNorm + GELU (halves H and W). */
-export class DownConv extends Module {
-  private readonly conv: Conv2d;
-  private readonly bn: BatchNorm2d;
+export class DownConv extends ConvBnGelu {
   constructor(rng: Rng, inC: number, outC: number) {
-    super();
-    this.conv = this.addChild('conv', new Conv2d(rng, inC, outC, 3, 2, 1));
-    this.bn = this.addChild('bn', new BatchNorm2d(outC));
-  }
-  forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    return gelu(this.bn.forward(this.conv.forward(x), ctx));
+    super(new Conv2d(rng, inC, outC, 3, 2, 1));
   }
 }
 
 /** 3. UpConv: 4x4 transposed conv, stride 2, padding 1 + BatchNorm + GELU (doubles H and W). */
-export class UpConv extends Module {
-  private readonly conv: ConvTranspose2d;
-  private readonly bn: BatchNorm2d;
+export class UpConv extends ConvBnGelu {
   constructor(rng: Rng, inC: number, outC: number) {
-    super();
-    this.conv = this.addChild('conv', new ConvTranspose2d(rng, inC, outC, 4, 2, 1));
-    this.bn = this.addChild('bn', new BatchNorm2d(outC));
-  }
-  forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    return gelu(this.bn.forward(this.conv.forward(x), ctx));
+    super(new ConvTranspose2d(rng, inC, outC, 4, 2, 1));
   }
 }
 
@@ -56,16 +49,9 @@ export function flatten(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /** 5. Unflatten: 7x7 transposed conv, stride 7 + BatchNorm + GELU (1x1 -> 7x7). */
-export class Unflatten extends Module {
-  private readonly conv: ConvTranspose2d;
-  private readonly bn: BatchNorm2d;
+export class Unflatten extends ConvBnGelu {
   constructor(rng: Rng, channels: number) {
-    super();
-    this.conv = this.addChild('conv', new ConvTranspose2d(rng, channels, channels, 7, 7, 0));
-    this.bn = this.addChild('bn', new BatchNorm2d(channels));
-  }
-  forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    return gelu(this.bn.forward(this.conv.forward(x), ctx));
+    super(new ConvTranspose2d(rng, channels, channels, 7, 7, 0));
   }
 }
 
