@@ -62,7 +62,8 @@ export interface FigureInfo {
 /** Starts a notebook: initialises the backend and the notebook's output folder. */
 export async function startNotebook(name: string, params: NotebookParams): Promise<NotebookContext> {
   const backend = await initBackend();
-  const outDir = path.join('outputs', name);
+  // DIFFUSION_OUTPUTS moves figures elsewhere (tests), default outputs/.
+  const outDir = path.join(process.env.DIFFUSION_OUTPUTS ?? 'outputs', name);
   fs.mkdirSync(outDir, { recursive: true });
   return { name, params, backend, outDir };
 }
