@@ -10,6 +10,7 @@ import {
   initBackend,
   resetBackendForTests,
 } from '../../src/lib/backend/select';
+import { wasmThreadsRequested } from '../../src/lib/backend/wasm-threads';
 
 const ENV = 'DIFFUSION_BACKEND';
 
@@ -106,18 +107,21 @@ describe('initBackend', () => {
 
   it('picks wasm with SIMD here, reports it and prints one line', async () => {
     const { result: info, stderr } = await captureStderr(() => initBackend());
+    // One thread per core by default (DIFFUSION_WASM_THREADS overrides it; wasm-threads.test.ts).
+    const threads = wasmThreadsRequested();
     const expected: BackendInfo = {
       name: 'wasm',
       package: '@tensorflow/tfjs-backend-wasm',
       version: tf.version_core,
-      threads: 1,
+      threads,
       simd: true,
       gpu: false,
       forced: false,
     };
     assert.deepEqual(info, expected);
     assert.equal(tf.getBackend(), 'wasm');
-    assert.equal(stderr, `[diffusion] backend: wasm (SIMD, 1 thread) @tensorflow/tfjs-backend-wasm ${tf.version_core}\n`);
+    const described = `wasm (SIMD, ${threads} thread${threads === 1 ? '' : 's'})`;
+    assert.equal(stderr, `[diffusion] backend: ${described} @tensorflow/tfjs-backend-wasm ${tf.version_core}\n`);
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined);
   });
 

@@ -17,6 +17,15 @@ import { tf } from './tf';
 import { registerFusedKernels } from './fused-kernels';
 import { registerWasmKernels } from './wasm-kernels';
 import { installWasmHeapGuard } from './wasm-memory';
+import {
+  disableWasmThreads,
+  enableWasmThreads,
+  releaseWasmWorkers,
+  WASM_THREADS_ENV_VAR,
+  WasmThreadsPatch,
+  wasmThreadsRequested,
+  WasmThreadsSettingError,
+} from './wasm-threads';
 
 export type BackendChoice = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | 'auto';
 
@@ -32,7 +41,11 @@ export interface BackendInfo {
   package: string;
   /** That package's version. */
   version: string;
-  /** Threads the backend computes with (native TensorFlow: its default, all logical cores). */
+  /**
+   * Threads the backend computes with: native TensorFlow's default (all logical cores); for wasm
+   * the size of XNNPACK's thread pool as the backend reports it (DIFFUSION_WASM_THREADS, default
+   * one per core; see wasm-threads.ts).
+   */
   threads: number;
   /** wasm only: whether the SIMD build of the wasm binary runs. */
   simd: boolean;
@@ -205,11 +218,21 @@ async function loadTensorflow(choice: 'tensorflow-gpu' | 'tensorflow', entry: st
 
 interface WasmPackage {
   setWasmPaths(prefix: string): void;
+  setThreadsCount(threads: number): void;
   getThreadsCount(): number;
   version_wasm: string;
 }
 
+/** The one line printed when threads were asked for but the backend runs on fewer. */
+function fewerThreadsNote(wanted: number, actual: number, reason: string): void {
+  process.stderr.write(
+    `[diffusion] wasm: running on ${actual} thread${actual === 1 ? '' : 's'} instead of ${wanted} ` +
+      `(${reason.replace(/\s+/g, ' ')}); set ${WASM_THREADS_ENV_VAR}=${actual} to silence this.\n`,
+  );
+}
+
 async function loadWasm(entry: string): Promise<BackendInfo> {
+  const threads = wasmThreadsRequested();
   const wasm = load(entry) as WasmPackage;
   // The .wasm binaries sit next to the node bundle. Point at them explicitly so that loading does
   // not depend on the working directory (dist/, a notebook kernel) or on a bundler's layout.
@@ -223,14 +246,41 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
   wasm.setWasmPaths(distDir + path.sep);
   registerWasmKernels();
   registerFusedKernels();
-  await activate('wasm', WASM_PACKAGE);
+  // Threads: see wasm-threads.ts. Any failure falls back to tfjs's own single-threaded setup.
+  let threading: WasmThreadsPatch | undefined;
+  if (threads > 1) {
+    try {
+      threading = await enableWasmThreads(wasm, distDir, threads);
+    } catch (error) {
+      fewerThreadsNote(threads, 1, (error as Error).message);
+    }
+  }
+  try {
+    await activate('wasm', WASM_PACKAGE);
+  } catch (error) {
+    if (threading === undefined) throw error;
+    threading.restore();
+    threading = undefined;
+    disableWasmThreads(wasm);
+    fewerThreadsNote(threads, 1, 'the threaded backend failed to start, see the warning above');
+    await activate('wasm', WASM_PACKAGE);
+  } finally {
+    threading?.restore();
+  }
   installWasmHeapGuard();
+  const actual = wasm.getThreadsCount();
+  if (threading !== undefined) {
+    releaseWasmWorkers();
+    if (actual !== threads) {
+      fewerThreadsNote(threads, actual, 'the wasm backend was started before initBackend, or tfjs capped the count');
+    }
+  }
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   return {
     name: 'wasm',
     package: WASM_PACKAGE,
     version: wasm.version_wasm,
-    threads: wasm.getThreadsCount(),
+    threads: actual,
     simd,
     gpu: false,
     forced: false,
@@ -315,6 +365,7 @@ async function auto(): Promise<{ info: BackendInfo; note?: string }> {
     try {
       return { info: await loadWasm(wasmEntry) };
     } catch (error) {
+      if (error instanceof WasmThreadsSettingError) throw error;
       note = `wasm failed: ${(error as Error).message.replace(/\s+/g, ' ')}`;
     }
   }
