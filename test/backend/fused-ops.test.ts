@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
 import { fusedKernelsActive } from '../../src/lib/backend/fused-kernels';
+import { relativeError as arrayRelativeError } from '../helpers';
 import {
   batchNormTrain, batchNormTrainReference, channelAffine, gelu, geluReference,
 } from '../../src/lib/backend/fused-ops';
@@ -22,18 +23,10 @@ function random(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
   return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
 }
 
-/** max |a - b| / max |b|. */
+/** Relative error of two tensors of the same shape (see test/helpers). */
 function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
   assert.deepEqual(actual.shape, expected.shape);
-  const a = actual.dataSync();
-  const b = expected.dataSync();
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
+  return arrayRelativeError(actual.dataSync(), expected.dataSync());
 }
 
 const TOLERANCE = 1e-4;

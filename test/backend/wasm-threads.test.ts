@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as vm from 'vm';
 import { tf } from '../../src/lib/backend/tf';
 import { backendInfo, initBackend } from '../../src/lib/backend/select';
+import { relativeError } from '../helpers';
 import {
   WASM_MAX_THREADS,
   WASM_THREADS_ENV_VAR,
@@ -69,17 +70,6 @@ function runChild(threads: string): Promise<ChildResult> {
   });
 }
 
-/** max |a - b| / max |b| */
-function relativeError(actual: number[], expected: number[]): number {
-  assert.equal(actual.length, expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / scale;
-}
 
 describe('wasm threads', () => {
   describe('wasmThreadsRequested', () => {
