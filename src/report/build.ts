@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { versions } from '../lib/versions';
-import { Cell, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
+import { Cell, declaredParameters, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
 import { buildSite, SitePart } from './site';
 
 /**
@@ -35,6 +35,11 @@ export interface ReportOptions {
   only?: string[];
   /** Execute even when the cache is fresh. */
   force?: boolean;
+  /**
+   * More parameters (e.g. Part A's model, modelPath, promptsPath), given only to the notebooks
+   * whose parameters cell declares them.
+   */
+  parameters?: Record<string, string | number | boolean>;
   notebooksDir?: string;
   siteDir?: string;
   cacheDir?: string;
@@ -65,12 +70,15 @@ export function treeHash(dirs: string[]): string {
 }
 
 /** What a notebook's executed copy depends on; a change to any of it means running it again. */
-export function cacheKey(notebookFile: string, profile: string, seed: number, codeHash: string): string {
+export function cacheKey(
+  notebookFile: string, profile: string, seed: number, codeHash: string, parameters: Record<string, unknown> = {},
+): string {
   const v = versions();
   return crypto.createHash('sha256').update(JSON.stringify({
     notebook: fs.readFileSync(notebookFile, 'utf8'),
     profile,
     seed,
+    parameters,
     code: codeHash,
     backend: process.env.DIFFUSION_BACKEND ?? 'auto',
     tfjsNode: v['@tensorflow/tfjs-node'] ?? null,
@@ -111,7 +119,9 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     const file = path.join(notebooksDir, `${name}.ipynb`);
     const outFile = path.join(cacheDir, `${name}.ipynb`);
     const keyFile = path.join(cacheDir, `${name}.key`);
-    const key = cacheKey(file, opts.profile, opts.seed, codeHash);
+    const declared = declaredParameters(readNotebook(file));
+    const extra = Object.fromEntries(Object.entries(opts.parameters ?? {}).filter(([k]) => declared.has(k)));
+    const key = cacheKey(file, opts.profile, opts.seed, codeHash, extra);
     const selected = !opts.only || opts.only.includes(name);
     const fresh = fs.existsSync(outFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key;
     if ((fresh && !opts.force) || !selected) {
@@ -130,7 +140,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     let nb: Notebook;
     try {
       nb = await executeNotebook(file, {
-        parameters: { profile: opts.profile, seed: opts.seed },
+        parameters: { profile: opts.profile, seed: opts.seed, ...extra },
         timeoutSec: opts.cellTimeoutSec ?? 3600,
         onCell: (e) => {
           if (e.state === 'done') {
@@ -151,7 +161,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     executed.push(name);
   }
 
-  const metadata = { profile: opts.profile, seed: opts.seed, backend: process.env.DIFFUSION_BACKEND ?? 'auto', versions: versions() };
+  const metadata = { profile: opts.profile, seed: opts.seed, ...(opts.parameters ?? {}), backend: process.env.DIFFUSION_BACKEND ?? 'auto', versions: versions() };
   const parts = WRITEUP_PARTS.map((p) => ({ ...p, notebooks: p.notebooks.filter((n) => results.has(n)) })).filter((p) => p.notebooks.length > 0);
   const site = await buildSite({
     outDir: siteDir,

@@ -17,6 +17,9 @@ Options:
   --force            execute even notebooks whose cache is fresh
   --out DIR          site folder (default site)
   --cell-timeout S   seconds before a hung cell's kernel is killed (default 3600)
+  --model NAME       Part A's model: builtin (default) or deepfloyd-if
+  --model-path DIR   deepfloyd-if: a diffusers folder of IF stage I (see docs/deepfloyd-if.md)
+  --prompts-path F   deepfloyd-if: prompt embeddings (safetensors, one tensor per prompt)
   --pdf              also print the site to site/writeup.pdf (Debian's chromium)
   -h, --help         this help
 `;
@@ -31,6 +34,9 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'site' },
       'cell-timeout': { type: 'string', default: '3600' },
       pdf: { type: 'boolean' },
+      model: { type: 'string' },
+      'model-path': { type: 'string' },
+      'prompts-path': { type: 'string' },
       'pdf-only': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -49,12 +55,24 @@ async function main(): Promise<void> {
     await buildReport({
       profile: String(values.profile), seed, only: values.only, force: values.force, siteDir,
       cellTimeoutSec: Number(values['cell-timeout']),
+      parameters: partAModelParameters(values.model, values['model-path'], values['prompts-path']),
     });
   }
   if (values.pdf || values['pdf-only']) {
     const { file, bytes } = await printSiteToPdf({ siteDir, outFile: `${siteDir}/writeup.pdf` });
     process.stderr.write(`[report] PDF written to ${file} (${(bytes / 1e6).toFixed(1)} MB)\n`);
   }
+}
+
+/** Part A's model parameters; IF needs both paths. */
+function partAModelParameters(model?: string, modelPath?: string, promptsPath?: string): Record<string, string> | undefined {
+  if (model === undefined || model === 'builtin') {
+    if (modelPath || promptsPath) throw new Error('--model-path and --prompts-path go with --model deepfloyd-if.');
+    return undefined;
+  }
+  if (model !== 'deepfloyd-if') throw new Error(`Unknown --model "${model}". Choose builtin or deepfloyd-if.`);
+  if (!modelPath || !promptsPath) throw new Error('--model deepfloyd-if needs --model-path DIR and --prompts-path FILE (see docs/deepfloyd-if.md).');
+  return { model, modelPath, promptsPath };
 }
 
 main().catch((err: unknown) => {

@@ -150,7 +150,7 @@ export function injectParameters(nb: Notebook, parameters: Record<string, Parame
         'Add a code cell declaring them with `let` and give it the tag "parameters".',
     );
   }
-  const declared = new Set([...sourceText(cells[at].source).matchAll(/\blet\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+  const declared = declaredIn(cells[at]);
   const lines = ['// Injected parameters (executeNotebook)'];
   for (const [name, value] of Object.entries(parameters)) {
     if (!declared.has(name)) {
@@ -170,6 +170,17 @@ export function injectParameters(nb: Notebook, parameters: Record<string, Parame
   };
   if (nb.nbformat_minor >= 5) injected.id = `injected-${randomBytes(4).toString('hex')}`;
   return { ...nb, cells: [...cells.slice(0, at + 1), injected, ...cells.slice(at + 1)] };
+}
+
+/** Names a parameters cell declares with `let`. */
+function declaredIn(cell: Cell): Set<string> {
+  return new Set([...sourceText(cell.source).matchAll(/\blet\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+}
+
+/** The parameters a notebook declares (empty when it has no cell tagged "parameters"). */
+export function declaredParameters(nb: Notebook): Set<string> {
+  const cell = nb.cells.find((c) => c.cell_type === 'code' && tagsOf(c).includes(PARAMETERS_TAG));
+  return cell ? declaredIn(cell) : new Set();
 }
 
 function literal(name: string, value: ParameterValue): string {

@@ -1,36 +1,45 @@
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildReport } from '../../src/report/build';
+import { buildReport, WRITEUP_PARTS } from '../../src/report/build';
 import { findChromium, launchChromium } from '../../src/report/chromium';
+import { readNotebook } from '../../src/report/execute';
 import { brokenLinks, htmlProblems, inspectPage } from './site-checks';
 import { tempDir } from './site-fixtures';
 
 /**
- * End to end: the real Part B.1 notebook executed headlessly by the tslab kernel with the smoke
- * profile, rendered into a site, and checked in a browser; then the freeze cache and a failing cell.
+ * End to end: every notebook of the writeup executed headlessly by the tslab kernel with the smoke
+ * profile, rendered into a site and checked in a browser; then the freeze cache and a failing cell.
  */
-describe('npm run report (smoke profile, end to end)', function () {
-  this.timeout(300000);
+describe('npm run report (smoke profile, every notebook, end to end)', function () {
+  this.timeout(900000);
   const root = tempDir('report-e2e');
-  const notebooksDir = path.join(root, 'notebooks');
   const siteDir = path.join(root, 'site');
   const cacheDir = path.join(root, 'executed');
   const lines: string[] = [];
-  const options = () => ({ profile: 'smoke', seed: 0, notebooksDir, siteDir, cacheDir, cellTimeoutSec: 240, log: (l: string) => lines.push(l) });
+  const options = (notebooksDir = 'notebooks') => ({
+    profile: 'smoke', seed: 0, notebooksDir, siteDir, cacheDir, cellTimeoutSec: 300, log: (l: string) => lines.push(l),
+  });
+  const notebooks = WRITEUP_PARTS.flatMap((p) => p.notebooks);
 
-  before(async () => {
-    fs.mkdirSync(notebooksDir);
-    fs.copyFileSync('notebooks/b1-single-step-denoiser.ipynb', path.join(notebooksDir, 'b1-single-step-denoiser.ipynb'));
+  it('executes every notebook of the writeup and writes the site', async () => {
+    const r = await buildReport(options());
+    assert.deepEqual(r.executed, notebooks);
+    assert.ok(lines.some((l) => /cell \d+\/\d+ done/.test(l)), 'progress names the cell');
   });
 
-  it('executes the notebook and writes a site with its figures', async () => {
-    const r = await buildReport(options());
-    assert.deepEqual(r.executed, ['b1-single-step-denoiser']);
-    const manifest = JSON.parse(fs.readFileSync(path.join(siteDir, 'manifest.json'), 'utf8')) as { figures: Array<{ id: string; file: string }> };
-    assert.deepEqual(manifest.figures.map((f) => f.id).sort(),
-      ['denoised-epoch-1', 'denoised-epoch-2', 'loss-curve', 'noising', 'out-of-distribution']);
-    assert.ok(lines.some((l) => /cell \d+\/\d+ done/.test(l)), 'progress names the cell');
+  it('every notebook produces exactly the figures it declares', () => {
+    for (const name of notebooks) {
+      const nb = readNotebook(path.join(cacheDir, `${name}.ipynb`));
+      const declared = ((nb.metadata.diffusion as { figures?: string[] } | undefined)?.figures ?? []);
+      assert.ok(declared.length > 0, `${name} declares its figures in metadata.diffusion.figures`);
+      const patterns = declared.map((d) => new RegExp(`^${d.replace(/[-]/g, '\\-').replace(/\*/g, '[a-z0-9-]+')}$`));
+      const ids = nb.cells.flatMap((c) => (c.cell_type === 'code' ? c.outputs : []))
+        .map((o) => ((o as { metadata?: { figure?: { id?: string } } }).metadata?.figure?.id))
+        .filter((id): id is string => typeof id === 'string');
+      for (const [i, p] of patterns.entries()) assert.ok(ids.some((id) => p.test(id)), `${name}: no figure matches "${declared[i]}" (got ${ids.join(', ')})`);
+      for (const id of ids) assert.ok(patterns.some((p) => p.test(id)), `${name}: figure "${id}" is not declared`);
+    }
   });
 
   it('gives valid HTML with no broken links', async () => {
@@ -42,15 +51,15 @@ describe('npm run report (smoke profile, end to end)', function () {
     if (!findChromium()) this.skip();
     const chromium = await launchChromium();
     try {
-      const { problems, offMachine, facts, page } = await inspectPage(chromium, path.join(siteDir, 'b1-single-step-denoiser.html'));
-      assert.deepEqual(problems, []);
-      assert.deepEqual(offMachine, []);
-      assert.deepEqual(facts.broken, []);
-      assert.equal(facts.images, 4);
-      assert.equal(facts.charts, 1);
-      assert.equal(facts.chartSvgs, 1);
-      assert.ok(facts.katex > 0);
-      await page.close();
+      for (const name of ['index', ...notebooks]) {
+        const { problems, offMachine, facts, page } = await inspectPage(chromium, path.join(siteDir, `${name}.html`));
+        assert.deepEqual(problems, [], name);
+        assert.deepEqual(offMachine, [], name);
+        assert.deepEqual(facts.broken, [], name);
+        assert.equal(facts.chartSvgs, facts.charts, `${name}: every chart has its SVG`);
+        if (name !== 'index') assert.ok(facts.images > 0 && facts.katex > 0, `${name} shows figures and formulas`);
+        await page.close();
+      }
     } finally {
       await chromium.close();
     }
@@ -59,16 +68,17 @@ describe('npm run report (smoke profile, end to end)', function () {
   it('executes nothing on a second build with nothing changed', async () => {
     const r = await buildReport(options());
     assert.deepEqual(r.executed, []);
-    assert.deepEqual(r.cached, ['b1-single-step-denoiser']);
+    assert.deepEqual(r.cached, notebooks);
   });
 
   it('fails loudly on a failing cell and leaves the previous site untouched', async () => {
     const before = fs.readFileSync(path.join(siteDir, 'manifest.json'), 'utf8');
-    const file = path.join(notebooksDir, 'b1-single-step-denoiser.ipynb');
-    const nb = JSON.parse(fs.readFileSync(file, 'utf8'));
-    nb.cells.push({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ["throw new Error('the test broke this notebook');"] });
-    fs.writeFileSync(file, JSON.stringify(nb));
-    await assert.rejects(buildReport(options()), (err: Error) => {
+    const broken = path.join(root, 'broken-notebooks');
+    fs.mkdirSync(broken);
+    const nb = JSON.parse(fs.readFileSync('notebooks/b1-single-step-denoiser.ipynb', 'utf8'));
+    nb.cells.splice(3, 0, { cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ["throw new Error('the test broke this notebook');"] });
+    fs.writeFileSync(path.join(broken, 'b1-single-step-denoiser.ipynb'), JSON.stringify(nb));
+    await assert.rejects(buildReport({ ...options(broken), cacheDir: path.join(root, 'broken-cache') }), (err: Error) => {
       assert.match(err.message, /b1-single-step-denoiser\.ipynb failed in cell \d+/);
       assert.match(err.message, /the test broke this notebook/);
       assert.match(err.message, /left as it was/);
