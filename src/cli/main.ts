@@ -300,6 +300,7 @@ Options:
   --out DIR          run folder (default outputs/runs/class-<config hash>)
   --export           write the weights, loss log and record into ${BUILTIN_DIR}
   --export-only      with --out: export the run's last finished epoch without training further
+  --stop-after N     pause the run after N epochs (the learning-rate schedule still follows --epochs)
   --fashion-dir DIR  Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
   --data-dir DIR, --no-download   MNIST, as for train
   -h, --help         this help
@@ -310,7 +311,7 @@ async function cmdPretrain(args: string[]): Promise<void> {
     args,
     {
       epochs: { type: 'string' }, hidden: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-      seed: { type: 'string' }, out: { type: 'string' }, export: { type: 'boolean' }, 'export-only': { type: 'boolean' }, 'fashion-dir': { type: 'string' },
+      seed: { type: 'string' }, out: { type: 'string' }, export: { type: 'boolean' }, 'export-only': { type: 'boolean' }, 'stop-after': { type: 'string' }, 'fashion-dir': { type: 'string' },
       ...dataOptions,
     },
     PRETRAIN_HELP,
@@ -325,7 +326,7 @@ async function cmdPretrain(args: string[]): Promise<void> {
   const digits = await loadData(values);
   await runPretrain({
     digits, fashionDir: values['fashion-dir'] as string | undefined, overrides, runDir: values.out as string | undefined,
-    exportTo: values.export || values['export-only'] ? BUILTIN_DIR : undefined, exportOnly: Boolean(values['export-only']), command: `diffusion pretrain ${args.join(' ')}`.trim(),
+    exportTo: values.export || values['export-only'] ? BUILTIN_DIR : undefined, exportOnly: Boolean(values['export-only']), stopAfterEpochs: num(values['stop-after'], 'stop-after'), command: `diffusion pretrain ${args.join(' ')}`.trim(),
   });
 }
 

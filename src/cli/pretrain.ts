@@ -23,6 +23,8 @@ export async function runPretrain(opts: {
   exportTo?: string;
   /** Export the run's last finished epoch without training further. */
   exportOnly?: boolean;
+  /** Pause the run after this many epochs (the schedule still follows the recipe's epochs). */
+  stopAfterEpochs?: number;
   command: string;
 }): Promise<void> {
   const fashion = await loadFashionMnist({ dir: opts.fashionDir });
@@ -31,7 +33,7 @@ export async function runPretrain(opts: {
   process.stderr.write(`built-in model: ${data.train.count} training images (${data.source.description})\n`);
   const result = opts.exportOnly && opts.runDir
     ? { ...loadTrainedModel(opts.runDir), runDir: opts.runDir }
-    : await train({ config, data, runDir: opts.runDir });
+    : await train({ config, data, runDir: opts.runDir, stopAfterEpochs: opts.stopAfterEpochs });
   if (!opts.exportTo) {
     process.stderr.write(`run folder ${result.runDir}; add --export to write the weights into ${BUILTIN_DIR}\n`);
     return;
@@ -54,7 +56,8 @@ export async function runPretrain(opts: {
   writeFileAtomic(path.join(opts.exportTo, 'builtin-loss.jsonl'), lines.join('\n') + '\n');
   const meta = result.meta;
   writeFileAtomic(path.join(opts.exportTo, 'builtin.json'), JSON.stringify({
-    command: opts.command,
+    // How to regenerate these weights (an --export-only export was trained by the same command).
+    command: opts.command.replace('--export-only', '--export'),
     seed: config.seed,
     config: meta.config,
     epochsExported: meta.epochsDone,

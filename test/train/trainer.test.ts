@@ -159,6 +159,18 @@ describe('training (SPEC B1, B2)', function () {
     resumed.model.dispose();
   });
 
+  it('pausing after an epoch and continuing gives the uninterrupted run', async () => {
+    const config = tiny('denoiser', { epochs: 2 });
+    const straight = await train({ config, data, runDir: tempDir('p-straight'), progress: 'silent' });
+    const dir = tempDir('paused');
+    const first = await train({ config, data, runDir: dir, progress: 'silent', stopAfterEpochs: 1 });
+    assert.equal(first.meta.epochsDone, 1);
+    assert.equal(first.meta.status, 'running');
+    const rest = await train({ config, data, runDir: dir, progress: 'silent' });
+    assert.deepEqual(weights(rest.model), weights(straight.model));
+    for (const r of [straight, first, rest]) r.model.dispose();
+  });
+
   it('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
     const dir = tempDir('nan');
     const bad = syntheticSplits(48);

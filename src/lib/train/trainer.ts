@@ -61,6 +61,11 @@ export interface TrainOptions {
   onProgress?: ProgressCallback;
   /** Checked before every step; returning true stops the run like a kill would (tests, UIs). */
   shouldStop?: () => boolean;
+  /**
+   * Pause after this many epochs (the learning-rate schedule still follows config.epochs, so a
+   * later call without it continues the same run).
+   */
+  stopAfterEpochs?: number;
 }
 
 export interface TrainResult {
@@ -181,7 +186,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     meta.steps = optimizer.step;
     meta.trainingSeconds = Number(ckpt.metadata.trainingSeconds);
     truncateJsonLines<LossRecord>(files.lossLog, (r) => r.step <= optimizer.step);
-    if (startEpoch >= config.epochs) {
+    if (startEpoch >= Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity)) {
       return { runDir, model, meta, resumedFromEpoch: startEpoch, reused: true };
     }
   } else {
@@ -200,7 +205,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   progress.set(optimizer.step);
   const pixels = trainSet.height * trainSet.width;
 
-  for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
+  const lastEpoch = Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity);
+  for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
     const epochStart = performance.now();
     optimizer.lr = learningRateAt(config, epoch);
     const shuffleRng = new Rng(deriveSeed(config.seed, 'shuffle', epoch));
