@@ -41,6 +41,25 @@ if (parentPid > 0) {
   }, 1000).unref();
 }
 
+// tslab sends on its zeromq sockets without waiting for the previous send, and zeromq 6 refuses a
+// send while one is in flight ("Socket is busy writing", which kills the kernel): a notebook that
+// updates a progress display just before a cell ends can hit it. Queue the sends per socket.
+serializeZmqSends(require(require.resolve('zeromq', { paths: [path.dirname(tslabMain)] })));
+
+function serializeZmqSends(zmq) {
+  let proto = zmq.Publisher && zmq.Publisher.prototype;
+  while (proto && !Object.prototype.hasOwnProperty.call(proto, 'send')) proto = Object.getPrototypeOf(proto);
+  if (!proto || proto.send.__queued) return;
+  const send = proto.send;
+  const queued = function (msg) {
+    const next = (this.__sendQueue || Promise.resolve()).then(() => send.call(this, msg));
+    this.__sendQueue = next.catch(() => undefined);
+    return next;
+  };
+  queued.__queued = true;
+  proto.send = queued;
+}
+
 process.chdir(workDir);
 // Hand over to tslab's own command line, exactly as `tslab kernel --config-path <file>` would run.
 process.argv = [process.argv[0], path.join(path.dirname(path.dirname(tslabMain)), 'bin', 'tslab'), 'kernel', '--config-path', connectionFile];

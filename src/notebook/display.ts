@@ -137,7 +137,12 @@ export function showChart(ctx: NotebookContext, spec: VegaLiteSpec, info: Figure
 export function notebookProgress(label: string): ProgressCallback {
   const id = crypto.randomBytes(8).toString('hex');
   let shown = false;
+  let last = 0;
   return (e: ProgressEvent) => {
+    // At most four redraws a second (and the last one): each is a message to the notebook.
+    const now = Date.now();
+    if (e.done < e.total && now - last < 250) return;
+    last = now;
     const pct = e.total > 0 ? Math.round((100 * e.done) / e.total) : 0;
     const info = e.info ? Object.entries(e.info).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : v}`).join(' ') : '';
     const eta = e.etaSec === null ? '' : ` eta ${formatDuration(e.etaSec)}`;
