@@ -51,13 +51,15 @@ function serializeZmqSends(zmq) {
   while (proto && !Object.prototype.hasOwnProperty.call(proto, 'send')) proto = Object.getPrototypeOf(proto);
   if (!proto || proto.send.__queued) return;
   const send = proto.send;
+  const queues = new WeakMap(); // sockets are not extensible: keep each one's queue here
   const queued = function (msg) {
-    const next = (this.__sendQueue || Promise.resolve()).then(() => send.call(this, msg));
-    this.__sendQueue = next.catch(() => undefined);
+    const next = (queues.get(this) || Promise.resolve()).then(() => send.call(this, msg));
+    queues.set(this, next.catch(() => undefined));
     return next;
   };
   queued.__queued = true;
-  proto.send = queued;
+  // The native binding defines send as read-only but configurable.
+  Object.defineProperty(proto, 'send', { value: queued, writable: false, enumerable: false, configurable: true });
 }
 
 process.chdir(workDir);
