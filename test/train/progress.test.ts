@@ -116,6 +116,18 @@ describe('progress', () => {
     assert.deepEqual(last, { phase: 'train', done: 1000, total: 1000, elapsedSec: 1, etaSec: 0, rate: 1000, info: { loss: 0.25 } });
   });
 
+  it('a resumed run counts earlier items as done but not in the rate', () => {
+    const clock = fakeClock();
+    const events: ProgressEvent[] = [];
+    const p = createProgress({ phase: 'train', total: 100, initial: 60, mode: 'silent', onProgress: (e) => events.push(e), now: clock.now });
+    clock.advance(2000);
+    p.tick(4);
+    p.finish();
+    const last = events[events.length - 1];
+    assert.equal(last.done, 64);
+    assert.equal(last.rate, 2);
+  });
+
   it('silent mode writes nothing', () => {
     const { stream, text } = fakeStream(true);
     const clock = fakeClock();

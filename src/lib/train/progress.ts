@@ -35,6 +35,8 @@ export interface ProgressOptions {
   onProgress?: ProgressCallback;
   /** Clock in milliseconds; default performance.now. For tests. */
   now?: () => number;
+  /** Items already done before this session (a resumed run): counted in done, not in the rate. */
+  initial?: number;
 }
 
 export interface Progress {
@@ -94,7 +96,8 @@ export function createProgress(opts: ProgressOptions): Progress {
   const mode = requested === 'auto' ? (isTerminal(stream) ? 'bar' : 'lines') : requested;
 
   const start = now();
-  let done = 0;
+  const initial = opts.initial ?? 0;
+  let done = initial;
   let info: Record<string, number | string> | undefined;
   let finished = false;
   let lastDraw = -Infinity; // bar: draw on the first update
@@ -104,7 +107,7 @@ export function createProgress(opts: ProgressOptions): Progress {
 
   function event(t: number, final: boolean): ProgressEvent {
     const elapsedSec = Math.max(0, (t - start) / 1000);
-    const rate = elapsedSec > 0 ? done / elapsedSec : 0;
+    const rate = elapsedSec > 0 ? (done - initial) / elapsedSec : 0;
     let etaSec: number | null = null;
     if (final || done >= opts.total) etaSec = 0;
     else if (rate > 0) etaSec = (opts.total - done) / rate;

@@ -201,8 +201,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     unit: 'step',
     mode: opts.progress,
     onProgress: opts.onProgress,
+    initial: optimizer.step,
   });
-  progress.set(optimizer.step);
   const pixels = trainSet.height * trainSet.width;
 
   const lastEpoch = Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity);
