@@ -1,16 +1,8 @@
 import assert from 'assert/strict';
 import { encodeGif, lzwEncode } from '../../src/lib/display/gif';
 import type { RgbImage } from '../../src/lib/display/image';
+import { randomBytes } from './bytes';
 
-function randomBytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
-}
 
 function grayFrame(width: number, height: number, levels: Uint8Array): RgbImage {
   const data = new Uint8Array(width * height * 3);

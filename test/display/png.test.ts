@@ -1,17 +1,8 @@
 import assert from 'assert/strict';
 import * as zlib from 'zlib';
 import { crc32, decodePng, encodePng, type PixelImage } from '../../src/lib/display/png';
+import { randomBytes } from './bytes';
 
-/** Small deterministic byte generator for test data. */
-function randomBytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
-}
 
 /** A PNG chunk built independently of the code under test (node's own CRC-32). */
 function chunk(type: string, body: Uint8Array): Buffer {

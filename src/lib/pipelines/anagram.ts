@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { DiffusionModel, ModelOutput } from '../pretrained/model';
 import { DEFAULT_GUIDANCE, GuidanceOptions, checkGuidance, guidedPredictions } from './cfg';
-import { PipelineOptions, pureNoise, runFrom } from './iterative';
+import { PipelineOptions, runFromNoise } from './iterative';
 import { NoisePredictor } from './predictor';
 import { checkPrompt } from './validate';
 
@@ -81,10 +81,5 @@ export function visualAnagram(model: DiffusionModel, opts: AnagramOptions): tf.T
   checkPrompt(opts.prompt1, opts.count, 'first prompt');
   checkPrompt(opts.prompt2, opts.count, 'second prompt');
   const predictor = anagramPredictor(model, opts.prompt1, opts.prompt2, opts.view ?? 'flip', opts);
-  const start = pureNoise(model, opts.count, opts.rng);
-  try {
-    return runFrom(model, start, 0, predictor, opts);
-  } finally {
-    start.dispose();
-  }
+  return runFromNoise(model, opts.count, predictor, opts);
 }

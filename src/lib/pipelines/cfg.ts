@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { DiffusionModel, ModelOutput } from '../pretrained/model';
-import { IterativeDenoiseOptions, PipelineOptions, pureNoise, runFrom } from './iterative';
+import { IterativeDenoiseOptions, PipelineOptions, runFrom, runFromNoise } from './iterative';
 import { NoisePredictor, callModel } from './predictor';
 import { DEFAULT_I_START } from './timesteps';
 import { checkImage, checkPrompt, tilePrompt } from './validate';
@@ -85,10 +85,5 @@ export interface SampleCfgOptions extends PipelineOptions, GuidanceOptions {
 /** SPEC 1.6: samples from pure noise with CFG. */
 export function sampleCfg(model: DiffusionModel, opts: SampleCfgOptions): tf.Tensor4D {
   checkPrompt(opts.prompt, opts.count);
-  const start = pureNoise(model, opts.count, opts.rng);
-  try {
-    return runFrom(model, start, 0, cfgPredictor(model, opts.prompt, opts), opts);
-  } finally {
-    start.dispose();
-  }
+  return runFromNoise(model, opts.count, cfgPredictor(model, opts.prompt, opts), opts);
 }

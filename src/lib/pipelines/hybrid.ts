@@ -3,7 +3,7 @@ import { DiffusionModel, ModelOutput } from '../pretrained/model';
 import { gaussianBlur } from './blur';
 import { BlurSettings } from './classical';
 import { DEFAULT_GUIDANCE, GuidanceOptions, checkGuidance, guidedPredictions } from './cfg';
-import { PipelineOptions, pureNoise, runFrom } from './iterative';
+import { PipelineOptions, runFromNoise } from './iterative';
 import { NoisePredictor } from './predictor';
 import { checkPrompt } from './validate';
 
@@ -78,10 +78,5 @@ export function hybridImage(model: DiffusionModel, opts: HybridOptions): tf.Tens
   checkPrompt(opts.far, opts.count, 'far prompt');
   checkPrompt(opts.near, opts.count, 'near prompt');
   const predictor = hybridPredictor(model, opts.far, opts.near, opts, opts.blur);
-  const start = pureNoise(model, opts.count, opts.rng);
-  try {
-    return runFrom(model, start, 0, predictor, opts);
-  } finally {
-    start.dispose();
-  }
+  return runFromNoise(model, opts.count, predictor, opts);
 }

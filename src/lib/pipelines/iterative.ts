@@ -56,6 +56,16 @@ export function pureNoise(model: DiffusionModel, count: number, rng: Rng): tf.Te
   return gaussianNoise([count, model.imageSize, model.imageSize, model.channels], rng) as tf.Tensor4D;
 }
 
+/** Runs the loop from pure noise (i_start = 0) for `count` images: every "sample" pipeline. */
+export function runFromNoise(model: DiffusionModel, count: number, predictor: NoisePredictor, opts: PipelineOptions): tf.Tensor4D {
+  const start = pureNoise(model, count, opts.rng);
+  try {
+    return runFrom(model, start, 0, predictor, opts);
+  } finally {
+    start.dispose();
+  }
+}
+
 export interface SampleOptions extends PipelineOptions {
   /** Number of images, generated together in one batch. */
   count: number;
@@ -66,10 +76,5 @@ export interface SampleOptions extends PipelineOptions {
 /** SPEC 1.5, sampling: iterative denoising from pure noise (i_start = 0), no guidance. */
 export function sample(model: DiffusionModel, opts: SampleOptions): tf.Tensor4D {
   checkPrompt(opts.prompt, opts.count);
-  const start = pureNoise(model, opts.count, opts.rng);
-  try {
-    return runFrom(model, start, 0, promptPredictor(model, opts.prompt), opts);
-  } finally {
-    start.dispose();
-  }
+  return runFromNoise(model, opts.count, promptPredictor(model, opts.prompt), opts);
 }
