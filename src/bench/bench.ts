@@ -5,11 +5,11 @@ import { BackendInfo, initBackend } from '../lib/backend/select';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';
-import { ddpmSchedule } from '../lib/schedules';
 import { Adam } from '../lib/train/adam';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { drawBatch } from '../lib/train/objectives';
-import { autoMicroBatch, createModel, trainStep } from '../lib/train/trainer';
+import { GradientWorkers, trainWorkerCount } from '../lib/train/gradient-workers';
+import { autoMicroBatch, createModel, scheduleFor, trainStep, trainStepParallel } from '../lib/train/trainer';
 import { versions } from '../lib/versions';
 
 /**
@@ -36,6 +36,8 @@ export interface BenchCase {
   peakRssMB: number;
   backend: string;
   threads: number;
+  /** Gradient worker threads (0 = gradients computed in the main thread). */
+  workers: number;
 }
 
 const HELP = `npm run bench -- [options]
@@ -44,6 +46,7 @@ Options:
   --sizes LIST    quick,full (default both): the quick profile's and SPEC's UNet sizes
   --models LIST   denoiser,time,class (default all)
   --steps N       timed training steps per case after one warm-up step (default 2)
+  --workers N     gradient workers (default: as training picks them, DIFFUSION_TRAIN_WORKERS or one per core)
   --json FILE     also write the figures as JSON
   -h, --help      this help
 `;
@@ -55,6 +58,7 @@ export async function runBench(args: string[]): Promise<void> {
       sizes: { type: 'string', default: 'quick,full' },
       models: { type: 'string', default: MODEL_KINDS.join(',') },
       steps: { type: 'string', default: '2' },
+      workers: { type: 'string' },
       json: { type: 'string' },
       one: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -66,10 +70,15 @@ export async function runBench(args: string[]): Promise<void> {
   }
   const steps = Number(values.steps);
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
+    throw new Error(`--workers must be a whole number >= 0, got ${values.workers}`);
+  }
+  const workerArgs = workers === undefined ? [] : ['--workers', String(workers)];
   if (values.one) {
     // Child mode: run one case and print its JSON on the last line.
     const [kind, size] = String(values.one).split(':') as [ModelKind, 'quick' | 'full'];
-    const result = await benchCase(kind, size, steps);
+    const result = await benchCase(kind, size, steps, workers);
     process.stdout.write(JSON.stringify(result) + '\n');
     return;
   }
@@ -82,7 +91,7 @@ export async function runBench(args: string[]): Promise<void> {
   printRow(['model', 'size', 'D', 'batch', 'micro', 'train img/s', 'img/cpu-s', 'sample img/s', 'peak RSS MB', 'backend']);
   for (const size of sizes) {
     for (const kind of models) {
-      const child = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', `${kind}:${size}`, '--steps', String(steps)], {
+      const child = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', `${kind}:${size}`, '--steps', String(steps), ...workerArgs], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -95,7 +104,7 @@ export async function runBench(args: string[]): Promise<void> {
       printRow([
         r.kind, r.size, String(r.hidden), String(r.batchSize), String(r.microBatch), r.trainImagesPerSec.toFixed(1),
         r.trainImagesPerCpuSec.toFixed(1),
-        r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''})`,
+        r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''}${r.workers ? `, ${r.workers} workers` : ''})`,
       ]);
     }
   }
@@ -106,26 +115,36 @@ export async function runBench(args: string[]): Promise<void> {
   }
 }
 
-async function benchCase(kind: ModelKind, size: 'quick' | 'full', steps: number): Promise<BenchCase> {
+async function benchCase(kind: ModelKind, size: 'quick' | 'full', steps: number, requestedWorkers?: number): Promise<BenchCase> {
   const backend: BackendInfo = await initBackend({ quiet: true });
   getProfile(size);
   const config: TrainConfig = trainConfigFor(kind, size);
   const model = createModel(config);
   const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
-  const schedule = kind === 'denoiser' ? null : ddpmSchedule(config.T);
+  const schedule = scheduleFor(config);
   const microBatch = autoMicroBatch(config, backend.name);
   const rng = new Rng(1);
   const images = new Float32Array(config.batchSize * 784).map(() => rng.uniform());
   const labels = new Uint8Array(config.batchSize).map(() => rng.int(10));
 
-  const step = () => trainStep(model, optimizer, config, schedule, drawBatch(config, images, labels, rng), microBatch, 784);
-  step(); // warm-up: kernels compiled, buffers allocated
+  const workerCount = trainWorkerCount(Math.ceil(config.batchSize / microBatch), backend.name, requestedWorkers);
+  const workers = workerCount > 0
+    ? await GradientWorkers.start(config, workerCount, backend.name, model.namedParameters().map(([n, v]) => [n, v.shape]))
+    : null;
+  const step = async () => {
+    const draw = drawBatch(config, images, labels, rng);
+    return workers
+      ? trainStepParallel(model, optimizer, workers, draw, microBatch, 784)
+      : trainStep(model, optimizer, config, schedule, draw, microBatch, 784);
+  };
+  await step(); // warm-up: kernels compiled, buffers allocated
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  for (let i = 0; i < steps; i++) step();
+  for (let i = 0; i < steps; i++) await step();
   const trainImagesPerSec = (steps * config.batchSize) / ((performance.now() - t0) / 1000);
   const cpu = process.cpuUsage(cpu0);
   const trainImagesPerCpuSec = (steps * config.batchSize) / ((cpu.user + cpu.system) / 1e6);
+  await workers?.close();
 
   // Sampling: eval-mode UNet calls on a chunk of 64 (as ddpmSample does), CFG doubling the batch.
   const chunk = kind === 'class' ? 128 : 64;
@@ -145,11 +164,11 @@ async function benchCase(kind: ModelKind, size: 'quick' | 'full', steps: number)
     kind, size, hidden: config.hidden, batchSize: config.batchSize, microBatch,
     trainImagesPerSec, trainImagesPerCpuSec, sampleImagesPerSec,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
-    backend: backend.name, threads: backend.threads,
+    backend: backend.name, threads: backend.threads, workers: workerCount,
   };
 }
 
 function printRow(cells: string[]): void {
-  const widths = [9, 6, 4, 6, 6, 12, 10, 13, 12, 20];
+  const widths = [9, 6, 4, 6, 6, 12, 10, 13, 12, 30];
   process.stdout.write(cells.map((c, i) => c.padEnd(widths[i] ?? 10)).join(' ') + '\n');
 }

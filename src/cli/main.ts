@@ -44,6 +44,8 @@ Commands:
 Environment:
   DIFFUSION_BACKEND   force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
   MNIST_DIR           a folder with the four MNIST IDX files (gzipped or not)
+  DIFFUSION_WASM_THREADS   threads of the wasm backend (default one per core; 1 = off)
+  DIFFUSION_TRAIN_WORKERS  gradient worker threads for training (default one per core on wasm)
 `;
 
 const TRAIN_HELP = `diffusion train <denoiser|time|class|all> [options]
@@ -55,7 +57,9 @@ Options:
   --hidden D         UNet hidden width D
   --lr X             Adam learning rate (first epoch)
   --seed S           seed for initialisation, shuffling and noise (default 0)
-  --micro-batch N    largest micro-batch per pass (default: chosen from the backend's memory)
+  --micro-batch N    largest micro-batch per pass (default: the profile's, else chosen from the backend's memory)
+  --workers N        worker threads computing micro-batches side by side (default: one per core on
+                     wasm; 0 = the main thread only). Changes the speed, not the results.
   --out DIR          run folder (default outputs/runs/<kind>-<config hash>)
   --fresh            delete the run folder's checkpoint and start over
   --data-dir DIR     read MNIST IDX files from DIR (error if they are missing)
@@ -170,6 +174,7 @@ async function cmdTrain(args: string[]): Promise<void> {
       lr: { type: 'string' },
       seed: { type: 'string' },
       'micro-batch': { type: 'string' },
+      workers: { type: 'string' },
       out: { type: 'string' },
       fresh: { type: 'boolean' },
       evaluate: { type: 'boolean' },
@@ -204,7 +209,7 @@ async function cmdTrain(args: string[]): Promise<void> {
     const runDir = values.out as string | undefined;
     if (values.fresh && runDir) fs.rmSync(runFiles(runDir).checkpoint, { force: true });
     const started = Date.now();
-    const result = await train({ config, data, runDir, resume: !values.fresh });
+    const result = await train({ config, data, runDir, resume: !values.fresh, workers: num(values.workers, 'workers') });
     const last = result.meta.epochs[result.meta.epochs.length - 1];
     process.stderr.write(
       `${kind}: ${result.reused ? 'already complete, reused' : `trained in ${((Date.now() - started) / 60000).toFixed(1)} min`}; ` +

@@ -14,7 +14,8 @@ import { cosineSchedule, ddpmSchedule, NoiseSchedule } from '../schedules';
 import { versions } from '../versions';
 import { Adam } from './adam';
 import { configHash, learningRateAt, TrainConfig, validateTrainConfig } from './config';
-import { batchLoss, drawBatch, sliceDraw } from './objectives';
+import { BatchDraw, batchLoss, drawBatch, sliceDraw } from './objectives';
+import { GradientWorkers, trainWorkerCount } from './gradient-workers';
 import { createProgress, ProgressCallback, ProgressMode } from './progress';
 import { appendJsonLine, readJsonLines, truncateJsonLines } from './runlog';
 
@@ -39,6 +40,8 @@ export interface RunMetadata {
   steps: number;
   parameterCount: number;
   microBatch: number;
+  /** Gradient worker threads of the latest session (0 = the main thread computed the gradients). */
+  workers?: number;
   backend: BackendInfo;
   versions: Record<string, string>;
   data: DatasetSplits['source'] & { trainCount: number; testCount: number };
@@ -66,6 +69,12 @@ export interface TrainOptions {
    * later call without it continues the same run).
    */
   stopAfterEpochs?: number;
+  /**
+   * Worker threads that compute micro-batch gradients side by side (gradient-workers.ts); default
+   * DIFFUSION_TRAIN_WORKERS, else one per core on wasm/cpu when a batch has several micro-batches.
+   * Changes the speed only, never the numbers. 0 trains in the main thread.
+   */
+  workers?: number;
 }
 
 export interface TrainResult {
@@ -192,69 +201,80 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } else {
     fs.rmSync(files.lossLog, { force: true });
   }
-  writeMeta(files.meta, meta);
-
-  const batchesPerEpoch = Math.ceil(trainSet.count / config.batchSize);
-  const progress = createProgress({
-    phase: `train ${config.kind} D=${config.hidden}`,
-    total: batchesPerEpoch * config.epochs,
-    unit: 'step',
-    mode: opts.progress,
-    onProgress: opts.onProgress,
-    initial: optimizer.step,
-  });
-  const pixels = trainSet.height * trainSet.width;
-
-  const lastEpoch = Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity);
-  for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
-    const epochStart = performance.now();
-    optimizer.lr = learningRateAt(config, epoch);
-    const shuffleRng = new Rng(deriveSeed(config.seed, 'shuffle', epoch));
-    const noiseRng = new Rng(deriveSeed(config.seed, 'noise', epoch));
-    let lossSum = 0;
-    let lossCount = 0;
-    for (const indices of shuffledBatches(trainSet.count, config.batchSize, shuffleRng)) {
-      if (opts.shouldStop?.()) {
-        progress.finish();
-        throw new TrainingStopped(`Training stopped at step ${optimizer.step}; resume continues from epoch ${epoch}.`);
-      }
-      const stepStart = performance.now();
-      const draw = drawBatch(config, gatherImages(trainSet, indices), gatherLabels(trainSet, indices), noiseRng);
-      const loss = trainStep(model, optimizer, config, schedule, draw, microBatch, pixels);
-      if (!Number.isFinite(loss)) {
-        meta.status = 'diverged';
-        writeMeta(files.meta, meta);
-        progress.finish();
-        throw new Error(
-          `Training diverged: the loss is ${loss} at step ${optimizer.step} (epoch ${epoch + 1}). ` +
-            `The last good checkpoint (epoch ${meta.epochsDone}) is kept in ${files.checkpoint}. ` +
-            'Lower the learning rate (--lr) and train again in a new run folder.',
-        );
-      }
-      meta.trainingSeconds += (performance.now() - stepStart) / 1000;
-      lossSum += loss;
-      lossCount += 1;
-      appendJsonLine(files.lossLog, {
-        step: optimizer.step, epoch: epoch + 1, loss, lr: optimizer.lr, seconds: round3(meta.trainingSeconds),
-      } satisfies LossRecord);
-      progress.tick(1, { epoch: epoch + 1, loss });
-    }
-    meta.epochsDone = epoch + 1;
-    meta.steps = optimizer.step;
-    meta.epochs.push({
-      epoch: epoch + 1, meanLoss: lossSum / lossCount, lr: optimizer.lr, seconds: round3((performance.now() - epochStart) / 1000),
-    });
-    await saveCheckpoint(files.epochWeights(epoch + 1), model.stateEntries(), { epoch: String(epoch + 1), configHash: hash });
-    await saveCheckpoint(files.checkpoint, [...model.stateEntries(), ...optimizer.stateEntries()], {
-      epoch: String(epoch + 1),
-      step: String(optimizer.step),
-      configHash: hash,
-      trainingSeconds: String(meta.trainingSeconds),
-    });
-    meta.status = epoch + 1 === config.epochs ? 'complete' : 'running';
+  const microBatchesPerBatch = Math.ceil(config.batchSize / microBatch);
+  const workerCount = trainWorkerCount(microBatchesPerBatch, backend.name, opts.workers);
+  const workers = workerCount > 0
+    ? await GradientWorkers.start(config, workerCount, backend.name, model.namedParameters().map(([n, v]) => [n, v.shape]))
+    : null;
+  meta.workers = workerCount;
+  try {
     writeMeta(files.meta, meta);
+    const batchesPerEpoch = Math.ceil(trainSet.count / config.batchSize);
+    const progress = createProgress({
+      phase: `train ${config.kind} D=${config.hidden}${workers ? ` (${workers.size} workers)` : ''}`,
+      total: batchesPerEpoch * config.epochs,
+      unit: 'step',
+      mode: opts.progress,
+      onProgress: opts.onProgress,
+      initial: optimizer.step,
+    });
+    const pixels = trainSet.height * trainSet.width;
+
+    const lastEpoch = Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity);
+    for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
+      const epochStart = performance.now();
+      optimizer.lr = learningRateAt(config, epoch);
+      const shuffleRng = new Rng(deriveSeed(config.seed, 'shuffle', epoch));
+      const noiseRng = new Rng(deriveSeed(config.seed, 'noise', epoch));
+      let lossSum = 0;
+      let lossCount = 0;
+      for (const indices of shuffledBatches(trainSet.count, config.batchSize, shuffleRng)) {
+        if (opts.shouldStop?.()) {
+          progress.finish();
+          throw new TrainingStopped(`Training stopped at step ${optimizer.step}; resume continues from epoch ${epoch}.`);
+        }
+        const stepStart = performance.now();
+        const draw = drawBatch(config, gatherImages(trainSet, indices), gatherLabels(trainSet, indices), noiseRng);
+        const loss = workers
+          ? await trainStepParallel(model, optimizer, workers, draw, microBatch, pixels)
+          : trainStep(model, optimizer, config, schedule, draw, microBatch, pixels);
+        if (!Number.isFinite(loss)) {
+          meta.status = 'diverged';
+          writeMeta(files.meta, meta);
+          progress.finish();
+          throw new Error(
+            `Training diverged: the loss is ${loss} at step ${optimizer.step} (epoch ${epoch + 1}). ` +
+              `The last good checkpoint (epoch ${meta.epochsDone}) is kept in ${files.checkpoint}. ` +
+              'Lower the learning rate (--lr) and train again in a new run folder.',
+          );
+        }
+        meta.trainingSeconds += (performance.now() - stepStart) / 1000;
+        lossSum += loss;
+        lossCount += 1;
+        appendJsonLine(files.lossLog, {
+          step: optimizer.step, epoch: epoch + 1, loss, lr: optimizer.lr, seconds: round3(meta.trainingSeconds),
+        } satisfies LossRecord);
+        progress.tick(1, { epoch: epoch + 1, loss });
+      }
+      meta.epochsDone = epoch + 1;
+      meta.steps = optimizer.step;
+      meta.epochs.push({
+        epoch: epoch + 1, meanLoss: lossSum / lossCount, lr: optimizer.lr, seconds: round3((performance.now() - epochStart) / 1000),
+      });
+      await saveCheckpoint(files.epochWeights(epoch + 1), model.stateEntries(), { epoch: String(epoch + 1), configHash: hash });
+      await saveCheckpoint(files.checkpoint, [...model.stateEntries(), ...optimizer.stateEntries()], {
+        epoch: String(epoch + 1),
+        step: String(optimizer.step),
+        configHash: hash,
+        trainingSeconds: String(meta.trainingSeconds),
+      });
+      meta.status = epoch + 1 === config.epochs ? 'complete' : 'running';
+      writeMeta(files.meta, meta);
+    }
+    progress.finish();
+  } finally {
+    await workers?.close();
   }
-  progress.finish();
   optimizer.dispose();
   return { runDir, model, meta, resumedFromEpoch: startEpoch, reused: false };
 }
@@ -268,48 +288,120 @@ export function trainStep(
   optimizer: Adam,
   config: TrainConfig,
   schedule: NoiseSchedule | null,
-  draw: ReturnType<typeof drawBatch>,
+  draw: BatchDraw,
   microBatch: number,
   pixels: number,
 ): number {
   const params = model.namedParameters();
   const vars = params.map(([, v]) => v);
-  const total = new Map<string, tf.Tensor>();
-  let loss = 0;
+  const sum = new GradientSum(params);
   const stats: BatchStat[] = [];
-  for (let start = 0; start < draw.count; start += microBatch) {
-    const end = Math.min(draw.count, start + microBatch);
-    const part = sliceDraw(draw, start, end, pixels);
-    const weight = part.count / draw.count;
+  for (const { part, weight } of microBatches(draw, microBatch, pixels)) {
     const { value, grads } = tf.variableGrads(
       () => tf.mul(batchLoss(model, config, schedule, part, { training: true, batchStats: stats }), weight) as tf.Scalar,
       vars,
     );
-    loss += value.dataSync()[0];
+    sum.addLoss(value.dataSync()[0]);
     value.dispose();
-    for (const [name, v] of params) {
-      const g = grads[v.name];
-      const prev = total.get(name);
+    sum.add(params.map(([, v]) => grads[v.name]));
+  }
+  return sum.finish(optimizer, stats);
+}
+
+/**
+ * trainStep with the micro-batches' gradients computed by worker threads (gradient-workers.ts).
+ * Same numbers as trainStep: each micro-batch's gradient is computed the same way and the sums
+ * run in the same order.
+ */
+export async function trainStepParallel(
+  model: UNet,
+  optimizer: Adam,
+  workers: GradientWorkers,
+  draw: BatchDraw,
+  microBatch: number,
+  pixels: number,
+): Promise<number> {
+  const params = model.namedParameters();
+  const flat = new Float32Array(params.reduce((n, [, v]) => n + v.size, 0));
+  let offset = 0;
+  for (const [, v] of params) {
+    flat.set(v.dataSync() as Float32Array, offset);
+    offset += v.size;
+  }
+  const plan = microBatches(draw, microBatch, pixels);
+  const results = await workers.gradients(flat, plan.map((m) => m.part), plan.map((m) => m.weight));
+  const buffers = new Map(model.namedBuffers());
+  const sum = new GradientSum(params);
+  const stats: BatchStat[] = [];
+  for (const r of results) {
+    sum.addLoss(r.loss);
+    let at = 0;
+    sum.add(params.map(([, v]) => {
+      const g = tf.tensor(r.grads.subarray(at, at + v.size), v.shape, 'float32');
+      at += v.size;
+      return g;
+    }));
+    for (const s of r.stats) {
+      const mean = buffers.get(s.meanBuffer);
+      const variance = buffers.get(s.varianceBuffer);
+      if (!mean || !variance) throw new Error(`gradient worker: unknown BatchNorm buffers ${s.meanBuffer}, ${s.varianceBuffer}`);
+      stats.push({ mean, variance, batchMean: tf.tensor1d(s.mean), batchVariance: tf.tensor1d(s.variance), count: s.count });
+    }
+  }
+  return sum.finish(optimizer, stats);
+}
+
+/** A batch's micro-batches, each with its gradient weight (its share of the batch). */
+function microBatches(draw: BatchDraw, microBatch: number, pixels: number): Array<{ part: BatchDraw; weight: number }> {
+  const out: Array<{ part: BatchDraw; weight: number }> = [];
+  for (let start = 0; start < draw.count; start += microBatch) {
+    const end = Math.min(draw.count, start + microBatch);
+    out.push({ part: sliceDraw(draw, start, end, pixels), weight: (end - start) / draw.count });
+  }
+  return out;
+}
+
+/** Sums micro-batch gradients and losses in the order given, then applies one optimiser step. */
+class GradientSum {
+  private readonly total: Array<tf.Tensor | null>;
+  private loss = 0;
+
+  constructor(private readonly params: ReadonlyArray<[string, tf.Variable]>) {
+    this.total = params.map(() => null);
+  }
+
+  addLoss(value: number): void {
+    this.loss += value;
+  }
+
+  /** Adds one micro-batch's gradients (in parameter order); takes ownership of them. */
+  add(grads: tf.Tensor[]): void {
+    grads.forEach((g, i) => {
+      const prev = this.total[i];
       if (prev) {
-        total.set(name, tf.add(prev, g));
+        this.total[i] = tf.add(prev, g);
         prev.dispose();
         g.dispose();
       } else {
-        total.set(name, g);
+        this.total[i] = g;
+      }
+    });
+  }
+
+  /** Applies the step (unless the loss is not finite), folds in the BatchNorm statistics, returns the loss. */
+  finish(optimizer: Adam, stats: BatchStat[]): number {
+    if (Number.isFinite(this.loss)) {
+      optimizer.apply(new Map(this.params.map(([name], i) => [name, this.total[i]!])));
+      updateRunningStats(stats);
+    } else {
+      for (const s of stats) {
+        s.batchMean.dispose();
+        s.batchVariance.dispose();
       }
     }
+    for (const g of this.total) g?.dispose();
+    return this.loss;
   }
-  if (Number.isFinite(loss)) {
-    optimizer.apply(total);
-    updateRunningStats(stats);
-  } else {
-    for (const s of stats) {
-      s.batchMean.dispose();
-      s.batchVariance.dispose();
-    }
-  }
-  for (const g of total.values()) g.dispose();
-  return loss;
 }
 
 /** Reads a run's loss log. */
