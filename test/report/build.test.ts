@@ -21,6 +21,15 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
     profile: 'smoke', seed: 0, notebooksDir, siteDir, cacheDir, cellTimeoutSec: 300, log: (l: string) => lines.push(l),
   });
   const notebooks = WRITEUP_PARTS.flatMap((p) => p.notebooks);
+  // The notebooks' figure files go to the temporary folder, not over the user's outputs/.
+  const savedOutputs = process.env.DIFFUSION_OUTPUTS;
+  before(() => {
+    process.env.DIFFUSION_OUTPUTS = path.join(root, 'outputs');
+  });
+  after(() => {
+    if (savedOutputs === undefined) delete process.env.DIFFUSION_OUTPUTS;
+    else process.env.DIFFUSION_OUTPUTS = savedOutputs;
+  });
 
   it('executes every notebook of the writeup and writes the site', async () => {
     const r = await buildReport(options());
