@@ -10,6 +10,7 @@ import { encodePng } from '../lib/display/png';
 import { ddpmSampleGrid, denoiserResults, samplingFrames } from '../lib/figures/partb';
 import { evaluateClassConditioned } from '../lib/judge/evaluate';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
+import { createProgress } from '../lib/train/progress';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';
@@ -359,10 +360,12 @@ async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> 
   const judge = await loadOrTrainJudge({ data, config: profile.judge });
   process.stderr.write(`judge: test accuracy ${(judge.testAccuracy * 100).toFixed(2)}% (${judge.dataSource})\n`);
   const samplesPerClass = num(values['samples-per-class'], 'samples-per-class') ?? profile.judgeSamplesPerClass;
+  const judging = createProgress({ phase: `judge ${samplesPerClass * meta.config.numClasses} CFG samples`, total: meta.config.T, unit: 'step' });
   const result = evaluateClassConditioned({
     model, schedule: ddpmSchedule(meta.config.T), judge: judge.model, samplesPerClass,
-    guidance: num(values.guidance, 'guidance', false), seed: num(values.seed, 'seed')!,
+    guidance: num(values.guidance, 'guidance', false), seed: num(values.seed, 'seed')!, onStep: () => judging.tick(1),
   });
+  judging.finish();
   const perDigit = result.perClass.map((a, d) => `${d}:${(a * 100).toFixed(0)}%`).join(' ');
   process.stdout.write(`CFG samples judged as the digit asked for: ${(result.overall * 100).toFixed(1)}%  (${perDigit})\n`);
   const metaFile = runFiles(runDir).meta;

@@ -8,6 +8,7 @@ import { RgbImage } from '../lib/display/image';
 import { B1_SIGMAS, ddpmSampleGrid, denoiserResults, noisingGrid, outOfDistributionGrid, samplingFrames } from '../lib/figures/partb';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { evaluateClassConditioned } from '../lib/judge/evaluate';
+import { createProgress } from '../lib/train/progress';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';
@@ -70,10 +71,12 @@ export async function runPartB(opts: { profile: string; seed: number; data: Data
   }
 
   const judge = await loadOrTrainJudge({ data: opts.data, config: profile.judge });
+  const judging = createProgress({ phase: `judge ${profile.judgeSamplesPerClass * 10} CFG samples`, total: runs.class.meta.config.T, unit: 'step' });
   const evaluation = evaluateClassConditioned({
     model: runs.class.model, schedule: ddpmSchedule(runs.class.meta.config.T), judge: judge.model,
-    samplesPerClass: profile.judgeSamplesPerClass, seed: opts.seed,
+    samplesPerClass: profile.judgeSamplesPerClass, seed: opts.seed, onStep: () => judging.tick(1),
   });
+  judging.finish();
   const metaFile = runFiles(runs.class.runDir).meta;
   const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as RunMetadata;
   meta.evaluation = { ...evaluation, judgeTestAccuracy: judge.testAccuracy };
