@@ -44,7 +44,24 @@ if (parentPid > 0) {
 // tslab sends on its zeromq sockets without waiting for the previous send, and zeromq 6 refuses a
 // send while one is in flight ("Socket is busy writing", which kills the kernel): a notebook that
 // updates a progress display just before a cell ends can hit it. Queue the sends per socket.
-serializeZmqSends(require(require.resolve('zeromq', { paths: [path.dirname(tslabMain)] })));
+// A publisher also silently drops messages past its high-water mark (1000): a burst of display
+// updates could lose outputs or the cell's final idle status, so the mark is lifted (0 = none).
+const zmq = require(require.resolve('zeromq', { paths: [path.dirname(tslabMain)] }));
+serializeZmqSends(zmq);
+liftPublisherHighWaterMark(zmq);
+
+/** tslab creates its IOPub socket with `new zmq.Publisher()`: give it no high-water mark. */
+function liftPublisherHighWaterMark(zmq) {
+  const Original = zmq.Publisher;
+  if (!Original || Original.__noHighWaterMark) return;
+  class Publisher extends Original {
+    constructor(options) {
+      super({ sendHighWaterMark: 0, ...options });
+    }
+  }
+  Publisher.__noHighWaterMark = true;
+  zmq.Publisher = Publisher;
+}
 
 function serializeZmqSends(zmq) {
   let proto = zmq.Publisher && zmq.Publisher.prototype;

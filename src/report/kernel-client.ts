@@ -199,7 +199,9 @@ export class KernelClient {
     const url = (port: number): string => `tcp://127.0.0.1:${port}`;
     const shell = new zmq.Dealer({ linger: 0, routingId: randomUUID() });
     const control = new zmq.Dealer({ linger: 0, routingId: randomUUID() });
-    const iopub = new zmq.Subscriber({ linger: 0 });
+    // No high-water mark: a cell that floods display updates must not make zeromq drop outputs
+    // (or the final idle status, which would leave the client waiting until the timeout).
+    const iopub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0 });
     iopub.subscribe();
     shell.connect(url(shellPort));
     control.connect(url(controlPort));
