@@ -2,8 +2,10 @@ import assert from 'assert/strict';
 import * as path from 'path';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { TrainConfig } from '../../src/lib/train/config';
-import { TRAIN_WORKERS_ENV_VAR, trainWorkerCount } from '../../src/lib/train/gradient-workers';
-import { readLossLog, train } from '../../src/lib/train/trainer';
+import { Rng } from '../../src/lib/random';
+import { GradientWorkers, TRAIN_WORKERS_ENV_VAR, trainWorkerCount } from '../../src/lib/train/gradient-workers';
+import { drawBatch } from '../../src/lib/train/objectives';
+import { createModel, readLossLog, train } from '../../src/lib/train/trainer';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 
 describe('gradient workers (data-parallel training)', function () {
@@ -31,6 +33,28 @@ describe('gradient workers (data-parallel training)', function () {
     for (let i = 0; i < inline.state.length; i++) {
       assert.equal(parallel.state[i][0], inline.state[i][0]);
       assert.deepEqual(parallel.state[i][1], inline.state[i][1], `tensor ${inline.state[i][0]} differs`);
+    }
+  });
+
+  it('keep no tensors from step to step (the parameters sent each step are released)', async () => {
+    const config = trainConfigFor('class', 'smoke', { hidden: 4, batchSize: 8, T: 20 });
+    const model = createModel(config);
+    const params = model.namedParameters();
+    const flat = new Float32Array(params.reduce((n, [, v]) => n + v.size, 0));
+    const workers = await GradientWorkers.start(config, 2, 'wasm', params.map(([n, v]) => [n, v.shape]));
+    try {
+      const counts: number[][] = [];
+      for (let step = 0; step < 4; step++) {
+        const draws = [0, 1].map((k) => drawBatch(config, data.train.images.slice(k * 4 * 784, (k + 1) * 4 * 784), data.train.labels.slice(k * 4, (k + 1) * 4), new Rng(step * 2 + k)));
+        const grads = await workers.gradients(flat, draws, [0.5, 0.5]);
+        assert.equal(grads.length, 2);
+        counts.push([...workers.tensorCounts]);
+      }
+      assert.ok(counts[0].every((n) => n > 0));
+      assert.deepEqual(counts[3], counts[1], `tensors per worker over 4 steps: ${JSON.stringify(counts)}`);
+    } finally {
+      await workers.close();
+      model.dispose();
     }
   });
 

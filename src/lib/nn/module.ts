@@ -76,7 +76,7 @@ export abstract class Module {
             'The checkpoint was saved from a model of another size; check the hidden width D and the conditioning.',
         );
       }
-      variable.assign(tf.tensor(v.data, variable.shape, 'float32'));
+      tf.tidy(() => variable.assign(tf.tensor(v.data, variable.shape, 'float32')));
     }
   }
 

@@ -41,6 +41,8 @@ export interface WorkerPartResult {
 export interface WorkerStepResult {
   type: 'result';
   parts: WorkerPartResult[];
+  /** Tensors alive in the worker after the step (constant from step to step: no leaks). */
+  tensors: number;
 }
 
 export interface WorkerFailure {
@@ -61,10 +63,14 @@ async function main(): Promise<void> {
 
   const step = (req: WorkerStepRequest): WorkerStepResult => {
     let offset = 0;
-    for (const [, v] of params) {
-      v.assign(tf.tensor(req.params.subarray(offset, offset + v.size), v.shape, 'float32'));
-      offset += v.size;
-    }
+    // In a tidy: assign() shares the new tensor's data, and the tensor itself must be released,
+    // else every step would keep a whole copy of the parameters alive.
+    tf.tidy(() => {
+      for (const [, v] of params) {
+        v.assign(tf.tensor(req.params.subarray(offset, offset + v.size), v.shape, 'float32'));
+        offset += v.size;
+      }
+    });
     const parts = req.parts.map((part, i): WorkerPartResult => {
       const stats: BatchStat[] = [];
       const { value, grads } = tf.variableGrads(
@@ -95,7 +101,7 @@ async function main(): Promise<void> {
       });
       return { loss, grads: flat, stats: out };
     });
-    return { type: 'result', parts };
+    return { type: 'result', parts, tensors: tf.memory().numTensors };
   };
 
   port.on('message', (req: WorkerStepRequest) => {

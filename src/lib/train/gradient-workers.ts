@@ -102,8 +102,11 @@ interface Pending {
 export class GradientWorkers {
   private readonly pending = new Map<Worker, Pending>();
   private failure: Error | null = null;
+  /** Tensors alive in each worker after its last step (for leak checks). */
+  readonly tensorCounts: number[];
 
   private constructor(private readonly workers: Worker[]) {
+    this.tensorCounts = workers.map(() => 0);
     for (const w of workers) {
       const fail = (e: Error) => {
         this.failure ??= e;
@@ -181,7 +184,10 @@ export class GradientWorkers {
       return new Promise<WorkerStepResult>((resolve, reject) => {
         this.pending.set(w, { resolve, reject });
         w.postMessage(req);
-      }).then((r) => r.parts.map((p, j) => ({ ...p, index: mine[j] })));
+      }).then((r) => {
+        this.tensorCounts[k] = r.tensors;
+        return r.parts.map((p, j) => ({ ...p, index: mine[j] }));
+      });
     });
     const results = (await Promise.all(jobs)).flat();
     return results.sort((a, b) => a.index - b.index);
