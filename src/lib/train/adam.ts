@@ -1,4 +1,7 @@
 import { tf } from '../backend/tf';
+import { ADAM_UPDATE, fusedKernelsActive, registerFusedKernels } from '../backend/fused-kernels';
+
+registerFusedKernels();
 
 export interface AdamConfig {
   lr: number;
@@ -28,8 +31,9 @@ export class Adam {
     this.beta2 = config.beta2 ?? 0.999;
     this.eps = config.eps ?? 1e-8;
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      // Inside tidy: the zeros tensors themselves are released; the variables are kept.
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 
@@ -41,11 +45,22 @@ export class Adam {
     const c1 = 1 - b1 ** this.step;
     const c2 = 1 - b2 ** this.step;
     const stepSize = this.lr / c1;
+    const fused = fusedKernelsActive();
     for (const [name, p] of this.params) {
       const g = grads.get(name);
       if (!g) throw new Error(`Adam: no gradient for parameter "${name}"`);
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
+      if (fused) {
+        // One pass per tensor on wasm/cpu (fused-kernels.ts); the same arithmetic as below.
+        const attrs = { beta1: b1, beta2: b2, eps: this.eps, stepSize, biasCorrection2: c2 };
+        const out = tf.engine().runKernel(ADAM_UPDATE, { param: p, m, v, grad: g }, attrs) as tf.Tensor[];
+        p.assign(out[0]);
+        m.assign(out[1]);
+        v.assign(out[2]);
+        for (const t of out) t.dispose();
+        continue;
+      }
       tf.tidy(() => {
         const mNew = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
         const vNew = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
@@ -73,7 +88,7 @@ export class Adam {
       if (v.data.length !== variable.size) {
         throw new Error(`${source}: optimiser state "${name}" has ${v.data.length} values, expected ${variable.size}.`);
       }
-      variable.assign(tf.tensor(v.data, variable.shape, 'float32'));
+      tf.tidy(() => variable.assign(tf.tensor(v.data, variable.shape, 'float32')));
     }
     this.step = step;
   }
