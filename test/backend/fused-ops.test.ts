@@ -2,7 +2,7 @@ import assert from 'assert/strict';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
-import { fusedKernelsActive } from '../../src/lib/backend/fused-kernels';
+import { fusedKernelsActive, normalCdfPdf } from '../../src/lib/backend/fused-kernels';
 import { relativeError as arrayRelativeError } from '../helpers';
 import {
   batchNormTrain, batchNormTrainReference, channelAffine, gelu, geluReference,
@@ -30,6 +30,29 @@ function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
 }
 
 const TOLERANCE = 1e-4;
+
+describe('normal CDF and density tables (GELU)', () => {
+  it('match high-precision values within 1e-6, on and between table entries and in the tails', () => {
+    // x, Phi(x), phi(x) (scipy.stats.norm)
+    const known: Array<[number, number, number]> = [
+      [0, 0.5, 0.3989422804014327],
+      [1, 0.8413447460685429, 0.24197072451914337],
+      [-2, 0.022750131948179195, 0.05399096651318806],
+      [0.3, 0.6179114221889526, 0.38138781546052414],
+      [-1.234567, 0.10849584847540206, 0.18618464698877413],
+      [3.7, 0.9998922002665226, 0.00042478027055075143],
+      [-7.9, 1.394517146659261e-15, 1.1187956214351817e-14],
+      [-9, 0, 0],
+      [12, 1, 0],
+    ];
+    for (const [x, cdf, pdf] of known) {
+      const [c, d] = normalCdfPdf(x);
+      assert.ok(Math.abs(c - cdf) < 1e-6, `Phi(${x}) = ${c}, expected ${cdf}`);
+      assert.ok(Math.abs(d - pdf) < 1e-6, `phi(${x}) = ${d}, expected ${pdf}`);
+    }
+    assert.ok(Number.isNaN(normalCdfPdf(NaN)[0]));
+  });
+});
 
 for (const backend of ['wasm', 'cpu'] as const) {
   describe(`fused GELU and BatchNorm ops (${backend})`, () => {

@@ -16,9 +16,11 @@
 // Adam from tf ops is ten kernels (and ten temporaries) per parameter tensor; a UNet has ~100
 // parameter tensors, so the per-kernel overhead, not the arithmetic, dominated the update.
 //
-// Phi is the standard normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2, with erfc(z) = P(t) exp(-z^2)
-// (Abramowitz and Stegun 7.1.26), so one exp per element serves both Phi and the density phi in
-// the gradient. Per-channel sums are accumulated in float64.
+// Phi is the standard normal CDF and phi its density. Both come from tables on [-8, 8] with 256
+// entries per unit, computed once in float64, and linear interpolation: |error| < 1e-6, and 2.5-3x
+// faster than evaluating exp and an erfc polynomial per element (measured, 200k elements).
+// Beyond the tables Phi is 0 or 1 to float64 precision (Phi(-8) = 6e-16).
+// Per-channel sums are accumulated in float64.
 //
 // These kernels have no registered gradients: fused-ops.ts wraps them in tf.customGrad.
 import { tf } from './tf';
@@ -69,47 +71,86 @@ class Memory {
 // ---------------------------------------------------------------------------------------------
 // Scalar functions
 
-/**
- * erfc(z) * exp(z^2) for z >= 0 (the caller multiplies by exp(-z^2), which the gradient reuses):
- * Abramowitz and Stegun 7.1.26, |error of erf| < 1.5e-7, float32's own resolution near 1.
- */
-function erfcScaled(z: number): number {
-  const t = 1 / (1 + 0.3275911 * z);
-  return t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+/** erfc(z) in float64 to ~1e-15 relative: the Taylor series of erf below 3, a continued fraction above. */
+function erfcAccurate(z: number): number {
+  if (z < 0) return 2 - erfcAccurate(-z);
+  if (z < 3) {
+    // erf(z) = 2/sqrt(pi) * sum_k (-1)^k z^(2k+1) / (k! (2k+1))
+    let term = z;
+    let sum = z;
+    for (let k = 1; Math.abs(term) > 1e-17 * Math.abs(sum); k++) {
+      term *= (-z * z) / k;
+      sum += term / (2 * k + 1);
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(z) = exp(-z^2) / sqrt(pi) / (z + (1/2) / (z + 1 / (z + (3/2) / (z + ...))))
+  let f = 0;
+  for (let n = 60; n >= 1; n--) f = n / 2 / (z + f);
+  return Math.exp(-z * z) / Math.sqrt(Math.PI) / (z + f);
 }
 
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-const INV_POW2 = Float64Array.from({ length: 128 }, (_, k) => 2 ** -k);
+const TABLE_LIMIT = 8;
+const TABLE_STEPS = 256; // entries per unit of x
+const TABLE_SIZE = 2 * TABLE_LIMIT * TABLE_STEPS + 2;
+/** Phi and phi at x = i / TABLE_STEPS - TABLE_LIMIT, built on first use. */
+let normalTables: { cdf: Float64Array; pdf: Float64Array } | null = null;
 
-/**
- * exp(-w) for w >= 0, relative error < 1e-8 (0 below float32's range): 2^-k from a table times
- * a degree-7 Taylor polynomial on |r| <= ln2 / 2. About 1.7x faster than Math.exp here.
- */
-function expNeg(w: number): number {
-  const p = w * Math.LOG2E;
-  if (p >= 126) return 0;
-  const k = (p + 0.5) | 0;
-  const r = (k - p) * Math.LN2;
-  return INV_POW2[k] * (1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (1 / 720 + r / 5040)))))));
+function tables(): { cdf: Float64Array; pdf: Float64Array } {
+  if (!normalTables) {
+    const cdf = new Float64Array(TABLE_SIZE);
+    const pdf = new Float64Array(TABLE_SIZE);
+    for (let i = 0; i < TABLE_SIZE; i++) {
+      const x = i / TABLE_STEPS - TABLE_LIMIT;
+      cdf[i] = 0.5 * erfcAccurate(-x * Math.SQRT1_2);
+      pdf[i] = Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+    }
+    normalTables = { cdf, pdf };
+  }
+  return normalTables;
+}
+
+/** Exposed for tests: Phi(x) and phi(x) as the kernels compute them. */
+export function normalCdfPdf(x: number): [number, number] {
+  const { cdf, pdf } = tables();
+  const p = (x + TABLE_LIMIT) * TABLE_STEPS;
+  if (p <= 0) return [0, 0];
+  if (p >= TABLE_SIZE - 2) return [1, 0];
+  const k = p | 0;
+  const f = p - k;
+  return [cdf[k] + f * (cdf[k + 1] - cdf[k]), pdf[k] + f * (pdf[k + 1] - pdf[k])];
 }
 
 function gelu(x: Float32Array, y: Float32Array): void {
+  const { cdf } = tables();
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    const z = Math.abs(v) * Math.SQRT1_2;
-    const half = 0.5 * expNeg(z * z) * erfcScaled(z); // Phi(-|v|) = erfc(z) / 2
-    y[i] = v * (v >= 0 ? 1 - half : half);
+    const p = (v + TABLE_LIMIT) * TABLE_STEPS;
+    if (p <= 0) y[i] = 0;
+    else if (p >= TABLE_SIZE - 2) y[i] = v;
+    else {
+      // (NaN falls through to here and stays NaN.)
+      const k = p | 0;
+      const c = cdf[k];
+      y[i] = v * (c + (p - k) * (cdf[k + 1] - c));
+    }
   }
 }
 
 function geluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void {
+  const { cdf, pdf } = tables();
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    const z = Math.abs(v) * Math.SQRT1_2;
-    const e = expNeg(z * z); // = exp(-v^2 / 2)
-    const half = 0.5 * e * erfcScaled(z);
-    const cdf = v >= 0 ? 1 - half : half;
-    dx[i] = dy[i] * (cdf + v * e * INV_SQRT_2PI);
+    const p = (v + TABLE_LIMIT) * TABLE_STEPS;
+    if (p <= 0) dx[i] = 0;
+    else if (p >= TABLE_SIZE - 2) dx[i] = dy[i];
+    else {
+      const k = p | 0;
+      const f = p - k;
+      const c = cdf[k];
+      const d = pdf[k];
+      dx[i] = dy[i] * (c + f * (cdf[k + 1] - c) + v * (d + f * (pdf[k + 1] - d)));
+    }
   }
 }
 
