@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
 import { fusedKernelsActive, normalCdfPdf } from '../../src/lib/backend/fused-kernels';
+import { simdKernelsActive } from '../../src/lib/backend/simd/channel-kernels';
 import { relativeError as arrayRelativeError } from '../helpers';
 import {
   batchNormTrain, batchNormTrainReference, channelAffine, gelu, geluReference,
@@ -61,6 +62,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       assert.ok(await tf.setBackend(backend));
       (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
       assert.ok(fusedKernelsActive(), `the fused kernels are not active on ${backend}`);
+      assert.ok(simdKernelsActive(), 'the WebAssembly SIMD loops are not available');
     });
     after(async () => {
       await tf.setBackend('wasm');
@@ -83,13 +85,14 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     });
 
-    it('BatchNorm matches tf.moments + arithmetic: output, statistics and all three gradients', () => {
+    // Channel counts that are multiples of 4 run the WebAssembly SIMD loops, others JavaScript's.
+    for (const c of [3, 8]) it(`BatchNorm matches tf.moments + arithmetic: output, statistics and all three gradients (C=${c})`, () => {
       tf.tidy(() => {
         // A mean far from 0 checks the variance for cancellation.
-        const x = random([4, 5, 6, 3], 3, 9, 11);
-        const gamma = random([3], 4, 0.5, 2);
-        const beta = random([3], 5);
-        const w = random([4, 5, 6, 3], 6);
+        const x = random([4, 5, 6, c], 3, 9, 11);
+        const gamma = random([c], 4, 0.5, 2);
+        const beta = random([c], 5);
+        const w = random([4, 5, 6, c], 6);
         const eps = 1e-5;
         const fused = batchNormTrain(x, gamma, beta, eps);
         const ref = batchNormTrainReference(x, gamma, beta, eps);
@@ -107,12 +110,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     });
 
-    it('BatchNorm gradient matches on a centred input (the regime of real activations)', () => {
+    for (const c of [5, 12]) it(`BatchNorm gradient matches on a centred input (the regime of real activations) (C=${c})`, () => {
       tf.tidy(() => {
-        const x = random([8, 7, 7, 5], 7, -3, 3);
-        const gamma = random([5], 8, 0.5, 2);
-        const beta = random([5], 9);
-        const w = random([8, 7, 7, 5], 10);
+        const x = random([8, 7, 7, c], 7, -3, 3);
+        const gamma = random([c], 8, 0.5, 2);
+        const beta = random([c], 9);
+        const w = random([8, 7, 7, c], 10);
         const loss = (bn: typeof batchNormTrain) => (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
           tf.sum(tf.mul(bn(a, g, b, 1e-5).y, w)) as tf.Scalar;
         const grads = tf.grads(loss(batchNormTrain))([x, gamma, beta]);
@@ -121,12 +124,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     });
 
-    it('channel affine (BatchNorm at eval) matches mul + add, forward and gradient', () => {
+    for (const c of [5, 16]) it(`channel affine (BatchNorm at eval) matches mul + add, forward and gradient (C=${c})`, () => {
       tf.tidy(() => {
-        const x = random([2, 3, 4, 5], 11);
-        const s = random([5], 12);
-        const b = random([5], 13);
-        const w = random([2, 3, 4, 5], 14);
+        const x = random([2, 3, 4, c], 11);
+        const s = random([c], 12);
+        const b = random([c], 13);
+        const w = random([2, 3, 4, c], 14);
         assert.ok(relativeError(channelAffine(x, s, b), tf.add(tf.mul(x, s), b)) < TOLERANCE);
         const f = (a: tf.Tensor, sc: tf.Tensor, sh: tf.Tensor) => tf.sum(tf.mul(channelAffine(a, sc, sh), w)) as tf.Scalar;
         const r = (a: tf.Tensor, sc: tf.Tensor, sh: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.mul(a, sc), sh), w)) as tf.Scalar;

@@ -24,6 +24,7 @@
 //
 // These kernels have no registered gradients: fused-ops.ts wraps them in tf.customGrad.
 import { tf } from './tf';
+import { simdBatchNormGrad, simdChannelAffine, simdChannelShiftedSums } from './simd/channel-kernels';
 
 export const GELU = 'DiffusionGelu';
 export const GELU_GRAD = 'DiffusionGeluGrad';
@@ -191,6 +192,19 @@ function geluGradKernel(kind: FusedBackend) {
   };
 }
 
+function shiftedSums(x: Float32Array, c: number): { sum: Float64Array; sumSq: Float64Array } {
+  const sum = new Float64Array(c);
+  const sumSq = new Float64Array(c);
+  for (let i = 0; i < x.length; ) {
+    for (let k = 0; k < c; k++, i++) {
+      const d = x[i] - x[k];
+      sum[k] += d;
+      sumSq[k] += d * d;
+    }
+  }
+  return { sum, sumSq };
+}
+
 /** Mean and biased variance per channel (last axis), as tf.moments over all other axes. */
 function channelMomentsKernel(kind: FusedBackend) {
   return (args: KernelArgs): tf.TensorInfo[] => {
@@ -202,15 +216,7 @@ function channelMomentsKernel(kind: FusedBackend) {
     const x = mem.view(xInfo);
     const rows = x.length / c;
     // Sums of x - x[0, c] (a shift by one sample keeps E[d^2] - E[d]^2 from cancelling).
-    const sum = new Float64Array(c);
-    const sumSq = new Float64Array(c);
-    for (let r = 0, i = 0; r < rows; r++) {
-      for (let k = 0; k < c; k++, i++) {
-        const d = x[i] - x[k];
-        sum[k] += d;
-        sumSq[k] += d * d;
-      }
-    }
+    const { sum, sumSq } = simdChannelShiftedSums(x, c) ?? shiftedSums(x, c);
     const mean = mem.view(meanInfo);
     const variance = mem.view(varInfo);
     for (let k = 0; k < c; k++) {
@@ -233,6 +239,7 @@ function channelAffineKernel(kind: FusedBackend) {
     const scale = Float64Array.from(mem.view(input(args, 'scale', CHANNEL_AFFINE)));
     const shift = Float64Array.from(mem.view(input(args, 'shift', CHANNEL_AFFINE)));
     if (scale.length !== c || shift.length !== c) throw new Error(`${CHANNEL_AFFINE}: scale and shift need ${c} values.`);
+    if (simdChannelAffine(x, scale, shift, c, y)) return yInfo;
     for (let i = 0; i < x.length; ) {
       for (let k = 0; k < c; k++, i++) y[i] = x[i] * scale[k] + shift[k];
     }
@@ -260,6 +267,25 @@ function batchNormGradKernel(kind: FusedBackend) {
     const invStd = Float64Array.from(mem.view(input(args, 'invStd', BATCH_NORM_GRAD)));
     const gamma = Float64Array.from(mem.view(input(args, 'gamma', BATCH_NORM_GRAD)));
     const rows = x.length / c;
+    const dgamma = mem.view(dgammaInfo);
+    const dbeta = mem.view(dbetaInfo);
+    const dx = mem.view(dxInfo);
+    // dx = a * dy + b * x + d per channel, from the two sums.
+    const coefficients = (sumDy: Float64Array, sumDyX: Float64Array) => {
+      const a = new Float64Array(c);
+      const b = new Float64Array(c);
+      const d = new Float64Array(c);
+      for (let k = 0; k < c; k++) {
+        const dg = sumDyX[k] * invStd[k];
+        dgamma[k] = dg;
+        dbeta[k] = sumDy[k];
+        a[k] = gamma[k] * invStd[k];
+        b[k] = (-a[k] * invStd[k] * dg) / rows;
+        d[k] = (-a[k] * sumDy[k]) / rows - b[k] * mean[k];
+      }
+      return { a, b, d };
+    };
+    if (simdBatchNormGrad(x, dy, mean, c, coefficients, dx)) return [dxInfo, dgammaInfo, dbetaInfo];
     const sumDy = new Float64Array(c);
     const sumDyX = new Float64Array(c); // sum dy * (x - mean)
     for (let r = 0, i = 0; r < rows; r++) {
@@ -269,21 +295,7 @@ function batchNormGradKernel(kind: FusedBackend) {
         sumDyX[k] += g * (x[i] - mean[k]);
       }
     }
-    // dx = a * dy + b * x + d per channel.
-    const a = new Float64Array(c);
-    const b = new Float64Array(c);
-    const d = new Float64Array(c);
-    const dgamma = mem.view(dgammaInfo);
-    const dbeta = mem.view(dbetaInfo);
-    for (let k = 0; k < c; k++) {
-      const dg = sumDyX[k] * invStd[k];
-      dgamma[k] = dg;
-      dbeta[k] = sumDy[k];
-      a[k] = gamma[k] * invStd[k];
-      b[k] = (-a[k] * invStd[k] * dg) / rows;
-      d[k] = (-a[k] * sumDy[k]) / rows - b[k] * mean[k];
-    }
-    const dx = mem.view(dxInfo);
+    const { a, b, d } = coefficients(sumDy, sumDyX);
     for (let i = 0; i < x.length; ) {
       for (let k = 0; k < c; k++, i++) dx[i] = a[k] * dy[i] + b[k] * x[i] + d[k];
     }
