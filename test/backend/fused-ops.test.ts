@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
 import { fusedKernelsActive, normalCdfPdf } from '../../src/lib/backend/fused-kernels';
-import { simdKernelsActive } from '../../src/lib/backend/simd/channel-kernels';
+import { SIMD_KERNELS_ENV_VAR, simdKernelsActive } from '../../src/lib/backend/simd/channel-kernels';
 import { relativeError as arrayRelativeError } from '../helpers';
 import {
   batchNormTrain, batchNormTrainReference, channelAffine, gelu, geluReference,
@@ -68,21 +68,30 @@ for (const backend of ['wasm', 'cpu'] as const) {
       await tf.setBackend('wasm');
     });
 
-    it('GELU matches the erf formula, forward and gradient', () => {
-      tf.tidy(() => {
-        // Wide range, including the tails where GELU is tiny or almost the identity.
-        const x = random([3, 7, 5, 6], 1, -8, 8);
-        const w = random([3, 7, 5, 6], 2);
-        assert.ok(relativeError(gelu(x), geluReference(x)) < TOLERANCE);
-        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)))(x);
-        const gRef = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluReference(t), w)))(x);
-        assert.ok(relativeError(g, gRef) < TOLERANCE, `gradient error ${relativeError(g, gRef)}`);
-        // Known values: GELU(0) = 0, GELU(1) = Phi(1) = 0.841345, GELU'(0) = 1/2.
-        const known = gelu(tf.tensor1d([0, 1, -1])).dataSync();
-        assert.ok(Math.abs(known[0]) < 1e-7 && Math.abs(known[1] - 0.8413447) < 1e-6 && Math.abs(known[2] + 0.1586553) < 1e-6);
-        const slope = tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(tf.tensor1d([0])).dataSync()[0];
-        assert.ok(Math.abs(slope - 0.5) < 1e-6);
-      });
+    // With the WebAssembly SIMD loop, and with the JavaScript one (DIFFUSION_SIMD_KERNELS=0).
+    for (const simd of [true, false]) it(`GELU matches the erf formula, forward and gradient (${simd ? 'SIMD' : 'JavaScript'})`, () => {
+      const saved = process.env[SIMD_KERNELS_ENV_VAR];
+      if (!simd) process.env[SIMD_KERNELS_ENV_VAR] = '0';
+      try {
+        assert.equal(simdKernelsActive(), simd);
+        tf.tidy(() => {
+          // Wide range, including the tails where GELU is tiny or almost the identity.
+          const x = random([3, 7, 5, 6], 1, -8, 8);
+          const w = random([3, 7, 5, 6], 2);
+          assert.ok(relativeError(gelu(x), geluReference(x)) < TOLERANCE);
+          const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), w)))(x);
+          const gRef = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluReference(t), w)))(x);
+          assert.ok(relativeError(g, gRef) < TOLERANCE, `gradient error ${relativeError(g, gRef)}`);
+          // Known values: GELU(0) = 0, GELU(1) = Phi(1) = 0.841345, GELU'(0) = 1/2.
+          const known = gelu(tf.tensor1d([0, 1, -1])).dataSync();
+          assert.ok(Math.abs(known[0]) < 1e-7 && Math.abs(known[1] - 0.8413447) < 1e-6 && Math.abs(known[2] + 0.1586553) < 1e-6);
+          const slope = tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(tf.tensor1d([0])).dataSync()[0];
+          assert.ok(Math.abs(slope - 0.5) < 1e-6);
+        });
+      } finally {
+        if (saved === undefined) delete process.env[SIMD_KERNELS_ENV_VAR];
+        else process.env[SIMD_KERNELS_ENV_VAR] = saved;
+      }
     });
 
     // Channel counts that are multiples of 4 run the WebAssembly SIMD loops, others JavaScript's.

@@ -1,4 +1,4 @@
-// The BatchNorm loops of fused-kernels.ts in WebAssembly SIMD (channel-kernels.wat). Each call
+// The BatchNorm and GELU loops of fused-kernels.ts in WebAssembly SIMD (channel-kernels.wat). Each call
 // copies its inputs into the module's own memory, runs one loop and copies the result out: the
 // copies cost ~0.1 ns per element against ~2-3 ns per element for the same loop in JavaScript.
 // Every function returns null (and does nothing) where it does not apply: WebAssembly SIMD
@@ -22,6 +22,7 @@ interface ChannelKernels {
   moments(x: number, sum: number, sumSq: number, rows: number, cb: number): void;
   bn_grad_sums(x: number, dy: number, mean: number, sumDy: number, sumDyX: number, rows: number, cb: number): void;
   bn_grad_dx(x: number, dy: number, dx: number, a: number, b: number, d: number, rows: number, cb: number): void;
+  gelu(x: number, dy: number, out: number, n4: number, grad: number): void;
 }
 
 /** Environment variable: 0 runs the JavaScript loops instead (for comparisons). */
@@ -158,5 +159,26 @@ export function simdBatchNormGrad(
   mem.f32(pd, c).set(d);
   k.bn_grad_dx(px, pdy, pdx, pa, pb, pd, rows, c * 4);
   dx.set(mem.f32(pdx, x.length));
+  return true;
+}
+
+/**
+ * GELU, y = x Phi(x), or with `dy` its gradient dy (Phi(x) + x phi(x)), into `out`; false if
+ * not applicable. Phi from erfc (Abramowitz and Stegun 7.1.26) and one exponential per element.
+ */
+export function simdGelu(x: Float32Array, dy: Float32Array | null, out: Float32Array): boolean {
+  const k = usable(4);
+  if (!k) return false;
+  const n4 = Math.ceil(x.length / 4);
+  const mem = new Layout(k);
+  const px = mem.reserve(n4 * 16);
+  const pdy = mem.reserve(dy ? n4 * 16 : 0);
+  const pOut = mem.reserve(n4 * 16);
+  mem.commit();
+  // The last group's spare lanes compute on whatever is there and are not copied out.
+  mem.f32(px, x.length).set(x);
+  if (dy) mem.f32(pdy, dy.length).set(dy);
+  k.gelu(px, pdy, pOut, n4, dy ? 1 : 0);
+  out.set(mem.f32(pOut, x.length));
   return true;
 }

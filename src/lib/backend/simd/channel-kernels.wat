@@ -1,8 +1,8 @@
-;; Per-channel element-wise loops of BatchNorm in WebAssembly SIMD (4 float32 lanes), used by
-;; fused-kernels.ts. JavaScript runs these loops at ~2-3 ns per element on this machine class;
+;; The element-wise loops of BatchNorm and GELU in WebAssembly SIMD (4 float32 lanes), used by
+;; fused-kernels.ts. JavaScript runs these loops at ~2-10 ns per element on this machine class;
 ;; 128-bit SIMD runs them at a fraction of that, copies in and out included.
 ;;
-;; Layout: a tensor [rows, C] in this module's memory, channels last, C a multiple of 4;
+;; BatchNorm layout: a tensor [rows, C] in this module's memory, channels last, C a multiple of 4;
 ;; `cb` is the row size in bytes (4 C). Pointers are byte offsets, float32 data 16-byte aligned,
 ;; float64 accumulators 16-byte aligned. Regenerate the embedded binary with `npm run build:wasm`.
 (module
@@ -113,4 +113,78 @@
         (local.set $x (i32.add (local.get $x) (local.get $cb)))
         (local.set $dy (i32.add (local.get $dy) (local.get $cb)))
         (local.set $dx (i32.add (local.get $dx) (local.get $cb)))
-        (br $row)))))
+        (br $row))))
+
+  ;; exp(-w) for w >= 0, 4 lanes: 2^n e^r with n = round(-w log2 e), |r| <= ln2 / 2, e^r by its
+  ;; degree-6 Taylor polynomial (relative error ~1e-7); w is clamped to 87 (e^-87 ~ 1.6e-38).
+  ;; Rounding by adding 1.5 * 2^23 leaves n in the low mantissa bits of $big, which become the
+  ;; exponent of 2^n directly (no float-to-int conversion, which x64 lacks for 4 lanes).
+  (func $expNeg (param $w v128) (result v128)
+    (local $big v128) (local $n v128) (local $r v128)
+    (local.set $w (f32x4.pmin (v128.const f32x4 87 87 87 87) (local.get $w)))
+    (local.set $big (f32x4.add
+      (f32x4.mul (local.get $w) (v128.const f32x4 -1.44269504 -1.44269504 -1.44269504 -1.44269504))
+      (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    (local.set $n (f32x4.sub (local.get $big) (v128.const f32x4 12582912 12582912 12582912 12582912)))
+    ;; r = -w - n ln2, with ln2 in two parts (0.693359375 + -2.12194440e-4) to keep r exact
+    (local.set $r
+      (f32x4.sub
+        (f32x4.sub (f32x4.neg (local.get $w)) (f32x4.mul (local.get $n) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375)))
+        (f32x4.mul (local.get $n) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (f32x4.mul
+      ;; 1 + r (1 + r (1/2 + r (1/6 + r (1/24 + r (1/120 + r / 720)))))
+      (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $r)
+      (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $r)
+      (f32x4.add (v128.const f32x4 0.5 0.5 0.5 0.5) (f32x4.mul (local.get $r)
+      (f32x4.add (v128.const f32x4 0.16666667 0.16666667 0.16666667 0.16666667) (f32x4.mul (local.get $r)
+      (f32x4.add (v128.const f32x4 0.041666668 0.041666668 0.041666668 0.041666668) (f32x4.mul (local.get $r)
+      (f32x4.add (v128.const f32x4 0.008333334 0.008333334 0.008333334 0.008333334)
+        (f32x4.mul (local.get $r) (v128.const f32x4 0.0013888889 0.0013888889 0.0013888889 0.0013888889)))))))))))))
+      ;; 2^n: the bits of $big minus those of 1.5 * 2^23 are n; shifted into the exponent field
+      ;; and added to the bits of 1.0. n >= -126 after the clamp.
+      (i32x4.add
+        (i32x4.shl (i32x4.sub (local.get $big) (v128.const f32x4 12582912 12582912 12582912 12582912)) (i32.const 23))
+        (v128.const f32x4 1 1 1 1))))
+
+  ;; erfc(z) exp(z^2) for z >= 0 (Abramowitz and Stegun 7.1.26, |error of erf| < 1.5e-7)
+  (func $erfcScaled (param $z v128) (result v128)
+    (local $t v128)
+    (local.set $t (f32x4.div (v128.const f32x4 1 1 1 1)
+      (f32x4.add (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $z) (v128.const f32x4 0.3275911 0.3275911 0.3275911 0.3275911)))))
+    (f32x4.mul (local.get $t)
+      (f32x4.add (v128.const f32x4 0.254829592 0.254829592 0.254829592 0.254829592) (f32x4.mul (local.get $t)
+      (f32x4.add (v128.const f32x4 -0.284496736 -0.284496736 -0.284496736 -0.284496736) (f32x4.mul (local.get $t)
+      (f32x4.add (v128.const f32x4 1.421413741 1.421413741 1.421413741 1.421413741) (f32x4.mul (local.get $t)
+      (f32x4.add (v128.const f32x4 -1.453152027 -1.453152027 -1.453152027 -1.453152027)
+        (f32x4.mul (local.get $t) (v128.const f32x4 1.061405429 1.061405429 1.061405429 1.061405429)))))))))))
+
+  ;; GELU over n4 groups of 4 values: y = x Phi(x); with $grad non-zero, its gradient instead:
+  ;; out = dy (Phi(x) + x phi(x)). Phi(-|x|) = erfc(|x| / sqrt 2) / 2 and phi(x) = exp(-x^2 / 2) /
+  ;; sqrt(2 pi) share one exponential.
+  (func (export "gelu") (param $x i32) (param $dy i32) (param $out i32) (param $n4 i32) (param $grad i32)
+    (local $end i32) (local $v v128) (local $z v128) (local $e v128) (local $half v128) (local $cdf v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n4) (i32.const 4))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $z (f32x4.mul (f32x4.abs (local.get $v)) (v128.const f32x4 0.70710678 0.70710678 0.70710678 0.70710678)))
+        (local.set $e (call $expNeg (f32x4.mul (local.get $z) (local.get $z))))
+        (local.set $half (f32x4.mul (f32x4.mul (local.get $e) (call $erfcScaled (local.get $z))) (v128.const f32x4 0.5 0.5 0.5 0.5)))
+        (local.set $cdf (v128.bitselect
+          (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $half))
+          (local.get $half)
+          (f32x4.ge (local.get $v) (v128.const f32x4 0 0 0 0))))
+        (if (i32.eqz (local.get $grad))
+          (then (v128.store (local.get $out) (f32x4.mul (local.get $v) (local.get $cdf))))
+          (else
+            (v128.store (local.get $out)
+              (f32x4.mul (v128.load (local.get $dy))
+                (f32x4.add (local.get $cdf)
+                  (f32x4.mul (f32x4.mul (local.get $v) (local.get $e))
+                    (v128.const f32x4 0.39894228 0.39894228 0.39894228 0.39894228)))))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 16)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $next))))
+)
