@@ -124,14 +124,30 @@ export class BatchNorm2d extends Module {
   }
 }
 
-/** Folds collected batch statistics into the running statistics (PyTorch: unbiased variance). */
+/**
+ * Folds collected batch statistics into the running statistics (PyTorch: unbiased variance),
+ * in order. Computed in JavaScript with float32 rounding after every operation, as tf ops would:
+ * these vectors are short, and two dozen small kernel calls per layer cost more than the work.
+ */
 export function updateRunningStats(stats: NonNullable<ForwardContext['batchStats']>): void {
-  const m = BatchNorm2d.momentum;
+  const f32 = Math.fround;
+  const m = f32(BatchNorm2d.momentum);
+  const keep = f32(1 - BatchNorm2d.momentum);
   for (const s of stats) {
+    const mean = s.mean.dataSync();
+    const variance = s.variance.dataSync();
+    const batchMean = s.batchMean.dataSync();
+    const batchVariance = s.batchVariance.dataSync();
+    const correction = f32(s.count / Math.max(1, s.count - 1));
+    const newMean = new Float32Array(mean.length);
+    const newVariance = new Float32Array(mean.length);
+    for (let i = 0; i < mean.length; i++) {
+      newMean[i] = f32(mean[i] * keep) + f32(batchMean[i] * m);
+      newVariance[i] = f32(variance[i] * keep) + f32(f32(batchVariance[i] * correction) * m);
+    }
     tf.tidy(() => {
-      const unbiased = tf.mul(s.batchVariance, s.count / Math.max(1, s.count - 1));
-      s.mean.assign(tf.add(tf.mul(s.mean, 1 - m), tf.mul(s.batchMean, m)));
-      s.variance.assign(tf.add(tf.mul(s.variance, 1 - m), tf.mul(unbiased, m)));
+      s.mean.assign(tf.tensor1d(newMean));
+      s.variance.assign(tf.tensor1d(newVariance));
     });
     s.batchMean.dispose();
     s.batchVariance.dispose();

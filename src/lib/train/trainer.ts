@@ -333,14 +333,20 @@ export async function trainStepParallel(
   const buffers = new Map(model.namedBuffers());
   const sum = new GradientSum(params);
   const stats: BatchStat[] = [];
+  // The flat gradients summed here in micro-batch order: float32 additions, as tf.add would do
+  // them in trainStep, without a tensor and a kernel call per parameter and micro-batch.
+  const total = results[0].grads;
+  for (const r of results.slice(1)) {
+    for (let i = 0; i < total.length; i++) total[i] += r.grads[i];
+  }
+  let at = 0;
+  sum.add(params.map(([, v]) => {
+    const g = tf.tensor(total.subarray(at, at + v.size), v.shape, 'float32');
+    at += v.size;
+    return g;
+  }));
   for (const r of results) {
     sum.addLoss(r.loss);
-    let at = 0;
-    sum.add(params.map(([, v]) => {
-      const g = tf.tensor(r.grads.subarray(at, at + v.size), v.shape, 'float32');
-      at += v.size;
-      return g;
-    }));
     for (const s of r.stats) {
       const mean = buffers.get(s.meanBuffer);
       const variance = buffers.get(s.varianceBuffer);
