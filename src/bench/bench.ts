@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import * as os from 'os';
 import { parseArgs } from 'util';
 import { tf } from '../lib/backend/tf';
 import { BackendInfo, initBackend } from '../lib/backend/select';
@@ -18,9 +19,12 @@ import { versions } from '../lib/versions';
  * resident memory is its own (the wasm heap never shrinks).
  */
 
+/** quick and full: the profiles' UNet sizes; custom: --hidden and --batch. */
+type BenchSize = 'quick' | 'full' | 'custom';
+
 export interface BenchCase {
   kind: ModelKind;
-  size: 'quick' | 'full';
+  size: BenchSize;
   hidden: number;
   batchSize: number;
   microBatch: number;
@@ -45,6 +49,8 @@ const HELP = `npm run bench -- [options]
 Options:
   --sizes LIST    quick,full (default both): the quick profile's and SPEC's UNet sizes
   --models LIST   denoiser,time,class (default all)
+  --hidden LIST   instead of --sizes: these widths D (e.g. 16,32,64), each with --batch images
+                  per step (default 64) split into one micro-batch per core (at most 3072 / D)
   --steps N       timed training steps per case after one warm-up step (default 2)
   --workers N     gradient workers (default: as training picks them, DIFFUSION_TRAIN_WORKERS or one per core)
   --json FILE     also write the figures as JSON
@@ -59,6 +65,8 @@ export async function runBench(args: string[]): Promise<void> {
       models: { type: 'string', default: MODEL_KINDS.join(',') },
       steps: { type: 'string', default: '2' },
       workers: { type: 'string' },
+      hidden: { type: 'string' },
+      batch: { type: 'string', default: '64' },
       json: { type: 'string' },
       one: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -77,36 +85,48 @@ export async function runBench(args: string[]): Promise<void> {
   const workerArgs = workers === undefined ? [] : ['--workers', String(workers)];
   if (values.one) {
     // Child mode: run one case and print its JSON on the last line.
-    const [kind, size] = String(values.one).split(':') as [ModelKind, 'quick' | 'full'];
-    const result = await benchCase(kind, size, steps, workers);
+    const [kind, size, hidden, batch] = String(values.one).split(':') as [ModelKind, BenchSize, string?, string?];
+    const custom = size === 'custom' ? { hidden: Number(hidden), batchSize: Number(batch) } : undefined;
+    const result = await benchCase(kind, size, steps, workers, custom);
     process.stdout.write(JSON.stringify(result) + '\n');
     return;
   }
-  const sizes = String(values.sizes).split(',') as Array<'quick' | 'full'>;
   const models = String(values.models).split(',') as ModelKind[];
-  for (const s of sizes) if (s !== 'quick' && s !== 'full') throw new Error(`--sizes: unknown size "${s}" (quick or full)`);
   for (const m of models) if (!MODEL_KINDS.includes(m)) throw new Error(`--models: unknown model "${m}"`);
+  // Each case as the child's --one argument: kind:size, or kind:custom:D:batch.
+  const cases: string[] = [];
+  if (values.hidden) {
+    const batch = Number(values.batch);
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got ${values.batch}`);
+    for (const h of String(values.hidden).split(',')) {
+      const hidden = Number(h);
+      if (!Number.isInteger(hidden) || hidden < 1) throw new Error(`--hidden: "${h}" is not a width (a positive integer such as 16)`);
+      for (const kind of models) cases.push(`${kind}:custom:${hidden}:${batch}`);
+    }
+  } else {
+    const sizes = String(values.sizes).split(',');
+    for (const s of sizes) if (s !== 'quick' && s !== 'full') throw new Error(`--sizes: unknown size "${s}" (quick or full)`);
+    for (const size of sizes) for (const kind of models) cases.push(`${kind}:${size}`);
+  }
 
   const results: BenchCase[] = [];
   printRow(['model', 'size', 'D', 'batch', 'micro', 'train img/s', 'img/cpu-s', 'sample img/s', 'peak RSS MB', 'backend']);
-  for (const size of sizes) {
-    for (const kind of models) {
-      const child = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', `${kind}:${size}`, '--steps', String(steps), ...workerArgs], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const lastLine = child.stdout.trim().split('\n').pop() ?? '';
-      if (child.status !== 0 || !lastLine.startsWith('{')) {
-        throw new Error(`bench case ${kind}:${size} failed:\n${child.stderr}`);
-      }
-      const r = JSON.parse(lastLine) as BenchCase;
-      results.push(r);
-      printRow([
-        r.kind, r.size, String(r.hidden), String(r.batchSize), String(r.microBatch), r.trainImagesPerSec.toFixed(1),
-        r.trainImagesPerCpuSec.toFixed(1),
-        r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''}${r.workers ? `, ${r.workers} workers` : ''})`,
-      ]);
+  for (const one of cases) {
+    const child = spawnSync(process.execPath, [process.argv[1], 'bench', '--one', one, '--steps', String(steps), ...workerArgs], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lastLine = child.stdout.trim().split('\n').pop() ?? '';
+    if (child.status !== 0 || !lastLine.startsWith('{')) {
+      throw new Error(`bench case ${one} failed:\n${child.stderr}`);
     }
+    const r = JSON.parse(lastLine) as BenchCase;
+    results.push(r);
+    printRow([
+      r.kind, r.size, String(r.hidden), String(r.batchSize), String(r.microBatch), r.trainImagesPerSec.toFixed(1),
+      r.trainImagesPerCpuSec.toFixed(1),
+      r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''}${r.workers ? `, ${r.workers} workers` : ''})`,
+    ]);
   }
   if (values.json) {
     const report = { date: new Date().toISOString(), versions: versions(), steps, results };
@@ -115,10 +135,24 @@ export async function runBench(args: string[]): Promise<void> {
   }
 }
 
-async function benchCase(kind: ModelKind, size: 'quick' | 'full', steps: number, requestedWorkers?: number): Promise<BenchCase> {
+async function benchCase(
+  kind: ModelKind,
+  size: BenchSize,
+  steps: number,
+  requestedWorkers?: number,
+  custom?: { hidden: number; batchSize: number },
+): Promise<BenchCase> {
   const backend: BackendInfo = await initBackend({ quiet: true });
-  getProfile(size);
-  const config: TrainConfig = trainConfigFor(kind, size);
+  let config: TrainConfig;
+  if (custom) {
+    // One micro-batch per core (so each gradient worker gets one), within the wasm heap's limit.
+    const perCore = Math.ceil(custom.batchSize / os.availableParallelism());
+    const microBatch = Math.max(1, Math.min(perCore, Math.floor(3072 / custom.hidden)));
+    config = trainConfigFor(kind, 'full', { ...custom, microBatch });
+  } else {
+    getProfile(size);
+    config = trainConfigFor(kind, size);
+  }
   const model = createModel(config);
   const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
   const schedule = scheduleFor(config);
