@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Assembles src/lib/backend/simd/*.wat into the base64 modules the library embeds
-// (src/lib/backend/simd/*.wasm.ts), so neither dist/ nor the notebook kernel needs a .wasm file
-// beside the code. Run after editing a .wat file: `npm run build:wasm`. A test checks that the
-// embedded binaries match their sources.
+// (src/lib/backend/simd/*-wasm.ts), so neither dist/ nor the notebook kernel needs a .wasm file
+// beside the code. (Not "*.wasm.ts": the notebook kernel would resolve "./x.wasm" as a file with
+// the extension .wasm.) Run after editing a .wat file: `npm run build:wasm`. A test checks that
+// the embedded binaries match their sources.
 const fs = require('fs');
 const path = require('path');
 
@@ -37,7 +38,7 @@ async function main() {
   const check = process.argv.includes('--check');
   let stale = 0;
   for (const f of fs.readdirSync(DIR).filter((n) => n.endsWith('.wat'))) {
-    const out = path.join(DIR, f.replace(/\.wat$/, '.wasm.ts'));
+    const out = path.join(DIR, f.replace(/\.wat$/, '-wasm.ts'));
     const text = tsSource(f, await assemble(path.join(DIR, f)));
     const current = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     if (current === text) continue;

@@ -17,8 +17,8 @@ describe('WebAssembly SIMD kernels (src/lib/backend/simd)', function () {
     const sources = fs.readdirSync(dir).filter((f) => f.endsWith('.wat'));
     assert.ok(sources.length > 0);
     for (const f of sources) {
-      const embedded = fs.readFileSync(path.join(dir, f.replace(/\.wat$/, '.wasm.ts')), 'utf8');
-      assert.equal(embedded, build.tsSource(f, await build.assemble(path.join(dir, f))), `${f} and its .wasm.ts differ`);
+      const embedded = fs.readFileSync(path.join(dir, f.replace(/\.wat$/, '-wasm.ts')), 'utf8');
+      assert.equal(embedded, build.tsSource(f, await build.assemble(path.join(dir, f))), `${f} and its -wasm.ts differ`);
     }
   });
 });

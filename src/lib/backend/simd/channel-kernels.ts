@@ -4,7 +4,7 @@
 // Every function returns null (and does nothing) where it does not apply: WebAssembly SIMD
 // missing, a channel count that is not a multiple of 4, or DIFFUSION_SIMD_KERNELS=0; the caller
 // then runs its JavaScript loop.
-import { CHANNEL_KERNELS_WASM } from './channel-kernels.wasm';
+import { CHANNEL_KERNELS_WASM } from './channel-kernels-wasm';
 
 // The project's TypeScript lib has no WebAssembly types (no DOM lib); the members used here:
 interface WasmMemory {
