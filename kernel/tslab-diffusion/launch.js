@@ -41,43 +41,12 @@ if (parentPid > 0) {
   }, 1000).unref();
 }
 
-// tslab sends on its zeromq sockets without waiting for the previous send, and zeromq 6 refuses a
-// send while one is in flight ("Socket is busy writing", which kills the kernel): a notebook that
-// updates a progress display just before a cell ends can hit it. Queue the sends per socket.
-// A publisher also silently drops messages past its high-water mark (1000): a burst of display
-// updates could lose outputs or the cell's final idle status, so the mark is lifted (0 = none).
+// zeromq 6 workarounds for tslab's use of it (see zmq-patches.js).
 const zmq = require(require.resolve('zeromq', { paths: [path.dirname(tslabMain)] }));
-serializeZmqSends(zmq);
-liftPublisherHighWaterMark(zmq);
-
-/** tslab creates its IOPub socket with `new zmq.Publisher()`: give it no high-water mark. */
-function liftPublisherHighWaterMark(zmq) {
-  const Original = zmq.Publisher;
-  if (!Original || Original.__noHighWaterMark) return;
-  class Publisher extends Original {
-    constructor(options) {
-      super({ sendHighWaterMark: 0, ...options });
-    }
-  }
-  Publisher.__noHighWaterMark = true;
-  zmq.Publisher = Publisher;
-}
-
-function serializeZmqSends(zmq) {
-  let proto = zmq.Publisher && zmq.Publisher.prototype;
-  while (proto && !Object.prototype.hasOwnProperty.call(proto, 'send')) proto = Object.getPrototypeOf(proto);
-  if (!proto || proto.send.__queued) return;
-  const send = proto.send;
-  const queues = new WeakMap(); // sockets are not extensible: keep each one's queue here
-  const queued = function (msg) {
-    const next = (queues.get(this) || Promise.resolve()).then(() => send.call(this, msg));
-    queues.set(this, next.catch(() => undefined));
-    return next;
-  };
-  queued.__queued = true;
-  // The native binding defines send as read-only but configurable.
-  Object.defineProperty(proto, 'send', { value: queued, writable: false, enumerable: false, configurable: true });
-}
+const patches = require('./zmq-patches');
+patches.serializeSends(zmq);
+patches.liftPublisherHighWaterMark(zmq);
+patches.retryReceiveDuringBind(zmq);
 
 process.chdir(workDir);
 // Hand over to tslab's own command line, exactly as `tslab kernel --config-path <file>` would run.
