@@ -1,9 +1,9 @@
-// The BatchNorm and GELU loops of fused-kernels.ts in WebAssembly SIMD (channel-kernels.wat). Each call
-// copies its inputs into the module's own memory, runs one loop and copies the result out: the
-// copies cost ~0.1 ns per element against ~2-3 ns per element for the same loop in JavaScript.
-// Every function returns null (and does nothing) where it does not apply: WebAssembly SIMD
-// missing, a channel count that is not a multiple of 4, or DIFFUSION_SIMD_KERNELS=0; the caller
-// then runs its JavaScript loop.
+// The BatchNorm and GELU loops of fused-kernels.ts in WebAssembly SIMD (channel-kernels.wat).
+// Each call copies its inputs into the module's own memory, runs one loop and copies the result
+// out: the copies cost ~0.1 ns per element against ~2-3 ns per element for the same loop in
+// JavaScript. Every function returns false or null (and does nothing) where it does not apply:
+// WebAssembly SIMD missing, a channel count that is not a multiple of 4, the module's memory
+// unable to grow, or DIFFUSION_SIMD_KERNELS=0; the caller then runs its JavaScript loop.
 import { CHANNEL_KERNELS_WASM } from './channel-kernels-wasm';
 
 // The project's TypeScript lib has no WebAssembly types (no DOM lib); the members used here:
@@ -53,7 +53,6 @@ export function simdKernelsActive(): boolean {
  * detaches earlier views, so all blocks are reserved first, then viewed.
  */
 class Layout {
-  private readonly offsets: number[] = [];
   private end = 0;
 
   constructor(private readonly k: ChannelKernels) {}
@@ -61,15 +60,20 @@ class Layout {
   /** Reserves `bytes` and returns the block's offset. */
   reserve(bytes: number): number {
     const at = this.end;
-    this.offsets.push(at);
     this.end += Math.ceil(bytes / 16) * 16;
     return at;
   }
 
-  /** Grows the memory to hold every reserved block. */
-  commit(): void {
+  /** Grows the memory to hold every reserved block; false if it cannot grow that far. */
+  commit(): boolean {
     const missing = this.end - this.k.memory.buffer.byteLength;
-    if (missing > 0) this.k.memory.grow(Math.ceil(missing / 65536));
+    if (missing <= 0) return true;
+    try {
+      this.k.memory.grow(Math.ceil(missing / 65536));
+      return true;
+    } catch {
+      return false; // past the 4 GiB of a 32-bit WebAssembly memory
+    }
   }
 
   f32(at: number, length: number): Float32Array {
@@ -95,7 +99,7 @@ export function simdChannelAffine(x: Float32Array, scale: ArrayLike<number>, shi
   const py = mem.reserve(x.length * 4);
   const ps = mem.reserve(c * 4);
   const pb = mem.reserve(c * 4);
-  mem.commit();
+  if (!mem.commit()) return false;
   mem.f32(px, x.length).set(x);
   mem.f32(ps, c).set(scale);
   mem.f32(pb, c).set(shift);
@@ -112,7 +116,7 @@ export function simdChannelShiftedSums(x: Float32Array, c: number): { sum: Float
   const px = mem.reserve(x.length * 4);
   const pSum = mem.reserve(c * 8);
   const pSumSq = mem.reserve(c * 8);
-  mem.commit();
+  if (!mem.commit()) return null;
   mem.f32(px, x.length).set(x);
   mem.f64(pSum, c).fill(0);
   mem.f64(pSumSq, c).fill(0);
@@ -145,7 +149,7 @@ export function simdBatchNormGrad(
   const pa = mem.reserve(c * 4);
   const pb = mem.reserve(c * 4);
   const pd = mem.reserve(c * 4);
-  mem.commit();
+  if (!mem.commit()) return false;
   mem.f32(px, x.length).set(x);
   mem.f32(pdy, x.length).set(dy);
   mem.f32(pMean, c).set(mean);
@@ -174,7 +178,7 @@ export function simdGelu(x: Float32Array, dy: Float32Array | null, out: Float32A
   const px = mem.reserve(n4 * 16);
   const pdy = mem.reserve(dy ? n4 * 16 : 0);
   const pOut = mem.reserve(n4 * 16);
-  mem.commit();
+  if (!mem.commit()) return false;
   // The last group's spare lanes compute on whatever is there and are not copied out.
   mem.f32(px, x.length).set(x);
   if (dy) mem.f32(pdy, dy.length).set(dy);
