@@ -19,15 +19,32 @@ import { loadTrainedModel, runFiles, train, TrainResult, RunMetadata } from '../
 /**
  * The whole of Part B from the command line: trains (or reuses) the three models of a profile,
  * writes every Part B figure of SPEC as PNG (and the sampling GIF) under outputs/partb/<profile>/,
- * and judges the class-conditioned model's CFG samples.
+ * and judges the class-conditioned model's CFG samples. The folder is replaced as a whole at the
+ * end, so it never mixes figures of two runs (or of two versions of a profile).
  */
 export async function runPartB(opts: { profile: string; seed: number; data: DatasetSplits; outDir?: string }): Promise<void> {
-  const profile = getProfile(opts.profile);
-  const outDir = opts.outDir ?? path.join('outputs', 'partb', opts.profile);
+  getProfile(opts.profile); // an unknown profile is an error before anything is written
+  const finalDir = opts.outDir ?? path.join('outputs', 'partb', opts.profile);
+  const outDir = `${finalDir}.partial-${process.pid}`;
+  fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
+  try {
+    await writePartB(opts, outDir);
+    const old = `${finalDir}.old-${process.pid}`;
+    if (fs.existsSync(finalDir)) fs.renameSync(finalDir, old);
+    fs.renameSync(outDir, finalDir);
+    fs.rmSync(old, { recursive: true, force: true });
+    process.stderr.write(`figures and summary.json in ${finalDir}/\n`);
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+async function writePartB(opts: { profile: string; seed: number; data: DatasetSplits }, outDir: string): Promise<void> {
+  const profile = getProfile(opts.profile);
   const save = (name: string, img: RgbImage) => {
     writeFileAtomic(path.join(outDir, name), encodePng(img));
-    process.stderr.write(`wrote ${path.join(outDir, name)}\n`);
+    process.stderr.write(`made ${name}\n`);
   };
   const runs: Record<string, TrainResult> = {};
   const minutes: Record<string, number> = {};
@@ -64,7 +81,7 @@ export async function runPartB(opts: { profile: string; seed: number; data: Data
       if (result.frames.length > 0) {
         const gif = path.join(outDir, `b2-${kind}-sampling.gif`);
         writeFileAtomic(gif, encodeGif(samplingFrames(result), { delayMs: 80, lastFrameDelayMs: 2000 }));
-        process.stderr.write(`wrote ${gif}\n`);
+        process.stderr.write(`made ${path.basename(gif)}\n`);
       }
       model.dispose();
     }
