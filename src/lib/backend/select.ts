@@ -16,6 +16,7 @@ import * as path from 'path';
 import { tf } from './tf';
 import { registerFusedKernels } from './fused-kernels';
 import { registerWasmKernels } from './wasm-kernels';
+import { registerWasmChannelOps } from './wasm-channel-ops';
 import { installWasmHeapGuard } from './wasm-memory';
 import {
   disableWasmThreads,
@@ -245,6 +246,7 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
   // No effect if wasm was already initialised (e.g. by the user); the binaries are the same.
   wasm.setWasmPaths(distDir + path.sep);
   registerWasmKernels();
+  registerWasmChannelOps();
   registerFusedKernels();
   // Threads: see wasm-threads.ts. Any failure falls back to tfjs's own single-threaded setup.
   let threading: WasmThreadsPatch | undefined;

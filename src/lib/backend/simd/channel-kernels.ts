@@ -1,4 +1,5 @@
-// The BatchNorm and GELU loops of fused-kernels.ts in WebAssembly SIMD (channel-kernels.wat).
+// The BatchNorm and GELU loops of fused-kernels.ts, and the channel copies and sums of
+// wasm-channel-ops.ts, in WebAssembly SIMD (channel-kernels.wat).
 // Each call copies its inputs into the module's own memory, runs one loop and copies the result
 // out: the copies cost ~0.1 ns per element against ~2-3 ns per element for the same loop in
 // JavaScript. Every function returns false or null (and does nothing) where it does not apply:
@@ -23,6 +24,8 @@ interface ChannelKernels {
   bn_grad_sums(x: number, dy: number, mean: number, sumDy: number, sumDyX: number, rows: number, cb: number): void;
   bn_grad_dx(x: number, dy: number, dx: number, a: number, b: number, d: number, rows: number, cb: number): void;
   gelu(x: number, dy: number, out: number, n4: number, grad: number): void;
+  copy_rows(src: number, srcStride: number, dst: number, dstStride: number, bytes: number, rows: number): void;
+  channel_sums(x: number, sum: number, rows: number, cb: number): void;
 }
 
 /** Environment variable: 0 runs the JavaScript loops instead (for comparisons). */
@@ -185,4 +188,66 @@ export function simdGelu(x: Float32Array, dy: Float32Array | null, out: Float32A
   k.gelu(px, pdy, pOut, n4, dy ? 1 : 0);
   out.set(mem.f32(pOut, x.length));
   return true;
+}
+
+/** All counts positive multiples of 4 (the SIMD loops move 4 channels at a time). */
+function allQuads(channels: number[]): boolean {
+  return channels.length > 0 && channels.every((c) => c > 0 && c % 4 === 0);
+}
+
+/**
+ * Concatenates blocks [rows, channels[i]] (row-major) along the last axis into `out`
+ * [rows, sum of channels]; false if not applicable.
+ */
+export function simdConcatChannels(parts: Float32Array[], channels: number[], out: Float32Array): boolean {
+  const k = allQuads(channels) ? usable(4) : null;
+  if (!k) return false;
+  const total = channels.reduce((a, b) => a + b, 0);
+  const rows = out.length / total;
+  const mem = new Layout(k);
+  const at = parts.map((p) => mem.reserve(p.length * 4));
+  const pOut = mem.reserve(out.length * 4);
+  if (!mem.commit()) return false;
+  let offset = 0;
+  parts.forEach((p, i) => {
+    mem.f32(at[i], p.length).set(p);
+    k.copy_rows(at[i], channels[i] * 4, pOut + offset * 4, total * 4, channels[i] * 4, rows);
+    offset += channels[i];
+  });
+  out.set(mem.f32(pOut, out.length));
+  return true;
+}
+
+/** Splits x [rows, sum of channels] along the last axis into `outs` [rows, channels[i]]; false if not applicable. */
+export function simdSplitChannels(x: Float32Array, channels: number[], outs: Float32Array[]): boolean {
+  const k = allQuads(channels) ? usable(4) : null;
+  if (!k) return false;
+  const total = channels.reduce((a, b) => a + b, 0);
+  const rows = x.length / total;
+  const mem = new Layout(k);
+  const px = mem.reserve(x.length * 4);
+  const at = outs.map((o) => mem.reserve(o.length * 4));
+  if (!mem.commit()) return false;
+  mem.f32(px, x.length).set(x);
+  let offset = 0;
+  outs.forEach((o, i) => {
+    k.copy_rows(px + offset * 4, total * 4, at[i], channels[i] * 4, channels[i] * 4, rows);
+    o.set(mem.f32(at[i], o.length));
+    offset += channels[i];
+  });
+  return true;
+}
+
+/** Per channel, the float64 sum of x [rows, c] over its rows; null if not applicable. */
+export function simdChannelSums(x: Float32Array, c: number): Float64Array | null {
+  const k = usable(c);
+  if (!k) return null;
+  const mem = new Layout(k);
+  const px = mem.reserve(x.length * 4);
+  const pSum = mem.reserve(c * 8);
+  if (!mem.commit()) return null;
+  mem.f32(px, x.length).set(x);
+  mem.f64(pSum, c).fill(0);
+  k.channel_sums(px, pSum, x.length / c, c * 4);
+  return mem.f64(pSum, c).slice();
 }

@@ -1,4 +1,4 @@
-;; The element-wise loops of BatchNorm and GELU in WebAssembly SIMD (4 float32 lanes), used by
+;; The element-wise loops of BatchNorm and GELU, and channel copies and sums, in WebAssembly SIMD (4 float32 lanes), used by
 ;; fused-kernels.ts. JavaScript runs these loops at ~2-10 ns per element on this machine class;
 ;; 128-bit SIMD runs them at a fraction of that, copies in and out included.
 ;;
@@ -187,4 +187,41 @@
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $next))))
+
+  ;; Copies `rows` rows of `bytes` bytes (a multiple of 16) from src to dst, the rows `srcStride`
+  ;; and `dstStride` bytes apart: one input's channels into a concatenation along the last axis,
+  ;; or one part of a split.
+  (func (export "copy_rows")
+    (param $src i32) (param $srcStride i32) (param $dst i32) (param $dstStride i32) (param $bytes i32) (param $rows i32)
+    (local $r i32) (local $k i32)
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $k (i32.const 0))
+        (block $rowDone
+          (loop $chunk
+            (br_if $rowDone (i32.ge_u (local.get $k) (local.get $bytes)))
+            (v128.store (i32.add (local.get $dst) (local.get $k)) (v128.load (i32.add (local.get $src) (local.get $k))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $chunk)))
+        (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; Per channel, float64 sums of x[r, k] over all rows, added into sum[k].
+  (func (export "channel_sums") (param $x i32) (param $sum i32) (param $rows i32) (param $cb i32)
+    (local $end i32) (local $k i32)
+    (local.set $end (i32.add (local.get $x) (i32.mul (local.get $rows) (local.get $cb))))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $k (i32.const 0))
+        (loop $chan
+          (call $accumulate (i32.add (local.get $sum) (i32.shl (local.get $k) (i32.const 1)))
+            (v128.load (i32.add (local.get $x) (local.get $k))))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $chan (i32.lt_u (local.get $k) (local.get $cb))))
+        (local.set $x (i32.add (local.get $x) (local.get $cb)))
+        (br $row))))
 )
