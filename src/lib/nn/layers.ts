@@ -29,8 +29,8 @@ export class Conv2d extends Module {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     const pad = this.padding === 0 ? 'valid' : symmetricPadding(this.padding);
-    const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.stride, pad);
-    return tf.add(y, this.bias);
+    // The fused op adds the bias inside the convolution (XNNPACK on wasm): no separate Add pass.
+    return tf.fused.conv2d({ x, filter: this.weight as tf.Tensor4D, strides: this.stride, pad, bias: this.bias });
   }
 }
 
