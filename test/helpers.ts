@@ -52,3 +52,14 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   }
   return diff / scale;
 }
+
+/** Deterministic uniform values in [lo, hi) from a small LCG (the tests only need repeatability). */
+export function uniformValues(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + ((hi - lo) * s) / 2 ** 32;
+  }
+  return out;
+}

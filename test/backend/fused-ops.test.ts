@@ -4,24 +4,13 @@ import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
 import { fusedKernelsActive, normalCdfPdf } from '../../src/lib/backend/fused-kernels';
 import { SIMD_KERNELS_ENV_VAR, simdKernelsActive } from '../../src/lib/backend/simd/channel-kernels';
-import { relativeError as arrayRelativeError } from '../helpers';
+import { relativeError as arrayRelativeError, uniformValues } from '../helpers';
 import {
   batchNormTrain, batchNormTrainReference, channelAffine, gelu, geluReference,
 } from '../../src/lib/backend/fused-ops';
 
-/** Deterministic uniform values in [lo, hi) (a small LCG). */
-function values(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * s) / 2 ** 32;
-  }
-  return out;
-}
-
 function random(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
-  return tf.tensor(values(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
+  return tf.tensor(uniformValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
 }
 
 /** Relative error of two tensors of the same shape (see test/helpers). */

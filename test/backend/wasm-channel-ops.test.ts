@@ -3,18 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
 import { SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/channel-kernels';
-import { relativeError } from '../helpers';
-
-/** Deterministic uniform values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { relativeError, uniformValues } from '../helpers';
 
 async function use(backend: 'cpu' | 'wasm'): Promise<void> {
   assert.ok(await tf.setBackend(backend));
@@ -26,7 +15,7 @@ async function onBoth(shapes: number[][], f: (xs: tf.Tensor[]) => tf.Tensor | tf
   const run = async (backend: 'cpu' | 'wasm') => {
     await use(backend);
     return tf.tidy(() => {
-      const xs = shapes.map((s, i) => tf.tensor(values(s.reduce((a, b) => a * b, 1), i + 1), s));
+      const xs = shapes.map((s, i) => tf.tensor(uniformValues(s.reduce((a, b) => a * b, 1), i + 1), s));
       const out = f(xs);
       return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
     });
