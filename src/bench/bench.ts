@@ -50,7 +50,8 @@ Options:
   --sizes LIST    quick,full (default both): the quick profile's and SPEC's UNet sizes
   --models LIST   denoiser,time,class (default all)
   --hidden LIST   instead of --sizes: these widths D (e.g. 16,32,64), each with --batch images
-                  per step (default 64) split into one micro-batch per core (at most 3072 / D)
+                  per step (default 64) split into one micro-batch per core (at most what
+                  training would pick for that width)
   --steps N       timed training steps per case after one warm-up step (default 2)
   --workers N     gradient workers (default: as training picks them, DIFFUSION_TRAIN_WORKERS or one per core)
   --json FILE     also write the figures as JSON
@@ -145,10 +146,11 @@ async function benchCase(
   const backend: BackendInfo = await initBackend({ quiet: true });
   let config: TrainConfig;
   if (custom) {
-    // One micro-batch per core (so each gradient worker gets one), within the wasm heap's limit.
+    // One micro-batch per core (so each gradient worker gets one), within the micro-batch that
+    // training would pick for this width (the wasm heap's limit).
     const perCore = Math.ceil(custom.batchSize / os.availableParallelism());
-    const microBatch = Math.max(1, Math.min(perCore, Math.floor(3072 / custom.hidden)));
-    config = trainConfigFor(kind, 'full', { ...custom, microBatch });
+    const limit = autoMicroBatch(trainConfigFor(kind, 'full', { ...custom, microBatch: 0 }), backend.name);
+    config = trainConfigFor(kind, 'full', { ...custom, microBatch: Math.max(1, Math.min(perCore, limit)) });
   } else {
     getProfile(size);
     config = trainConfigFor(kind, size);
