@@ -3,6 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { initBackend, resetBackendForTests } from '../../src/lib/backend/select';
 import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '../../src/lib/backend/wasm-kernels';
+import { SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
+import { simdConvFilterGradApplies } from '../../src/lib/backend/simd/conv-kernels';
 import { relativeError, uniformValues } from '../helpers';
 
 type Shape4 = [number, number, number, number];
@@ -116,6 +118,29 @@ describe('wasm convolution gradient kernels', () => {
         assert.deepEqual(actual.shape, shape);
         const error = relativeError(actual.data, expected.data);
         assert.ok(error < 1e-4, `relative error ${error}`);
+      });
+    }
+  }
+
+  // Output channels a multiple of 8 take the WebAssembly SIMD weight gradient (simd/conv-kernels.wat);
+  // 5 input channels cover its blocks of 4 and the single remaining channel.
+  for (const c of [...cases, { name: 'k=7 s=7 (the 1x1 -> 7x7 up-projection)', x: [2, 7, 7, 3] as Shape4, filter: [7, 7, 3, 8] as Shape4, strides: 7, pad: 'valid' as Pad }]) {
+    const filter: Shape4 = [c.filter[0], c.filter[1], 5, 16];
+    const x: Shape4 = [c.x[0], c.x[1], c.x[2], 5];
+    for (const simd of ['1', '0']) {
+      it(`Conv2DBackpropFilter, co 16, ${simd === '1' ? 'SIMD' : 'XNNPACK'} path, matches the cpu backend: ${c.name}`, async () => {
+        const geometry = tf.backend_util.computeConv2DInfo(x, filter, c.strides, 1, c.pad);
+        const expected = await gradient('Conv2DBackpropFilter', 'cpu', x, filter, c.strides, c.pad);
+        process.env[SIMD_KERNELS_ENV_VAR] = simd;
+        try {
+          assert.equal(simdConvFilterGradApplies({ ...geometry, ...geometry.padInfo }), simd === '1');
+          const actual = await gradient('Conv2DBackpropFilter', 'wasm', x, filter, c.strides, c.pad);
+          assert.deepEqual(actual.shape, filter);
+          const error = relativeError(actual.data, expected.data);
+          assert.ok(error < 1e-4, `relative error ${error}`);
+        } finally {
+          delete process.env[SIMD_KERNELS_ENV_VAR];
+        }
       });
     }
   }

@@ -15,7 +15,8 @@ import { simdChannelSums, simdConcatChannels, simdKernelsActive, simdSplitChanne
 
 const BACKEND = 'wasm';
 
-interface WasmBackendLike {
+/** The members of the wasm backend that kernels writing into its heap use. */
+export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }

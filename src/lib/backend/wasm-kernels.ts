@@ -38,6 +38,8 @@
 // tf.conv2d does not apply and no intermediate goes through the engine; intermediates are freed
 // with backend.disposeData.
 import { tf } from './tf';
+import { simdConvFilterGrad, simdConvFilterGradApplies, type ConvGeometry } from './simd/conv-kernels';
+import type { WasmBackendLike } from './wasm-channel-ops';
 
 const BACKEND = 'wasm';
 
@@ -157,6 +159,17 @@ function conv2DBackpropFilter(args: {
   const [kh, kw, ci] = filterShape;
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
+
+  const geometry: ConvGeometry = { ...info, top, left };
+  if (x.dtype === 'float32' && dy.dtype === 'float32' && simdConvFilterGradApplies(geometry)) {
+    const backend = args.backend as WasmBackendLike;
+    const dw = backend.makeOutput(filterShape, 'float32');
+    // Views after the allocation (a heap growth detaches earlier views).
+    if (simdConvFilterGrad(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), geometry, backend.typedArrayFromHeap(dw))) {
+      return dw;
+    }
+    (args.backend as tf.KernelBackend).disposeData(dw.dataId);
+  }
 
   // Padding after the last row/column so that the dilated dy-filter yields exactly kh x kw.
   const bottom = kh + (oh - 1) * sh - h - top;

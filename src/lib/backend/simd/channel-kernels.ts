@@ -6,16 +6,7 @@
 // WebAssembly SIMD missing, a channel count that is not a multiple of 4, the module's memory
 // unable to grow, or DIFFUSION_SIMD_KERNELS=0; the caller then runs its JavaScript loop.
 import { CHANNEL_KERNELS_WASM } from './channel-kernels-wasm';
-
-// The project's TypeScript lib has no WebAssembly types (no DOM lib); the members used here:
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-}
+import { Layout, lazyInstance, SIMD_KERNELS_ENV_VAR, simdKernelsEnabled, type WasmMemory } from './module';
 
 interface ChannelKernels {
   memory: WasmMemory;
@@ -28,68 +19,17 @@ interface ChannelKernels {
   channel_sums(x: number, sum: number, rows: number, cb: number): void;
 }
 
-/** Environment variable: 0 runs the JavaScript loops instead (for comparisons). */
-export const SIMD_KERNELS_ENV_VAR = 'DIFFUSION_SIMD_KERNELS';
+export { SIMD_KERNELS_ENV_VAR };
 
-// One instance per thread (each worker thread loads this file anew).
-let kernels: ChannelKernels | null | undefined;
-
-function load(): ChannelKernels | null {
-  if (kernels === undefined) {
-    try {
-      const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-      kernels = new wasm.Instance(new wasm.Module(CHANNEL_KERNELS_WASM)).exports as ChannelKernels;
-    } catch {
-      kernels = null; // no WebAssembly SIMD in this runtime
-    }
-  }
-  return kernels;
-}
+const load = lazyInstance<ChannelKernels>(CHANNEL_KERNELS_WASM);
 
 /** Whether the SIMD loops run here (for channel counts that are multiples of 4). */
 export function simdKernelsActive(): boolean {
-  return process.env[SIMD_KERNELS_ENV_VAR] !== '0' && load() !== null;
-}
-
-/**
- * Places arrays in the module's memory, each 16-byte aligned, growing it when needed. Growing
- * detaches earlier views, so all blocks are reserved first, then viewed.
- */
-class Layout {
-  private end = 0;
-
-  constructor(private readonly k: ChannelKernels) {}
-
-  /** Reserves `bytes` and returns the block's offset. */
-  reserve(bytes: number): number {
-    const at = this.end;
-    this.end += Math.ceil(bytes / 16) * 16;
-    return at;
-  }
-
-  /** Grows the memory to hold every reserved block; false if it cannot grow that far. */
-  commit(): boolean {
-    const missing = this.end - this.k.memory.buffer.byteLength;
-    if (missing <= 0) return true;
-    try {
-      this.k.memory.grow(Math.ceil(missing / 65536));
-      return true;
-    } catch {
-      return false; // past the 4 GiB of a 32-bit WebAssembly memory
-    }
-  }
-
-  f32(at: number, length: number): Float32Array {
-    return new Float32Array(this.k.memory.buffer, at, length);
-  }
-
-  f64(at: number, length: number): Float64Array {
-    return new Float64Array(this.k.memory.buffer, at, length);
-  }
+  return simdKernelsEnabled() && load() !== null;
 }
 
 function usable(c: number): ChannelKernels | null {
-  if (c % 4 !== 0 || c === 0 || process.env[SIMD_KERNELS_ENV_VAR] === '0') return null;
+  if (c % 4 !== 0 || c === 0 || !simdKernelsEnabled()) return null;
   return load();
 }
 
@@ -97,7 +37,7 @@ function usable(c: number): ChannelKernels | null {
 export function simdChannelAffine(x: Float32Array, scale: ArrayLike<number>, shift: ArrayLike<number>, c: number, y: Float32Array): boolean {
   const k = usable(c);
   if (!k) return false;
-  const mem = new Layout(k);
+  const mem = new Layout(k.memory);
   const px = mem.reserve(x.length * 4);
   const py = mem.reserve(x.length * 4);
   const ps = mem.reserve(c * 4);
@@ -115,7 +55,7 @@ export function simdChannelAffine(x: Float32Array, scale: ArrayLike<number>, shi
 export function simdChannelShiftedSums(x: Float32Array, c: number): { sum: Float64Array; sumSq: Float64Array } | null {
   const k = usable(c);
   if (!k) return null;
-  const mem = new Layout(k);
+  const mem = new Layout(k.memory);
   const px = mem.reserve(x.length * 4);
   const pSum = mem.reserve(c * 8);
   const pSumSq = mem.reserve(c * 8);
@@ -142,7 +82,7 @@ export function simdBatchNormGrad(
 ): boolean {
   const k = usable(c);
   if (!k) return false;
-  const mem = new Layout(k);
+  const mem = new Layout(k.memory);
   const px = mem.reserve(x.length * 4);
   const pdy = mem.reserve(x.length * 4);
   const pdx = mem.reserve(x.length * 4);
@@ -177,7 +117,7 @@ export function simdGelu(x: Float32Array, dy: Float32Array | null, out: Float32A
   const k = usable(4);
   if (!k) return false;
   const n4 = Math.ceil(x.length / 4);
-  const mem = new Layout(k);
+  const mem = new Layout(k.memory);
   const px = mem.reserve(n4 * 16);
   const pdy = mem.reserve(dy ? n4 * 16 : 0);
   const pOut = mem.reserve(n4 * 16);
@@ -204,7 +144,7 @@ export function simdConcatChannels(parts: Float32Array[], channels: number[], ou
   if (!k) return false;
   const total = channels.reduce((a, b) => a + b, 0);
   const rows = out.length / total;
-  const mem = new Layout(k);
+  const mem = new Layout(k.memory);
   const at = parts.map((p) => mem.reserve(p.length * 4));
   const pOut = mem.reserve(out.length * 4);
   if (!mem.commit()) return false;
@@ -224,7 +164,7 @@ export function simdSplitChannels(x: Float32Array, channels: number[], outs: Flo
   if (!k) return false;
   const total = channels.reduce((a, b) => a + b, 0);
   const rows = x.length / total;
-  const mem = new Layout(k);
+  const mem = new Layout(k.memory);
   const px = mem.reserve(x.length * 4);
   const at = outs.map((o) => mem.reserve(o.length * 4));
   if (!mem.commit()) return false;
@@ -242,7 +182,7 @@ export function simdSplitChannels(x: Float32Array, channels: number[], outs: Flo
 export function simdChannelSums(x: Float32Array, c: number): Float64Array | null {
   const k = usable(c);
   if (!k) return null;
-  const mem = new Layout(k);
+  const mem = new Layout(k.memory);
   const px = mem.reserve(x.length * 4);
   const pSum = mem.reserve(c * 8);
   if (!mem.commit()) return null;
