@@ -11,7 +11,7 @@ const DIR = path.join(__dirname, '..', 'src', 'lib', 'backend', 'simd');
 
 async function assemble(watFile) {
   const wabt = await require('wabt')();
-  const module = wabt.parseWat(path.basename(watFile), fs.readFileSync(watFile, 'utf8'), { simd: true });
+  const module = wabt.parseWat(path.basename(watFile), fs.readFileSync(watFile, 'utf8'), { simd: true, relaxed_simd: true });
   try {
     module.validate();
     return Buffer.from(module.toBinary({}).buffer);

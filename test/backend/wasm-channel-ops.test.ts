@@ -79,3 +79,32 @@ describe('wasm Concat, SplitV and Sum along channels (SIMD)', function () {
     });
   }
 });
+
+describe('wasm Identity', () => {
+  before(async () => {
+    await initBackend({ quiet: true });
+    await use('wasm');
+  });
+
+  it('shares the input memory instead of copying it, and keeps it until both are disposed', () => {
+    const backend = tf.backend();
+    const x = tf.tensor(uniformValues(24, 5), [2, 3, 4]);
+    const values = x.dataSync().slice();
+    const before = backend.numDataIds();
+    const y = tf.engine().runKernel<tf.Tensor>(tf.Identity, { x }, {});
+    assert.equal(backend.numDataIds(), before); // no new buffer
+    assert.deepEqual(y.shape, [2, 3, 4]);
+    x.dispose();
+    assert.deepEqual(y.dataSync(), values); // still there after the input is gone
+    y.dispose();
+    assert.equal(backend.numDataIds(), before - 1);
+  });
+
+  it('gives the same gradients through tf.clone (Identity) as cpu', async () => {
+    const r = await onBoth([[3, 4]], ([x]) => {
+      const f = (a: tf.Tensor) => tf.sum(tf.mul(tf.clone(a), tf.clone(tf.square(a))));
+      return tf.grad(f)(x);
+    });
+    assertSame(r, 'gradient through clone');
+  });
+});

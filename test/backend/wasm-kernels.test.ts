@@ -1,10 +1,10 @@
 import assert from 'assert/strict';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
-import { initBackend, resetBackendForTests } from '../../src/lib/backend/select';
-import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '../../src/lib/backend/wasm-kernels';
+import { backendInfo, initBackend, resetBackendForTests } from '../../src/lib/backend/select';
+import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, setWasmConvThreads } from '../../src/lib/backend/wasm-kernels';
 import { SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
-import { simdConvFilterGradApplies } from '../../src/lib/backend/simd/conv-kernels';
+import { simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
 import { relativeError, uniformValues } from '../helpers';
 
 type Shape4 = [number, number, number, number];
@@ -133,7 +133,7 @@ describe('wasm convolution gradient kernels', () => {
         const expected = await gradient('Conv2DBackpropFilter', 'cpu', x, filter, c.strides, c.pad);
         process.env[SIMD_KERNELS_ENV_VAR] = simd;
         try {
-          assert.equal(simdConvFilterGradApplies({ ...geometry, ...geometry.padInfo }), simd === '1');
+          assert.equal(simdConvApplies({ ...geometry, ...geometry.padInfo }), simd === '1');
           const actual = await gradient('Conv2DBackpropFilter', 'wasm', x, filter, c.strides, c.pad);
           assert.deepEqual(actual.shape, filter);
           const error = relativeError(actual.data, expected.data);
@@ -143,6 +143,49 @@ describe('wasm convolution gradient kernels', () => {
         }
       });
     }
+  }
+
+  // Conv2D and FusedConv2D (bias, no activation) take the SIMD kernel on a one-thread backend when
+  // the output channels are a multiple of 8; so do the input gradients, which are Conv2D calls.
+  for (const c of [...cases, { name: 'k=7 s=7 valid', x: [2, 7, 7, 3] as Shape4, filter: [7, 7, 3, 8] as Shape4, strides: 7, pad: 'valid' as Pad }]) {
+    const filterShape: Shape4 = [c.filter[0], c.filter[1], 5, 16];
+    const xShape: Shape4 = [c.x[0], c.x[1], c.x[2], 5];
+    it(`Conv2D, FusedConv2D and Conv2DBackpropInput, 5 -> 16 channels, SIMD path, match the cpu backend: ${c.name}`, async () => {
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await use(backend);
+        const x = randomTensor(xShape, 31);
+        const filter = randomTensor(filterShape, 32);
+        const bias = randomTensor([16], 33);
+        const pad = c.pad as 'same';
+        const plain = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, c.strides, pad);
+        const fused = tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, bias, strides: c.strides, pad });
+        // The input gradient of a conv from 16 channels to 5 runs a Conv2D with 16 output channels.
+        const backXShape: Shape4 = [c.x[0], c.x[1], c.x[2], 16];
+        const backFilterShape: Shape4 = [c.filter[0], c.filter[1], 16, 5];
+        const dy = randomTensor(tf.backend_util.computeConv2DInfo(backXShape, backFilterShape, c.strides, 1, c.pad).outShape, 34);
+        const backFilter = randomTensor(backFilterShape, 35);
+        const back = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy, filter: backFilter }, {
+          strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: backXShape,
+        });
+        const out = [plain, fused, back].map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
+        tf.dispose([x, filter, bias, plain, fused, dy, backFilter, back]);
+        return out;
+      };
+      const expected = await run('cpu');
+      setWasmConvThreads(1);
+      try {
+        const geometry = tf.backend_util.computeConv2DInfo(xShape, filterShape, c.strides, 1, c.pad);
+        assert.ok(simdConvApplies({ ...geometry, ...geometry.padInfo }));
+        const actual = await run('wasm');
+        for (const [i, name] of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput'].entries()) {
+          assert.deepEqual(actual[i].shape, expected[i].shape, name);
+          const error = relativeError(actual[i].data, expected[i].data);
+          assert.ok(error < 1e-4, `${name}: relative error ${error}`);
+        }
+      } finally {
+        setWasmConvThreads(backendInfo().threads);
+      }
+    });
   }
 
   it('Conv2DBackpropInput still handles NCHW (through the original wasm kernel)', async () => {

@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { tf } from './tf';
 import { registerFusedKernels } from './fused-kernels';
-import { registerWasmKernels } from './wasm-kernels';
+import { registerWasmKernels, setWasmConvThreads } from './wasm-kernels';
 import { registerWasmChannelOps } from './wasm-channel-ops';
 import { installWasmHeapGuard } from './wasm-memory';
 import {
@@ -271,6 +271,7 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
   }
   installWasmHeapGuard();
   const actual = wasm.getThreadsCount();
+  setWasmConvThreads(actual);
   if (threading !== undefined) {
     releaseWasmWorkers();
     if (actual !== threads) {

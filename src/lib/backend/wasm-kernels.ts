@@ -38,7 +38,7 @@
 // tf.conv2d does not apply and no intermediate goes through the engine; intermediates are freed
 // with backend.disposeData.
 import { tf } from './tf';
-import { simdConvFilterGrad, simdConvFilterGradApplies, type ConvGeometry } from './simd/conv-kernels';
+import { simdConv, simdConvApplies, simdConvFilterGrad, type ConvGeometry } from './simd/conv-kernels';
 import type { WasmBackendLike } from './wasm-channel-ops';
 
 const BACKEND = 'wasm';
@@ -161,7 +161,7 @@ function conv2DBackpropFilter(args: {
   const { top, left } = info.padInfo;
 
   const geometry: ConvGeometry = { ...info, top, left };
-  if (x.dtype === 'float32' && dy.dtype === 'float32' && simdConvFilterGradApplies(geometry)) {
+  if (x.dtype === 'float32' && dy.dtype === 'float32' && simdConvApplies(geometry)) {
     const backend = args.backend as WasmBackendLike;
     const dw = backend.makeOutput(filterShape, 'float32');
     // Views after the allocation (a heap growth detaches earlier views).
@@ -323,6 +323,64 @@ function phaseSplitBackpropInput(
   });
 }
 
+/** The wasm backend's own Conv2D and FusedConv2D (XNNPACK), for what the SIMD kernel does not take. */
+const xnnpackConvs = new Map<string, tf.KernelFunc>();
+
+/**
+ * The wasm backend's thread count (initBackend sets it). On one thread the SIMD forward conv is
+ * ~1.3-1.8x XNNPACK's; on more, XNNPACK spreads each conv over all of them and comes out ahead,
+ * so the forward conv stays with XNNPACK (the SIMD weight gradient, ~3x, is used either way).
+ */
+let backendThreads = 1;
+
+export function setWasmConvThreads(threads: number): void {
+  backendThreads = threads;
+}
+
+/**
+ * Conv2D, and FusedConv2D with a bias and no activation (the UNet's convs), through the SIMD
+ * kernel of simd/conv-kernels.wat where it applies (NHWC, dilation 1, output channels a multiple
+ * of 8, a one-thread backend: the training workers); every other case, and every call when
+ * DIFFUSION_SIMD_KERNELS=0, goes to XNNPACK. The
+ * stride-1 and phase-split input gradients above call Conv2D too, and so take the same kernel.
+ */
+function simdOrXnnpackConv(kernelName: string) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const attrs = (args.attrs ?? {}) as unknown as GradientAttrs & { activation?: string };
+    const dilations = attrs.dilations ?? 1;
+    const plain =
+      x !== undefined && filter !== undefined && x.dtype === 'float32' && filter.dtype === 'float32' &&
+      x.shape.length === 4 && filter.shape.length === 4 && x.shape[3] === filter.shape[2] &&
+      (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
+      (Array.isArray(dilations) ? dilations : [dilations, dilations]).every((d) => d === 1) &&
+      preluActivationWeights === undefined && (attrs.activation ?? 'linear') === 'linear' &&
+      (bias === undefined || (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === filter.shape[3]));
+    if (plain && backendThreads === 1) {
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as Shape4, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+      );
+      const geometry: ConvGeometry = { ...info, ...info.padInfo };
+      if (simdConvApplies(geometry)) {
+        const backend = args.backend as WasmBackendLike;
+        const y = backend.makeOutput(info.outShape, 'float32');
+        // Views after the allocation (a heap growth detaches earlier views).
+        const done = simdConv(
+          backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter),
+          bias === undefined ? null : backend.typedArrayFromHeap(bias), geometry, backend.typedArrayFromHeap(y),
+        );
+        if (done) return y;
+        (args.backend as tf.KernelBackend).disposeData(y.dataId);
+      }
+    }
+    const original = xnnpackConvs.get(kernelName);
+    if (original === undefined) throw new Error(`wasm ${kernelName}: the backend's own kernel is missing (tfjs-backend-wasm not loaded?).`);
+    return original(args as Parameters<tf.KernelFunc>[0]);
+  };
+}
+
+const simdConvKernels = new Map([tf.Conv2D, tf.FusedConv2D].map((name) => [name, simdOrXnnpackConv(name)]));
+
 export const conv2DBackpropFilterWasmConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
   backendName: BACKEND,
@@ -336,8 +394,9 @@ export const conv2DBackpropInputWasmConfig: tf.KernelConfig = {
 };
 
 /**
- * Registers Conv2DBackpropFilter for wasm (unless the installed wasm backend has one) and replaces
- * wasm's Conv2DBackpropInput with the fast version. Safe to call more than once.
+ * Registers Conv2DBackpropFilter for wasm (unless the installed wasm backend has one), replaces
+ * wasm's Conv2DBackpropInput with the fast version and puts the SIMD kernel in front of its
+ * Conv2D and FusedConv2D. Safe to call more than once.
  */
 export function registerWasmKernels(): void {
   if (tf.getKernel(tf.Conv2DBackpropFilter, BACKEND) === undefined) {
@@ -349,5 +408,13 @@ export function registerWasmKernels(): void {
     if (current !== undefined) tf.unregisterKernel(tf.Conv2DBackpropInput, BACKEND);
     // Keep the original setupFunc: it binds the wasm function that the NCHW fallback calls.
     tf.registerKernel({ ...conv2DBackpropInputWasmConfig, setupFunc: current?.setupFunc });
+  }
+  for (const [name, kernelFunc] of simdConvKernels) {
+    const own = tf.getKernel(name, BACKEND);
+    if (own === undefined || own.kernelFunc === kernelFunc) continue;
+    xnnpackConvs.set(name, own.kernelFunc);
+    tf.unregisterKernel(name, BACKEND);
+    // Keep the original setupFunc: it binds the wasm functions that XNNPACK's kernel calls.
+    tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc: kernelFunc as tf.KernelFunc, setupFunc: own.setupFunc });
   }
 }

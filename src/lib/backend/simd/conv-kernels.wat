@@ -1,18 +1,117 @@
-;; The weight gradient of a 2-D convolution (NHWC) in WebAssembly SIMD, used by conv-kernels.ts:
+;; 2-D convolutions (NHWC, dilation 1) in WebAssembly SIMD with relaxed fused multiply-add,
+;; used by conv-kernels.ts when the output channels are a multiple of 8:
 ;;
-;;   dw[ky, kx, c, o] += sum over n, oy, ox of x[n, oy*sh + ky - top, ox*sw + kx - left, c] * dy[n, oy, ox, o]
+;;   forward:          y[n, oy, ox, o] = b[o] + sum over ky, kx, c of xp[n, oy*sh + ky, ox*sw + kx, c] w[ky, kx, c, o]
+;;   weight gradient:  dw[ky, kx, c, o] = sum over n, oy, ox of x[n, oy*sh + ky - top, ox*sw + kx - left, c] dy[n, oy, ox, o]
 ;;
-;; Work is done one output row (n, oy) at a time, so that the row of dy and the rows of x it meets
-;; stay in the L1 cache while every filter tap (ky, kx) and every block of channels passes over
-;; them. The inner loop keeps a 4 x 8 block of dw (4 input by 8 output channels) in eight
-;; registers and adds one pixel's outer product per iteration: 2 loads of dy, 4 broadcasts of x,
-;; 8 multiplies and 8 adds.
+;; (xp: the input with its zero padding written out). Both inner loops keep a block of 4 x 8
+;; results (forward: 4 output pixels by 8 channels; weight gradient: 4 input by 8 output channels)
+;; in eight registers and per iteration load 2 vectors of 8 channels, broadcast 4 scalars and do 8
+;; fused multiply-adds (f32x4.relaxed_madd: one instruction where the CPU has FMA, a multiply and
+;; an add where it has not). Work goes one output row (n, oy) at a time, so the rows of x, dy and
+;; y involved stay in the L1 cache while every tap and block of channels passes over them.
 ;;
-;; The caller lays out a table of taps (ky, kx) with the range of columns ox for which the tap
-;; lands inside x, so no padding test runs per pixel. Pointers are byte offsets into this module's
-;; memory; float32 data 16-byte aligned. Regenerate the embedded binary with `npm run build:wasm`.
+;; Pointers are byte offsets into this module's memory; float32 data 16-byte aligned. Regenerate
+;; the embedded binary with `npm run build:wasm`.
 (module
   (memory (export "memory") 1)
+
+  ;; Forward convolution of the padded input xp [images, hp, wp, ci] (rows of xpRow bytes, images of
+  ;; xpImage bytes) with the filter, plus bias b [co], into y [images, oh, ow, co]. The filter
+  ;; w [kh, kw, ci, co] comes in blocks of 8 output channels, wb [co / 8, kh, kw, ci, 8], so that
+  ;; the inner loop reads it contiguously. xStep = 4 sw ci and rowStep = sh xpRow: the bytes
+  ;; between the inputs of neighbouring output pixels and rows. For one filter row ky, the taps kx
+  ;; and channels c of a pixel are span = kw ci consecutive floats of xp.
+  (func (export "conv_forward")
+    (param $xp i32) (param $w i32) (param $b i32) (param $y i32)
+    (param $images i32) (param $oh i32) (param $ow i32) (param $kh i32) (param $span i32)
+    (param $xpImage i32) (param $xpRow i32) (param $rowStep i32) (param $xStep i32) (param $co i32)
+    (local $cb i32) (local $img i32) (local $oy i32) (local $o i32) (local $ox i32) (local $ky i32) (local $k i32)
+    (local $xRow i32) (local $yRow i32) (local $px i32) (local $pw i32) (local $py i32) (local $tapRows i32)
+    (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $w0 v128) (local $w1 v128) (local $s v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128)
+    (local.set $cb (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $tapRows (i32.shl (local.get $span) (i32.const 5))) ;; bytes of a filter block per ky
+    (local.set $x1 (local.get $xStep))
+    (local.set $x2 (i32.shl (local.get $xStep) (i32.const 1)))
+    (local.set $x3 (i32.add (local.get $x2) (local.get $xStep)))
+    (block $imagesDone
+      (loop $images
+        (br_if $imagesDone (i32.ge_u (local.get $img) (local.get $images)))
+        (local.set $oy (i32.const 0))
+        (loop $rows
+          (local.set $xRow (i32.add (i32.add (local.get $xp) (i32.mul (local.get $img) (local.get $xpImage)))
+            (i32.mul (local.get $oy) (local.get $rowStep))))
+          (local.set $yRow (i32.add (local.get $y)
+            (i32.mul (i32.mul (i32.add (i32.mul (local.get $img) (local.get $oh)) (local.get $oy)) (local.get $ow)) (local.get $cb))))
+          (local.set $o (i32.const 0))
+          (loop $outs
+            ;; blocks of 4 output pixels; the last block of a row may hold 1-3 and reads past the row
+            ;; (the caller leaves slack after xp), storing only its pixels
+            (local.set $ox (i32.const 0))
+            (block $quadsDone
+              (loop $quads
+                (br_if $quadsDone (i32.ge_u (local.get $ox) (local.get $ow)))
+                (local.set $a00 (v128.load (i32.add (local.get $b) (local.get $o))))
+                (local.set $a01 (v128.load offset=16 (i32.add (local.get $b) (local.get $o))))
+                (local.set $a10 (local.get $a00)) (local.set $a11 (local.get $a01))
+                (local.set $a20 (local.get $a00)) (local.set $a21 (local.get $a01))
+                (local.set $a30 (local.get $a00)) (local.set $a31 (local.get $a01))
+                (local.set $ky (i32.const 0))
+                (loop $taps
+                  (local.set $px (i32.add (i32.add (local.get $xRow) (i32.mul (local.get $ky) (local.get $xpRow)))
+                    (i32.mul (local.get $ox) (local.get $xStep))))
+                  (local.set $pw (i32.add (local.get $w) (i32.mul (i32.add (i32.mul (i32.shr_u (local.get $o) (i32.const 5)) (local.get $kh)) (local.get $ky)) (local.get $tapRows))))
+                  (local.set $k (local.get $span))
+                  (loop $inner
+                    (local.set $w0 (v128.load (local.get $pw)))
+                    (local.set $w1 (v128.load offset=16 (local.get $pw)))
+                    (local.set $s (v128.load32_splat (local.get $px)))
+                    (local.set $a00 (f32x4.relaxed_madd (local.get $s) (local.get $w0) (local.get $a00)))
+                    (local.set $a01 (f32x4.relaxed_madd (local.get $s) (local.get $w1) (local.get $a01)))
+                    (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x1))))
+                    (local.set $a10 (f32x4.relaxed_madd (local.get $s) (local.get $w0) (local.get $a10)))
+                    (local.set $a11 (f32x4.relaxed_madd (local.get $s) (local.get $w1) (local.get $a11)))
+                    (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x2))))
+                    (local.set $a20 (f32x4.relaxed_madd (local.get $s) (local.get $w0) (local.get $a20)))
+                    (local.set $a21 (f32x4.relaxed_madd (local.get $s) (local.get $w1) (local.get $a21)))
+                    (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x3))))
+                    (local.set $a30 (f32x4.relaxed_madd (local.get $s) (local.get $w0) (local.get $a30)))
+                    (local.set $a31 (f32x4.relaxed_madd (local.get $s) (local.get $w1) (local.get $a31)))
+                    (local.set $px (i32.add (local.get $px) (i32.const 4)))
+                    (local.set $pw (i32.add (local.get $pw) (i32.const 32)))
+                    (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                    (br_if $inner (local.get $k)))
+                  (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+                  (br_if $taps (i32.lt_u (local.get $ky) (local.get $kh))))
+                (local.set $py (i32.add (i32.add (local.get $yRow) (i32.mul (local.get $ox) (local.get $cb))) (local.get $o)))
+                (v128.store (local.get $py) (local.get $a00))
+                (v128.store offset=16 (local.get $py) (local.get $a01))
+                (if (i32.gt_u (i32.sub (local.get $ow) (local.get $ox)) (i32.const 1))
+                  (then
+                    (local.set $py (i32.add (local.get $py) (local.get $cb)))
+                    (v128.store (local.get $py) (local.get $a10))
+                    (v128.store offset=16 (local.get $py) (local.get $a11))))
+                (if (i32.gt_u (i32.sub (local.get $ow) (local.get $ox)) (i32.const 2))
+                  (then
+                    (local.set $py (i32.add (local.get $py) (local.get $cb)))
+                    (v128.store (local.get $py) (local.get $a20))
+                    (v128.store offset=16 (local.get $py) (local.get $a21))))
+                (if (i32.gt_u (i32.sub (local.get $ow) (local.get $ox)) (i32.const 3))
+                  (then
+                    (local.set $py (i32.add (local.get $py) (local.get $cb)))
+                    (v128.store (local.get $py) (local.get $a30))
+                    (v128.store offset=16 (local.get $py) (local.get $a31))))
+                (local.set $ox (i32.add (local.get $ox) (i32.const 4)))
+                (br $quads)))
+            (local.set $o (i32.add (local.get $o) (i32.const 32)))
+            (br_if $outs (i32.lt_u (local.get $o) (local.get $cb))))
+          (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+          (br_if $rows (i32.lt_u (local.get $oy) (local.get $oh))))
+        (local.set $img (i32.add (local.get $img) (i32.const 1)))
+        (br $images))))
 
   ;; One tap over one row: dw[c, o] += sum_k x[px + k xStep + 4c] dy[pd + k cb + 4o] for k < count.
   ;; ci any count (blocks of 4, then one at a time); co a multiple of 8; cb = 4 co.
@@ -49,17 +148,17 @@
             (local.set $d0 (v128.load (local.get $pd)))
             (local.set $d1 (v128.load offset=16 (local.get $pd)))
             (local.set $s (v128.load32_splat (local.get $px)))
-            (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $d0))))
-            (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $d1))))
+            (local.set $a00 (f32x4.relaxed_madd (local.get $s) (local.get $d0) (local.get $a00)))
+            (local.set $a01 (f32x4.relaxed_madd (local.get $s) (local.get $d1) (local.get $a01)))
             (local.set $s (v128.load32_splat offset=4 (local.get $px)))
-            (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $d0))))
-            (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $d1))))
+            (local.set $a10 (f32x4.relaxed_madd (local.get $s) (local.get $d0) (local.get $a10)))
+            (local.set $a11 (f32x4.relaxed_madd (local.get $s) (local.get $d1) (local.get $a11)))
             (local.set $s (v128.load32_splat offset=8 (local.get $px)))
-            (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $d0))))
-            (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $d1))))
+            (local.set $a20 (f32x4.relaxed_madd (local.get $s) (local.get $d0) (local.get $a20)))
+            (local.set $a21 (f32x4.relaxed_madd (local.get $s) (local.get $d1) (local.get $a21)))
             (local.set $s (v128.load32_splat offset=12 (local.get $px)))
-            (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $d0))))
-            (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $d1))))
+            (local.set $a30 (f32x4.relaxed_madd (local.get $s) (local.get $d0) (local.get $a30)))
+            (local.set $a31 (f32x4.relaxed_madd (local.get $s) (local.get $d1) (local.get $a31)))
             (local.set $px (i32.add (local.get $px) (local.get $xStep)))
             (local.set $pd (i32.add (local.get $pd) (local.get $cb)))
             (local.set $k (i32.sub (local.get $k) (i32.const 1)))
@@ -90,8 +189,8 @@
           (local.set $k (local.get $count))
           (loop $pixels1
             (local.set $s (v128.load32_splat (local.get $px)))
-            (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (v128.load (local.get $pd)))))
-            (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $pd)))))
+            (local.set $a00 (f32x4.relaxed_madd (local.get $s) (v128.load (local.get $pd)) (local.get $a00)))
+            (local.set $a01 (f32x4.relaxed_madd (local.get $s) (v128.load offset=16 (local.get $pd)) (local.get $a01)))
             (local.set $px (i32.add (local.get $px) (local.get $xStep)))
             (local.set $pd (i32.add (local.get $pd) (local.get $cb)))
             (local.set $k (i32.sub (local.get $k) (i32.const 1)))

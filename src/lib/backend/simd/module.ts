@@ -2,6 +2,8 @@
 // placing arrays in their memory. Each module has its own memory: a kernel copies its inputs in,
 // runs, and copies its result out (~0.1 ns per element).
 
+import { setFlagsFromString } from 'v8';
+
 // The project's TypeScript lib has no WebAssembly types (no DOM lib); the members used here:
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -20,19 +22,33 @@ export function simdKernelsEnabled(): boolean {
   return process.env[SIMD_KERNELS_ENV_VAR] !== '0';
 }
 
+function instantiate<T>(bytes: Uint8Array): T {
+  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+  return new wasm.Instance(new wasm.Module(bytes)).exports as T;
+}
+
 /**
  * A module instantiated once per thread (each worker thread loads these files anew), or null
- * where this runtime has no WebAssembly SIMD.
+ * where this runtime has no WebAssembly SIMD. With `relaxedSimd` the module uses relaxed SIMD
+ * (fused multiply-add), on by default from Node 22 (V8 11.4); Node 20 has it behind a V8 flag,
+ * which is switched on here when the module does not compile without it.
  */
-export function lazyInstance<T extends { memory: WasmMemory }>(bytes: Uint8Array): () => T | null {
+export function lazyInstance<T extends { memory: WasmMemory }>(bytes: Uint8Array, options: { relaxedSimd?: boolean } = {}): () => T | null {
   let instance: T | null | undefined;
   return () => {
     if (instance === undefined) {
       try {
-        const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-        instance = new wasm.Instance(new wasm.Module(bytes)).exports as T;
+        instance = instantiate<T>(bytes);
       } catch {
         instance = null; // no WebAssembly SIMD in this runtime
+        if (options.relaxedSimd) {
+          try {
+            setFlagsFromString('--experimental-wasm-relaxed-simd');
+            instance = instantiate<T>(bytes);
+          } catch {
+            instance = null; // nor relaxed SIMD
+          }
+        }
       }
     }
     return instance;
