@@ -4,32 +4,57 @@
 // beside the code. (Not "*.wasm.ts": the notebook kernel would resolve "./x.wasm" as a file with
 // the extension .wasm.) Run after editing a .wat file: `npm run build:wasm`. A test checks that
 // the embedded binaries match their sources.
+//
+// Each module imports its memory, so that it can work on the wasm backend's heap in place. The
+// threaded wasm backend's heap is a shared memory, which an import must declare as shared: every
+// module is assembled twice, as written and with its memory import made shared.
 const fs = require('fs');
 const path = require('path');
 
 const DIR = path.join(__dirname, '..', 'src', 'lib', 'backend', 'simd');
+const MEMORY_IMPORT = '(import "env" "memory" (memory 1))';
+const SHARED_MEMORY_IMPORT = '(import "env" "memory" (memory 1 65536 shared))';
 
-async function assemble(watFile) {
+async function assemble(name, text, validate = true) {
   const wabt = await require('wabt')();
-  const module = wabt.parseWat(path.basename(watFile), fs.readFileSync(watFile, 'utf8'), { simd: true, relaxed_simd: true });
+  const module = wabt.parseWat(name, text, { simd: true, relaxed_simd: true, threads: true, bulk_memory: true });
   try {
-    module.validate();
+    if (validate) module.validate();
     return Buffer.from(module.toBinary({}).buffer);
   } finally {
     module.destroy();
   }
 }
 
-function tsSource(watName, binary) {
-  const name = path.basename(watName, '.wat').toUpperCase().replace(/-/g, '_') + '_WASM';
+function base64Lines(binary) {
   const lines = binary.toString('base64').match(/.{1,96}/g).map((l) => `  '${l}' +`);
   lines[lines.length - 1] = lines[lines.length - 1].replace(/ \+$/, ',');
+  return lines;
+}
+
+/** The TypeScript source embedding both assemblies of one .wat file. */
+async function generate(watFile) {
+  const watName = path.basename(watFile);
+  const text = fs.readFileSync(watFile, 'utf8');
+  if (!text.includes(MEMORY_IMPORT)) throw new Error(`${watName} must import its memory as ${MEMORY_IMPORT}.`);
+  const plain = await assemble(watName, text);
+  // Not validated here: wabt 1.0.39's validator rejects shared memories even with threads on.
+  // It is the module validated above but for the import; V8 validates it when it loads.
+  const shared = await assemble(watName, text.replace(MEMORY_IMPORT, SHARED_MEMORY_IMPORT), false);
+  const name = path.basename(watName, '.wat').toUpperCase().replace(/-/g, '_') + '_WASM';
   return [
     `// Generated from ${watName} by \`npm run build:wasm\` (scripts/build-wasm.js). Do not edit.`,
-    `export const ${name} = Buffer.from(`,
-    ...lines,
-    `  'base64',`,
-    `);`,
+    `export const ${name} = {`,
+    `  plain: Buffer.from(`,
+    ...base64Lines(plain).map((l) => '  ' + l),
+    `    'base64',`,
+    `  ),`,
+    `  // The same module, its memory import declared shared (for the threaded backend's heap).`,
+    `  shared: Buffer.from(`,
+    ...base64Lines(shared).map((l) => '  ' + l),
+    `    'base64',`,
+    `  ),`,
+    `};`,
     '',
   ].join('\n');
 }
@@ -39,7 +64,7 @@ async function main() {
   let stale = 0;
   for (const f of fs.readdirSync(DIR).filter((n) => n.endsWith('.wat'))) {
     const out = path.join(DIR, f.replace(/\.wat$/, '-wasm.ts'));
-    const text = tsSource(f, await assemble(path.join(DIR, f)));
+    const text = await generate(path.join(DIR, f));
     const current = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     if (current === text) continue;
     if (check) {
@@ -54,7 +79,7 @@ async function main() {
   if (stale) process.exit(1);
 }
 
-module.exports = { assemble, tsSource };
+module.exports = { generate };
 if (require.main === module) {
   main().catch((e) => {
     console.error(e.message);

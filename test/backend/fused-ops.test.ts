@@ -76,6 +76,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
           assert.ok(Math.abs(known[0]) < 1e-7 && Math.abs(known[1] - 0.8413447) < 1e-6 && Math.abs(known[2] + 0.1586553) < 1e-6);
           const slope = tf.grad((t: tf.Tensor) => tf.sum(gelu(t)))(tf.tensor1d([0])).dataSync()[0];
           assert.ok(Math.abs(slope - 0.5) < 1e-6);
+          // Lengths around the SIMD loop's block of 12 (the rest goes through a padded copy).
+          for (const n of [1, 4, 11, 12, 13, 25]) {
+            const v = random([n], 7 + n, -4, 4);
+            assert.ok(relativeError(gelu(v), geluReference(v)) < TOLERANCE, `length ${n}`);
+            const gv = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), t)))(v);
+            assert.ok(relativeError(gv, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluReference(t), t)))(v)) < TOLERANCE, `gradient, length ${n}`);
+          }
         });
       } finally {
         if (saved === undefined) delete process.env[SIMD_KERNELS_ENV_VAR];

@@ -16,8 +16,9 @@ import * as path from 'path';
 import { tf } from './tf';
 import { registerFusedKernels } from './fused-kernels';
 import { registerWasmKernels, setWasmConvThreads } from './wasm-kernels';
+import { setBackendHeap } from './simd/module';
 import { registerWasmChannelOps } from './wasm-channel-ops';
-import { installWasmHeapGuard } from './wasm-memory';
+import { installWasmHeapGuard, wasmBackendHeap } from './wasm-memory';
 import {
   disableWasmThreads,
   enableWasmThreads,
@@ -270,6 +271,7 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
     threading?.restore();
   }
   installWasmHeapGuard();
+  setBackendHeap(wasmBackendHeap());
   const actual = wasm.getThreadsCount();
   setWasmConvThreads(actual);
   if (threading !== undefined) {

@@ -38,7 +38,8 @@
 // tf.conv2d does not apply and no intermediate goes through the engine; intermediates are freed
 // with backend.disposeData.
 import { tf } from './tf';
-import { simdConv, simdConvApplies, simdConvFilterGrad, type ConvGeometry } from './simd/conv-kernels';
+import { simdConv, simdConvApplies, simdConvFilterGrad, simdConvScratchBytes, type ConvGeometry } from './simd/conv-kernels';
+import { backendHeap } from './simd/module';
 import type { WasmBackendLike } from './wasm-channel-ops';
 
 const BACKEND = 'wasm';
@@ -361,16 +362,22 @@ function simdOrXnnpackConv(kernelName: string) {
         x.shape as Shape4, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
       );
       const geometry: ConvGeometry = { ...info, ...info.padInfo };
-      if (simdConvApplies(geometry)) {
+      const heap = backendHeap();
+      if (heap && simdConvApplies(geometry)) {
         const backend = args.backend as WasmBackendLike;
-        const y = backend.makeOutput(info.outShape, 'float32');
-        // Views after the allocation (a heap growth detaches earlier views).
-        const done = simdConv(
-          backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter),
-          bias === undefined ? null : backend.typedArrayFromHeap(bias), geometry, backend.typedArrayFromHeap(y),
-        );
-        if (done) return y;
-        (args.backend as tf.KernelBackend).disposeData(y.dataId);
+        const scratch = heap.malloc(simdConvScratchBytes(geometry));
+        try {
+          const y = backend.makeOutput(info.outShape, 'float32');
+          // Views after every allocation (a heap growth detaches earlier views).
+          const done = simdConv(
+            backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter),
+            bias === undefined ? null : backend.typedArrayFromHeap(bias), geometry, backend.typedArrayFromHeap(y), scratch,
+          );
+          if (done) return y;
+          (args.backend as tf.KernelBackend).disposeData(y.dataId);
+        } finally {
+          heap.free(scratch);
+        }
       }
     }
     const original = xnnpackConvs.get(kernelName);

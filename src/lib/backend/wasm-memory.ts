@@ -5,13 +5,19 @@
 // tensor's memory and writes over the start of the heap, after which the process computes
 // garbage or hangs. The guard wraps malloc so that a failed allocation throws instead.
 import { tf } from './tf';
+import type { BackendHeap, WasmMemory } from './simd/module';
 
 /** The wasm32 address space, the most the heap can grow to. */
 export const WASM_HEAP_MAX_BYTES = 4 * 1024 ** 3;
 
 interface WasmModule {
   _malloc(bytes: number): number;
+  _free(pointer: number): void;
   HEAPU8: Uint8Array;
+  /** The heap's WebAssembly.Memory: the threaded build's (shared) ... */
+  wasmMemory?: WasmMemory;
+  /** ... or the single-threaded build's, among its exports. */
+  asm?: { memory?: WasmMemory };
   /** Set once the guard is installed. */
   diffusionHeapGuard?: boolean;
 }
@@ -53,4 +59,21 @@ export function installWasmHeapGuard(backend: tf.KernelBackend = tf.backend()): 
     return ptr;
   };
   wasm.diffusionHeapGuard = true;
+}
+
+/**
+ * The wasm backend's heap as the SIMD kernels use it (simd/module.ts): its memory and its
+ * allocator (guarded by installWasmHeapGuard when installed first).
+ */
+export function wasmBackendHeap(backend: tf.KernelBackend = tf.backend()): BackendHeap {
+  const wasm = wasmModule(backend);
+  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
+  if (memory === undefined || memory.buffer !== wasm.HEAPU8.buffer) {
+    throw new Error('wasm-memory: cannot find the WebAssembly.Memory of the wasm backend (tfjs-backend-wasm 4.22 expected).');
+  }
+  return {
+    memory,
+    malloc: (bytes) => wasm._malloc(bytes),
+    free: (pointer) => wasm._free(pointer),
+  };
 }

@@ -1,15 +1,19 @@
 // 2-D convolutions (NHWC, dilation 1) in WebAssembly SIMD with fused multiply-add
 // (conv-kernels.wat): the forward pass and the weight gradient, used by wasm-kernels.ts in place
-// of XNNPACK when the output channels are a multiple of 8 (the input channels any count).
+// of XNNPACK when the output channels are a multiple of 8 (the input channels any count). They
+// work on the wasm backend's heap in place (module.ts).
 import { CONV_KERNELS_WASM } from './conv-kernels-wasm';
-import { Layout, lazyInstance, simdKernelsEnabled, type WasmMemory } from './module';
+import { backendHeap, onBackendHeap, SimdModule, simdKernelsEnabled, Workspace } from './module';
 
 interface ConvKernels {
-  memory: WasmMemory;
   conv_filter_grad(
     x: number, dy: number, dw: number, taps: number, nTaps: number,
     images: number, h: number, oh: number, sh: number, top: number,
     xRow: number, dyRow: number, xStep: number, ci: number, co: number,
+  ): void;
+  pad_input(
+    x: number, xp: number, xpBytes: number, images: number, rows: number, h: number, hp: number,
+    xRow: number, xpRow: number, copyBytes: number, top: number, leftBytes: number,
   ): void;
   conv_forward(
     xp: number, w: number, b: number, y: number,
@@ -18,7 +22,7 @@ interface ConvKernels {
   ): void;
 }
 
-const load = lazyInstance<ConvKernels>(CONV_KERNELS_WASM, { relaxedSimd: true });
+const convModule = new SimdModule<ConvKernels>(CONV_KERNELS_WASM, { relaxedSimd: true });
 
 /** The geometry of a convolution, as tf's computeConv2DInfo gives it. */
 export interface ConvGeometry {
@@ -41,55 +45,67 @@ export interface ConvGeometry {
 /** Whether simdConv and simdConvFilterGrad take this convolution (they return false otherwise). */
 export function simdConvApplies(g: ConvGeometry): boolean {
   const sizes = [g.batchSize, g.inHeight, g.inWidth, g.inChannels, g.outHeight, g.outWidth, g.outChannels];
-  return g.outChannels % 8 === 0 && sizes.every((d) => d > 0) && simdKernelsEnabled() && load() !== null;
+  return g.outChannels % 8 === 0 && sizes.every((d) => d > 0) && simdKernelsEnabled() && convModule.heapKernels() !== null;
+}
+
+/** The zero-padded input's rows and columns: those the filter taps reach. */
+function paddedSize(g: ConvGeometry): { hp: number; wp: number } {
+  return { hp: (g.outHeight - 1) * g.strideHeight + g.filterHeight, wp: (g.outWidth - 1) * g.strideWidth + g.filterWidth };
+}
+
+/** Floats of the padded input: a row's last block of 4 output pixels may read up to 3 pixels (3 sw ci floats) past its end. */
+function paddedLength(g: ConvGeometry): number {
+  const { hp, wp } = paddedSize(g);
+  return g.batchSize * hp * wp * g.inChannels + 3 * g.strideWidth * g.inChannels;
+}
+
+/**
+ * Bytes of heap scratch simdConv needs (the padded input, the filter in blocks, the bias). The
+ * caller allocates them before it takes views of the heap: allocating can grow the heap, which
+ * detaches earlier views.
+ */
+export function simdConvScratchBytes(g: ConvGeometry): number {
+  return (paddedLength(g) + g.filterHeight * g.filterWidth * g.inChannels * g.outChannels + g.outChannels) * 4 + 32;
 }
 
 /**
  * y [n, oh, ow, co] = the convolution of x [n, h, w, ci] with the filter w [kh, kw, ci, co], plus
- * `bias` [co] if given; false (y untouched) if not applicable.
+ * `bias` [co] if given, all views of the backend heap; `scratch` points to simdConvScratchBytes(g)
+ * bytes of it. False (y untouched) if not applicable.
  */
-export function simdConv(x: Float32Array, filter: Float32Array, bias: Float32Array | null, g: ConvGeometry, y: Float32Array): boolean {
-  if (!simdConvApplies(g)) return false;
-  const k = load()!;
+export function simdConv(
+  x: Float32Array, filter: Float32Array, bias: Float32Array | null, g: ConvGeometry, y: Float32Array, scratch: number,
+): boolean {
+  const heap = backendHeap();
+  const k = convModule.heapKernels();
+  if (!simdConvApplies(g) || !heap || !k || !onBackendHeap(bias ? [x, filter, bias, y] : [x, filter, y])) return false;
   const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = g;
-  // The input with its zero padding written out, cropped to the rows and columns a tap reaches.
-  const hp = (g.outHeight - 1) * g.strideHeight + kh;
-  const wp = (g.outWidth - 1) * g.strideWidth + kw;
-  // A row's last block of 4 output pixels may read up to 3 pixels (3 sw ci floats) past the end
-  // of xp: zero slack after it (its results are not stored, but garbage could be slow denormals).
-  const xpLength = g.batchSize * hp * wp * ci + 3 * g.strideWidth * ci;
-  const mem = new Layout(k.memory);
-  const pxp = mem.reserve(xpLength * 4);
-  const pw = mem.reserve(filter.length * 4);
-  const pb = mem.reserve(co * 4);
-  const py = mem.reserve(y.length * 4);
-  if (!mem.commit()) return false;
-  const xp = mem.f32(pxp, xpLength);
-  xp.fill(0);
-  const rows = Math.min(h, hp - g.top);
-  const cols = Math.min(w, wp - g.left) * ci;
-  for (let n = 0; n < g.batchSize && cols > 0; n++) {
-    for (let r = 0; r < rows; r++) {
-      const from = ((n * h + r) * w) * ci;
-      xp.set(x.subarray(from, from + cols), ((n * hp + r + g.top) * wp + g.left) * ci);
-    }
-  }
+  const { hp, wp } = paddedSize(g);
+  const pxp = Math.ceil(scratch / 16) * 16;
+  const pw = pxp + Math.ceil(paddedLength(g) / 4) * 16;
+  const pb = pw + filter.length * 4;
+  // x with its zero padding written out, cropped to the rows and columns a tap reaches.
+  const rows = Math.max(0, Math.min(h, hp - g.top));
+  const cols = Math.max(0, Math.min(w, wp - g.left));
+  k.pad_input(
+    x.byteOffset, pxp, paddedLength(g) * 4, g.batchSize, cols > 0 ? rows : 0, h, hp,
+    w * ci * 4, wp * ci * 4, cols * ci * 4, g.top, g.left * ci * 4,
+  );
   // The filter in blocks of 8 output channels: wb[o / 8, j, o % 8] = w[j, o] (j = ky, kx, c).
-  const wb = mem.f32(pw, filter.length);
+  const wb = new Float32Array(heap.memory.buffer, pw, filter.length);
   const taps = filter.length / co;
   for (let o = 0; o < co; o++) {
     const block = (o >> 3) * taps * 8 + (o & 7);
     for (let j = 0; j < taps; j++) wb[block + j * 8] = filter[j * co + o];
   }
-  const b = mem.f32(pb, co);
+  const b = new Float32Array(heap.memory.buffer, pb, co);
   if (bias) b.set(bias);
   else b.fill(0);
   k.conv_forward(
-    pxp, pw, pb, py,
+    pxp, pw, pb, y.byteOffset,
     g.batchSize, g.outHeight, g.outWidth, kh, kw * ci,
     hp * wp * ci * 4, wp * ci * 4, g.strideHeight * wp * ci * 4, g.strideWidth * ci * 4, co,
   );
-  y.set(mem.f32(py, y.length));
   return true;
 }
 
@@ -99,7 +115,6 @@ export function simdConv(x: Float32Array, filter: Float32Array, bias: Float32Arr
  */
 export function simdConvFilterGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array): boolean {
   if (!simdConvApplies(g)) return false;
-  const k = load()!;
   const { inChannels: ci, outChannels: co, strideWidth: sw } = g;
   // Taps (ky, kx) with the columns ox whose input column ox*sw + kx - left lies in [0, w).
   const taps: number[] = [];
@@ -111,21 +126,17 @@ export function simdConvFilterGrad(x: Float32Array, dy: Float32Array, g: ConvGeo
       taps.push(ky, (first * sw + kx - g.left) * ci * 4, first * co * 4, end - first, (ky * g.filterWidth + kx) * ci * co * 4);
     }
   }
-  const mem = new Layout(k.memory);
-  const px = mem.reserve(x.length * 4);
-  const pdy = mem.reserve(dy.length * 4);
-  const pdw = mem.reserve(dw.length * 4);
-  const pTaps = mem.reserve(taps.length * 4);
-  if (!mem.commit()) return false;
-  mem.f32(px, x.length).set(x);
-  mem.f32(pdy, dy.length).set(dy);
-  mem.f32(pdw, dw.length).fill(0);
-  mem.i32(pTaps, taps.length).set(taps);
-  k.conv_filter_grad(
-    px, pdy, pdw, pTaps, taps.length / 5,
+  const ws = Workspace.open(convModule, [x, dy], [dw], [taps.length * 4]);
+  if (!ws) return false;
+  const [px, pdy] = ws.inputs;
+  const [pTaps] = ws.scratch;
+  ws.f32(ws.outputs[0], dw.length).fill(0);
+  ws.i32(pTaps, taps.length).set(taps);
+  ws.kernels.conv_filter_grad(
+    px, pdy, ws.outputs[0], pTaps, taps.length / 5,
     g.batchSize, g.inHeight, g.outHeight, g.strideHeight, g.top,
     g.inWidth * ci * 4, g.outWidth * co * 4, sw * ci * 4, ci, co,
   );
-  dw.set(mem.f32(pdw, dw.length));
+  ws.close();
   return true;
 }

@@ -14,7 +14,33 @@
 ;; Pointers are byte offsets into this module's memory; float32 data 16-byte aligned. Regenerate
 ;; the embedded binary with `npm run build:wasm`.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
+
+  ;; The input x [images, h, w, ci] with its zero padding written out, into xp [images, hp, wp, ci]
+  ;; (xpBytes in all): rows r < rows of each image, their first copyBytes, go to row r + top,
+  ;; leftBytes into the row. xRow and xpRow are the row sizes in bytes.
+  (func (export "pad_input")
+    (param $x i32) (param $xp i32) (param $xpBytes i32) (param $images i32) (param $rows i32) (param $h i32) (param $hp i32)
+    (param $xRow i32) (param $xpRow i32) (param $copyBytes i32) (param $top i32) (param $leftBytes i32)
+    (local $img i32) (local $r i32)
+    (memory.fill (local.get $xp) (i32.const 0) (local.get $xpBytes))
+    (block $imagesDone
+      (loop $images
+        (br_if $imagesDone (i32.ge_u (local.get $img) (local.get $images)))
+        (local.set $r (i32.const 0))
+        (block $rowsDone
+          (loop $rowsLoop
+            (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+            (memory.copy
+              (i32.add (i32.add (local.get $xp)
+                (i32.mul (i32.add (i32.add (i32.mul (local.get $img) (local.get $hp)) (local.get $r)) (local.get $top)) (local.get $xpRow)))
+                (local.get $leftBytes))
+              (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $img) (local.get $h)) (local.get $r)) (local.get $xRow)))
+              (local.get $copyBytes))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rowsLoop)))
+        (local.set $img (i32.add (local.get $img) (i32.const 1)))
+        (br $images))))
 
   ;; Forward convolution of the padded input xp [images, hp, wp, ci] (rows of xpRow bytes, images of
   ;; xpImage bytes) with the filter, plus bias b [co], into y [images, oh, ow, co]. The filter

@@ -1,17 +1,26 @@
 // Loading the embedded WebAssembly SIMD modules (*.wat, assembled by `npm run build:wasm`) and
-// placing arrays in their memory. Each module has its own memory: a kernel copies its inputs in,
-// runs, and copies its result out (~0.1 ns per element).
-
+// giving their kernels the arrays they work on.
+//
+// Every module imports its memory, and is instantiated up to twice:
+// - on the wasm backend's heap (setBackendHeap): tensors are read and written in place, at the
+//   pointers their heap views have; small per-call scratch lives in a block reserved once;
+// - on a memory of its own, for arrays elsewhere (the cpu backend's): inputs are copied in and
+//   results copied out (~0.1 ns per element).
 import { setFlagsFromString } from 'v8';
 
 // The project's TypeScript lib has no WebAssembly types (no DOM lib); the members used here:
 export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBufferLike;
   grow(pages: number): number;
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+}
+
+function webAssembly(): WasmApi {
+  return (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 }
 
 /** Environment variable: 0 runs the JavaScript loops / the backend's own kernels instead (for comparisons). */
@@ -22,65 +31,162 @@ export function simdKernelsEnabled(): boolean {
   return process.env[SIMD_KERNELS_ENV_VAR] !== '0';
 }
 
-function instantiate<T>(bytes: Uint8Array): T {
-  const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-  return new wasm.Instance(new wasm.Module(bytes)).exports as T;
+/** The wasm backend's heap: its memory and allocator. */
+export interface BackendHeap {
+  memory: WasmMemory;
+  malloc(bytes: number): number;
+  free(pointer: number): void;
+}
+
+/** Bytes of per-call scratch kept on the heap (per-channel sums and coefficients, tap tables). */
+const SCRATCH_BYTES = 256 * 1024;
+
+let heap: { backend: BackendHeap; scratch: number } | undefined;
+
+/**
+ * Lets the kernels work on the wasm backend's heap in place (initBackend calls this). Reserves
+ * the scratch block now, so that no kernel call grows the heap for it (a growth detaches the
+ * heap views the caller holds).
+ */
+export function setBackendHeap(backend: BackendHeap): void {
+  if (heap?.backend.memory === backend.memory) return;
+  const block = backend.malloc(SCRATCH_BYTES + 16);
+  heap = { backend, scratch: Math.ceil(block / 16) * 16 };
+}
+
+/** The wasm backend's heap, if setBackendHeap was called. */
+export function backendHeap(): BackendHeap | undefined {
+  return heap?.backend;
+}
+
+/** Whether every array is a view of the backend heap's current memory. */
+export function onBackendHeap(arrays: ArrayBufferView[]): boolean {
+  return heap !== undefined && arrays.every((a) => a.buffer === heap!.backend.memory.buffer);
+}
+
+export interface ModuleBytes {
+  /** Assembled with the memory import as written. */
+  plain: Uint8Array;
+  /** The same module, its memory import declared shared (the threaded backend's heap). */
+  shared: Uint8Array;
 }
 
 /**
- * A module instantiated once per thread (each worker thread loads these files anew), or null
- * where this runtime has no WebAssembly SIMD. With `relaxedSimd` the module uses relaxed SIMD
- * (fused multiply-add), on by default from Node 22 (V8 11.4); Node 20 has it behind a V8 flag,
- * which is switched on here when the module does not compile without it.
+ * One embedded module. With `relaxedSimd` it uses relaxed SIMD (fused multiply-add), on by default
+ * from Node 22 (V8 11.4); Node 20 has it behind a V8 flag, which is switched on here when the
+ * module does not compile without it. Where a module cannot be compiled at all (no SIMD), its
+ * instances are null and the callers fall back to other code.
  */
-export function lazyInstance<T extends { memory: WasmMemory }>(bytes: Uint8Array, options: { relaxedSimd?: boolean } = {}): () => T | null {
-  let instance: T | null | undefined;
-  return () => {
-    if (instance === undefined) {
+export class SimdModule<T> {
+  private compiled: { plain: object; shared: object } | null | undefined;
+  private own: { kernels: T; memory: WasmMemory } | null | undefined;
+  private heapInstance: { kernels: T; memory: WasmMemory } | null | undefined;
+
+  constructor(private readonly bytes: ModuleBytes, private readonly options: { relaxedSimd?: boolean } = {}) {}
+
+  private compile(): { plain: object; shared: object } | null {
+    if (this.compiled === undefined) {
+      const wasm = webAssembly();
+      const build = () => ({ plain: new wasm.Module(this.bytes.plain), shared: new wasm.Module(this.bytes.shared) });
       try {
-        instance = instantiate<T>(bytes);
+        this.compiled = build();
       } catch {
-        instance = null; // no WebAssembly SIMD in this runtime
-        if (options.relaxedSimd) {
+        this.compiled = null; // no WebAssembly SIMD in this runtime
+        if (this.options.relaxedSimd) {
           try {
             setFlagsFromString('--experimental-wasm-relaxed-simd');
-            instance = instantiate<T>(bytes);
+            this.compiled = build();
           } catch {
-            instance = null; // nor relaxed SIMD
+            this.compiled = null; // nor relaxed SIMD
           }
         }
       }
     }
-    return instance;
-  };
+    return this.compiled;
+  }
+
+  private instantiate(memory: WasmMemory): T | null {
+    const compiled = this.compile();
+    if (compiled === null) return null;
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    try {
+      return new (webAssembly().Instance)(shared ? compiled.shared : compiled.plain, { env: { memory } }).exports as T;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Whether the module runs here. */
+  available(): boolean {
+    return this.compile() !== null;
+  }
+
+  /** The instance on a memory of its own. */
+  ownInstance(): { kernels: T; memory: WasmMemory } | null {
+    if (this.own === undefined) {
+      const memory = this.compile() === null ? null : new (webAssembly().Memory)({ initial: 1 });
+      const kernels = memory === null ? null : this.instantiate(memory);
+      this.own = kernels === null || memory === null ? null : { kernels, memory };
+    }
+    return this.own;
+  }
+
+  /** The instance on the backend heap, or null without one. */
+  heapKernels(): T | null {
+    if (heap === undefined) return null;
+    if (this.heapInstance === undefined || this.heapInstance?.memory !== heap.backend.memory) {
+      const kernels = this.instantiate(heap.backend.memory);
+      this.heapInstance = kernels === null ? null : { kernels, memory: heap.backend.memory };
+    }
+    return this.heapInstance?.kernels ?? null;
+  }
 }
 
 /**
- * Places arrays in a module's memory, each 16-byte aligned, growing it when needed. Growing
- * detaches earlier views, so all blocks are reserved first, then viewed.
+ * The arrays of one kernel call, placed for a module: in place on the backend heap when they all
+ * live there, else copied into the module's own memory. Usage: open with the inputs, outputs and
+ * scratch sizes, fill scratch through f32/f64/i32 views, call kernels with the pointers, close
+ * (which copies the outputs out when they were copied in).
  */
-export class Layout {
-  private end = 0;
+export class Workspace<T> {
+  private constructor(
+    readonly kernels: T,
+    private readonly memory: WasmMemory,
+    /** Pointers of the inputs, outputs and scratch blocks, in the order given. */
+    readonly inputs: number[],
+    readonly outputs: number[],
+    readonly scratch: number[],
+    private readonly copyOut: Array<[number, Float32Array]>,
+  ) {}
 
-  constructor(private readonly memory: WasmMemory) {}
-
-  /** Reserves `bytes` and returns the block's offset. */
-  reserve(bytes: number): number {
-    const at = this.end;
-    this.end += Math.ceil(bytes / 16) * 16;
-    return at;
-  }
-
-  /** Grows the memory to hold every reserved block; false if it cannot grow that far. */
-  commit(): boolean {
-    const missing = this.end - this.memory.buffer.byteLength;
-    if (missing <= 0) return true;
-    try {
-      this.memory.grow(Math.ceil(missing / 65536));
-      return true;
-    } catch {
-      return false; // past the 4 GiB of a 32-bit WebAssembly memory
+  /** Null where the module does not run or its memory cannot grow enough. */
+  static open<T>(module: SimdModule<T>, inputs: Float32Array[], outputs: Float32Array[], scratchBytes: number[]): Workspace<T> | null {
+    const aligned = (bytes: number) => Math.ceil(bytes / 16) * 16;
+    const scratchTotal = scratchBytes.reduce((a, b) => a + aligned(b), 0);
+    const onHeap = heap !== undefined && scratchTotal <= SCRATCH_BYTES && onBackendHeap([...inputs, ...outputs]);
+    const heapKernels = onHeap ? module.heapKernels() : null;
+    if (heapKernels !== null && heap !== undefined) {
+      let at = heap.scratch;
+      const scratch = scratchBytes.map((b) => ((at += aligned(b)), at - aligned(b)));
+      return new Workspace(heapKernels, heap.backend.memory, inputs.map((a) => a.byteOffset), outputs.map((a) => a.byteOffset), scratch, []);
     }
+    const own = module.ownInstance();
+    if (own === null) return null;
+    let end = 0;
+    const place = (bytes: number) => ((end += aligned(bytes)), end - aligned(bytes));
+    const pIn = inputs.map((a) => place(a.byteLength));
+    const pOut = outputs.map((a) => place(a.byteLength));
+    const scratch = scratchBytes.map(place);
+    const missing = end - own.memory.buffer.byteLength;
+    if (missing > 0) {
+      try {
+        own.memory.grow(Math.ceil(missing / 65536));
+      } catch {
+        return null; // past the 4 GiB of a 32-bit WebAssembly memory
+      }
+    }
+    inputs.forEach((a, i) => new Float32Array(own.memory.buffer, pIn[i], a.length).set(a));
+    return new Workspace(own.kernels, own.memory, pIn, pOut, scratch, outputs.map((a, i) => [pOut[i], a]));
   }
 
   f32(at: number, length: number): Float32Array {
@@ -93,5 +199,10 @@ export class Layout {
 
   i32(at: number, length: number): Int32Array {
     return new Int32Array(this.memory.buffer, at, length);
+  }
+
+  /** Copies the outputs out of the module's own memory (nothing to do in place). */
+  close(): void {
+    for (const [at, out] of this.copyOut) out.set(this.f32(at, out.length));
   }
 }
