@@ -146,11 +146,13 @@ async function benchCase(
   const backend: BackendInfo = await initBackend({ quiet: true });
   let config: TrainConfig;
   if (custom) {
-    // One micro-batch per core (so each gradient worker gets one), within the micro-batch that
-    // training would pick for this width (the wasm heap's limit).
-    const perCore = Math.ceil(custom.batchSize / os.availableParallelism());
+    // Micro-batches within the size training would pick for this width (the wasm heap's limit),
+    // as many per core (gradient worker) on every core: 64 at D=128 (limit 24) is 4 x 16 on 2
+    // cores, not 24 + 24 + 16, which leaves one worker idle half the step.
+    const cores = os.availableParallelism();
     const limit = autoMicroBatch(trainConfigFor(kind, 'full', { ...custom, microBatch: 0 }), backend.name);
-    config = trainConfigFor(kind, 'full', { ...custom, microBatch: Math.max(1, Math.min(perCore, limit)) });
+    const parts = Math.ceil(Math.max(cores, Math.ceil(custom.batchSize / limit)) / cores) * cores;
+    config = trainConfigFor(kind, 'full', { ...custom, microBatch: Math.max(1, Math.ceil(custom.batchSize / parts)) });
   } else {
     getProfile(size);
     config = trainConfigFor(kind, size);

@@ -1,8 +1,8 @@
 import assert from 'assert/strict';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
-import { backendInfo, initBackend, resetBackendForTests } from '../../src/lib/backend/select';
-import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, setWasmConvThreads } from '../../src/lib/backend/wasm-kernels';
+import { initBackend, resetBackendForTests } from '../../src/lib/backend/select';
+import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '../../src/lib/backend/wasm-kernels';
 import { SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
 import { simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
 import { relativeError, uniformValues } from '../helpers';
@@ -145,8 +145,8 @@ describe('wasm convolution gradient kernels', () => {
     }
   }
 
-  // Conv2D and FusedConv2D (bias, no activation) take the SIMD kernel on a one-thread backend when
-  // the output channels are a multiple of 8; so do the input gradients, which are Conv2D calls.
+  // Conv2D and FusedConv2D (bias, no activation) take the SIMD kernel when the output channels are
+  // a multiple of 8; so do the input gradients, which are Conv2D calls.
   for (const c of [...cases, { name: 'k=7 s=7 valid', x: [2, 7, 7, 3] as Shape4, filter: [7, 7, 3, 8] as Shape4, strides: 7, pad: 'valid' as Pad }]) {
     const filterShape: Shape4 = [c.filter[0], c.filter[1], 5, 16];
     const xShape: Shape4 = [c.x[0], c.x[1], c.x[2], 5];
@@ -172,18 +172,13 @@ describe('wasm convolution gradient kernels', () => {
         return out;
       };
       const expected = await run('cpu');
-      setWasmConvThreads(1);
-      try {
-        const geometry = tf.backend_util.computeConv2DInfo(xShape, filterShape, c.strides, 1, c.pad);
-        assert.ok(simdConvApplies({ ...geometry, ...geometry.padInfo }));
-        const actual = await run('wasm');
-        for (const [i, name] of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput'].entries()) {
-          assert.deepEqual(actual[i].shape, expected[i].shape, name);
-          const error = relativeError(actual[i].data, expected[i].data);
-          assert.ok(error < 1e-4, `${name}: relative error ${error}`);
-        }
-      } finally {
-        setWasmConvThreads(backendInfo().threads);
+      const geometry = tf.backend_util.computeConv2DInfo(xShape, filterShape, c.strides, 1, c.pad);
+      assert.ok(simdConvApplies({ ...geometry, ...geometry.padInfo }));
+      const actual = await run('wasm');
+      for (const [i, name] of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput'].entries()) {
+        assert.deepEqual(actual[i].shape, expected[i].shape, name);
+        const error = relativeError(actual[i].data, expected[i].data);
+        assert.ok(error < 1e-4, `${name}: relative error ${error}`);
       }
     });
   }

@@ -5,8 +5,6 @@ import { TrainConfig } from '../../src/lib/train/config';
 import { Rng } from '../../src/lib/random';
 import { GradientWorkers, TRAIN_WORKERS_ENV_VAR, trainWorkerCount } from '../../src/lib/train/gradient-workers';
 import { drawBatch } from '../../src/lib/train/objectives';
-import { backendInfo } from '../../src/lib/backend/select';
-import { setWasmConvThreads } from '../../src/lib/backend/wasm-kernels';
 import { createModel, readLossLog, train } from '../../src/lib/train/trainer';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 
@@ -26,15 +24,7 @@ describe('gradient workers (data-parallel training)', function () {
     // 40 images, batch 16, micro-batch 5: batches of 16 = 5+5+5+1 and 8 = 5+3, so parts of
     // unequal size and, with 3 workers, an unequal number of parts per worker.
     const config = trainConfigFor('class', 'smoke', { hidden: 4, batchSize: 16, microBatch: 5, epochs: 2, trainLimit: 0, T: 20 });
-    // The workers run one wasm thread each, and so the SIMD forward conv; on more threads the main
-    // thread would run XNNPACK's (equal up to float32 rounding). The same kernels give the same bits.
-    setWasmConvThreads(1);
-    let inline: Awaited<ReturnType<typeof run>>;
-    try {
-      inline = await run(config, 0);
-    } finally {
-      setWasmConvThreads(backendInfo().threads);
-    }
+    const inline = await run(config, 0);
     const parallel = await run(config, 3);
     assert.equal(inline.meta.workers, 0);
     assert.equal(parallel.meta.workers, 3);

@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { tf } from './tf';
 import { registerFusedKernels } from './fused-kernels';
-import { registerWasmKernels, setWasmConvThreads } from './wasm-kernels';
+import { registerWasmKernels } from './wasm-kernels';
 import { setBackendHeap } from './simd/module';
 import { registerWasmChannelOps } from './wasm-channel-ops';
 import { installWasmHeapGuard, wasmBackendHeap } from './wasm-memory';
@@ -273,7 +273,6 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
   installWasmHeapGuard();
   setBackendHeap(wasmBackendHeap());
   const actual = wasm.getThreadsCount();
-  setWasmConvThreads(actual);
   if (threading !== undefined) {
     releaseWasmWorkers();
     if (actual !== threads) {
