@@ -1,10 +1,11 @@
 import assert from 'assert/strict';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
-import { initBackend, resetBackendForTests } from '../../src/lib/backend/select';
+import { backendInfo, initBackend, resetBackendForTests } from '../../src/lib/backend/select';
 import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '../../src/lib/backend/wasm-kernels';
 import { SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
-import { simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
+import * as os from 'os';
+import { CONV_HELPER_ENV_VAR, convHelperRunning, simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
 import { relativeError, uniformValues } from '../helpers';
 
 type Shape4 = [number, number, number, number];
@@ -182,6 +183,24 @@ describe('wasm convolution gradient kernels', () => {
       }
     });
   }
+
+  it('Conv2D on two threads (a helper thread on the shared heap) gives the same bits as on one', async () => {
+    await use('wasm');
+    if (os.availableParallelism() < 2 || backendInfo().threads < 2) return; // nothing to compare on one core
+    assert.ok(convHelperRunning(), 'the two-thread backend should start the helper thread');
+    const x = randomTensor([5, 9, 9, 3], 41) as tf.Tensor4D;
+    const filter = randomTensor([3, 3, 3, 16], 42) as tf.Tensor4D;
+    const run = (helper: string) => {
+      process.env[CONV_HELPER_ENV_VAR] = helper;
+      try {
+        return tf.tidy(() => tf.conv2d(x, filter, 2, 'same').dataSync() as Float32Array);
+      } finally {
+        delete process.env[CONV_HELPER_ENV_VAR];
+      }
+    };
+    assert.deepEqual(run('1'), run('0'));
+    tf.dispose([x, filter]);
+  });
 
   it('Conv2DBackpropInput still handles NCHW (through the original wasm kernel)', async () => {
     const run = async (backend: 'cpu' | 'wasm') => {

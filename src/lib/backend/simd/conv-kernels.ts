@@ -3,7 +3,8 @@
 // of XNNPACK when the output channels are a multiple of 8 (the input channels any count). They
 // work on the wasm backend's heap in place (module.ts).
 import { CONV_KERNELS_WASM } from './conv-kernels-wasm';
-import { backendHeap, onBackendHeap, SimdModule, simdKernelsEnabled, Workspace } from './module';
+import { HelperThread } from './helper-thread';
+import { backendHeap, heapControlBlock, onBackendHeap, SimdModule, simdKernelsEnabled, Workspace } from './module';
 
 interface ConvKernels {
   conv_filter_grad(
@@ -23,6 +24,29 @@ interface ConvKernels {
 }
 
 const convModule = new SimdModule<ConvKernels>(CONV_KERNELS_WASM, { relaxedSimd: true });
+
+/** Environment variable: 0 keeps the forward conv on one thread (no helper thread). */
+export const CONV_HELPER_ENV_VAR = 'DIFFUSION_CONV_HELPER';
+
+/** The helper thread on the current heap (helper-thread.ts), started on first use; null where none helps. */
+let helper: { memory: object; thread: HelperThread | null } | undefined;
+
+/** Whether the forward conv runs on two threads here (tests, bench). */
+export function convHelperRunning(): boolean {
+  return helperThread() !== null;
+}
+
+function helperThread(): HelperThread | null {
+  const heap = backendHeap();
+  const control = heapControlBlock();
+  if (process.env[CONV_HELPER_ENV_VAR] === '0' || !heap || control === undefined) return null;
+  if (helper?.memory !== heap.memory) {
+    const module = convModule.sharedModule();
+    const thread = module ? HelperThread.start(module, heap.memory, control, ['conv_forward']) : null;
+    helper = { memory: heap.memory, thread };
+  }
+  return helper.thread;
+}
 
 /** The geometry of a convolution, as tf's computeConv2DInfo gives it. */
 export interface ConvGeometry {
@@ -101,11 +125,25 @@ export function simdConv(
   const b = new Float32Array(heap.memory.buffer, pb, co);
   if (bias) b.set(bias);
   else b.fill(0);
-  k.conv_forward(
-    pxp, pw, pb, y.byteOffset,
-    g.batchSize, g.outHeight, g.outWidth, kh, kw * ci,
+  // Images [first, first + count) of the batch.
+  const args = (first: number, count: number) => [
+    pxp + first * hp * wp * ci * 4, pw, pb, y.byteOffset + first * g.outHeight * g.outWidth * co * 4,
+    count, g.outHeight, g.outWidth, kh, kw * ci,
     hp * wp * ci * 4, wp * ci * 4, g.strideHeight * wp * ci * 4, g.strideWidth * ci * 4, co,
-  );
+  ] as const;
+  const thread = g.batchSize > 1 ? helperThread() : null;
+  if (thread) {
+    // The helper takes the second half of the images, this thread the first.
+    const half = g.batchSize >> 1;
+    thread.post('conv_forward', [...args(half, g.batchSize - half)]);
+    try {
+      k.conv_forward(...args(0, half));
+    } finally {
+      thread.wait();
+    }
+  } else {
+    k.conv_forward(...args(0, g.batchSize));
+  }
   return true;
 }
 

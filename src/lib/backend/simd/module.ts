@@ -41,6 +41,9 @@ export interface BackendHeap {
 /** Bytes of per-call scratch kept on the heap (per-channel sums and coefficients, tap tables). */
 const SCRATCH_BYTES = 256 * 1024;
 
+/** Bytes at the end of the scratch block for a helper thread's control words (helper-thread.ts). */
+export const CONTROL_BYTES = 128;
+
 let heap: { backend: BackendHeap; scratch: number } | undefined;
 
 /**
@@ -50,8 +53,13 @@ let heap: { backend: BackendHeap; scratch: number } | undefined;
  */
 export function setBackendHeap(backend: BackendHeap): void {
   if (heap?.backend.memory === backend.memory) return;
-  const block = backend.malloc(SCRATCH_BYTES + 16);
+  const block = backend.malloc(SCRATCH_BYTES + CONTROL_BYTES + 16);
   heap = { backend, scratch: Math.ceil(block / 16) * 16 };
+}
+
+/** The heap's control words for a helper thread (CONTROL_BYTES, after the scratch block). */
+export function heapControlBlock(): number | undefined {
+  return heap === undefined ? undefined : heap.scratch + SCRATCH_BYTES;
 }
 
 /** The wasm backend's heap, if setBackendHeap was called. */
@@ -119,6 +127,11 @@ export class SimdModule<T> {
   /** Whether the module runs here. */
   available(): boolean {
     return this.compile() !== null;
+  }
+
+  /** The module compiled for a shared memory (to instantiate in another thread), or null. */
+  sharedModule(): object | null {
+    return this.compile()?.shared ?? null;
   }
 
   /** The instance on a memory of its own. */
