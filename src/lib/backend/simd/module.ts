@@ -88,7 +88,7 @@ export interface ModuleBytes {
 export class SimdModule<T> {
   private compiled: { plain: object; shared: object } | null | undefined;
   private own: { kernels: T; memory: WasmMemory } | null | undefined;
-  private heapInstance: { kernels: T; memory: WasmMemory } | null | undefined;
+  private heapInstance: { kernels: T | null; memory: WasmMemory } | undefined;
 
   constructor(private readonly bytes: ModuleBytes, private readonly options: { relaxedSimd?: boolean } = {}) {}
 
@@ -147,11 +147,11 @@ export class SimdModule<T> {
   /** The instance on the backend heap, or null without one. */
   heapKernels(): T | null {
     if (heap === undefined) return null;
-    if (this.heapInstance === undefined || this.heapInstance?.memory !== heap.backend.memory) {
-      const kernels = this.instantiate(heap.backend.memory);
-      this.heapInstance = kernels === null ? null : { kernels, memory: heap.backend.memory };
+    // Instantiated once per heap (null kernels: it failed there, do not retry on every call).
+    if (this.heapInstance?.memory !== heap.backend.memory) {
+      this.heapInstance = { kernels: this.instantiate(heap.backend.memory), memory: heap.backend.memory };
     }
-    return this.heapInstance?.kernels ?? null;
+    return this.heapInstance.kernels;
   }
 }
 
