@@ -3,9 +3,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { backendInfo, initBackend, resetBackendForTests } from '../../src/lib/backend/select';
 import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '../../src/lib/backend/wasm-kernels';
-import { SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
 import * as os from 'os';
-import { CONV_HELPER_ENV_VAR, convHelperRunning, simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
+import { simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
+import { helperThread, SIMD_HELPER_ENV_VAR, SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
 import { relativeError, uniformValues } from '../helpers';
 
 type Shape4 = [number, number, number, number];
@@ -187,19 +187,43 @@ describe('wasm convolution gradient kernels', () => {
   it('Conv2D on two threads (a helper thread on the shared heap) gives the same bits as on one', async () => {
     await use('wasm');
     if (os.availableParallelism() < 2 || backendInfo().threads < 2) return; // nothing to compare on one core
-    assert.ok(convHelperRunning(), 'the two-thread backend should start the helper thread');
+    assert.ok(helperThread() !== null, 'the two-thread backend should start the helper thread');
     const x = randomTensor([5, 9, 9, 3], 41) as tf.Tensor4D;
     const filter = randomTensor([3, 3, 3, 16], 42) as tf.Tensor4D;
     const run = (helper: string) => {
-      process.env[CONV_HELPER_ENV_VAR] = helper;
+      process.env[SIMD_HELPER_ENV_VAR] = helper;
       try {
         return tf.tidy(() => tf.conv2d(x, filter, 2, 'same').dataSync() as Float32Array);
       } finally {
-        delete process.env[CONV_HELPER_ENV_VAR];
+        delete process.env[SIMD_HELPER_ENV_VAR];
       }
     };
     assert.deepEqual(run('1'), run('0'));
     tf.dispose([x, filter]);
+  });
+
+  it('GELU and the BatchNorm affine split over the helper thread give the same bits as on one thread', async () => {
+    await use('wasm');
+    if (helperThread() === null) return; // one core, or a one-thread backend
+    const x = randomTensor([4, 64, 64, 16], 43); // 262,144 values: enough to be split
+    const scale = randomTensor([16], 44);
+    const shift = randomTensor([16], 45);
+    const run = (helper: string) => {
+      process.env[SIMD_HELPER_ENV_VAR] = helper;
+      try {
+        return tf.tidy(() => [
+          tf.engine().runKernel<tf.Tensor>('DiffusionGelu', { x }, {}),
+          tf.engine().runKernel<tf.Tensor>('DiffusionGeluGrad', { x, dy: tf.mul(x, scale) }, {}),
+          tf.engine().runKernel<tf.Tensor>('DiffusionChannelAffine', { x, scale, shift }, {}),
+        ].map((t) => t.dataSync() as Float32Array));
+      } finally {
+        delete process.env[SIMD_HELPER_ENV_VAR];
+      }
+    };
+    const [split, single] = [run('1'), run('0')];
+    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    for (let i = 0; i < 3; i++) assert.ok(same(split[i], single[i]), `${['GELU', 'GELU gradient', 'affine'][i]} differs`);
+    tf.dispose([x, scale, shift]);
   });
 
   it('Conv2DBackpropInput still handles NCHW (through the original wasm kernel)', async () => {

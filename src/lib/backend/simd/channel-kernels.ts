@@ -7,7 +7,7 @@
 // unable to grow, or DIFFUSION_SIMD_KERNELS=0; the caller then runs its JavaScript loop.
 // Outputs are written in place, so a caller's views of the heap stay valid (nothing allocates).
 import { CHANNEL_KERNELS_WASM } from './channel-kernels-wasm';
-import { SIMD_KERNELS_ENV_VAR, SimdModule, simdKernelsEnabled, Workspace } from './module';
+import { runSplit, SIMD_KERNELS_ENV_VAR, SimdModule, simdKernelsEnabled, Workspace } from './module';
 
 interface ChannelKernels {
   affine(x: number, y: number, scale: number, shift: number, rows: number, cb: number): void;
@@ -21,7 +21,7 @@ interface ChannelKernels {
 
 export { SIMD_KERNELS_ENV_VAR };
 
-const channelModule = new SimdModule<ChannelKernels>(CHANNEL_KERNELS_WASM, { relaxedSimd: true });
+const channelModule = new SimdModule<ChannelKernels>('channel', CHANNEL_KERNELS_WASM, { relaxedSimd: true });
 
 /** Whether the SIMD loops run here (for channel counts that are multiples of 4). */
 export function simdKernelsActive(): boolean {
@@ -39,7 +39,14 @@ export function simdChannelAffine(x: Float32Array, scale: ArrayLike<number>, shi
   const [ps, pb] = ws.scratch;
   ws.f32(ps, c).set(scale);
   ws.f32(pb, c).set(shift);
-  ws.kernels.affine(ws.inputs[0], ws.outputs[0], ps, pb, x.length / c, c * 4);
+  const [px, py] = [ws.inputs[0], ws.outputs[0]];
+  const rows = x.length / c;
+  if (ws.onHeap) {
+    // Rows split with the helper thread, where there is one (large tensors only: a hand-over costs ~50 us).
+    runSplit('channel.affine', rows, (first, count) => [px + first * c * 4, py + first * c * 4, ps, pb, count, c * 4], ws.kernels.affine, SPLIT_MIN_VALUES / c);
+  } else {
+    ws.kernels.affine(px, py, ps, pb, rows, c * 4);
+  }
   ws.close();
   return true;
 }
@@ -86,6 +93,9 @@ export function simdBatchNormGrad(
   return true;
 }
 
+/** Tensors of fewer values stay on one thread (handing half to the helper thread costs ~50 us). */
+const SPLIT_MIN_VALUES = 65536;
+
 /** Values the SIMD GELU loop takes per iteration (three groups of 4, see channel-kernels.wat). */
 const GELU_BLOCK = 12;
 
@@ -101,7 +111,12 @@ export function simdGelu(x: Float32Array, dy: Float32Array | null, out: Float32A
   const run = (xs: Float32Array, dys: Float32Array | null, outs: Float32Array): boolean => {
     const ws = Workspace.open(channelModule, dys ? [xs, dys] : [xs], [outs], []);
     if (!ws) return false;
-    ws.kernels.gelu(ws.inputs[0], dys ? ws.inputs[1] : 0, ws.outputs[0], xs.length / GELU_BLOCK, dys ? 1 : 0);
+    const [px, pdy, pout] = [ws.inputs[0], dys ? ws.inputs[1] : 0, ws.outputs[0]];
+    const blocks = xs.length / GELU_BLOCK;
+    const bytes = GELU_BLOCK * 4;
+    const args = (first: number, count: number) => [px + first * bytes, dys ? pdy + first * bytes : 0, pout + first * bytes, count, dys ? 1 : 0];
+    if (ws.onHeap) runSplit('channel.gelu', blocks, args, ws.kernels.gelu, SPLIT_MIN_VALUES / GELU_BLOCK);
+    else ws.kernels.gelu(px, pdy, pout, blocks, dys ? 1 : 0);
     ws.close();
     return true;
   };

@@ -3,8 +3,7 @@
 // of XNNPACK when the output channels are a multiple of 8 (the input channels any count). They
 // work on the wasm backend's heap in place (module.ts).
 import { CONV_KERNELS_WASM } from './conv-kernels-wasm';
-import { HelperThread } from './helper-thread';
-import { backendHeap, heapControlBlock, onBackendHeap, SimdModule, simdKernelsEnabled, Workspace } from './module';
+import { backendHeap, onBackendHeap, runSplit, SimdModule, simdKernelsEnabled, Workspace } from './module';
 
 interface ConvKernels {
   conv_filter_grad(
@@ -23,30 +22,7 @@ interface ConvKernels {
   ): void;
 }
 
-const convModule = new SimdModule<ConvKernels>(CONV_KERNELS_WASM, { relaxedSimd: true });
-
-/** Environment variable: 0 keeps the forward conv on one thread (no helper thread). */
-export const CONV_HELPER_ENV_VAR = 'DIFFUSION_CONV_HELPER';
-
-/** The helper thread on the current heap (helper-thread.ts), started on first use; null where none helps. */
-let helper: { memory: object; thread: HelperThread | null } | undefined;
-
-/** Whether the forward conv runs on two threads here (tests, bench). */
-export function convHelperRunning(): boolean {
-  return helperThread() !== null;
-}
-
-function helperThread(): HelperThread | null {
-  const heap = backendHeap();
-  const control = heapControlBlock();
-  if (process.env[CONV_HELPER_ENV_VAR] === '0' || !heap || control === undefined) return null;
-  if (helper?.memory !== heap.memory) {
-    const module = convModule.sharedModule();
-    const thread = module ? HelperThread.start(module, heap.memory, control, ['conv_forward']) : null;
-    helper = { memory: heap.memory, thread };
-  }
-  return helper.thread;
-}
+const convModule = new SimdModule<ConvKernels>('conv', CONV_KERNELS_WASM, { relaxedSimd: true });
 
 /** The geometry of a convolution, as tf's computeConv2DInfo gives it. */
 export interface ConvGeometry {
@@ -111,10 +87,13 @@ export function simdConv(
   // x with its zero padding written out, cropped to the rows and columns a tap reaches.
   const rows = Math.max(0, Math.min(h, hp - g.top));
   const cols = Math.max(0, Math.min(w, wp - g.left));
-  k.pad_input(
-    x.byteOffset, pxp, paddedLength(g) * 4, g.batchSize, cols > 0 ? rows : 0, h, hp,
+  const imageBytes = hp * wp * ci * 4;
+  const slackBytes = paddedLength(g) * 4 - g.batchSize * imageBytes;
+  runSplit('conv.pad_input', g.batchSize, (first, count) => [
+    x.byteOffset + first * h * w * ci * 4, pxp + first * imageBytes,
+    count * imageBytes + (first + count === g.batchSize ? slackBytes : 0), count, cols > 0 ? rows : 0, h, hp,
     w * ci * 4, wp * ci * 4, cols * ci * 4, g.top, g.left * ci * 4,
-  );
+  ], k.pad_input);
   // The filter in blocks of 8 output channels: wb[o / 8, j, o % 8] = w[j, o] (j = ky, kx, c).
   const wb = new Float32Array(heap.memory.buffer, pw, filter.length);
   const taps = filter.length / co;
@@ -131,19 +110,8 @@ export function simdConv(
     count, g.outHeight, g.outWidth, kh, kw * ci,
     hp * wp * ci * 4, wp * ci * 4, g.strideHeight * wp * ci * 4, g.strideWidth * ci * 4, co,
   ] as const;
-  const thread = g.batchSize > 1 ? helperThread() : null;
-  if (thread) {
-    // The helper takes the second half of the images, this thread the first.
-    const half = g.batchSize >> 1;
-    thread.post('conv_forward', [...args(half, g.batchSize - half)]);
-    try {
-      k.conv_forward(...args(0, half));
-    } finally {
-      thread.wait();
-    }
-  } else {
-    k.conv_forward(...args(0, g.batchSize));
-  }
+  // The helper thread, where there is one, takes the second half of the images.
+  runSplit('conv.conv_forward', g.batchSize, (first, count) => [...args(first, count)], k.conv_forward);
   return true;
 }
 

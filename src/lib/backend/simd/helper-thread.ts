@@ -1,9 +1,10 @@
-// A second thread for the SIMD convolution on a shared wasm heap.
+// A second thread for the SIMD kernels on a shared wasm heap.
 //
 // The threaded wasm backend's heap is a shared memory, so a Node worker thread can run the same
-// SIMD module on the same tensors. simdConv then gives the worker half of the images of a call and
-// computes the other half itself; each output image is computed exactly as on one thread, so the
-// result is the same bit for bit. This is what lets sampling (the main thread's UNet calls) use
+// SIMD modules on the same tensors. A kernel call is then split in two: the worker takes half of
+// the work (the second half of a conv's images, of GELU's values, of BatchNorm's rows) and the
+// calling thread the other half; each output is computed exactly as on one thread, so the result
+// is the same bit for bit. This is what lets sampling (the main thread's UNet calls) use
 // both cores; the training workers run one-thread backends with unshared heaps and need no helper.
 //
 // The two threads meet through a few words of the shared heap (no messages, which would need the
@@ -23,11 +24,18 @@ const FAILED = 4;
 /** Int32 words of the control block: state, kernel index, argument count, arguments. */
 export const CONTROL_WORDS = 32;
 
-// The worker: instantiate the module on the shared memory, then serve calls until told to quit.
+// The worker: instantiate the modules on the shared memory, then serve calls until told to quit.
+// Kernels are numbered as kernelNames() numbers them.
 const WORKER_SOURCE = `
 const { workerData } = require('worker_threads');
-const { module, memory, control, names } = workerData;
-const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { modules, memory, control } = workerData;
+const table = [];
+for (const label of Object.keys(modules).sort()) {
+  const exports = new WebAssembly.Instance(modules[label], { env: { memory } }).exports;
+  for (const name of WebAssembly.Module.exports(modules[label]).filter((e) => e.kind === 'function').map((e) => e.name)) {
+    table.push(exports[name]);
+  }
+}
 const word = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
 for (;;) {
   Atomics.wait(word, 0, ${IDLE});
@@ -37,7 +45,7 @@ for (;;) {
   const args = Array.from(word.subarray(3, 3 + word[2]));
   let outcome = ${DONE};
   try {
-    kernels[names[word[1]]](...args);
+    table[word[1]](...args);
   } catch (error) {
     outcome = ${FAILED};
   }
@@ -45,6 +53,18 @@ for (;;) {
   Atomics.notify(word, 0);
 }
 `;
+
+interface WasmModuleApi {
+  Module: { exports(module: object): Array<{ name: string; kind: string }> };
+}
+
+/** "label.kernel" for every exported function, in the worker's numbering. */
+function kernelNames(modules: Record<string, object>): string[] {
+  const api = (globalThis as unknown as { WebAssembly: WasmModuleApi }).WebAssembly;
+  return Object.keys(modules)
+    .sort()
+    .flatMap((label) => api.Module.exports(modules[label]).filter((e) => e.kind === 'function').map((e) => `${label}.${e.name}`));
+}
 
 export class HelperThread {
   private readonly word: Int32Array;
@@ -60,15 +80,16 @@ export class HelperThread {
   }
 
   /**
-   * A helper for `module` (compiled for a shared memory) on `memory`, with its control block at
-   * `control` (CONTROL_WORDS int32 words of the heap, zeroed); null where it cannot help: an
-   * unshared memory, or a single core.
+   * A helper for `modules` (by label, each compiled for a shared memory) on `memory`, with its
+   * control block at `control` (CONTROL_WORDS int32 words of the heap); null where it cannot help:
+   * an unshared memory, or a single core.
    */
-  static start(module: object, memory: WasmMemory, control: number, names: string[]): HelperThread | null {
+  static start(modules: Record<string, object>, memory: WasmMemory, control: number): HelperThread | null {
     if (typeof SharedArrayBuffer === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return null;
     if (os.availableParallelism() < 2) return null;
     new Int32Array(memory.buffer, control, CONTROL_WORDS).fill(0);
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, names } });
+    const names = kernelNames(modules);
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { modules, memory, control } });
     worker.unref();
     worker.on('error', (error) => {
       process.stderr.write(`[diffusion] SIMD helper thread failed: ${error.message}\n`);
@@ -76,7 +97,7 @@ export class HelperThread {
     return new HelperThread(worker, memory, control, names);
   }
 
-  /** Starts `kernel(...args)` (integer arguments) on the helper thread. */
+  /** Starts `kernel(...args)` ("label.name", integer arguments) on the helper thread. */
   post(kernel: string, args: number[]): void {
     if (this.busy) throw new Error('HelperThread: a call is already running; wait() for it first.');
     const index = this.names.indexOf(kernel);

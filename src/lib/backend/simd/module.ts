@@ -7,6 +7,7 @@
 // - on a memory of its own, for arrays elsewhere (the cpu backend's): inputs are copied in and
 //   results copied out (~0.1 ns per element).
 import { setFlagsFromString } from 'v8';
+import { HelperThread } from './helper-thread';
 
 // The project's TypeScript lib has no WebAssembly types (no DOM lib); the members used here:
 export interface WasmMemory {
@@ -41,8 +42,8 @@ export interface BackendHeap {
 /** Bytes of per-call scratch kept on the heap (per-channel sums and coefficients, tap tables). */
 const SCRATCH_BYTES = 256 * 1024;
 
-/** Bytes at the end of the scratch block for a helper thread's control words (helper-thread.ts). */
-export const CONTROL_BYTES = 128;
+/** Bytes after the scratch block for the helper thread's control words (helper-thread.ts). */
+const CONTROL_BYTES = 128;
 
 let heap: { backend: BackendHeap; scratch: number } | undefined;
 
@@ -57,14 +58,63 @@ export function setBackendHeap(backend: BackendHeap): void {
   heap = { backend, scratch: Math.ceil(block / 16) * 16 };
 }
 
-/** The heap's control words for a helper thread (CONTROL_BYTES, after the scratch block). */
-export function heapControlBlock(): number | undefined {
-  return heap === undefined ? undefined : heap.scratch + SCRATCH_BYTES;
-}
-
 /** The wasm backend's heap, if setBackendHeap was called. */
 export function backendHeap(): BackendHeap | undefined {
   return heap?.backend;
+}
+
+/** Environment variable: 0 keeps every SIMD kernel on the calling thread (no helper thread). */
+export const SIMD_HELPER_ENV_VAR = 'DIFFUSION_SIMD_HELPER';
+
+/** Every module, by label (the helper thread instantiates them all). */
+const modules = new Map<string, SimdModule<unknown>>();
+
+/** The helper thread on the current heap, started on first use; null where none helps. */
+let helper: { memory: WasmMemory; thread: HelperThread | null } | undefined;
+
+/**
+ * The helper thread (helper-thread.ts) on the backend heap: on the threaded backend's shared heap
+ * with two or more cores, unless DIFFUSION_SIMD_HELPER=0; else null.
+ */
+export function helperThread(): HelperThread | null {
+  if (process.env[SIMD_HELPER_ENV_VAR] === '0' || heap === undefined) return null;
+  if (helper?.memory !== heap.backend.memory) {
+    const compiled: Record<string, object> = {};
+    for (const [label, module] of modules) {
+      const shared = module.sharedModule();
+      if (shared !== null) compiled[label] = shared;
+    }
+    const thread = Object.keys(compiled).length === 0 ? null : HelperThread.start(compiled, heap.backend.memory, heap.scratch + SCRATCH_BYTES);
+    helper = { memory: heap.backend.memory, thread };
+  }
+  return helper.thread;
+}
+
+/**
+ * Runs a kernel call over items [0, total) (images, rows, blocks of values): with the helper
+ * thread taking [total / 2, total) and this thread the rest when there is a helper and at least
+ * `minTotal` items, else all here. `args(first, count)` are the call's arguments for a range, the
+ * same for `kernel` ("label.name") on the helper and for `local` here.
+ */
+export function runSplit(
+  kernel: string,
+  total: number,
+  args: (first: number, count: number) => number[],
+  local: (...args: number[]) => void,
+  minTotal = 2,
+): void {
+  const thread = total >= Math.max(2, minTotal) ? helperThread() : null;
+  if (thread === null) {
+    local(...args(0, total));
+    return;
+  }
+  const half = total >> 1;
+  thread.post(kernel, args(half, total - half));
+  try {
+    local(...args(0, half));
+  } finally {
+    thread.wait();
+  }
 }
 
 /** Whether every array is a view of the backend heap's current memory. */
@@ -90,7 +140,11 @@ export class SimdModule<T> {
   private own: { kernels: T; memory: WasmMemory } | null | undefined;
   private heapInstance: { kernels: T | null; memory: WasmMemory } | undefined;
 
-  constructor(private readonly bytes: ModuleBytes, private readonly options: { relaxedSimd?: boolean } = {}) {}
+  /** `label` names the module's kernels on the helper thread ("label.kernel"). */
+  constructor(label: string, private readonly bytes: ModuleBytes, private readonly options: { relaxedSimd?: boolean } = {}) {
+    if (modules.has(label)) throw new Error(`SimdModule: a second module labelled ${label}.`);
+    modules.set(label, this as SimdModule<unknown>);
+  }
 
   private compile(): { plain: object; shared: object } | null {
     if (this.compiled === undefined) {
@@ -164,6 +218,8 @@ export class SimdModule<T> {
 export class Workspace<T> {
   private constructor(
     readonly kernels: T,
+    /** Whether the arrays are worked on in place on the backend heap (where the helper thread can help). */
+    readonly onHeap: boolean,
     private readonly memory: WasmMemory,
     /** Pointers of the inputs, outputs and scratch blocks, in the order given. */
     readonly inputs: number[],
@@ -181,7 +237,7 @@ export class Workspace<T> {
     if (heapKernels !== null && heap !== undefined) {
       let at = heap.scratch;
       const scratch = scratchBytes.map((b) => ((at += aligned(b)), at - aligned(b)));
-      return new Workspace(heapKernels, heap.backend.memory, inputs.map((a) => a.byteOffset), outputs.map((a) => a.byteOffset), scratch, []);
+      return new Workspace(heapKernels, true, heap.backend.memory, inputs.map((a) => a.byteOffset), outputs.map((a) => a.byteOffset), scratch, []);
     }
     const own = module.ownInstance();
     if (own === null) return null;
@@ -199,7 +255,7 @@ export class Workspace<T> {
       }
     }
     inputs.forEach((a, i) => new Float32Array(own.memory.buffer, pIn[i], a.length).set(a));
-    return new Workspace(own.kernels, own.memory, pIn, pOut, scratch, outputs.map((a, i) => [pOut[i], a]));
+    return new Workspace(own.kernels, false, own.memory, pIn, pOut, scratch, outputs.map((a, i) => [pOut[i], a]));
   }
 
   f32(at: number, length: number): Float32Array {
