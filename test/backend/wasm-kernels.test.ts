@@ -226,6 +226,31 @@ describe('wasm convolution gradient kernels', () => {
     tf.dispose([x, scale, shift]);
   });
 
+  // BatchMatMul as a 1x1 conv through the SIMD kernels (output columns a multiple of 8); other
+  // cases (both transposed, a batch, 6 columns) go to the backend's own kernel.
+  for (const [m, k, n, transposeA, transposeB, batch] of [
+    [64, 32, 16, false, false, 1], [64, 32, 56, false, true, 1], [10, 7, 24, true, false, 1], [7, 5, 8, false, true, 1],
+    [12, 9, 16, true, true, 1], [6, 4, 6, false, false, 1], [8, 4, 16, false, false, 3],
+  ] as Array<[number, number, number, boolean, boolean, number]>) {
+    it(`BatchMatMul ${batch > 1 ? `batch ${batch}, ` : ''}[${m} x ${k}] by [${k} x ${n}]${transposeA ? ', A transposed' : ''}${transposeB ? ', B transposed' : ''} matches the cpu backend`, async () => {
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await use(backend);
+        const lead = batch > 1 ? [batch] : [];
+        const a = randomTensor([...lead, ...(transposeA ? [k, m] : [m, k])], 51) as tf.Tensor3D;
+        const b = randomTensor([...lead, ...(transposeB ? [n, k] : [k, n])], 52) as tf.Tensor3D;
+        const c = tf.matMul(a, b, transposeA, transposeB);
+        const out = { shape: c.shape, data: c.dataSync() as Float32Array };
+        tf.dispose([a, b, c]);
+        return out;
+      };
+      const expected = await run('cpu');
+      const actual = await run('wasm');
+      assert.deepEqual(actual.shape, expected.shape);
+      const error = relativeError(actual.data, expected.data);
+      assert.ok(error < 1e-5, `relative error ${error}`);
+    });
+  }
+
   it('Conv2DBackpropInput still handles NCHW (through the original wasm kernel)', async () => {
     const run = async (backend: 'cpu' | 'wasm') => {
       await use(backend);

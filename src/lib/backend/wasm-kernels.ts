@@ -377,6 +377,65 @@ function simdOrXnnpackConv(kernelName: string) {
   };
 }
 
+/** The wasm backend's own BatchMatMul, for what the SIMD kernels do not take. */
+let ownBatchMatMul: tf.KernelFunc | undefined;
+
+/**
+ * BatchMatMul of two float32 matrices (no batch, or a batch of 1) as a 1x1 convolution over a row of
+ * M pixels, through the SIMD kernels: C = A B and C = A B^T by the forward conv (the filter B, or
+ * B^T read in place), C = A^T B by the weight gradient; the output's columns a multiple of 8.
+ * wasm's own kernel ran the UNet's 1x1 -> 7x7 up-projection (64 x 128 by 128 x 6,272) at ~1 G
+ * multiply-adds per second, 50-90 ms; the conv kernel takes ~3. Anything else goes to the backend.
+ */
+function simdOrOwnBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
+  const { a, b } = args.inputs;
+  const transposeA = args.attrs?.transposeA === true;
+  const transposeB = args.attrs?.transposeB === true;
+  const heap = backendHeap();
+  const matrix = (t: tf.TensorInfo | undefined): t is tf.TensorInfo =>
+    t !== undefined && t.dtype === 'float32' && t.shape.length >= 2 && t.shape.slice(0, -2).every((d) => d === 1);
+  if (heap && matrix(a) && matrix(b) && !(transposeA && transposeB)) {
+    const [ar, ac] = a.shape.slice(-2);
+    const [br, bc] = b.shape.slice(-2);
+    const [m, inner, innerB, n] = [transposeA ? ac : ar, transposeA ? ar : ac, transposeB ? bc : br, transposeB ? br : bc];
+    if (inner === innerB && m > 0 && inner > 0 && n > 0) {
+      const outShape = [...new Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1), m, n];
+      const backend = args.backend as WasmBackendLike;
+      // The rows of the product (or, for A^T B, the summed rows) as pixels: two images when even,
+      // so the helper thread can take one.
+      const rows = transposeA ? ar : m;
+      const images = rows % 2 === 0 && rows >= 8 ? 2 : 1;
+      const geometry: ConvGeometry = {
+        batchSize: images, inHeight: 1, inWidth: rows / images, inChannels: transposeA ? ac : inner,
+        outHeight: 1, outWidth: rows / images, outChannels: n, filterHeight: 1, filterWidth: 1,
+        strideHeight: 1, strideWidth: 1, top: 0, left: 0,
+      };
+      if (simdConvApplies(geometry)) {
+        if (transposeA) {
+          // C [ac, n] = sum over the rows r of A[r, :] x B[r, :]: the weight gradient of a 1x1 conv.
+          const c = backend.makeOutput(outShape, 'float32');
+          if (simdConvFilterGrad(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), geometry, backend.typedArrayFromHeap(c))) return c;
+          (args.backend as tf.KernelBackend).disposeData(c.dataId);
+        } else {
+          const scratch = heap.malloc(simdConvScratchBytes(geometry));
+          try {
+            const c = backend.makeOutput(outShape, 'float32');
+            const done = simdConv(
+              backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), null, geometry, backend.typedArrayFromHeap(c), scratch, transposeB,
+            );
+            if (done) return c;
+            (args.backend as tf.KernelBackend).disposeData(c.dataId);
+          } finally {
+            heap.free(scratch);
+          }
+        }
+      }
+    }
+  }
+  if (ownBatchMatMul === undefined) throw new Error("wasm BatchMatMul: the backend's own kernel is missing (tfjs-backend-wasm not loaded?).");
+  return ownBatchMatMul(args as Parameters<tf.KernelFunc>[0]);
+}
+
 const simdConvKernels = new Map([tf.Conv2D, tf.FusedConv2D].map((name) => [name, simdOrXnnpackConv(name)]));
 
 export const conv2DBackpropFilterWasmConfig: tf.KernelConfig = {
@@ -406,6 +465,12 @@ export function registerWasmKernels(): void {
     if (current !== undefined) tf.unregisterKernel(tf.Conv2DBackpropInput, BACKEND);
     // Keep the original setupFunc: it binds the wasm function that the NCHW fallback calls.
     tf.registerKernel({ ...conv2DBackpropInputWasmConfig, setupFunc: current?.setupFunc });
+  }
+  const matMul = tf.getKernel(tf.BatchMatMul, BACKEND);
+  if (matMul !== undefined && matMul.kernelFunc !== simdOrOwnBatchMatMul) {
+    ownBatchMatMul = matMul.kernelFunc;
+    tf.unregisterKernel(tf.BatchMatMul, BACKEND);
+    tf.registerKernel({ kernelName: tf.BatchMatMul, backendName: BACKEND, kernelFunc: simdOrOwnBatchMatMul as tf.KernelFunc, setupFunc: matMul.setupFunc });
   }
   for (const [name, kernelFunc] of simdConvKernels) {
     const own = tf.getKernel(name, BACKEND);

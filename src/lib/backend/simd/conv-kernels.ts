@@ -69,12 +69,14 @@ export function simdConvScratchBytes(g: ConvGeometry): number {
 }
 
 /**
- * y [n, oh, ow, co] = the convolution of x [n, h, w, ci] with the filter w [kh, kw, ci, co], plus
- * `bias` [co] if given, all views of the backend heap; `scratch` points to simdConvScratchBytes(g)
- * bytes of it. False (y untouched) if not applicable.
+ * y [n, oh, ow, co] = the convolution of x [n, h, w, ci] with the filter w [kh, kw, ci, co] (or,
+ * with `filterTransposed`, given as [co, kh * kw * ci]), plus `bias` [co] if given, all views of
+ * the backend heap; `scratch` points to simdConvScratchBytes(g) bytes of it. False (y untouched)
+ * if not applicable.
  */
 export function simdConv(
   x: Float32Array, filter: Float32Array, bias: Float32Array | null, g: ConvGeometry, y: Float32Array, scratch: number,
+  filterTransposed = false,
 ): boolean {
   const heap = backendHeap();
   const k = convModule.heapKernels();
@@ -99,7 +101,8 @@ export function simdConv(
   const taps = filter.length / co;
   for (let o = 0; o < co; o++) {
     const block = (o >> 3) * taps * 8 + (o & 7);
-    for (let j = 0; j < taps; j++) wb[block + j * 8] = filter[j * co + o];
+    if (filterTransposed) for (let j = 0; j < taps; j++) wb[block + j * 8] = filter[o * taps + j];
+    else for (let j = 0; j < taps; j++) wb[block + j * 8] = filter[j * co + o];
   }
   const b = new Float32Array(heap.memory.buffer, pb, co);
   if (bias) b.set(bias);
