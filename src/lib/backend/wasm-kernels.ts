@@ -1,5 +1,10 @@
-// Convolution gradient kernels for @tensorflow/tfjs-backend-wasm 4.22, built from the kernels it has
-// (chiefly its fast XNNPACK Conv2D).
+// Convolution kernels for @tensorflow/tfjs-backend-wasm 4.22.
+//
+// 0. Where the output channels are a multiple of 8 (every conv of the UNets but the last), Conv2D,
+// FusedConv2D, the weight gradient and products of matrices run our WebAssembly SIMD kernels
+// (simd/conv-kernels.wat; docs/performance.md section 7), and so do the input gradients below,
+// which are Conv2D calls. Sections 1 and 2 describe how the gradients are computed otherwise, from
+// the kernels the backend has (chiefly its XNNPACK Conv2D):
 //
 // 1. Conv2DBackpropFilter (the weight gradient of conv2d, and of conv2dTranspose) is missing, so
 // training any conv net on wasm throws. The weight gradient is itself a convolution:

@@ -112,9 +112,9 @@ export function simdConv(
     pxp + first * hp * wp * ci * 4, pw, pb, y.byteOffset + first * g.outHeight * g.outWidth * co * 4,
     count, g.outHeight, g.outWidth, kh, kw * ci,
     hp * wp * ci * 4, wp * ci * 4, g.strideHeight * wp * ci * 4, g.strideWidth * ci * 4, co,
-  ] as const;
+  ];
   // The helper thread, where there is one, takes the second half of the images.
-  runSplit('conv.conv_forward', g.batchSize, (first, count) => [...args(first, count)], k.conv_forward);
+  runSplit('conv.conv_forward', g.batchSize, args, k.conv_forward);
   return true;
 }
 
