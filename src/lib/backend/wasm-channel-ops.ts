@@ -12,9 +12,8 @@
 // other case (another axis, dtype or channel count) goes to the backend's own kernel, kept when
 // these are registered.
 import { tf } from './tf';
+import { replaceWasmKernel } from './wasm-replace-kernel';
 import { simdChannelSums, simdConcatChannels, simdKernelsActive, simdSplitChannels } from './simd/channel-kernels';
-
-const BACKEND = 'wasm';
 
 /** The members of the wasm backend that kernels writing into its heap use. */
 export interface WasmBackendLike {
@@ -118,11 +117,7 @@ const KERNELS: Array<[string, (args: KernelArgs) => KernelResult]> = [
 /** Puts these kernels in front of the wasm backend's own. Safe to call more than once. */
 export function registerWasmChannelOps(): void {
   for (const [name, kernelFunc] of KERNELS) {
-    const current = tf.getKernel(name, BACKEND);
-    if (current === undefined || current.kernelFunc === kernelFunc) continue;
-    originals.set(name, current.kernelFunc);
-    tf.unregisterKernel(name, BACKEND);
-    // Keep the original setupFunc: it binds the wasm functions the original kernel calls.
-    tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc: kernelFunc as tf.KernelFunc, setupFunc: current.setupFunc });
+    const own = replaceWasmKernel(name, kernelFunc as tf.KernelFunc);
+    if (own !== undefined) originals.set(name, own);
   }
 }

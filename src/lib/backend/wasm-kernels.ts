@@ -46,6 +46,7 @@ import { tf } from './tf';
 import { simdConv, simdConvApplies, simdConvFilterGrad, simdConvScratchBytes, type ConvGeometry } from './simd/conv-kernels';
 import { backendHeap } from './simd/module';
 import type { WasmBackendLike } from './wasm-channel-ops';
+import { replaceWasmKernel } from './wasm-replace-kernel';
 
 const BACKEND = 'wasm';
 
@@ -464,25 +465,10 @@ export function registerWasmKernels(): void {
   if (tf.getKernel(tf.Conv2DBackpropFilter, BACKEND) === undefined) {
     tf.registerKernel(conv2DBackpropFilterWasmConfig);
   }
-  const current = tf.getKernel(tf.Conv2DBackpropInput, BACKEND);
-  if (current?.kernelFunc !== conv2DBackpropInput) {
-    loopConv2DBackpropInput = current?.kernelFunc;
-    if (current !== undefined) tf.unregisterKernel(tf.Conv2DBackpropInput, BACKEND);
-    // Keep the original setupFunc: it binds the wasm function that the NCHW fallback calls.
-    tf.registerKernel({ ...conv2DBackpropInputWasmConfig, setupFunc: current?.setupFunc });
-  }
-  const matMul = tf.getKernel(tf.BatchMatMul, BACKEND);
-  if (matMul !== undefined && matMul.kernelFunc !== simdOrOwnBatchMatMul) {
-    ownBatchMatMul = matMul.kernelFunc;
-    tf.unregisterKernel(tf.BatchMatMul, BACKEND);
-    tf.registerKernel({ kernelName: tf.BatchMatMul, backendName: BACKEND, kernelFunc: simdOrOwnBatchMatMul as tf.KernelFunc, setupFunc: matMul.setupFunc });
-  }
+  loopConv2DBackpropInput = replaceWasmKernel(tf.Conv2DBackpropInput, conv2DBackpropInput);
+  ownBatchMatMul = replaceWasmKernel(tf.BatchMatMul, simdOrOwnBatchMatMul as tf.KernelFunc);
   for (const [name, kernelFunc] of simdConvKernels) {
-    const own = tf.getKernel(name, BACKEND);
-    if (own === undefined || own.kernelFunc === kernelFunc) continue;
-    xnnpackConvs.set(name, own.kernelFunc);
-    tf.unregisterKernel(name, BACKEND);
-    // Keep the original setupFunc: it binds the wasm functions that XNNPACK's kernel calls.
-    tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc: kernelFunc as tf.KernelFunc, setupFunc: own.setupFunc });
+    const own = replaceWasmKernel(name, kernelFunc as tf.KernelFunc);
+    if (own !== undefined) xnnpackConvs.set(name, own);
   }
 }

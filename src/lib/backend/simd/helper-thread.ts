@@ -11,7 +11,8 @@
 // worker's event loop): the main thread writes a call (kernel index and integer arguments), sets
 // the state word to POSTED and wakes the worker with Atomics.notify; the worker runs the call,
 // sets DONE and notifies; the main thread waits for DONE with Atomics.wait (allowed on Node's
-// main thread). The worker is unref'ed (it never keeps the process alive).
+// main thread). The worker is unref'ed (it never keeps the process alive) and lives as long as the
+// process.
 import { Worker } from 'worker_threads';
 import * as os from 'os';
 import type { WasmMemory } from './module';
@@ -19,29 +20,37 @@ import type { WasmMemory } from './module';
 const IDLE = 0;
 const POSTED = 1;
 const DONE = 2;
-const QUIT = 3;
-const FAILED = 4;
-/** Int32 words of the control block: state, kernel index, argument count, arguments. */
+const FAILED = 3;
+/** The word the worker sets to 1 once it has instantiated the modules (-1 if it could not). */
+const READY_WORD = 31;
+/** How long a call may wait for a worker that has not started before it is given up. */
+const START_TIMEOUT_MS = 60_000;
+/** Int32 words of the control block: state, kernel index, argument count, arguments; ready flag last. */
 export const CONTROL_WORDS = 32;
 
-// The worker: instantiate the modules on the shared memory, then serve calls until told to quit.
+// The worker: instantiate the modules on the shared memory, then serve calls for the life of the process.
 // Kernels are numbered as kernelNames() numbers them.
 const WORKER_SOURCE = `
 const { workerData } = require('worker_threads');
 const { modules, memory, control } = workerData;
-const table = [];
-for (const label of Object.keys(modules).sort()) {
-  const exports = new WebAssembly.Instance(modules[label], { env: { memory } }).exports;
-  for (const name of WebAssembly.Module.exports(modules[label]).filter((e) => e.kind === 'function').map((e) => e.name)) {
-    table.push(exports[name]);
-  }
-}
 const word = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
+const table = [];
+try {
+  for (const label of Object.keys(modules).sort()) {
+    const exports = new WebAssembly.Instance(modules[label], { env: { memory } }).exports;
+    for (const name of WebAssembly.Module.exports(modules[label]).filter((e) => e.kind === 'function').map((e) => e.name)) {
+      table.push(exports[name]);
+    }
+  }
+} catch (error) {
+  Atomics.store(word, ${READY_WORD}, -1);
+  Atomics.notify(word, 0);
+  throw error;
+}
+Atomics.store(word, ${READY_WORD}, 1);
 for (;;) {
   Atomics.wait(word, 0, ${IDLE});
-  const state = Atomics.load(word, 0);
-  if (state === ${QUIT}) break;
-  if (state !== ${POSTED}) continue;
+  if (Atomics.load(word, 0) !== ${POSTED}) continue;
   const args = Array.from(word.subarray(3, 3 + word[2]));
   let outcome = ${DONE};
   try {
@@ -67,11 +76,12 @@ function kernelNames(modules: Record<string, object>): string[] {
 }
 
 export class HelperThread {
+  /** False once the worker failed to start or a call failed on it: use it no more. */
+  usable = true;
   private readonly word: Int32Array;
   private busy = false;
 
   private constructor(
-    private readonly worker: Worker,
     memory: WasmMemory,
     control: number,
     private readonly names: string[],
@@ -94,7 +104,7 @@ export class HelperThread {
     worker.on('error', (error) => {
       process.stderr.write(`[diffusion] SIMD helper thread failed: ${error.message}\n`);
     });
-    return new HelperThread(worker, memory, control, names);
+    return new HelperThread(memory, control, names);
   }
 
   /** Starts `kernel(...args)` ("label.name", integer arguments) on the helper thread. */
@@ -102,7 +112,7 @@ export class HelperThread {
     if (this.busy) throw new Error('HelperThread: a call is already running; wait() for it first.');
     const index = this.names.indexOf(kernel);
     if (index < 0) throw new Error(`HelperThread: unknown kernel ${kernel}.`);
-    if (args.length > CONTROL_WORDS - 3) throw new Error(`HelperThread: ${args.length} arguments, at most ${CONTROL_WORDS - 3}.`);
+    if (args.length > READY_WORD - 3) throw new Error(`HelperThread: ${args.length} arguments, at most ${READY_WORD - 3}.`);
     this.word[1] = index;
     this.word[2] = args.length;
     this.word.set(args, 3);
@@ -111,20 +121,31 @@ export class HelperThread {
     Atomics.notify(this.word, 0);
   }
 
-  /** Blocks until the posted call has finished; throws if it failed. */
-  wait(): void {
-    if (!this.busy) return;
-    while (Atomics.load(this.word, 0) === POSTED) Atomics.wait(this.word, 0, POSTED, 1000);
-    const outcome = Atomics.load(this.word, 0);
-    Atomics.store(this.word, 0, IDLE);
+  /**
+   * Blocks until the posted call has finished. False if it did not run: the worker failed to
+   * start, did not start within a minute (its error events cannot arrive while this thread is
+   * blocked, so it is asked directly), or the call trapped there; the caller then runs that part
+   * itself, and this helper is not used again.
+   */
+  wait(): boolean {
+    if (!this.busy) return true;
+    const start = Date.now();
+    let outcome = Atomics.load(this.word, 0);
+    while (outcome === POSTED) {
+      Atomics.wait(this.word, 0, POSTED, 1000);
+      outcome = Atomics.load(this.word, 0);
+      const ready = Atomics.load(this.word, READY_WORD);
+      if (outcome === POSTED && (ready === -1 || (ready === 0 && Date.now() - start > START_TIMEOUT_MS))) break;
+    }
     this.busy = false;
-    if (outcome === FAILED) throw new Error('The SIMD helper thread\'s kernel call failed (a WebAssembly trap).');
-  }
-
-  /** Stops the thread. */
-  stop(): Promise<number> {
-    Atomics.store(this.word, 0, QUIT);
-    Atomics.notify(this.word, 0);
-    return this.worker.terminate();
+    if (outcome === DONE) {
+      Atomics.store(this.word, 0, IDLE);
+      return true;
+    }
+    // Withdraw the call, so that a worker starting late does not run it (it runs nothing more).
+    Atomics.compareExchange(this.word, 0, POSTED, IDLE);
+    this.usable = false;
+    process.stderr.write('[diffusion] the SIMD helper thread could not run a kernel; every kernel now runs on the calling thread.\n');
+    return false;
   }
 }

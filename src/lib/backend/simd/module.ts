@@ -87,7 +87,7 @@ export function helperThread(): HelperThread | null {
     const thread = Object.keys(compiled).length === 0 ? null : HelperThread.start(compiled, heap.backend.memory, heap.scratch + SCRATCH_BYTES);
     helper = { memory: heap.backend.memory, thread };
   }
-  return helper.thread;
+  return helper.thread?.usable ? helper.thread : null;
 }
 
 /**
@@ -109,12 +109,15 @@ export function runSplit(
     return;
   }
   const half = total >> 1;
-  thread.post(kernel, args(half, total - half));
+  const helperPart = args(half, total - half);
+  thread.post(kernel, helperPart);
+  let helped = false;
   try {
     local(...args(0, half));
   } finally {
-    thread.wait();
+    helped = thread.wait();
   }
+  if (!helped) local(...helperPart);
 }
 
 /** Whether every array is a view of the backend heap's current memory. */
