@@ -23,6 +23,9 @@ export { SIMD_KERNELS_ENV_VAR };
 
 const channelModule = new SimdModule<ChannelKernels>('channel', CHANNEL_KERNELS_WASM, { relaxedSimd: true });
 
+/** Tensors of fewer values stay on one thread (handing half to the helper thread costs ~50 us). */
+const SPLIT_MIN_VALUES = 65536;
+
 /** Whether the SIMD loops run here (for channel counts that are multiples of 4). */
 export function simdKernelsActive(): boolean {
   return simdKernelsEnabled() && channelModule.available();
@@ -92,9 +95,6 @@ export function simdBatchNormGrad(
   ws.close();
   return true;
 }
-
-/** Tensors of fewer values stay on one thread (handing half to the helper thread costs ~50 us). */
-const SPLIT_MIN_VALUES = 65536;
 
 /** Values the SIMD GELU loop takes per iteration (three groups of 4, see channel-kernels.wat). */
 const GELU_BLOCK = 12;
