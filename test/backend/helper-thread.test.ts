@@ -1,6 +1,6 @@
 import assert from 'assert/strict';
 import { initBackend } from '../../src/lib/backend/select';
-import { HelperThread } from '../../src/lib/backend/simd/helper-thread';
+import { CONTROL_WORDS, HelperThread } from '../../src/lib/backend/simd/helper-thread';
 import { CONV_KERNELS_WASM } from '../../src/lib/backend/simd/conv-kernels-wasm';
 import { backendHeap } from '../../src/lib/backend/simd/module';
 import { simdKernelsActive } from '../../src/lib/backend/simd/channel-kernels';
@@ -15,7 +15,7 @@ describe('SIMD helper thread', function () {
     assert.ok(simdKernelsActive()); // compiles the modules (switching relaxed SIMD on where needed)
     // A module assembled for an unshared memory cannot be instantiated on the shared heap.
     const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object } }).WebAssembly;
-    const control = heap!.malloc(128);
+    const control = heap!.malloc(CONTROL_WORDS * 4);
     try {
       const thread = HelperThread.start({ conv: new wasm.Module(CONV_KERNELS_WASM.plain) }, heap!.memory, control);
       if (thread === null) this.skip(); // a single core

@@ -184,9 +184,9 @@ describe('wasm convolution gradient kernels', () => {
     });
   }
 
-  it('Conv2D on two threads (a helper thread on the shared heap) gives the same bits as on one', async () => {
+  it('Conv2D on two threads (a helper thread on the shared heap) gives the same bits as on one', async function () {
     await use('wasm');
-    if (os.availableParallelism() < 2 || backendInfo().threads < 2) return; // nothing to compare on one core
+    if (os.availableParallelism() < 2 || backendInfo().threads < 2) this.skip(); // nothing to compare on one core
     assert.ok(helperThread() !== null, 'the two-thread backend should start the helper thread');
     const x = randomTensor([5, 9, 9, 3], 41) as tf.Tensor4D;
     const filter = randomTensor([3, 3, 3, 16], 42) as tf.Tensor4D;
@@ -202,9 +202,9 @@ describe('wasm convolution gradient kernels', () => {
     tf.dispose([x, filter]);
   });
 
-  it('GELU and the BatchNorm affine split over the helper thread give the same bits as on one thread', async () => {
+  it('GELU and the BatchNorm affine split over the helper thread give the same bits as on one thread', async function () {
     await use('wasm');
-    if (helperThread() === null) return; // one core, or a one-thread backend
+    if (helperThread() === null) this.skip(); // one core, or a one-thread backend
     const x = randomTensor([4, 64, 64, 16], 43); // 262,144 values: enough to be split
     const scale = randomTensor([16], 44);
     const shift = randomTensor([16], 45);

@@ -167,15 +167,9 @@ function conv2DBackpropFilter(args: {
   const { strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
   const { top, left } = info.padInfo;
 
-  const geometry: ConvGeometry = { ...info, top, left };
-  if (x.dtype === 'float32' && dy.dtype === 'float32' && simdConvApplies(geometry)) {
-    const backend = args.backend as WasmBackendLike;
-    const dw = backend.makeOutput(filterShape, 'float32');
-    // Views after the allocation (a heap growth detaches earlier views).
-    if (simdConvFilterGrad(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), geometry, backend.typedArrayFromHeap(dw))) {
-      return dw;
-    }
-    (args.backend as tf.KernelBackend).disposeData(dw.dataId);
+  if (x.dtype === 'float32' && dy.dtype === 'float32') {
+    const dw = simdFilterGradOutput(args.backend, { ...info, top, left }, filterShape, x, dy);
+    if (dw !== null) return dw;
   }
 
   // Padding after the last row/column so that the dilated dy-filter yields exactly kh x kw.
@@ -330,6 +324,41 @@ function phaseSplitBackpropInput(
   });
 }
 
+/**
+ * simdConv into a new output tensor of `outShape`; null, with nothing left allocated, where it does
+ * not apply. Its heap scratch is allocated, and the output made, before any view of the heap is
+ * taken (an allocation can grow the heap, which detaches earlier views).
+ */
+function simdConvOutput(
+  kernelBackend: {}, geometry: ConvGeometry, outShape: number[],
+  x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, filterTransposed = false,
+): tf.TensorInfo | null {
+  const heap = backendHeap();
+  if (!heap || !simdConvApplies(geometry)) return null;
+  const backend = kernelBackend as WasmBackendLike;
+  const scratch = heap.malloc(simdConvScratchBytes(geometry));
+  try {
+    const y = backend.makeOutput(outShape, 'float32');
+    const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t);
+    if (simdConv(view(x), view(filter), bias === null ? null : view(bias), geometry, view(y), scratch, filterTransposed)) return y;
+    (kernelBackend as tf.KernelBackend).disposeData(y.dataId);
+    return null;
+  } finally {
+    heap.free(scratch);
+  }
+}
+
+/** simdConvFilterGrad into a new output tensor of `outShape`; null, with nothing left allocated, where it does not apply. */
+function simdFilterGradOutput(kernelBackend: {}, geometry: ConvGeometry, outShape: number[], x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo | null {
+  if (!simdConvApplies(geometry)) return null;
+  const backend = kernelBackend as WasmBackendLike;
+  const dw = backend.makeOutput(outShape, 'float32');
+  // Views after the allocation (a heap growth detaches earlier views).
+  if (simdConvFilterGrad(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), geometry, backend.typedArrayFromHeap(dw))) return dw;
+  (kernelBackend as tf.KernelBackend).disposeData(dw.dataId);
+  return null;
+}
+
 /** The wasm backend's own Conv2D and FusedConv2D (XNNPACK), for what the SIMD kernel does not take. */
 const xnnpackConvs = new Map<string, tf.KernelFunc>();
 
@@ -358,24 +387,8 @@ function simdOrXnnpackConv(kernelName: string) {
       const info = tf.backend_util.computeConv2DInfo(
         x.shape as Shape4, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
       );
-      const geometry: ConvGeometry = { ...info, ...info.padInfo };
-      const heap = backendHeap();
-      if (heap && simdConvApplies(geometry)) {
-        const backend = args.backend as WasmBackendLike;
-        const scratch = heap.malloc(simdConvScratchBytes(geometry));
-        try {
-          const y = backend.makeOutput(info.outShape, 'float32');
-          // Views after every allocation (a heap growth detaches earlier views).
-          const done = simdConv(
-            backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(filter),
-            bias === undefined ? null : backend.typedArrayFromHeap(bias), geometry, backend.typedArrayFromHeap(y), scratch,
-          );
-          if (done) return y;
-          (args.backend as tf.KernelBackend).disposeData(y.dataId);
-        } finally {
-          heap.free(scratch);
-        }
-      }
+      const y = simdConvOutput(args.backend, { ...info, ...info.padInfo }, info.outShape, x, filter, bias ?? null);
+      if (y !== null) return y;
     }
     const original = xnnpackConvs.get(kernelName);
     if (original === undefined) throw new Error(`wasm ${kernelName}: the backend's own kernel is missing (tfjs-backend-wasm not loaded?).`);
@@ -397,16 +410,14 @@ function simdOrOwnBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}
   const { a, b } = args.inputs;
   const transposeA = args.attrs?.transposeA === true;
   const transposeB = args.attrs?.transposeB === true;
-  const heap = backendHeap();
   const matrix = (t: tf.TensorInfo | undefined): t is tf.TensorInfo =>
     t !== undefined && t.dtype === 'float32' && t.shape.length >= 2 && t.shape.slice(0, -2).every((d) => d === 1);
-  if (heap && matrix(a) && matrix(b) && !(transposeA && transposeB)) {
+  if (matrix(a) && matrix(b) && !(transposeA && transposeB)) {
     const [ar, ac] = a.shape.slice(-2);
     const [br, bc] = b.shape.slice(-2);
     const [m, inner, innerB, n] = [transposeA ? ac : ar, transposeA ? ar : ac, transposeB ? bc : br, transposeB ? br : bc];
     if (inner === innerB && m > 0 && inner > 0 && n > 0) {
       const outShape = [...new Array<number>(Math.max(a.shape.length, b.shape.length) - 2).fill(1), m, n];
-      const backend = args.backend as WasmBackendLike;
       // The rows of the product (or, for A^T B, the summed rows) as pixels: two images when even,
       // so the helper thread can take one.
       const rows = transposeA ? ar : m;
@@ -416,26 +427,11 @@ function simdOrOwnBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}
         outHeight: 1, outWidth: rows / images, outChannels: n, filterHeight: 1, filterWidth: 1,
         strideHeight: 1, strideWidth: 1, top: 0, left: 0,
       };
-      if (simdConvApplies(geometry)) {
-        if (transposeA) {
-          // C [ac, n] = sum over the rows r of A[r, :] x B[r, :]: the weight gradient of a 1x1 conv.
-          const c = backend.makeOutput(outShape, 'float32');
-          if (simdConvFilterGrad(backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), geometry, backend.typedArrayFromHeap(c))) return c;
-          (args.backend as tf.KernelBackend).disposeData(c.dataId);
-        } else {
-          const scratch = heap.malloc(simdConvScratchBytes(geometry));
-          try {
-            const c = backend.makeOutput(outShape, 'float32');
-            const done = simdConv(
-              backend.typedArrayFromHeap(a), backend.typedArrayFromHeap(b), null, geometry, backend.typedArrayFromHeap(c), scratch, transposeB,
-            );
-            if (done) return c;
-            (args.backend as tf.KernelBackend).disposeData(c.dataId);
-          } finally {
-            heap.free(scratch);
-          }
-        }
-      }
+      // C [ac, n] = A^T B sums A[r, :] x B[r, :] over the rows r: the weight gradient of a 1x1 conv.
+      const c = transposeA
+        ? simdFilterGradOutput(args.backend, geometry, outShape, a, b)
+        : simdConvOutput(args.backend, geometry, outShape, a, b, null, transposeB);
+      if (c !== null) return c;
     }
   }
   if (ownBatchMatMul === undefined) throw new Error("wasm BatchMatMul: the backend's own kernel is missing (tfjs-backend-wasm not loaded?).");

@@ -17,16 +17,16 @@ import { Worker } from 'worker_threads';
 import * as os from 'os';
 import type { WasmMemory } from './module';
 
+/** Int32 words of the control block: state, kernel index, argument count, arguments; ready flag last. */
+export const CONTROL_WORDS = 32;
 const IDLE = 0;
 const POSTED = 1;
 const DONE = 2;
 const FAILED = 3;
 /** The word the worker sets to 1 once it has instantiated the modules (-1 if it could not). */
-const READY_WORD = 31;
+const READY_WORD = CONTROL_WORDS - 1;
 /** How long a call may wait for a worker that has not started before it is given up. */
 const START_TIMEOUT_MS = 60_000;
-/** Int32 words of the control block: state, kernel index, argument count, arguments; ready flag last. */
-export const CONTROL_WORDS = 32;
 
 // The worker: instantiate the modules on the shared memory, then serve calls for the life of the process.
 // Kernels are numbered as kernelNames() numbers them.

@@ -7,7 +7,7 @@
 // - on a memory of its own, for arrays elsewhere (the cpu backend's): inputs are copied in and
 //   results copied out (~0.1 ns per element).
 import { setFlagsFromString } from 'v8';
-import { HelperThread } from './helper-thread';
+import { CONTROL_WORDS, HelperThread } from './helper-thread';
 
 // The project's TypeScript lib has no WebAssembly types (no DOM lib); the members used here:
 export interface WasmMemory {
@@ -43,7 +43,7 @@ export interface BackendHeap {
 const SCRATCH_BYTES = 256 * 1024;
 
 /** Bytes after the scratch block for the helper thread's control words (helper-thread.ts). */
-const CONTROL_BYTES = 128;
+const CONTROL_BYTES = CONTROL_WORDS * 4;
 
 let heap: { backend: BackendHeap; scratch: number } | undefined;
 
