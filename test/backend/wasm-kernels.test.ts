@@ -5,6 +5,7 @@ import { backendInfo, initBackend, resetBackendForTests } from '../../src/lib/ba
 import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '../../src/lib/backend/wasm-kernels';
 import * as os from 'os';
 import { simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
+import { WINOGRAD_ENV_VAR, winogradApplies } from '../../src/lib/backend/simd/winograd';
 import { helperThread, SIMD_HELPER_ENV_VAR, SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
 import { relativeError, uniformValues } from '../helpers';
 
@@ -184,22 +185,111 @@ describe('wasm convolution gradient kernels', () => {
     });
   }
 
+  // 3x3 and 2x2 stride-1 convs with input channels a multiple of 4 (and output channels of 8) take
+  // Winograd's F(2x2, 3x3) and F(3x3, 2x2) (simd/winograd-kernels.wat): sizes that are not
+  // multiples of the tile (odd, 1x1), every padding, several chunks of tiles (batch 5 of 9x9).
+  const winogradCases: Array<{ name: string; x: Shape4; k: number; ci: number; co: number; pad: Pad }> = [
+    { name: "'same', 8x8", x: [2, 8, 8, 4], k: 3, ci: 4, co: 8, pad: 'same' },
+    { name: "'same', odd 7x9", x: [1, 7, 9, 8], k: 3, ci: 8, co: 16, pad: 'same' },
+    { name: "'valid', 9x7, 12 channels", x: [3, 9, 7, 12], k: 3, ci: 12, co: 8, pad: 'valid' },
+    { name: 'asymmetric padding', x: [2, 5, 6, 4], k: 3, ci: 4, co: 8, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] },
+    { name: "1x1 image, 'same'", x: [1, 1, 1, 4], k: 3, ci: 4, co: 8, pad: 'same' },
+    { name: 'batch 5 of 9x9 (tiles across chunks and images)', x: [5, 9, 9, 8], k: 3, ci: 8, co: 24, pad: 'same' },
+    { name: "2x2 'valid', 8x8", x: [2, 8, 8, 4], k: 2, ci: 4, co: 8, pad: 'valid' },
+    { name: "2x2 'same', odd 7x10", x: [1, 7, 10, 8], k: 2, ci: 8, co: 16, pad: 'same' },
+    { name: '2x2 asymmetric padding', x: [2, 5, 6, 4], k: 2, ci: 4, co: 8, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+    { name: '2x2, batch 5 of 11x11', x: [5, 11, 11, 12], k: 2, ci: 12, co: 8, pad: 'valid' },
+  ];
+  for (const c of winogradCases) {
+    it(`Conv2D and FusedConv2D by Winograd match the cpu backend: ${c.name}`, async () => {
+      const filterShape: Shape4 = [c.k, c.k, c.ci, c.co];
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await use(backend);
+        const x = randomTensor(c.x, 61) as tf.Tensor4D;
+        const filter = randomTensor(filterShape, 62) as tf.Tensor4D;
+        const bias = randomTensor([c.co], 63);
+        const pad = c.pad as 'same';
+        const out = [tf.conv2d(x, filter, 1, pad), tf.fused.conv2d({ x, filter, bias, strides: 1, pad })];
+        const result = out.map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
+        tf.dispose([x, filter, bias, ...out]);
+        return result;
+      };
+      const expected = await run('cpu');
+      const geometry = tf.backend_util.computeConv2DInfo(c.x, filterShape, 1, 1, c.pad);
+      assert.ok(winogradApplies({ ...geometry, ...geometry.padInfo }));
+      const actual = await run('wasm');
+      for (const [i, name] of ['Conv2D', 'FusedConv2D'].entries()) {
+        assert.deepEqual(actual[i].shape, expected[i].shape, name);
+        const error = relativeError(actual[i].data, expected[i].data);
+        assert.ok(error < 1e-4, `${name}: relative error ${error}`);
+      }
+    });
+  }
+
+  it('Winograd applies only to 3x3 and 2x2 stride-1 convs with channels in 4s and 8s, and can be switched off', () => {
+    const geometry = (x: Shape4, filter: Shape4, strides: number) => {
+      const info = tf.backend_util.computeConv2DInfo(x, filter, strides, 1, 'same');
+      return { ...info, ...info.padInfo };
+    };
+    assert.ok(winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 8], 1)));
+    assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 8], 2)), 'stride 2');
+    assert.ok(!winogradApplies(geometry([1, 8, 8, 5], [3, 3, 5, 8], 1)), '5 input channels');
+    assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 12], 1)), '12 output channels');
+    assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [4, 4, 4, 8], 1)), '4x4');
+    assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 2, 4, 8], 1)), '3x2');
+    process.env[WINOGRAD_ENV_VAR] = '0';
+    try {
+      assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 8], 1)), `${WINOGRAD_ENV_VAR}=0`);
+    } finally {
+      delete process.env[WINOGRAD_ENV_VAR];
+    }
+  });
+
+  // The UNet's strided layers: the transposed 4x4 stride-2 conv (UpConv) and the input gradient of
+  // the 3x3 stride-2 conv (DownConv) are 2x2 phase convs, which take F(3x3, 2x2).
+  for (const c of [
+    { name: 'transposed 4x4 stride 2 (UpConv), 7 -> 14', dy: [2, 7, 7, 16] as Shape4, filter: [4, 4, 8, 16] as Shape4, x: [2, 14, 14, 8] as Shape4, strides: 2, pad: 1 as Pad },
+    { name: '3x3 stride 2 pad 1 (DownConv), 14 -> 7', dy: [2, 7, 7, 8] as Shape4, filter: [3, 3, 8, 8] as Shape4, x: [2, 14, 14, 8] as Shape4, strides: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] as Pad },
+  ]) {
+    it(`Conv2DBackpropInput through the 2x2 Winograd phase conv matches the cpu backend: ${c.name}`, async () => {
+      const run = async (backend: 'cpu' | 'wasm') => {
+        await use(backend);
+        const dy = randomTensor(c.dy, 71);
+        const filter = randomTensor(c.filter, 72);
+        const out = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy, filter }, {
+          strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x,
+        });
+        const result = { shape: out.shape, data: out.dataSync() as Float32Array };
+        tf.dispose([dy, filter, out]);
+        return result;
+      };
+      const expected = await run('cpu');
+      const actual = await run('wasm');
+      assert.deepEqual(actual.shape, c.x);
+      const error = relativeError(actual.data, expected.data);
+      assert.ok(error < 1e-4, `relative error ${error}`);
+    });
+  }
+
   it('Conv2D on two threads (a helper thread on the shared heap) gives the same bits as on one', async function () {
     await use('wasm');
     if (os.availableParallelism() < 2 || backendInfo().threads < 2) this.skip(); // nothing to compare on one core
     assert.ok(helperThread() !== null, 'the two-thread backend should start the helper thread');
-    const x = randomTensor([5, 9, 9, 3], 41) as tf.Tensor4D;
-    const filter = randomTensor([3, 3, 3, 16], 42) as tf.Tensor4D;
+    const x = randomTensor([5, 9, 9, 8], 41) as tf.Tensor4D;
+    const filter = randomTensor([3, 3, 8, 16], 42) as tf.Tensor4D;
+    const filter2 = randomTensor([2, 2, 8, 16], 43) as tf.Tensor4D;
     const run = (helper: string) => {
       process.env[SIMD_HELPER_ENV_VAR] = helper;
       try {
-        return tf.tidy(() => tf.conv2d(x, filter, 2, 'same').dataSync() as Float32Array);
+        // the direct conv (stride 2) and Winograd's two (tiles split between the threads)
+        return tf.tidy(() => [tf.conv2d(x, filter, 2, 'same'), tf.conv2d(x, filter, 1, 'same'), tf.conv2d(x, filter2, 1, 'valid')]
+          .map((t) => t.dataSync() as Float32Array));
       } finally {
         delete process.env[SIMD_HELPER_ENV_VAR];
       }
     };
     assert.deepEqual(run('1'), run('0'));
-    tf.dispose([x, filter]);
+    tf.dispose([x, filter, filter2]);
   });
 
   it('GELU and the BatchNorm affine split over the helper thread give the same bits as on one thread', async function () {

@@ -45,6 +45,7 @@
 import { tf } from './tf';
 import { simdConv, simdConvApplies, simdConvFilterGrad, simdConvScratchBytes, type ConvGeometry } from './simd/conv-kernels';
 import { backendHeap } from './simd/module';
+import { winogradApplies, winogradConv, winogradScratchBytes } from './simd/winograd';
 import type { WasmBackendLike } from './wasm-channel-ops';
 import { replaceWasmKernel } from './wasm-replace-kernel';
 
@@ -325,7 +326,7 @@ function phaseSplitBackpropInput(
 }
 
 /**
- * simdConv into a new output tensor of `outShape`; null, with nothing left allocated, where it does
+ * winogradConv or simdConv into a new output tensor of `outShape`; null, with nothing left allocated, where it does
  * not apply. Its heap scratch is allocated, and the output made, before any view of the heap is
  * taken (an allocation can grow the heap, which detaches earlier views).
  */
@@ -336,11 +337,13 @@ function simdConvOutput(
   const heap = backendHeap();
   if (!heap || !simdConvApplies(geometry)) return null;
   const backend = kernelBackend as WasmBackendLike;
-  const scratch = heap.malloc(simdConvScratchBytes(geometry));
+  const winograd = !filterTransposed && winogradApplies(geometry);
+  const scratch = heap.malloc(winograd ? winogradScratchBytes(geometry) : simdConvScratchBytes(geometry));
   try {
     const y = backend.makeOutput(outShape, 'float32');
     const view = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t);
-    if (simdConv(view(x), view(filter), bias === null ? null : view(bias), geometry, view(y), scratch, filterTransposed)) return y;
+    const [vx, vf, vb, vy] = [view(x), view(filter), bias === null ? null : view(bias), view(y)];
+    if (winograd ? winogradConv(vx, vf, vb, geometry, vy, scratch) : simdConv(vx, vf, vb, geometry, vy, scratch, filterTransposed)) return y;
     (kernelBackend as tf.KernelBackend).disposeData(y.dataId);
     return null;
   } finally {
@@ -364,12 +367,13 @@ const xnnpackConvs = new Map<string, tf.KernelFunc>();
 
 /**
  * Conv2D, and FusedConv2D with a bias and no activation (the UNet's convs), through the SIMD
- * kernel of simd/conv-kernels.wat where it applies (NHWC, dilation 1, output channels a multiple
- * of 8); every other case, and every call when DIFFUSION_SIMD_KERNELS=0, goes to XNNPACK. The
- * SIMD kernel runs on one thread; on a two-thread backend it is about as fast as XNNPACK on both
- * (sampling D=16 ~10% faster, D=64 ~10% slower), and using it everywhere keeps training with and
- * without gradient workers bit for bit the same. The
- * stride-1 and phase-split input gradients above call Conv2D too, and so take the same kernel.
+ * kernels where they apply (NHWC, dilation 1, output channels a multiple of 8): 3x3 and 2x2
+ * stride-1 convs with input channels a multiple of 4 by Winograd (simd/winograd-kernels.wat),
+ * the rest by the direct conv (simd/conv-kernels.wat). Every other case, and every call when
+ * DIFFUSION_SIMD_KERNELS=0, goes to XNNPACK. Using the SIMD kernels everywhere keeps training with
+ * and without gradient workers bit for bit the same. The stride-1 and phase-split input gradients
+ * above call Conv2D too, and so take the same kernels (the phase convs of 4x4 and 3x3 stride-2
+ * layers are 2x2).
  */
 function simdOrXnnpackConv(kernelName: string) {
   return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] => {

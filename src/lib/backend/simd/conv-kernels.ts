@@ -81,21 +81,12 @@ export function simdConv(
   const heap = backendHeap();
   const k = convModule.heapKernels();
   if (!simdConvApplies(g) || !heap || !k || !onBackendHeap(bias ? [x, filter, bias, y] : [x, filter, y])) return false;
-  const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = g;
+  const { inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = g;
   const { hp, wp } = paddedSize(g);
   const pxp = Math.ceil(scratch / 16) * 16;
   const pw = pxp + Math.ceil(paddedLength(g) / 4) * 16;
   const pb = pw + filter.length * 4;
-  // x with its zero padding written out, cropped to the rows and columns a tap reaches.
-  const rows = Math.max(0, Math.min(h, hp - g.top));
-  const cols = Math.max(0, Math.min(w, wp - g.left));
-  const imageBytes = hp * wp * ci * 4;
-  const slackBytes = paddedLength(g) * 4 - g.batchSize * imageBytes;
-  runSplit('conv.pad_input', g.batchSize, (first, count) => [
-    x.byteOffset + first * h * w * ci * 4, pxp + first * imageBytes,
-    count * imageBytes + (first + count === g.batchSize ? slackBytes : 0), count, cols > 0 ? rows : 0, h, hp,
-    w * ci * 4, wp * ci * 4, cols * ci * 4, g.top, g.left * ci * 4,
-  ], k.pad_input);
+  padInput(x, g, hp, wp, paddedLength(g), pxp);
   // The filter in blocks of 8 output channels: wb[o / 8, j, o % 8] = w[j, o] (j = ky, kx, c).
   const wb = new Float32Array(heap.memory.buffer, pw, filter.length);
   const taps = filter.length / co;
@@ -116,6 +107,25 @@ export function simdConv(
   // The helper thread, where there is one, takes the second half of the images.
   runSplit('conv.conv_forward', g.batchSize, args, k.conv_forward);
   return true;
+}
+
+/**
+ * Writes x [n, h, w, ci] (a view of the backend heap) with its zero padding into xp [n, hp, wp, ci]
+ * at heap byte offset `at`, cropped to hp x wp, followed by zeros up to `length` floats in all.
+ */
+export function padInput(x: Float32Array, g: ConvGeometry, hp: number, wp: number, length: number, at: number): void {
+  const k = convModule.heapKernels();
+  if (!k) throw new Error('padInput: the SIMD conv module is not on the backend heap.');
+  const { inHeight: h, inWidth: w, inChannels: ci } = g;
+  const rows = Math.max(0, Math.min(h, hp - g.top));
+  const cols = Math.max(0, Math.min(w, wp - g.left));
+  const imageBytes = hp * wp * ci * 4;
+  const slackBytes = length * 4 - g.batchSize * imageBytes;
+  runSplit('conv.pad_input', g.batchSize, (first, count) => [
+    x.byteOffset + first * h * w * ci * 4, at + first * imageBytes,
+    count * imageBytes + (first + count === g.batchSize ? slackBytes : 0), count, cols > 0 ? rows : 0, h, hp,
+    w * ci * 4, wp * ci * 4, cols * ci * 4, g.top, g.left * ci * 4,
+  ], k.pad_input);
 }
 
 /**
