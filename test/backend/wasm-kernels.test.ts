@@ -5,7 +5,7 @@ import { backendInfo, initBackend, resetBackendForTests } from '../../src/lib/ba
 import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '../../src/lib/backend/wasm-kernels';
 import * as os from 'os';
 import { simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
-import { WINOGRAD_ENV_VAR, winogradApplies } from '../../src/lib/backend/simd/winograd';
+import { WINOGRAD_ENV_VAR, winogradApplies, winogradFilterGradApplies } from '../../src/lib/backend/simd/winograd';
 import { helperThread, SIMD_HELPER_ENV_VAR, SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
 import { relativeError, uniformValues } from '../helpers';
 
@@ -201,7 +201,7 @@ describe('wasm convolution gradient kernels', () => {
     { name: '2x2, batch 5 of 11x11', x: [5, 11, 11, 12], k: 2, ci: 12, co: 8, pad: 'valid' },
   ];
   for (const c of winogradCases) {
-    it(`Conv2D and FusedConv2D by Winograd match the cpu backend: ${c.name}`, async () => {
+    it(`Conv2D, FusedConv2D and the gradients by Winograd match the cpu backend: ${c.name}`, async () => {
       const filterShape: Shape4 = [c.k, c.k, c.ci, c.co];
       const run = async (backend: 'cpu' | 'wasm') => {
         await use(backend);
@@ -223,6 +223,14 @@ describe('wasm convolution gradient kernels', () => {
         const error = relativeError(actual[i].data, expected[i].data);
         assert.ok(error < 1e-4, `${name}: relative error ${error}`);
       }
+      // The gradients: the filter's by Winograd too (3x3), the input's a stride-1 conv of dy.
+      for (const kernel of c.k === 3 ? ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const : []) {
+        const want = await gradient(kernel, 'cpu', c.x, filterShape, 1, c.pad);
+        const got = await gradient(kernel, 'wasm', c.x, filterShape, 1, c.pad);
+        assert.deepEqual(got.shape, want.shape, kernel);
+        const error = relativeError(got.data, want.data);
+        assert.ok(error < 1e-4, `${kernel}: relative error ${error}`);
+      }
     });
   }
 
@@ -232,6 +240,9 @@ describe('wasm convolution gradient kernels', () => {
       return { ...info, ...info.padInfo };
     };
     assert.ok(winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 8], 1)));
+    assert.ok(winogradFilterGradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 8], 1)));
+    assert.ok(winogradApplies(geometry([1, 8, 8, 4], [2, 2, 4, 8], 1)));
+    assert.ok(!winogradFilterGradApplies(geometry([1, 8, 8, 4], [2, 2, 4, 8], 1)), 'no 2x2 weight gradient');
     assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 8], 2)), 'stride 2');
     assert.ok(!winogradApplies(geometry([1, 8, 8, 5], [3, 3, 5, 8], 1)), '5 input channels');
     assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 12], 1)), '12 output channels');

@@ -45,7 +45,9 @@
 import { tf } from './tf';
 import { simdConv, simdConvApplies, simdConvFilterGrad, simdConvScratchBytes, type ConvGeometry } from './simd/conv-kernels';
 import { backendHeap } from './simd/module';
-import { winogradApplies, winogradConv, winogradScratchBytes } from './simd/winograd';
+import {
+  winogradApplies, winogradConv, winogradFilterGrad, winogradFilterGradApplies, winogradFilterGradScratchBytes, winogradScratchBytes,
+} from './simd/winograd';
 import type { WasmBackendLike } from './wasm-channel-ops';
 import { replaceWasmKernel } from './wasm-replace-kernel';
 
@@ -351,15 +353,26 @@ function simdConvOutput(
   }
 }
 
-/** simdConvFilterGrad into a new output tensor of `outShape`; null, with nothing left allocated, where it does not apply. */
+/**
+ * winogradFilterGrad (3x3 stride 1) or simdConvFilterGrad into a new output tensor of `outShape`;
+ * null, with nothing left allocated, where neither applies.
+ */
 function simdFilterGradOutput(kernelBackend: {}, geometry: ConvGeometry, outShape: number[], x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo | null {
+  const heap = backendHeap();
   if (!simdConvApplies(geometry)) return null;
   const backend = kernelBackend as WasmBackendLike;
-  const dw = backend.makeOutput(outShape, 'float32');
-  // Views after the allocation (a heap growth detaches earlier views).
-  if (simdConvFilterGrad(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(dy), geometry, backend.typedArrayFromHeap(dw))) return dw;
-  (kernelBackend as tf.KernelBackend).disposeData(dw.dataId);
-  return null;
+  const winograd = heap !== undefined && winogradFilterGradApplies(geometry);
+  const scratch = winograd ? heap.malloc(winogradFilterGradScratchBytes(geometry)) : 0;
+  try {
+    const dw = backend.makeOutput(outShape, 'float32');
+    // Views after the allocations (a heap growth detaches earlier views).
+    const [vx, vdy, vdw] = [x, dy, dw].map((t) => backend.typedArrayFromHeap(t));
+    if (winograd ? winogradFilterGrad(vx, vdy, geometry, vdw, scratch) : simdConvFilterGrad(vx, vdy, geometry, vdw)) return dw;
+    (kernelBackend as tf.KernelBackend).disposeData(dw.dataId);
+    return null;
+  } finally {
+    if (winograd) heap.free(scratch);
+  }
 }
 
 /** The wasm backend's own Conv2D and FusedConv2D (XNNPACK), for what the SIMD kernel does not take. */

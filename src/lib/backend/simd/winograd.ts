@@ -1,8 +1,8 @@
 // 3x3 and 2x2 stride-1 convolutions by Winograd's minimal filtering (winograd-kernels.wat):
 // F(2x2, 3x3) and F(3x3, 2x2) both take 16 multiply-adds per tile (of 2x2 or 3x3 output pixels)
 // and channel pair where the direct conv (conv-kernels.wat) needs 36. The UNet's 3x3 convs, their
-// input gradients (3x3 convs of the output gradient) and the 2x2 phase convs of its strided
-// transposed convs and conv input gradients (wasm-kernels.ts) take this path on the wasm
+// input gradients (3x3 convs of the output gradient), their weight gradients (3x3) and the 2x2
+// phase convs of its strided transposed convs and conv input gradients take this path on the wasm
 // backend's heap; wasm-kernels.ts chooses it.
 import { padInput, type ConvGeometry } from './conv-kernels';
 import { WINOGRAD_KERNELS_WASM } from './winograd-kernels-wasm';
@@ -16,6 +16,12 @@ interface WinogradKernels {
     first: number, count: number, chunk: number, tilesW: number, tilesPerImage: number,
     xpImage: number, xpRow: number, oh: number, ow: number, ci: number, co: number, outputs: number,
   ): void;
+  wino_filter_grad(
+    xp: number, dy: number, du: number, v: number, m: number,
+    first: number, count: number, chunk: number, tilesW: number, tilesPerImage: number,
+    xpImage: number, xpRow: number, oh: number, ow: number, ci: number, co: number,
+  ): void;
+  wino_filter_grad_finish(du: number, dw: number, ci: number, co: number): void;
 }
 
 const winogradModule = new SimdModule<WinogradKernels>('winograd', WINOGRAD_KERNELS_WASM, { relaxedSimd: true });
@@ -100,5 +106,50 @@ export function winogradConv(
     ];
   };
   runSplit('winograd.wino_conv', g.batchSize * tilesPerImage, args, k.wino_conv);
+  return true;
+}
+
+/** Whether winogradFilterGrad takes this convolution's weight gradient: as winogradApplies, 3x3 only. */
+export function winogradFilterGradApplies(g: ConvGeometry): boolean {
+  return g.filterHeight === 3 && winogradApplies(g);
+}
+
+/** Floats of the weight gradient's scratch: the padded input, dU, and one V and M of a chunk. */
+function filterGradLayout(g: ConvGeometry) {
+  const { inChannels: ci, outChannels: co } = g;
+  const xp = 0;
+  const du = xp + Math.ceil(tiling(g).padded / 4) * 4;
+  const v = du + 16 * ci * co;
+  const m = v + 16 * (CHUNK_TILES * ci + 16);
+  return { xp, du, v, m, floats: m + 16 * (CHUNK_TILES * co + 16) };
+}
+
+/** Bytes of heap scratch winogradFilterGrad needs; the caller allocates them before taking heap views. */
+export function winogradFilterGradScratchBytes(g: ConvGeometry): number {
+  return filterGradLayout(g).floats * 4 + 16;
+}
+
+/**
+ * dw [3, 3, ci, co] = the gradient of a 3x3 stride-1 convolution's filter, from its input
+ * x [n, h, w, ci] and the gradient dy [n, oh, ow, co] of its output, all views of the backend
+ * heap; `scratch` points to winogradFilterGradScratchBytes(g) bytes of it. False (dw untouched) if
+ * not applicable. One thread: the sum over tiles keeps one order, so that gradients are the same
+ * bits with and without the helper thread (as in a gradient worker).
+ */
+export function winogradFilterGrad(x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array, scratch: number): boolean {
+  const k = winogradModule.heapKernels();
+  if (!winogradFilterGradApplies(g) || !k || !onBackendHeap([x, dy, dw])) return false;
+  const { inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = g;
+  const { tilesH, tilesW, hp, wp, padded } = tiling(g);
+  const base = Math.ceil(scratch / 16) * 16;
+  const at = (floats: number) => base + floats * 4;
+  const layout = filterGradLayout(g);
+  padInput(x, g, hp, wp, padded, at(layout.xp));
+  const tilesPerImage = tilesH * tilesW;
+  k.wino_filter_grad(
+    at(layout.xp), dy.byteOffset, at(layout.du), at(layout.v), at(layout.m), 0, g.batchSize * tilesPerImage, CHUNK_TILES,
+    tilesW, tilesPerImage, hp * wp * ci * 4, wp * ci * 4, oh, ow, ci, co,
+  );
+  k.wino_filter_grad_finish(at(layout.du), dw.byteOffset, ci, co);
   return true;
 }
