@@ -7,6 +7,7 @@ import { encodePng } from '../lib/display/png';
 import { RgbImage } from '../lib/display/image';
 import { B1_SIGMAS, ddpmSampleGrid, denoiserResults, noisingGrid, outOfDistributionGrid, samplingFrames } from '../lib/figures/partb';
 import { writeFileAtomic } from '../lib/io/atomic';
+import { outputsPath } from '../lib/io/outputs';
 import { evaluateClassConditioned } from '../lib/judge/evaluate';
 import { createProgress } from '../lib/train/progress';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
@@ -24,7 +25,7 @@ import { loadTrainedModel, runFiles, train, TrainResult, RunMetadata } from '../
  */
 export async function runPartB(opts: { profile: string; seed: number; data: DatasetSplits; outDir?: string }): Promise<void> {
   getProfile(opts.profile); // an unknown profile is an error before anything is written
-  const finalDir = opts.outDir ?? path.join('outputs', 'partb', opts.profile);
+  const finalDir = opts.outDir ?? outputsPath('partb', opts.profile);
   const outDir = `${finalDir}.partial-${process.pid}`;
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });

@@ -6,6 +6,7 @@ import { VegaLiteSpec } from '../lib/display/charts';
 import { RgbImage } from '../lib/display/image';
 import { encodePng } from '../lib/display/png';
 import { writeFileAtomic } from '../lib/io/atomic';
+import { outputsPath } from '../lib/io/outputs';
 import { ProgressCallback, ProgressEvent, formatDuration } from '../lib/train/progress';
 
 /**
@@ -62,8 +63,7 @@ export interface FigureInfo {
 /** Starts a notebook: initialises the backend and the notebook's output folder. */
 export async function startNotebook(name: string, params: NotebookParams): Promise<NotebookContext> {
   const backend = await initBackend();
-  // DIFFUSION_OUTPUTS moves figures elsewhere (tests), default outputs/.
-  const outDir = path.join(process.env.DIFFUSION_OUTPUTS ?? 'outputs', name);
+  const outDir = outputsPath(name);
   fs.mkdirSync(outDir, { recursive: true });
   return { name, params, backend, outDir };
 }

@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { versions } from '../lib/versions';
+import { outputsPath } from '../lib/io/outputs';
 import { Cell, declaredParameters, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
 import { buildSite, SitePart } from './site';
 
@@ -103,7 +104,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const notebooksDir = opts.notebooksDir ?? 'notebooks';
   const siteDir = opts.siteDir ?? 'site';
-  const cacheDir = opts.cacheDir ?? path.join('outputs', 'executed', `${opts.profile}-seed${opts.seed}`);
+  const cacheDir = opts.cacheDir ?? outputsPath('executed', `${opts.profile}-seed${opts.seed}`);
   const all = WRITEUP_PARTS.flatMap((p) => p.notebooks).filter((n) => fs.existsSync(path.join(notebooksDir, `${n}.ipynb`)));
   if (all.length === 0) throw new Error(`No notebooks found in ${notebooksDir}/. Run the report from the repository root.`);
   for (const n of opts.only ?? []) {

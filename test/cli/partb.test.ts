@@ -2,6 +2,7 @@ import assert from 'assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { runPartB } from '../../src/cli/partb';
+import { OUTPUTS_ENV_VAR } from '../../src/lib/io/outputs';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 
 describe('partb (all of Part B from the command line)', function () {
@@ -9,11 +10,11 @@ describe('partb (all of Part B from the command line)', function () {
   before(useDefaultBackend);
 
   it('writes every figure and the summary, replacing the folder of an earlier run as a whole', async () => {
-    const cwd = process.cwd();
+    const saved = process.env[OUTPUTS_ENV_VAR];
     const work = tempDir('partb');
-    process.chdir(work); // runs, the judge and figures go under this folder's outputs/
+    process.env[OUTPUTS_ENV_VAR] = path.join(work, 'outputs'); // runs, the judge and figures go here
     try {
-      const outDir = path.join('outputs', 'partb', 'smoke');
+      const outDir = path.join(work, 'outputs', 'partb', 'smoke');
       fs.mkdirSync(outDir, { recursive: true });
       fs.writeFileSync(path.join(outDir, 'b2-class-samples-epoch-99.png'), 'a figure of an older profile');
       await runPartB({ profile: 'smoke', seed: 0, data: syntheticSplits(64) });
@@ -30,7 +31,8 @@ describe('partb (all of Part B from the command line)', function () {
       await assert.rejects(runPartB({ profile: 'tiny', seed: 0, data: syntheticSplits(64) }), /tiny/);
       assert.deepEqual(fs.readdirSync(path.dirname(outDir)), ['smoke']);
     } finally {
-      process.chdir(cwd);
+      if (saved === undefined) delete process.env[OUTPUTS_ENV_VAR];
+      else process.env[OUTPUTS_ENV_VAR] = saved;
     }
   });
 });

@@ -7,6 +7,7 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import { gatherImages, gatherLabels, shuffledBatches } from '../data/batches';
 import { DatasetSplits, ImageDataset } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
+import { outputsPath } from '../io/outputs';
 import { Conv2d, Linear } from '../nn/layers';
 import { Module } from '../nn/module';
 import { deriveSeed, Rng } from '../random';
@@ -113,7 +114,7 @@ export async function loadOrTrainJudge(opts: {
 }): Promise<Judge> {
   const config = { ...defaultJudgeConfig(opts.data.train.count), ...opts.config };
   const key = crypto.createHash('sha256').update(JSON.stringify({ config, data: opts.data.source.kind, n: opts.data.train.count }));
-  const dir = opts.dir ?? path.join('outputs', 'judge', `${opts.data.source.kind}-${key.digest('hex').slice(0, 10)}`);
+  const dir = opts.dir ?? outputsPath('judge', `${opts.data.source.kind}-${key.digest('hex').slice(0, 10)}`);
   const file = path.join(dir, 'classifier.safetensors');
   const infoFile = path.join(dir, 'judge.json');
   const model = new DigitClassifier(new Rng(deriveSeed(config.seed, 'judge-init')));

@@ -6,6 +6,7 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import { shuffledBatches, gatherImages, gatherLabels } from '../data/batches';
 import { DatasetSplits, ImageDataset, subset } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
+import { outputsPath } from '../io/outputs';
 import { BatchStat } from '../nn/module';
 import { updateRunningStats } from '../nn/layers';
 import { UNet } from '../nn/unet';
@@ -109,7 +110,7 @@ export function autoMicroBatch(config: TrainConfig, backend: string): number {
 }
 
 export function defaultRunDir(config: TrainConfig, hash: string): string {
-  return path.join('outputs', 'runs', `${config.kind}-${hash}`);
+  return outputsPath('runs', `${config.kind}-${hash}`);
 }
 
 /**
