@@ -43,7 +43,9 @@
 // tf.conv2d does not apply and no intermediate goes through the engine; intermediates are freed
 // with backend.disposeData.
 import { tf } from './tf';
-import { simdConv, simdConvApplies, simdConvFilterGrad, simdConvScratchBytes, type ConvGeometry } from './simd/conv-kernels';
+import {
+  interleavePhases, interleavePhasesAvailable, simdConv, simdConvApplies, simdConvFilterGrad, simdConvScratchBytes, type ConvGeometry,
+} from './simd/conv-kernels';
 import { backendHeap } from './simd/module';
 import {
   winogradApplies, winogradConv, winogradFilterGrad, winogradFilterGradApplies, winogradFilterGradScratchBytes, winogradScratchBytes,
@@ -57,7 +59,7 @@ const BACKEND = 'wasm';
 class WasmOps {
   private readonly made: tf.TensorInfo[] = [];
 
-  constructor(private readonly backend: tf.KernelBackend) {}
+  constructor(readonly backend: tf.KernelBackend) {}
 
   /** An intermediate, freed by free(). */
   run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
@@ -318,6 +320,13 @@ function phaseSplitBackpropInput(
   const padding = [jh - 1 - qa, qb + 1 - g.oh, jw - 1 - pa, pb + 1 - g.ow];
   const input = cropForNegativePadding(ops, dy, padding);
   const phases = ops.run('Conv2D', { x: input, filter: phaseFilter }, stride1Conv(padding)); // [n,rows,cols,sh*sw*ci]
+  if (interleavePhasesAvailable()) {
+    const backend = ops.backend as unknown as WasmBackendLike;
+    const dx = backend.makeOutput([g.n, g.h, g.w, ci], 'float32');
+    const layout = { images: g.n, rows, cols, sh, sw, channels: ci, top: g.top - qa * sh, left: g.left - pa * sw, h: g.h, w: g.w };
+    interleavePhases(backend.typedArrayFromHeap(phases), backend.typedArrayFromHeap(dx), layout);
+    return dx;
+  }
   const grouped = ops.run('Reshape', { x: phases }, { shape: [g.n * rows, cols, sh, sw * ci] });
   const spaced = ops.run('Transpose', { x: grouped }, { perm: [0, 2, 1, 3] }); // [n*rows, sh, cols, sw*ci]
   const interleaved = ops.run('Reshape', { x: spaced }, { shape: [g.n, rows * sh, cols * sw, ci] });

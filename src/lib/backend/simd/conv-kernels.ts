@@ -15,6 +15,10 @@ interface ConvKernels {
     x: number, xp: number, xpBytes: number, images: number, rows: number, h: number, hp: number,
     xRow: number, xpRow: number, copyBytes: number, top: number, leftBytes: number,
   ): void;
+  interleave_phases(
+    src: number, dst: number, images: number, rows: number, cols: number,
+    sh: number, sw: number, ci: number, top: number, left: number, h: number, w: number,
+  ): void;
   conv_forward(
     xp: number, w: number, b: number, y: number,
     images: number, oh: number, ow: number, kh: number, span: number,
@@ -126,6 +130,45 @@ export function padInput(x: Float32Array, g: ConvGeometry, hp: number, wp: numbe
     count * imageBytes + (first + count === g.batchSize ? slackBytes : 0), count, cols > 0 ? rows : 0, h, hp,
     w * ci * 4, wp * ci * 4, cols * ci * 4, g.top, g.left * ci * 4,
   ], k.pad_input);
+}
+
+/** The layout of a phase-split input gradient's conv output (wasm-kernels.ts). */
+export interface PhaseLayout {
+  images: number;
+  /** Rows q and column blocks p of the phase conv's output. */
+  rows: number;
+  cols: number;
+  sh: number;
+  sw: number;
+  channels: number;
+  /** Output pixel (q sh + py - top, p sw + px - left) is phase (py, px) of (q, p). */
+  top: number;
+  left: number;
+  h: number;
+  w: number;
+}
+
+/** Whether interleavePhases can run (the SIMD conv module is on the backend heap). */
+export function interleavePhasesAvailable(): boolean {
+  return simdKernelsEnabled() && convModule.heapKernels() !== null;
+}
+
+/**
+ * dst [images, h, w, channels] = the phases src [images, rows, cols, sh * sw * channels] put in
+ * their places (depth to space) and cropped, in one pass; both views of the backend heap.
+ */
+export function interleavePhases(src: Float32Array, dst: Float32Array, g: PhaseLayout): void {
+  const k = convModule.heapKernels();
+  if (!k || !onBackendHeap([src, dst])) throw new Error('interleavePhases: the SIMD conv module and both arrays must be on the backend heap.');
+  const srcImage = g.rows * g.cols * g.sh * g.sw * g.channels * 4;
+  const dstImage = g.h * g.w * g.channels * 4;
+  if (src.length * 4 !== g.images * srcImage || dst.length * 4 !== g.images * dstImage) {
+    throw new Error(`interleavePhases: arrays of ${src.length} and ${dst.length} values do not fit the layout ${JSON.stringify(g)}.`);
+  }
+  runSplit('conv.interleave_phases', g.images, (first, count) => [
+    src.byteOffset + first * srcImage, dst.byteOffset + first * dstImage, count,
+    g.rows, g.cols, g.sh, g.sw, g.channels, g.top, g.left, g.h, g.w,
+  ], k.interleave_phases);
 }
 
 /**

@@ -42,6 +42,62 @@
         (local.set $img (i32.add (local.get $img) (i32.const 1)))
         (br $images))))
 
+  ;; Depth to space with a crop, for the phase-split input gradient (wasm-kernels.ts). src
+  ;; [images, rows, cols, sh, sw, ci] holds the pixel (q sh + py - top, p sw + px - left) of dst at
+  ;; (q, p, py, px); dst [images, h, w, ci] receives those that fall inside it. For one row q,
+  ;; phase row py and column block p the sw pixels are sw ci consecutive floats on both sides.
+  (func (export "interleave_phases")
+    (param $src i32) (param $dst i32) (param $images i32) (param $rows i32) (param $cols i32)
+    (param $sh i32) (param $sw i32) (param $ci i32) (param $top i32) (param $left i32) (param $h i32) (param $w i32)
+    (local $img i32) (local $q i32) (local $py i32) (local $y i32) (local $p i32)
+    (local $x0 i32) (local $a i32) (local $b i32) (local $pixel i32) (local $block i32)
+    (local $srcRow i32) (local $dstRow i32)
+    (local.set $pixel (i32.shl (local.get $ci) (i32.const 2)))
+    (local.set $block (i32.mul (i32.mul (local.get $sh) (local.get $sw)) (local.get $pixel)))
+    (block $imagesDone
+      (loop $imagesLoop
+        (br_if $imagesDone (i32.ge_u (local.get $img) (local.get $images)))
+        (local.set $q (i32.const 0))
+        (block $rowsDone
+          (loop $rowsLoop
+            (br_if $rowsDone (i32.ge_u (local.get $q) (local.get $rows)))
+            (local.set $py (i32.const 0))
+            (block $phasesDone
+              (loop $phasesLoop
+                (br_if $phasesDone (i32.ge_u (local.get $py) (local.get $sh)))
+                (local.set $y (i32.sub (i32.add (i32.mul (local.get $q) (local.get $sh)) (local.get $py)) (local.get $top)))
+                ;; 0 <= y < h as one unsigned comparison
+                (if (i32.lt_u (local.get $y) (local.get $h))
+                  (then
+                    (local.set $srcRow (i32.add (local.get $src)
+                      (i32.add (i32.mul (i32.mul (i32.add (i32.mul (local.get $img) (local.get $rows)) (local.get $q)) (local.get $cols)) (local.get $block))
+                        (i32.mul (i32.mul (local.get $py) (local.get $sw)) (local.get $pixel)))))
+                    (local.set $dstRow (i32.add (local.get $dst)
+                      (i32.mul (i32.mul (i32.add (i32.mul (local.get $img) (local.get $h)) (local.get $y)) (local.get $w)) (local.get $pixel))))
+                    (local.set $p (i32.const 0))
+                    (block $colsDone
+                      (loop $colsLoop
+                        (br_if $colsDone (i32.ge_u (local.get $p) (local.get $cols)))
+                        (local.set $x0 (i32.sub (i32.mul (local.get $p) (local.get $sw)) (local.get $left)))
+                        (local.set $a (select (local.get $x0) (i32.const 0) (i32.gt_s (local.get $x0) (i32.const 0))))
+                        (local.set $b (i32.add (local.get $x0) (local.get $sw)))
+                        (local.set $b (select (local.get $b) (local.get $w) (i32.lt_s (local.get $b) (local.get $w))))
+                        (if (i32.lt_s (local.get $a) (local.get $b))
+                          (then
+                            (memory.copy
+                              (i32.add (local.get $dstRow) (i32.mul (local.get $a) (local.get $pixel)))
+                              (i32.add (i32.add (local.get $srcRow) (i32.mul (local.get $p) (local.get $block)))
+                                (i32.mul (i32.sub (local.get $a) (local.get $x0)) (local.get $pixel)))
+                              (i32.mul (i32.sub (local.get $b) (local.get $a)) (local.get $pixel)))))
+                        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                        (br $colsLoop)))))
+                (local.set $py (i32.add (local.get $py) (i32.const 1)))
+                (br $phasesLoop)))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $rowsLoop)))
+        (local.set $img (i32.add (local.get $img) (i32.const 1)))
+        (br $imagesLoop))))
+
   ;; Forward convolution of the padded input xp [images, hp, wp, ci] (rows of xpRow bytes, images of
   ;; xpImage bytes) with the filter, plus bias b [co], into y [images, oh, ow, co]. The filter
   ;; w [kh, kw, ci, co] comes in blocks of 8 output channels, wb [co / 8, kh, kw, ci, 8], so that
