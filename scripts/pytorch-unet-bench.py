@@ -5,6 +5,9 @@ parameter counts as src/lib/nn/unet.ts: 124,433 at D=16 ... 7,891,073 at D=128) 
 Adam, batch 64), then sampled (eval-mode UNet calls on chunks of 64).
 
 Not part of the project's build or tests; needs PyTorch (Debian: apt-get install python3-torch).
+Its transposed convs and most of its conv backward go through BLAS: install OpenBLAS too
+(apt-get install libopenblas0-pthread, one of the package's recommends), else Debian's reference
+BLAS makes PyTorch 3-4x slower (docs/performance.md, "Which PyTorch").
 Usage: python3 scripts/pytorch-unet-bench.py [--hidden 16,32,64,128] [--batch 64] [--threads 2]
 """
 import argparse
