@@ -10,6 +10,7 @@ import { Adam } from '../lib/train/adam';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { drawBatch } from '../lib/train/objectives';
 import { GradientWorkers, trainWorkerCount } from '../lib/train/gradient-workers';
+import { sampleWorkerCount, UNetWorkers } from '../lib/nn/unet-workers';
 import { autoMicroBatch, createModel, scheduleFor, trainStep, trainStepParallel } from '../lib/train/trainer';
 import { versions } from '../lib/versions';
 
@@ -42,6 +43,8 @@ export interface BenchCase {
   threads: number;
   /** Gradient worker threads (0 = gradients computed in the main thread). */
   workers: number;
+  /** UNet worker threads while sampling (0 = the main thread), as ddpmSample picks them. */
+  sampleWorkers: number;
 }
 
 const HELP = `npm run bench -- [options]
@@ -53,7 +56,8 @@ Options:
                   per step (default 64) split into one micro-batch per core (at most what
                   training would pick for that width)
   --steps N       timed training steps per case after one warm-up step (default 2)
-  --workers N     gradient workers (default: as training picks them, DIFFUSION_TRAIN_WORKERS or one per core)
+  --workers N     gradient and sampling workers (default: as training and ddpmSample pick them:
+                  DIFFUSION_TRAIN_WORKERS, DIFFUSION_SAMPLE_WORKERS, or one per core)
   --json FILE     also write the figures as JSON
   -h, --help      this help
 `;
@@ -126,7 +130,7 @@ export async function runBench(args: string[]): Promise<void> {
     printRow([
       r.kind, r.size, String(r.hidden), String(r.batchSize), String(r.microBatch), r.trainImagesPerSec.toFixed(1),
       r.trainImagesPerCpuSec.toFixed(1),
-      r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''}${r.workers ? `, ${r.workers} workers` : ''})`,
+      r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''}, workers: ${r.workers} train, ${r.sampleWorkers} sample)`,
     ]);
   }
   if (values.json) {
@@ -184,15 +188,28 @@ async function benchCase(
   const trainImagesPerCpuSec = (steps * config.batchSize) / ((cpu.user + cpu.system) / 1e6);
   await workers?.close();
 
-  // Sampling: eval-mode UNet calls on a chunk of 64 (as ddpmSample does), CFG doubling the batch.
+  // Sampling: eval-mode UNet calls on a chunk of 64 (as ddpmSample does), CFG doubling the batch,
+  // in the UNet workers where ddpmSample would start them for a long run.
   const chunk = kind === 'class' ? 128 : 64;
-  const evalOnce = () =>
+  const sampleWorkers = sampleWorkerCount(backend.name, requestedWorkers);
+  const pool = sampleWorkers > 0 ? UNetWorkers.start(model, sampleWorkers, backend.name) : null;
+  const x = new Float32Array(chunk * 784).map(() => rng.normal());
+  const t = kind === 'denoiser' ? undefined : new Float32Array(chunk).fill(0.5);
+  const c = kind === 'class' ? new Float32Array(chunk * 10).map((_, i) => (i % 10 === 3 ? 1 : 0)) : undefined;
+  const evalOnce = () => {
+    if (pool) {
+      pool.forward(x, chunk, t, c);
+      return;
+    }
     tf.tidy(() => {
-      const x = tf.randomNormal([chunk, 28, 28, 1]) as tf.Tensor4D;
-      const t = tf.fill([chunk, 1], 0.5) as tf.Tensor2D;
-      const c = kind === 'class' ? (tf.cast(tf.oneHot(tf.fill([chunk], 3, 'int32') as tf.Tensor1D, 10), 'float32') as tf.Tensor2D) : undefined;
-      return model.forward({ x, t: kind === 'denoiser' ? undefined : t, c }).dataSync();
+      const inputs = {
+        x: tf.tensor4d(x, [chunk, 28, 28, 1]),
+        t: t && tf.tensor2d(t, [chunk, 1]),
+        c: c && tf.tensor2d(c, [chunk, 10]),
+      };
+      model.forward(inputs).dataSync();
     });
+  };
   evalOnce();
   // At least 3 calls and 2 seconds: single calls of a small UNet vary by 20-30% on a shared machine.
   let reps = 0;
@@ -202,11 +219,12 @@ async function benchCase(
     reps++;
   }
   const sampleImagesPerSec = (reps * chunk) / ((performance.now() - t1) / 1000);
+  pool?.close();
   return {
     kind, size, hidden: config.hidden, batchSize: config.batchSize, microBatch,
     trainImagesPerSec, trainImagesPerCpuSec, sampleImagesPerSec,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
-    backend: backend.name, threads: backend.threads, workers: workerCount,
+    backend: backend.name, threads: backend.threads, workers: workerCount, sampleWorkers,
   };
 }
 

@@ -47,6 +47,7 @@ Environment:
   MNIST_DIR           a folder with the four MNIST IDX files (gzipped or not)
   DIFFUSION_WASM_THREADS   threads of the wasm backend (default one per core; 1 = off)
   DIFFUSION_TRAIN_WORKERS  gradient worker threads for training (default one per core on wasm)
+  DIFFUSION_SAMPLE_WORKERS UNet worker threads for DDPM sampling (default one per core on wasm)
 `;
 
 const TRAIN_HELP = `diffusion train <denoiser|time|class|all> [options]

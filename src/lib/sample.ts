@@ -1,5 +1,7 @@
 import { tf } from './backend/tf';
-import { UNet } from './nn/unet';
+import { backendInfo } from './backend/select';
+import { UNet, UNetInputs } from './nn/unet';
+import { sampleWorkerCount, UNetWorkers } from './nn/unet-workers';
 import { Rng } from './random';
 import { NoiseSchedule } from './schedules';
 import { oneHot } from './train/objectives';
@@ -23,7 +25,16 @@ export interface DdpmSampleOptions {
   captureEvery?: number;
   /** Called after each step with the step index 1..T. */
   onStep?: (done: number, total: number) => void;
+  /**
+   * Worker threads evaluating the UNet (nn/unet-workers.ts), 0 = the calling thread. Default: one
+   * per core on wasm (DIFFUSION_SAMPLE_WORKERS overrides) for runs of at least AUTO_WORKERS_MIN_CALLS
+   * image evaluations, where starting them (about a second) pays. The samples are the same bits.
+   */
+  workers?: number;
 }
+
+/** Image evaluations (images x steps, CFG counting 2) from which ddpmSample starts workers by default. */
+export const AUTO_WORKERS_MIN_CALLS = 2000;
 
 export interface DdpmSampleResult {
   /** Samples x_0, [N, 28, 28, 1]. Values are not clipped; show them through the [0, 1] range. */
@@ -64,23 +75,30 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
   const frames: DdpmSampleResult['frames'] = [];
   if (opts.captureEvery) frames.push({ t: T, images: x.slice() });
 
-  for (let t = T; t >= 1; t--) {
-    const eps = predictNoise(model, x, n, t / T, classes, guidance, chunk);
-    const abar = schedule.alphasCumprod[t];
-    const abarPrev = schedule.alphasCumprod[t - 1];
-    const beta = schedule.betas[t];
-    const alpha = schedule.alphas[t];
-    const cx0 = (Math.sqrt(abarPrev) * beta) / (1 - abar);
-    const cxt = (Math.sqrt(alpha) * (1 - abarPrev)) / (1 - abar);
-    const sigma = t > 1 ? Math.sqrt(beta) : 0;
-    const sqrtAbar = Math.sqrt(abar);
-    const sqrtOneMinus = Math.sqrt(1 - abar);
-    for (let i = 0; i < x.length; i++) {
-      const x0 = (x[i] - sqrtOneMinus * eps[i]) / sqrtAbar;
-      x[i] = cx0 * x0 + cxt * x[i] + (sigma > 0 ? sigma * rng.normal() : 0);
+  const calls = n * T * (classes ? 2 : 1);
+  const workers = opts.workers !== undefined || calls >= AUTO_WORKERS_MIN_CALLS ? sampleWorkerCount(backendInfo().name, opts.workers) : 0;
+  const pool = workers > 0 ? UNetWorkers.start(model, workers, backendInfo().name) : null;
+  try {
+    for (let t = T; t >= 1; t--) {
+      const eps = predictNoise(model, pool, x, n, t / T, classes, guidance, chunk);
+      const abar = schedule.alphasCumprod[t];
+      const abarPrev = schedule.alphasCumprod[t - 1];
+      const beta = schedule.betas[t];
+      const alpha = schedule.alphas[t];
+      const cx0 = (Math.sqrt(abarPrev) * beta) / (1 - abar);
+      const cxt = (Math.sqrt(alpha) * (1 - abarPrev)) / (1 - abar);
+      const sigma = t > 1 ? Math.sqrt(beta) : 0;
+      const sqrtAbar = Math.sqrt(abar);
+      const sqrtOneMinus = Math.sqrt(1 - abar);
+      for (let i = 0; i < x.length; i++) {
+        const x0 = (x[i] - sqrtOneMinus * eps[i]) / sqrtAbar;
+        x[i] = cx0 * x0 + cxt * x[i] + (sigma > 0 ? sigma * rng.normal() : 0);
+      }
+      if (opts.captureEvery && ((T - t + 1) % opts.captureEvery === 0 || t === 1)) frames.push({ t: t - 1, images: x.slice() });
+      opts.onStep?.(T - t + 1, T);
     }
-    if (opts.captureEvery && ((T - t + 1) % opts.captureEvery === 0 || t === 1)) frames.push({ t: t - 1, images: x.slice() });
-    opts.onStep?.(T - t + 1, T);
+  } finally {
+    pool?.close();
   }
   return { images: x, count: n, frames };
 }
@@ -88,6 +106,7 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
 /** The (guided) noise estimate for every sample at one timestep, computed in chunks. */
 function predictNoise(
   model: UNet,
+  pool: UNetWorkers | null,
   x: Float32Array,
   n: number,
   tNorm: number,
@@ -100,15 +119,22 @@ function predictNoise(
   for (let start = 0; start < n; start += chunk) {
     const end = Math.min(n, start + chunk);
     const m = end - start;
+    // The model, or its copies in the workers: the same inputs, the same output bits.
+    const unet = (inputs: UNetInputs): tf.Tensor4D => {
+      if (!pool) return model.forward(inputs);
+      const values = (v: tf.Tensor | undefined) => (v === undefined ? undefined : (v.dataSync() as Float32Array));
+      const images = pool.forward(values(inputs.x)!, inputs.x.shape[0], values(inputs.t), values(inputs.c));
+      return tf.tensor4d(images, inputs.x.shape);
+    };
     const data = tf.tidy(() => {
       const xs = tf.tensor4d(x.subarray(start * pixels, end * pixels), [m, 28, 28, 1]);
       if (!classes) {
-        return model.forward({ x: xs, t: tf.fill([m, 1], tNorm) as tf.Tensor2D });
+        return unet({ x: xs, t: tf.fill([m, 1], tNorm) as tf.Tensor2D });
       }
       // Conditional and unconditional estimates in one batch of 2m.
       const labels = classes.slice(start, end);
       const c = tf.concat([oneHot(labels, model.config.numClasses), tf.zeros([m, model.config.numClasses])], 0) as tf.Tensor2D;
-      const both = model.forward({ x: tf.concat([xs, xs], 0) as tf.Tensor4D, t: tf.fill([2 * m, 1], tNorm) as tf.Tensor2D, c });
+      const both = unet({ x: tf.concat([xs, xs], 0) as tf.Tensor4D, t: tf.fill([2 * m, 1], tNorm) as tf.Tensor2D, c });
       const [epsC, epsU] = tf.split(both, 2, 0);
       return tf.add(epsU, tf.mul(tf.sub(epsC, epsU), guidance));
     });

@@ -15,9 +15,9 @@ describe('npm run bench', function () {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /train img\/s/);
     const report = JSON.parse(fs.readFileSync(json, 'utf8')) as { results: Array<Record<string, number | string>> };
-    assert.deepEqual(report.results.map((r) => [r.kind, r.size, r.hidden, r.batchSize, r.workers]), [
-      ['denoiser', 'custom', 4, 6, 0],
-      ['denoiser', 'custom', 8, 6, 0],
+    assert.deepEqual(report.results.map((r) => [r.kind, r.size, r.hidden, r.batchSize, r.workers, r.sampleWorkers]), [
+      ['denoiser', 'custom', 4, 6, 0, 0],
+      ['denoiser', 'custom', 8, 6, 0, 0],
     ]);
     for (const r of report.results) {
       for (const k of ['trainImagesPerSec', 'trainImagesPerCpuSec', 'sampleImagesPerSec', 'peakRssMB']) {

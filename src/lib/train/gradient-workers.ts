@@ -6,11 +6,10 @@
 //
 // Why: on wasm only the convolutions run on several threads, so two threads gain ~1.2x; two
 // workers on two cores run everything (GELU, BatchNorm, element-wise kernels) side by side.
-import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { BackendInfo } from '../backend/select';
+import { noteOnce, workerScript, workerScriptProblem } from '../worker-script';
 import { TrainConfig } from './config';
 import { BatchDraw } from './objectives';
 import type { WorkerInit, WorkerPartResult, WorkerReady, WorkerStepRequest, WorkerStepResult, WorkerFailure } from './gradient-worker';
@@ -44,7 +43,7 @@ export function trainWorkerCount(microBatches: number, backend: BackendInfo['nam
   const count = Math.min(n, microBatches);
   if (count < 2) return 0;
   if (automatic) {
-    const problem = workerScriptProblem();
+    const problem = workerScriptProblem(WORKER_FILE);
     if (problem) {
       noteOnce(`[diffusion] training in the main thread, without gradient workers: ${problem}`);
       return 0;
@@ -53,39 +52,11 @@ export function trainWorkerCount(microBatches: number, backend: BackendInfo['nam
   return count;
 }
 
-const WORKER_FILE = 'gradient-worker.js';
+const WORKER_FILE = 'train/gradient-worker.js';
 
-/** The compiled worker script: beside this file, or under dist/ when this file runs from src/ (tslab). */
+/** The compiled gradient worker script (see worker-script.ts), or null where there is none. */
 export function gradientWorkerScript(): string | null {
-  const candidates = [path.join(__dirname, WORKER_FILE), distWorkerScript()];
-  return candidates.find((f) => fs.existsSync(f)) ?? null;
-}
-
-function distWorkerScript(): string {
-  return path.resolve(__dirname, '..', '..', '..', 'dist', 'src', 'lib', 'train', WORKER_FILE);
-}
-
-/**
- * Why the worker script cannot serve this process, or null. Compiled code (dist/) has it beside
- * this file. Code compiled on the fly from src/ (the notebook kernel) uses dist/'s copy only if
- * it is newer than every library source, so the workers never run other code than the trainer.
- */
-function workerScriptProblem(): string | null {
-  if (fs.existsSync(path.join(__dirname, WORKER_FILE))) return null;
-  const dist = distWorkerScript();
-  if (!fs.existsSync(dist)) return `${dist} is missing (run \`npm run build\`)`;
-  const built = fs.statSync(dist).mtimeMs;
-  const libDir = path.resolve(__dirname, '..');
-  const stale = (fs.readdirSync(libDir, { recursive: true }) as string[])
-    .find((f) => f.endsWith('.ts') && fs.statSync(path.join(libDir, f)).mtimeMs > built);
-  return stale ? `src/lib/${stale} changed after the last build (run \`npm run build\`)` : null;
-}
-
-const notes = new Set<string>();
-function noteOnce(line: string): void {
-  if (notes.has(line)) return;
-  notes.add(line);
-  process.stderr.write(line + '\n');
+  return workerScript(WORKER_FILE);
 }
 
 export interface MicroBatchGradient extends WorkerPartResult {
