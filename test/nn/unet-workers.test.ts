@@ -62,6 +62,14 @@ describe('UNet workers (sampling on every core)', function () {
     model.dispose();
   });
 
+  it('a worker that cannot start is a clear error, not a hang', function () {
+    // The native TensorFlow backend is not installed here (nor on CI): its start fails in the worker.
+    if (backendInfo().name !== 'wasm') this.skip();
+    const model = createModel({ kind: 'time', hidden: 4, seed: 0 });
+    assert.throws(() => UNetWorkers.start(model, 2, 'tensorflow'), /Could not start the UNet workers: .*tfjs-node/s);
+    model.dispose();
+  });
+
   it('count: explicit, else DIFFUSION_SAMPLE_WORKERS, else one per core on wasm only; bad values are errors', () => {
     const saved = process.env[SAMPLE_WORKERS_ENV_VAR];
     try {

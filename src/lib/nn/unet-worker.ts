@@ -4,10 +4,8 @@
 // thread computes their outputs into the shared output and says it is done. It waits in
 // Atomics.wait between calls (no messages), so the main thread may block while it works.
 import { MessagePort, workerData } from 'worker_threads';
-import { tf } from '../backend/tf';
-import { BackendChoice, initBackend } from '../backend/select';
-import { Rng } from '../random';
-import { UNet, UNetConfig } from './unet';
+import type { BackendChoice } from '../backend/select';
+import type { UNet, UNetConfig } from './unet';
 import { SharedLayout, sharedViews, STATE, WORKER_WORDS, WorkerState } from './unet-shared';
 
 export interface UNetWorkerInit {
@@ -33,8 +31,14 @@ async function main(): Promise<void> {
     Atomics.store(views.control, state, outcome);
     Atomics.notify(views.control, state);
   };
+  // The library is loaded here, not by imports, so that a failure to load it is reported too.
   let model: UNet;
+  let tf: typeof import('../backend/tf').tf;
   try {
+    ({ tf } = await import('../backend/tf'));
+    const { initBackend } = await import('../backend/select');
+    const { Rng } = await import('../random');
+    const { UNet } = await import('./unet');
     await initBackend({ backend: init.backend, quiet: true });
     model = new UNet(init.config, new Rng(0));
     model.loadState(new Map(init.values.map(([name, shape, data]) => [name, { shape, data }])), 'the main thread\'s model');

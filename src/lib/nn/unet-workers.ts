@@ -164,14 +164,14 @@ export class UNetWorkers {
     }
     if (failure !== null) {
       this.close();
-      throw new Error(`A UNet worker failed: ${failure}`);
+      throw new Error(`A UNet worker failed: ${failure}.`);
     }
   }
 
   /** The failure message worker k sent, if any. */
   private message(k: number): string {
     const received = receiveMessageOnPort(this.ports[k]);
-    return received ? String(received.message) : 'no message (the worker stopped)';
+    return received ? String(received.message).replace(/\.$/, '') : 'no message (the worker stopped)';
   }
 
   /** Stops the workers (they exit after their current call). */
