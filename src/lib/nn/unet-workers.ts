@@ -11,14 +11,13 @@
 import * as os from 'os';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worker_threads';
 import { BackendInfo } from '../backend/select';
-import { noteOnce, workerScript, workerScriptProblem } from '../worker-script';
+import { MAX_WORKERS, noteOnce, requestedWorkers, workerScript, workerScriptProblem } from '../worker-script';
 import type { UNet } from './unet';
 import type { UNetWorkerInit } from './unet-worker';
 import { sharedBytes, SharedLayout, sharedViews, SharedViews, STATE, WORKER_WORDS, WorkerState } from './unet-shared';
 
 /** Environment variable: number of sampling workers (0 or 1 = evaluate in the calling thread). */
 export const SAMPLE_WORKERS_ENV_VAR = 'DIFFUSION_SAMPLE_WORKERS';
-const MAX_WORKERS = 16;
 const WORKER_FILE = 'nn/unet-worker.js';
 /** How long the workers may take to start (backend, model) before it is an error. */
 const START_TIMEOUT_MS = 120_000;
@@ -29,17 +28,7 @@ const START_TIMEOUT_MS = 120_000;
  * cpu backend is for tests; native TensorFlow already uses every core per kernel). 0 means none.
  */
 export function sampleWorkerCount(backend: BackendInfo['name'], requested?: number): number {
-  let n = requested;
-  const env = process.env[SAMPLE_WORKERS_ENV_VAR]?.trim();
-  if (n === undefined && env) {
-    n = Number(env);
-    if (!Number.isInteger(n) || n < 0 || n > MAX_WORKERS) {
-      throw new Error(
-        `${SAMPLE_WORKERS_ENV_VAR}=${env} is not a worker count. Use a whole number from 0 to ${MAX_WORKERS} ` +
-          '(0 or 1 samples in the calling thread), or unset it for one worker per core.',
-      );
-    }
-  }
+  let n = requestedWorkers(SAMPLE_WORKERS_ENV_VAR, requested, 'samples in the calling thread');
   if (n === undefined) {
     if (backend !== 'wasm' || os.availableParallelism() < 2) return 0;
     const problem = workerScriptProblem(WORKER_FILE);

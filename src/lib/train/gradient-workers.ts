@@ -9,14 +9,13 @@
 import * as os from 'os';
 import { Worker } from 'worker_threads';
 import { BackendInfo } from '../backend/select';
-import { noteOnce, workerScript, workerScriptProblem } from '../worker-script';
+import { noteOnce, requestedWorkers, workerScript, workerScriptProblem } from '../worker-script';
 import { TrainConfig } from './config';
 import { BatchDraw } from './objectives';
 import type { WorkerInit, WorkerPartResult, WorkerReady, WorkerStepRequest, WorkerStepResult, WorkerFailure } from './gradient-worker';
 
 /** Environment variable: number of gradient workers (0 or 1 = train in the main thread). */
 export const TRAIN_WORKERS_ENV_VAR = 'DIFFUSION_TRAIN_WORKERS';
-const MAX_WORKERS = 16;
 
 /**
  * How many gradient workers to use. An explicit count (option, else DIFFUSION_TRAIN_WORKERS)
@@ -26,17 +25,7 @@ const MAX_WORKERS = 16;
  * 0 means none.
  */
 export function trainWorkerCount(microBatches: number, backend: BackendInfo['name'], requested?: number): number {
-  let n = requested;
-  const env = process.env[TRAIN_WORKERS_ENV_VAR]?.trim();
-  if (n === undefined && env) {
-    n = Number(env);
-    if (!Number.isInteger(n) || n < 0 || n > MAX_WORKERS) {
-      throw new Error(
-        `${TRAIN_WORKERS_ENV_VAR}=${env} is not a worker count. Use a whole number from 0 to ${MAX_WORKERS} ` +
-          '(0 or 1 trains in the main thread), or unset it for one worker per core.',
-      );
-    }
-  }
+  let n = requestedWorkers(TRAIN_WORKERS_ENV_VAR, requested, 'trains in the main thread');
   const automatic = n === undefined;
   if (n === undefined) n = backend === 'tensorflow' ? 0 : os.availableParallelism();
   if (!Number.isInteger(n) || n < 0) throw new Error(`workers must be a whole number >= 0, got ${n}`);
