@@ -17,7 +17,7 @@ export enum WorkerState {
 
 export interface SharedLayout {
   workers: number;
-  /** Images per call at most. */
+  /** Images per round at most (UNetWorkers.forward splits larger calls into rounds). */
   capacity: number;
   height: number;
   width: number;
