@@ -63,3 +63,37 @@ export function uniformValues(n: number, seed: number, lo = -1, hi = 1): Float32
   }
   return out;
 }
+
+/**
+ * A small synthetic set of named colour images (a red, green or blue blob at one of two places on
+ * white) with caption material, like the emoji set: for the cascade's training tests.
+ */
+export function syntheticNamedSplits(count = 24, size = 8, seed = 1): DatasetSplits {
+  const rng = new Rng(seed);
+  const colours = [[1, 0, 0], [0, 0.6, 0], [0, 0, 1]];
+  const names = ['red dot', 'green dot', 'blue dot', 'red blob', 'green blob', 'blue blob'];
+  const images = new Float32Array(count * size * size * 3);
+  const labels = new Uint16Array(count);
+  const style = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const c = i % 6;
+    labels[i] = c;
+    style[i] = i % 2;
+    const cy = c < 3 ? size / 4 : (3 * size) / 4;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const ink = Math.exp(-((y - cy) ** 2 + (x - size / 2) ** 2) / (size / 2)) * (0.9 + 0.1 * rng.uniform());
+        for (let k = 0; k < 3; k++) images[((i * size + y) * size + x) * 3 + k] = 1 - ink * (1 - colours[c % 3][k]);
+      }
+    }
+  }
+  const train: ImageDataset = {
+    images, labels, count, height: size, width: size, channels: 3, classes: names,
+    captions: { subjects: names.map((n) => ({ names: [n], keywords: [n.split(' ')[0]] })), styleWords: ['flat', 'shiny'], style },
+  };
+  return {
+    train,
+    test: { ...train, images: new Float32Array(0), labels: new Uint16Array(0), count: 0, captions: { ...train.captions!, style: new Uint8Array(0) } },
+    source: { kind: 'npm-emoji', description: 'synthetic named blobs' },
+  };
+}

@@ -3,7 +3,7 @@ import { tf } from '../src/lib/backend/tf';
 import { Rng } from '../src/lib/random';
 import { ddpmSample } from '../src/lib/sample';
 import { ddpmSchedule } from '../src/lib/schedules';
-import { createModel } from '../src/lib/train/trainer';
+import { createModel } from '../src/lib/train/networks';
 import { useDefaultBackend } from './helpers';
 
 describe('DDPM sampling (Algorithms B.2 and B.4)', () => {

@@ -11,7 +11,8 @@ import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { drawBatch } from '../lib/train/objectives';
 import { GradientWorkers, trainWorkerCount } from '../lib/train/gradient-workers';
 import { sampleWorkerCount, UNetWorkers } from '../lib/nn/unet-workers';
-import { autoMicroBatch, createModel, scheduleFor, trainStep, trainStepParallel } from '../lib/train/trainer';
+import { autoMicroBatch, trainStep, trainStepParallel } from '../lib/train/trainer';
+import { createModel, scheduleFor } from '../lib/train/networks';
 import { versions } from '../lib/versions';
 
 /**
@@ -176,8 +177,8 @@ async function benchCase(
   const step = async () => {
     const draw = drawBatch(config, images, labels, rng);
     return workers
-      ? trainStepParallel(model, optimizer, workers, draw, microBatch, 784)
-      : trainStep(model, optimizer, config, schedule, draw, microBatch, 784);
+      ? trainStepParallel(model, optimizer, workers, draw, microBatch)
+      : trainStep(model, optimizer, config, schedule, draw, microBatch);
   };
   await step(); // warm-up: kernels compiled, buffers allocated
   const t0 = performance.now();

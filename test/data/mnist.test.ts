@@ -99,7 +99,7 @@ describe('data/mnist', () => {
         assert.equal(min, 0);
         assert.equal(max, 1);
       }
-      const perDigit = (labels: Uint8Array) => Array.from({ length: 10 }, (_, d) => labels.filter((l) => l === d).length);
+      const perDigit = (labels: ArrayLike<number>) => Array.from({ length: 10 }, (_, d) => Array.from(labels).filter((l) => l === d).length);
       const totals = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
       assert.deepEqual(perDigit(a.train.labels), totals.map((n) => Math.floor(n * 0.85)));
       assert.deepEqual(perDigit(a.test.labels), totals.map((n) => n - Math.floor(n * 0.85)));

@@ -5,7 +5,7 @@ import { accuracy, defaultJudgeConfig, loadOrTrainJudge } from '../../src/lib/ju
 import { evaluateClassConditioned } from '../../src/lib/judge/evaluate';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { ddpmSchedule } from '../../src/lib/schedules';
-import { createModel } from '../../src/lib/train/trainer';
+import { createModel } from '../../src/lib/train/networks';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 
 describe('the MNIST judge', function () {

@@ -5,7 +5,8 @@ import { ddpmSchedule } from '../../src/lib/schedules';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { Adam } from '../../src/lib/train/adam';
 import { drawBatch } from '../../src/lib/train/objectives';
-import { createModel, trainStep } from '../../src/lib/train/trainer';
+import { trainStep } from '../../src/lib/train/trainer';
+import { createModel } from '../../src/lib/train/networks';
 import { useDefaultBackend } from '../helpers';
 
 describe('memory across training steps', function () {
@@ -21,7 +22,7 @@ describe('memory across training steps', function () {
       const rng = new Rng(2);
       const images = new Float32Array(2 * 784).map(() => rng.uniform());
       const labels = new Uint8Array([1, 2]);
-      const step = () => trainStep(model, optimizer, config, schedule, drawBatch(config, images, labels, rng), micro, 784);
+      const step = () => trainStep(model, optimizer, config, schedule, drawBatch(config, images, labels, rng), micro);
       step();
       const counts: number[] = [];
       for (let i = 0; i < 20; i++) {

@@ -5,7 +5,7 @@ import { SAMPLE_WORKERS_ENV_VAR, sampleWorkerCount, UNetWorkers } from '../../sr
 import { Rng } from '../../src/lib/random';
 import { ddpmSample } from '../../src/lib/sample';
 import { ddpmSchedule } from '../../src/lib/schedules';
-import { createModel } from '../../src/lib/train/trainer';
+import { createModel } from '../../src/lib/train/networks';
 import { useDefaultBackend } from '../helpers';
 
 describe('UNet workers (sampling on every core)', function () {

@@ -5,7 +5,8 @@ import { TrainConfig } from '../../src/lib/train/config';
 import { Rng } from '../../src/lib/random';
 import { GradientWorkers, TRAIN_WORKERS_ENV_VAR, trainWorkerCount } from '../../src/lib/train/gradient-workers';
 import { drawBatch } from '../../src/lib/train/objectives';
-import { createModel, readLossLog, train } from '../../src/lib/train/trainer';
+import { readLossLog, train } from '../../src/lib/train/trainer';
+import { createModel } from '../../src/lib/train/networks';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 
 describe('gradient workers (data-parallel training)', function () {

@@ -7,14 +7,13 @@ import { Rng } from '../../src/lib/random';
 import { ddpmSchedule } from '../../src/lib/schedules';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { Adam } from '../../src/lib/train/adam';
-import { TrainConfig, learningRateAt } from '../../src/lib/train/config';
+import { ModelKind, TrainConfig, learningRateAt } from '../../src/lib/train/config';
 import { drawBatch, qSample } from '../../src/lib/train/objectives';
-import {
-  createModel, loadTrainedModel, readLossLog, runFiles, train, TrainingStopped, trainStep,
-} from '../../src/lib/train/trainer';
+import { loadTrainedModel, readLossLog, runFiles, train, TrainingStopped, trainStep } from '../../src/lib/train/trainer';
+import { createModel } from '../../src/lib/train/networks';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 
-const tiny = (kind: TrainConfig['kind'], over: Partial<TrainConfig> = {}): TrainConfig =>
+const tiny = (kind: ModelKind, over: Partial<TrainConfig> = {}): TrainConfig =>
   trainConfigFor(kind, 'smoke', { hidden: 4, batchSize: 16, epochs: 2, trainLimit: 0, T: 20, ...over });
 
 function weights(model: ReturnType<typeof createModel>): Float32Array[] {
@@ -57,7 +56,7 @@ describe('training (SPEC B1, B2)', function () {
     const losses: number[] = [];
     for (let i = 0; i < 60; i++) {
       const d = drawBatch(config, images, labels, new Rng(7)); // the same noise every step
-      losses.push(trainStep(model, opt, config, null, d, 8, 784));
+      losses.push(trainStep(model, opt, config, null, d, 8));
     }
     const first = losses[0];
     const last = Math.min(...losses.slice(-5));
@@ -73,7 +72,7 @@ describe('training (SPEC B1, B2)', function () {
       const model = createModel(config);
       const opt = new Adam(model.namedParameters(), { lr: 1e-3 });
       const d = drawBatch(config, data.train.images.slice(0, 8 * 784), data.train.labels.slice(0, 8), new Rng(3));
-      const loss = trainStep(model, opt, config, schedule, d, micro, 784);
+      const loss = trainStep(model, opt, config, schedule, d, micro);
       const w = weights(model);
       model.dispose();
       opt.dispose();
@@ -93,7 +92,7 @@ describe('training (SPEC B1, B2)', function () {
     const opt = new Adam(model.namedParameters(), { lr: 1e-3 });
     const rng = new Rng(1);
     const step = () => trainStep(model, opt, config, schedule,
-      drawBatch(config, data.train.images.slice(0, 8 * 784), data.train.labels.slice(0, 8), rng), 4, 784);
+      drawBatch(config, data.train.images.slice(0, 8 * 784), data.train.labels.slice(0, 8), rng), 4);
     step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) step();

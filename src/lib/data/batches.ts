@@ -1,5 +1,5 @@
 import type { Rng } from '../random';
-import type { ImageDataset } from './dataset';
+import type { ImageDataset, Labels } from './dataset';
 
 /**
  * One epoch of mini-batches: a random permutation of 0..count-1 cut into batches of
@@ -33,9 +33,9 @@ function checkIndex(ds: ImageDataset, index: number): void {
   }
 }
 
-/** The pixels of the images at `indices`, packed one after another (indices.length * H * W). */
+/** The pixels of the images at `indices`, packed one after another (indices.length * H * W * C). */
 export function gatherImages(ds: ImageDataset, indices: ArrayLike<number>): Float32Array {
-  const size = ds.height * ds.width;
+  const size = ds.height * ds.width * (ds.channels ?? 1);
   const out = new Float32Array(indices.length * size);
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
@@ -46,8 +46,8 @@ export function gatherImages(ds: ImageDataset, indices: ArrayLike<number>): Floa
 }
 
 /** The labels of the images at `indices`, in that order. */
-export function gatherLabels(ds: ImageDataset, indices: ArrayLike<number>): Uint8Array {
-  const out = new Uint8Array(indices.length);
+export function gatherLabels(ds: ImageDataset, indices: ArrayLike<number>): Labels {
+  const out = ds.labels instanceof Uint16Array ? new Uint16Array(indices.length) : new Uint8Array(indices.length);
   for (let k = 0; k < indices.length; k++) {
     checkIndex(ds, indices[k]);
     out[k] = ds.labels[indices[k]];

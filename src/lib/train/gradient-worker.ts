@@ -7,8 +7,8 @@ import { tf } from '../backend/tf';
 import { BackendChoice, initBackend } from '../backend/select';
 import { BatchStat } from '../nn/module';
 import { TrainConfig } from './config';
-import { batchLoss, BatchDraw } from './objectives';
-import { createModel, scheduleFor } from './trainer';
+import { BatchDraw } from './objectives';
+import { createNetwork, networkLoss, scheduleFor } from './networks';
 
 export interface WorkerInit {
   config: TrainConfig;
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   if (!port) throw new Error('gradient-worker.js runs as a worker thread of the trainer, not on its own.');
   const init = workerData as WorkerInit;
   await initBackend({ backend: init.backend, quiet: true });
-  const model = createModel(init.config);
+  const model = createNetwork(init.config);
   const schedule = scheduleFor(init.config);
   const params = model.namedParameters();
   const vars = params.map(([, v]) => v);
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     const parts = req.parts.map((part, i): WorkerPartResult => {
       const stats: BatchStat[] = [];
       const { value, grads } = tf.variableGrads(
-        () => tf.mul(batchLoss(model, init.config, schedule, part, { training: true, batchStats: stats }), req.weights[i]) as tf.Scalar,
+        () => tf.mul(networkLoss(model, init.config, schedule, part, { training: true, batchStats: stats }), req.weights[i]) as tf.Scalar,
         vars,
       );
       const loss = value.dataSync()[0];

@@ -1,4 +1,5 @@
 import { tf } from '../backend/tf';
+import type { Labels } from '../data/dataset';
 import { UNet } from '../nn/unet';
 import { ForwardContext } from '../nn/module';
 import { Rng } from '../random';
@@ -7,24 +8,35 @@ import { TrainConfig } from './config';
 
 /**
  * One training batch's inputs, drawn on the CPU from the seeded generator so every backend sees
- * the same numbers. `images` is [n, 28, 28, 1] in [0, 1].
+ * the same numbers. Every array holds `count` rows of equal length (so a draw can be cut into
+ * micro-batches without knowing what each array is). `images` is [n, size, size, channels] in
+ * [0, 1] (Part B: [n, 28, 28, 1]).
  */
 export interface BatchDraw {
   images: Float32Array;
-  labels: Uint8Array;
+  labels: Labels;
   count: number;
+  /** Height = width of `images`. */
+  size: number;
   /** Standard normal noise, one value per pixel. */
   noise: Float32Array;
-  /** B2: timesteps in 1..T, one per image. */
+  /** B2: timesteps in 1..T, one per image (cosine schedule: 0..T-1). */
   timesteps?: Int32Array;
   /** B2.4: 1 keeps the class, 0 drops it (unconditional), one per image. */
   keepClass?: Float32Array;
+  /** Cascade stage I: the caption's token ids, maxTokens per image. */
+  tokens?: Int32Array;
+  /** Cascade stage II: the upsampled, noise-augmented low-res image in [-1, 1], one per image. */
+  lowRes?: Float32Array;
+  /** Cascade stage II: the augmentation timestep of each low-res image. */
+  augLevels?: Int32Array;
 }
 
-/** Draws the random parts of a batch in a fixed order (noise, then timesteps, then class dropout). */
-export function drawBatch(cfg: TrainConfig, images: Float32Array, labels: Uint8Array, rng: Rng): BatchDraw {
+/** Draws the random parts of a Part B batch in a fixed order (noise, then timesteps, then class dropout). */
+export function drawBatch(cfg: TrainConfig, images: Float32Array, labels: Labels, rng: Rng): BatchDraw {
   const count = labels.length;
-  const draw: BatchDraw = { images, labels, count, noise: rng.normalArray(images.length) };
+  const size = Math.round(Math.sqrt(images.length / Math.max(1, count)));
+  const draw: BatchDraw = { images, labels, count, size, noise: rng.normalArray(images.length) };
   if (cfg.kind !== 'denoiser') {
     // Part B draws t from 1..T (abar_0 = 1 is the clean image); the cosine schedule indexes 0..T-1.
     const first = cfg.schedule === 'linear' ? 1 : 0;
@@ -47,16 +59,22 @@ export function drawBatch(cfg: TrainConfig, images: Float32Array, labels: Uint8A
   return draw;
 }
 
-/** Rows [start, end) of a draw, for micro-batching. */
-export function sliceDraw(d: BatchDraw, start: number, end: number, pixels: number): BatchDraw {
-  return {
-    images: d.images.subarray(start * pixels, end * pixels),
-    labels: d.labels.subarray(start, end),
-    count: end - start,
-    noise: d.noise.subarray(start * pixels, end * pixels),
-    timesteps: d.timesteps?.subarray(start, end),
-    keepClass: d.keepClass?.subarray(start, end),
+/** Rows [start, end) of a draw, for micro-batching: every array is cut at the same rows. */
+export function sliceDraw(d: BatchDraw, start: number, end: number): BatchDraw {
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end && end <= d.count)) {
+    throw new Error(`sliceDraw: rows [${start}, ${end}) are not a non-empty range of 0..${d.count}`);
+  }
+  const rows = <T extends Float32Array | Int32Array | Uint8Array | Uint16Array>(a: T): T => {
+    const per = a.length / d.count;
+    return a.subarray(start * per, end * per) as T;
   };
+  const out: BatchDraw = { ...d, count: end - start, images: rows(d.images), labels: rows(d.labels), noise: rows(d.noise) };
+  if (d.timesteps) out.timesteps = rows(d.timesteps);
+  if (d.keepClass) out.keepClass = rows(d.keepClass);
+  if (d.tokens) out.tokens = rows(d.tokens);
+  if (d.lowRes) out.lowRes = rows(d.lowRes);
+  if (d.augLevels) out.augLevels = rows(d.augLevels);
+  return out;
 }
 
 /** One-hot rows for labels, each multiplied by `keep` (0 = the unconditional zero vector). */
@@ -85,7 +103,7 @@ export function batchLoss(
   d: BatchDraw,
   ctx: ForwardContext,
 ): tf.Scalar {
-  const shape: [number, number, number, number] = [d.count, 28, 28, 1];
+  const shape: [number, number, number, number] = [d.count, d.size, d.size, 1];
   const pixels = tf.tensor4d(d.images, shape);
   const x = cfg.pixelRange === 'symmetric' ? (tf.sub(tf.mul(pixels, 2), 1) as tf.Tensor4D) : pixels;
   const eps = tf.tensor4d(d.noise, shape);

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { tf } from '../backend/tf';
 import { BackendInfo, backendInfo } from '../backend/select';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
-import { shuffledBatches, gatherImages, gatherLabels } from '../data/batches';
+import { shuffledBatches } from '../data/batches';
 import { DatasetSplits, ImageDataset, subset } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
 import { outputsPath } from '../io/outputs';
@@ -11,11 +11,12 @@ import { BatchStat } from '../nn/module';
 import { updateRunningStats } from '../nn/layers';
 import { UNet } from '../nn/unet';
 import { deriveSeed, Rng } from '../random';
-import { cosineSchedule, ddpmSchedule, NoiseSchedule } from '../schedules';
+import { NoiseSchedule } from '../schedules';
 import { versions } from '../versions';
 import { Adam } from './adam';
-import { configHash, learningRateAt, TrainConfig, validateTrainConfig } from './config';
-import { BatchDraw, batchLoss, drawBatch, sliceDraw } from './objectives';
+import { configHash, isCascadeKind, learningRateAt, TrainConfig, validateTrainConfig } from './config';
+import { BatchDraw, sliceDraw } from './objectives';
+import { createNetwork, drawTrainingBatch, networkLoss, scheduleFor, TrainableNet } from './networks';
 import { GradientWorkers, trainWorkerCount } from './gradient-workers';
 import { createProgress, ProgressCallback, ProgressMode } from './progress';
 import { appendJsonLine, readJsonLines, truncateJsonLines } from './runlog';
@@ -78,9 +79,9 @@ export interface TrainOptions {
   workers?: number;
 }
 
-export interface TrainResult {
+export interface TrainResult<M extends TrainableNet = UNet> {
   runDir: string;
-  model: UNet;
+  model: M;
   meta: RunMetadata;
   /** Epoch the run resumed from (0 = started fresh). */
   resumedFromEpoch: number;
@@ -127,25 +128,21 @@ export function plannedRunDir(config: TrainConfig, data: DatasetSplits): string 
   return defaultRunDir(config, runHash(config, data));
 }
 
-/** Builds the UNet a config describes, initialised from the config's seed. */
-export function createModel(config: Pick<TrainConfig, 'kind' | 'hidden' | 'seed'> & { numClasses?: number }): UNet {
-  const conditioning = config.kind === 'denoiser' ? 'none' : config.kind;
-  return new UNet({ hidden: config.hidden, conditioning, numClasses: config.numClasses ?? 10 }, new Rng(deriveSeed(config.seed, 'init')));
-}
-
-/** The noise schedule a DDPM config trains with (null for the single-step denoiser). */
-export function scheduleFor(config: Pick<TrainConfig, 'kind' | 'schedule' | 'T'>): NoiseSchedule | null {
-  if (config.kind === 'denoiser') return null;
-  return config.schedule === 'cosine' ? cosineSchedule(config.T) : ddpmSchedule(config.T);
+/** Trains one Part B model (see trainNetwork); its result is the UNet. */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  if (isCascadeKind(opts.config.kind)) throw new Error(`train() trains Part B's UNets; train a ${opts.config.kind} stage with trainNetwork()`);
+  const result = await trainNetwork(opts);
+  return { ...result, model: result.model as UNet };
 }
 
 /**
- * Trains one Part B model (SPEC B1, B2, B2.4): Adam, the per-epoch learning-rate schedule, fresh
- * noise for every batch, seeded shuffling. Writes loss.jsonl every step, a checkpoint of model and
- * optimiser after every epoch (plus the epoch's weights alone), and run.json. A run folder with a
- * checkpoint of the same config is resumed; a complete one is reused without training.
+ * Trains one network (SPEC B1, B2, B2.4, or a stage of Part A's cascade): Adam, the per-epoch
+ * learning-rate schedule, fresh noise for every batch, seeded shuffling. Writes loss.jsonl every
+ * step, a checkpoint of model and optimiser after every epoch (plus the epoch's weights alone),
+ * and run.json. A run folder with a checkpoint of the same config is resumed; a complete one is
+ * reused without training.
  */
-export async function train(opts: TrainOptions): Promise<TrainResult> {
+export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<TrainableNet>> {
   const config = opts.config;
   validateTrainConfig(config);
   const backend = backendInfo();
@@ -156,7 +153,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const files = runFiles(runDir);
   fs.mkdirSync(runDir, { recursive: true });
 
-  const model = createModel(config);
+  const model = createNetwork(config);
   const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
   const schedule = scheduleFor(config);
   let meta: RunMetadata = {
@@ -219,7 +216,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       onProgress: opts.onProgress,
       initial: optimizer.step,
     });
-    const pixels = trainSet.height * trainSet.width;
 
     const lastEpoch = Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity);
     for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
@@ -235,10 +231,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           throw new TrainingStopped(`Training stopped at step ${optimizer.step}; resume continues from epoch ${epoch}.`);
         }
         const stepStart = performance.now();
-        const draw = drawBatch(config, gatherImages(trainSet, indices), gatherLabels(trainSet, indices), noiseRng);
+        const draw = drawTrainingBatch(config, trainSet, indices, noiseRng);
         const loss = workers
-          ? await trainStepParallel(model, optimizer, workers, draw, microBatch, pixels)
-          : trainStep(model, optimizer, config, schedule, draw, microBatch, pixels);
+          ? await trainStepParallel(model, optimizer, workers, draw, microBatch)
+          : trainStep(model, optimizer, config, schedule, draw, microBatch);
         if (!Number.isFinite(loss)) {
           meta.status = 'diverged';
           writeMeta(files.meta, meta);
@@ -285,21 +281,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
  * weights count_i / count. Returns the batch loss. Leaves no tensors behind.
  */
 export function trainStep(
-  model: UNet,
+  model: TrainableNet,
   optimizer: Adam,
   config: TrainConfig,
   schedule: NoiseSchedule | null,
   draw: BatchDraw,
   microBatch: number,
-  pixels: number,
 ): number {
   const params = model.namedParameters();
   const vars = params.map(([, v]) => v);
   const sum = new GradientSum(params);
   const stats: BatchStat[] = [];
-  for (const { part, weight } of microBatches(draw, microBatch, pixels)) {
+  for (const { part, weight } of microBatches(draw, microBatch)) {
     const { value, grads } = tf.variableGrads(
-      () => tf.mul(batchLoss(model, config, schedule, part, { training: true, batchStats: stats }), weight) as tf.Scalar,
+      () => tf.mul(networkLoss(model, config, schedule, part, { training: true, batchStats: stats }), weight) as tf.Scalar,
       vars,
     );
     sum.addLoss(value.dataSync()[0]);
@@ -315,12 +310,11 @@ export function trainStep(
  * run in the same order.
  */
 export async function trainStepParallel(
-  model: UNet,
+  model: TrainableNet,
   optimizer: Adam,
   workers: GradientWorkers,
   draw: BatchDraw,
   microBatch: number,
-  pixels: number,
 ): Promise<number> {
   const params = model.namedParameters();
   const flat = new Float32Array(params.reduce((n, [, v]) => n + v.size, 0));
@@ -329,7 +323,7 @@ export async function trainStepParallel(
     flat.set(v.dataSync() as Float32Array, offset);
     offset += v.size;
   }
-  const plan = microBatches(draw, microBatch, pixels);
+  const plan = microBatches(draw, microBatch);
   const results = await workers.gradients(flat, plan.map((m) => m.part), plan.map((m) => m.weight));
   const buffers = new Map(model.namedBuffers());
   const sum = new GradientSum(params);
@@ -359,11 +353,11 @@ export async function trainStepParallel(
 }
 
 /** A batch's micro-batches, each with its gradient weight (its share of the batch). */
-function microBatches(draw: BatchDraw, microBatch: number, pixels: number): Array<{ part: BatchDraw; weight: number }> {
+function microBatches(draw: BatchDraw, microBatch: number): Array<{ part: BatchDraw; weight: number }> {
   const out: Array<{ part: BatchDraw; weight: number }> = [];
   for (let start = 0; start < draw.count; start += microBatch) {
     const end = Math.min(draw.count, start + microBatch);
-    out.push({ part: sliceDraw(draw, start, end, pixels), weight: (end - start) / draw.count });
+    out.push({ part: sliceDraw(draw, start, end), weight: (end - start) / draw.count });
   }
   return out;
 }
@@ -437,6 +431,16 @@ function round3(x: number): number {
  * completed epoch) and the run's metadata.
  */
 export function loadTrainedModel(runDir: string, epoch?: number): { model: UNet; meta: RunMetadata; epoch: number } {
+  const loaded = loadTrainedNetwork(runDir, epoch);
+  if (!(loaded.model instanceof UNet)) {
+    loaded.model.dispose();
+    throw new Error(`${runDir} holds a ${loaded.meta.kind} stage of the cascade, not a Part B UNet: load it with loadTrainedNetwork.`);
+  }
+  return { ...loaded, model: loaded.model };
+}
+
+/** loadTrainedModel for any network the trainer trains. */
+export function loadTrainedNetwork(runDir: string, epoch?: number): { model: TrainableNet; meta: RunMetadata; epoch: number } {
   const files = runFiles(runDir);
   if (!fs.existsSync(files.meta)) {
     throw new Error(`${runDir} is not a training run (no run.json). Train one with: diffusion train <denoiser|time|class>.`);
@@ -446,7 +450,7 @@ export function loadTrainedModel(runDir: string, epoch?: number): { model: UNet;
   if (!Number.isInteger(e) || e < 1 || e > meta.epochsDone) {
     throw new Error(`${runDir} has weights for epochs 1..${meta.epochsDone}; epoch ${epoch} is not among them.`);
   }
-  const model = createModel(meta.config);
+  const model = createNetwork(meta.config);
   model.loadState(loadCheckpoint(files.epochWeights(e)).values, files.epochWeights(e));
   return { model, meta, epoch: e };
 }

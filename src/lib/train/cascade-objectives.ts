@@ -1,0 +1,153 @@
+import { tf } from '../backend/tf';
+import { gatherImages, gatherLabels } from '../data/batches';
+import type { ImageDataset } from '../data/dataset';
+import { CascadeUNet } from '../nn/cascade-unet';
+import { ForwardContext } from '../nn/module';
+import { TextToImageNet } from '../nn/text-to-image';
+import { Rng } from '../random';
+import { resize } from '../inputs/pixels';
+import { cosineSchedule, NoiseSchedule } from '../schedules';
+import { composeCaption, DEFAULT_CAPTION_RECIPE } from '../text/captions';
+import { Vocabulary, words } from '../text/tokenizer';
+import { CascadeSpec, TrainConfig } from './config';
+import { BatchDraw, qSample } from './objectives';
+
+/**
+ * Training batches and losses of the built-in cascade (epsilon prediction, like DeepFloyd IF):
+ *  - stage I ("text"): x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps with x_0 the 32 px image in
+ *    [-1, 1] and a fresh caption per draw (the empty prompt with probability pUncond, the generic
+ *    prompt with probability pGeneric); loss = mean (eps_theta(x_t, t, caption) - eps)^2.
+ *  - stage II ("upsample"): the 64 px image is box-reduced to 32 px (what stage I makes), enlarged
+ *    again bilinearly and noised to a random augmentation level s (IF's noise augmentation, so
+ *    stage II learns to clean up stage I's small errors); x_0 is a random crop of the 64 px image
+ *    and the low-res input the same crop; loss = mean (eps_theta(x_t, t, low-res, s) - eps)^2.
+ */
+
+/** The prompt that stands for any image ("a high quality photo", SPEC 1.5). */
+export const GENERIC_CAPTION = 'a high quality photo';
+
+const vocabularies = new WeakMap<CascadeSpec, Vocabulary>();
+
+/** The vocabulary a stage I config was trained with (built once per config object). */
+export function vocabularyOf(spec: CascadeSpec): Vocabulary {
+  let v = vocabularies.get(spec);
+  if (!v) {
+    if (!spec.vocabulary || !spec.text) throw new Error('This cascade stage has no text encoder (only stage I does)');
+    v = new Vocabulary(spec.vocabulary, spec.text.maxTokens);
+    vocabularies.set(spec, v);
+  }
+  return v;
+}
+
+function spec(cfg: TrainConfig): CascadeSpec {
+  if (!cfg.cascade) throw new Error(`A ${cfg.kind} run needs its cascade spec`);
+  return cfg.cascade;
+}
+
+/** Draws the random parts of a cascade batch from `set` (images gathered at `indices`). */
+export function drawCascadeBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+  if ((set.channels ?? 1) !== 3) throw new Error(`The cascade trains on RGB images; this set has ${set.channels ?? 1} channel(s)`);
+  return cfg.kind === 'text' ? drawTextBatch(cfg, set, indices, rng) : drawUpsampleBatch(cfg, set, indices, rng);
+}
+
+function drawTextBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+  const s = spec(cfg);
+  const captions = set.captions;
+  if (!captions) throw new Error('Stage I trains on named images: the data set has no captions (load it with emojiTrainingSet)');
+  if (set.height !== s.imageSize) throw new Error(`Stage I trains at ${s.imageSize} px; the data set has ${set.height} px images`);
+  const images = gatherImages(set, indices);
+  const labels = gatherLabels(set, indices);
+  const count = indices.length;
+  const noise = rng.normalArray(images.length);
+  const timesteps = new Int32Array(count);
+  for (let i = 0; i < count; i++) timesteps[i] = rng.int(cfg.T);
+  const vocab = vocabularyOf(s);
+  const tokens = new Int32Array(count * vocab.maxTokens);
+  const pGeneric = s.pGeneric ?? 0;
+  for (let i = 0; i < count; i++) {
+    const u = rng.uniform();
+    let caption = '';
+    if (u >= cfg.pUncond && u < cfg.pUncond + pGeneric) caption = GENERIC_CAPTION;
+    else if (u >= cfg.pUncond + pGeneric) {
+      caption = composeCaption(captions.subjects[labels[i]], captions.styleWords[captions.style[indices[i]]], rng, s.captions ?? DEFAULT_CAPTION_RECIPE);
+    }
+    tokens.set(vocab.idsOf(words(caption)), i * vocab.maxTokens);
+  }
+  return { images, labels, count, size: set.height, noise, timesteps, tokens };
+}
+
+/**
+ * What stage II sees of a high-resolution image: reduced to the low-res size (area average: what
+ * stage I learns to make) and enlarged back bilinearly (pixel centres aligned, edges clamped, like
+ * PyTorch's interpolate(align_corners=False)). HWC RGB in, HWC RGB out, same size.
+ */
+export function enlargeLowRes(image: Float32Array, size: number, lowResSize: number): Float32Array {
+  const low = resize({ height: size, width: size, channels: 3, data: image }, lowResSize, lowResSize);
+  return resize(low, size, size).data;
+}
+
+function drawUpsampleBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+  const s = spec(cfg);
+  const size = s.imageSize;
+  const crop = s.cropSize!;
+  if (set.height !== size) throw new Error(`Stage II trains on ${size} px images; the data set has ${set.height} px images`);
+  const count = indices.length;
+  const full = gatherImages(set, indices);
+  const px = size * size * 3;
+  const cropPx = crop * crop * 3;
+  const images = new Float32Array(count * cropPx);
+  const lowRes = new Float32Array(count * cropPx);
+  const augLevels = new Int32Array(count);
+  const abar = augmentationAlphas(cfg.T);
+  for (let i = 0; i < count; i++) {
+    const hi = full.subarray(i * px, (i + 1) * px);
+    const up = enlargeLowRes(hi, size, s.lowResSize!);
+    // Noise augmentation of the whole enlarged image, in [-1, 1].
+    const level = rng.int(s.maxAugLevel! + 1);
+    augLevels[i] = level;
+    const a = Math.sqrt(abar[level]);
+    const b = Math.sqrt(1 - abar[level]);
+    const y0 = rng.int(size - crop + 1);
+    const x0 = rng.int(size - crop + 1);
+    for (let y = 0; y < crop; y++) {
+      for (let x = 0; x < crop * 3; x++) {
+        const from = ((y0 + y) * size + x0) * 3 + x;
+        const to = i * cropPx + y * crop * 3 + x;
+        images[to] = hi[from];
+        lowRes[to] = a * (2 * up[from] - 1) + b * rng.normal();
+      }
+    }
+  }
+  const noise = rng.normalArray(images.length);
+  const timesteps = new Int32Array(count);
+  for (let i = 0; i < count; i++) timesteps[i] = rng.int(cfg.T);
+  return { images, labels: gatherLabels(set, indices), count, size: crop, noise, timesteps, lowRes, augLevels };
+}
+
+const augmentationCache = new Map<number, Float32Array>();
+
+/** alphasCumprod of the cosine schedule with T steps, computed once (the augmentation uses it per image). */
+function augmentationAlphas(T: number): Float32Array {
+  let a = augmentationCache.get(T);
+  if (!a) augmentationCache.set(T, (a = cosineSchedule(T).alphasCumprod));
+  return a;
+}
+
+/** The loss of one (micro-)batch of a cascade stage. */
+export function cascadeBatchLoss(net: TextToImageNet | CascadeUNet, cfg: TrainConfig, schedule: NoiseSchedule, d: BatchDraw, ctx: ForwardContext): tf.Scalar {
+  if (!d.timesteps) throw new Error('cascadeBatchLoss: the draw has no timesteps');
+  const shape: [number, number, number, number] = [d.count, d.size, d.size, 3];
+  const x0 = tf.sub(tf.mul(tf.tensor4d(d.images, shape), 2), 1) as tf.Tensor4D;
+  const eps = tf.tensor4d(d.noise, shape);
+  const abar = Float32Array.from(d.timesteps, (t) => schedule.alphasCumprod[t]);
+  const xt = qSample(x0, eps, abar);
+  let pred: tf.Tensor4D;
+  if (cfg.kind === 'text') {
+    if (!(net instanceof TextToImageNet) || !d.tokens) throw new Error('cascadeBatchLoss: stage I needs its TextToImageNet and token ids');
+    pred = net.forward({ x: xt, t: d.timesteps, ids: d.tokens }, ctx);
+  } else {
+    if (!(net instanceof CascadeUNet) || !d.lowRes || !d.augLevels) throw new Error('cascadeBatchLoss: stage II needs its UNet, the low-res images and their augmentation levels');
+    pred = net.forward({ x: xt, t: d.timesteps, lowRes: tf.tensor4d(d.lowRes, shape), augLevel: d.augLevels }, ctx);
+  }
+  return tf.mean(tf.squaredDifference(pred, eps)) as tf.Scalar;
+}
