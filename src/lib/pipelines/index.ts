@@ -13,3 +13,4 @@ export * from './sdedit';
 export * from './inpaint';
 export * from './anagram';
 export * from './hybrid';
+export * from './upsample';

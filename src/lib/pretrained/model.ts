@@ -36,11 +36,27 @@ export interface DiffusionModel {
 }
 
 /**
+ * Prompt strings -> embeddings [B, E], what Part A's notebooks ask of a model's text side: a
+ * dictionary of precomputed embeddings (PromptDictionary) or a text encoder (the built-in colour
+ * model's). `embed('')` is the unconditional embedding of classifier-free guidance.
+ */
+export interface PromptEncoder {
+  /** Size E of one embedding. */
+  readonly dim: number;
+  /** True when `prompt` can be embedded (known prompt, or only known words). */
+  has(prompt: string): boolean;
+  /** One prompt, [1, E]; an unknown prompt is an error that says what is known. */
+  embed(prompt: string): tf.Tensor2D;
+  /** One embedding per prompt, [B, E]. */
+  embedMany(prompts: readonly string[]): tf.Tensor2D;
+}
+
+/**
  * Prompt strings -> embeddings, like the original's dictionary of precomputed text embeddings.
  * For DeepFloyd IF an embedding would be T5's output flattened; for a small class-conditioned
  * model it is a class code. An unknown prompt is an error that lists the known prompts.
  */
-export class PromptDictionary {
+export class PromptDictionary implements PromptEncoder {
   private readonly entries: Map<string, Float32Array>;
 
   constructor(entries: Map<string, Float32Array>, readonly dim: number) {
@@ -84,4 +100,21 @@ export class PromptDictionary {
     prompts.forEach((p, i) => out.set(this.vector(p), i * this.dim));
     return tf.tensor2d(out, [prompts.length, this.dim]);
   }
+}
+
+/**
+ * A super-resolution diffusion model (a cascade's second stage, like DeepFloyd IF stage II):
+ * predicts the noise in x_t at `imageSize` px given the low-resolution image enlarged to
+ * `imageSize` and noised to `augLevel` (noise augmentation). Used by pipelines/upsample.ts.
+ */
+export interface SuperResolutionModel {
+  readonly name: string;
+  readonly imageSize: number;
+  readonly lowResSize: number;
+  readonly channels: number;
+  readonly schedule: NoiseSchedule;
+  /** The largest augmentation level it was trained with. */
+  readonly maxAugLevel: number;
+  /** eps [B, imageSize, imageSize, channels]; lowRes has the shape of xt. The caller disposes the result. */
+  predict(xt: tf.Tensor4D, t: number, lowRes: tf.Tensor4D, augLevel: number): tf.Tensor4D;
 }

@@ -1,0 +1,176 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { tf } from '../backend/tf';
+import { loadCheckpoint } from '../checkpoint';
+import { sourceFile } from '../io/source-files';
+import { CascadeUNet } from '../nn/cascade-unet';
+import { TextToImageNet } from '../nn/text-to-image';
+import { cosineSchedule, NoiseSchedule } from '../schedules';
+import { Vocabulary } from '../text/tokenizer';
+import { TrainConfig } from '../train/config';
+import { createNetwork } from '../train/networks';
+import { DiffusionModel, ModelOutput, PromptEncoder, SuperResolutionModel } from './model';
+
+/**
+ * Part A's built-in colour model behind the Part A interfaces:
+ *  - EmojiTextToImage (stage I, a DiffusionModel): 32x32 RGB from text;
+ *  - EmojiPrompts (a PromptEncoder): its text encoder, prompt -> embedding;
+ *  - EmojiUpsampler (stage II, a SuperResolutionModel): 32 -> 64 px.
+ *
+ * A prompt's embedding is one row [pooled (P) | token features (L x d) | padding bias (L)], so
+ * the pipelines can treat it like any other embedding (stack, tile, mix the unconditional one in).
+ */
+
+/** The shipped weights folder (src/lib/pretrained/weights). */
+export function weightsDir(): string {
+  return sourceFile('pretrained', 'weights');
+}
+
+export const EMOJI_STAGE1_FILE = 'emoji-stage1.safetensors';
+export const EMOJI_STAGE2_FILE = 'emoji-stage2.safetensors';
+
+function loadStage(file: string, kind: 'text' | 'upsample'): { net: ReturnType<typeof createNetwork>; config: TrainConfig } {
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `The built-in colour model's weights are missing: ${file}. They ship with the repository; restore ` +
+        'src/lib/pretrained/weights/ from git, or retrain them with `diffusion pretrain emoji --export`.',
+    );
+  }
+  const { values, metadata } = loadCheckpoint(file);
+  if (!metadata.config) throw new Error(`${file} has no "config" metadata: it is not an export of the built-in colour model.`);
+  const config = JSON.parse(metadata.config) as TrainConfig;
+  if (config.kind !== kind) throw new Error(`${file} holds a ${config.kind} stage, expected ${kind}`);
+  const net = createNetwork(config);
+  net.loadState(values, file);
+  return { net, config };
+}
+
+/** Splits embeddings [B, P + L*d + L] back into what the UNet takes. */
+function splitEmbedding(prompt: tf.Tensor2D, n: number, p: number, l: number, d: number) {
+  const rows = prompt.shape[0] === n ? prompt : (tf.tile(prompt, [n, 1]) as tf.Tensor2D);
+  const pooled = tf.slice(rows, [0, 0], [n, p]) as tf.Tensor2D;
+  const tokens = tf.reshape(tf.slice(rows, [0, p], [n, l * d]), [n, l, d]) as tf.Tensor3D;
+  const bias = tf.slice(rows, [0, p + l * d], [n, l]) as tf.Tensor2D;
+  return { pooled, context: { tokens, bias } };
+}
+
+export class EmojiTextToImage implements DiffusionModel {
+  readonly name = 'builtin colour model, stage I (text -> 32x32 RGB, trained on emoji art)';
+  readonly imageSize: number;
+  readonly channels = 3;
+  readonly learnedVariance = false;
+  readonly schedule: NoiseSchedule;
+
+  constructor(readonly net: TextToImageNet, readonly config: TrainConfig) {
+    this.imageSize = config.cascade!.imageSize;
+    this.schedule = cosineSchedule(config.T);
+  }
+
+  get embeddingDim(): number {
+    const t = this.config.cascade!.text!;
+    return t.pooledDim + t.maxTokens * (t.dim + 1);
+  }
+
+  predict(xt: tf.Tensor4D, t: number, prompt: tf.Tensor2D): ModelOutput {
+    const n = xt.shape[0];
+    if (!Number.isInteger(t) || t < 0 || t >= this.config.T) throw new Error(`EmojiTextToImage.predict: t must be an integer timestep in 0..${this.config.T - 1}, got ${t}`);
+    if (prompt.shape[1] !== this.embeddingDim || (prompt.shape[0] !== 1 && prompt.shape[0] !== n)) {
+      throw new Error(`EmojiTextToImage.predict: prompt embeddings must be [1 or ${n}, ${this.embeddingDim}] (from EmojiPrompts.embed), got [${prompt.shape.join(', ')}]`);
+    }
+    const te = this.config.cascade!.text!;
+    return tf.tidy(() => {
+      const text = splitEmbedding(prompt, n, te.pooledDim, te.maxTokens, te.dim);
+      return { eps: this.net.predictEncoded(xt, new Array(n).fill(t), text) };
+    });
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}
+
+/** The colour model's prompts: free text of known words, embedded by its text encoder. */
+export class EmojiPrompts implements PromptEncoder {
+  readonly vocabulary: Vocabulary;
+  readonly dim: number;
+
+  constructor(private readonly model: EmojiTextToImage) {
+    const c = model.config.cascade!;
+    this.vocabulary = new Vocabulary(c.vocabulary!, c.text!.maxTokens);
+    this.dim = model.embeddingDim;
+  }
+
+  has(prompt: string): boolean {
+    try {
+      this.vocabulary.encode(prompt);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  embed(prompt: string): tf.Tensor2D {
+    return this.embedMany([prompt]);
+  }
+
+  embedMany(prompts: readonly string[]): tf.Tensor2D {
+    if (prompts.length === 0) throw new Error('EmojiPrompts.embedMany: give at least one prompt');
+    const ids = this.vocabulary.encodeMany(prompts);
+    return tf.tidy(() => {
+      const { pooled, context } = this.model.net.text.forward(ids);
+      const n = prompts.length;
+      return tf.concat([pooled, tf.reshape(context.tokens, [n, -1]), context.bias], 1) as tf.Tensor2D;
+    });
+  }
+}
+
+export class EmojiUpsampler implements SuperResolutionModel {
+  readonly name = 'builtin colour model, stage II (32 -> 64 px super-resolution)';
+  readonly imageSize: number;
+  readonly lowResSize: number;
+  readonly channels = 3;
+  readonly maxAugLevel: number;
+  readonly schedule: NoiseSchedule;
+
+  constructor(readonly net: CascadeUNet, readonly config: TrainConfig) {
+    const c = config.cascade!;
+    this.imageSize = c.imageSize;
+    this.lowResSize = c.lowResSize!;
+    this.maxAugLevel = c.maxAugLevel!;
+    this.schedule = cosineSchedule(config.T);
+  }
+
+  predict(xt: tf.Tensor4D, t: number, lowRes: tf.Tensor4D, augLevel: number): tf.Tensor4D {
+    const n = xt.shape[0];
+    return this.net.forward({ x: xt, t: new Array(n).fill(t), lowRes, augLevel: new Array(n).fill(augLevel) });
+  }
+
+  dispose(): void {
+    this.net.dispose();
+  }
+}
+
+/** The two shipped stages (no training, no network access). */
+export function loadEmojiCascade(dir = weightsDir()): { stage1: EmojiTextToImage; prompts: EmojiPrompts; stage2: EmojiUpsampler } {
+  const s1 = loadStage(path.join(dir, EMOJI_STAGE1_FILE), 'text');
+  const stage1 = new EmojiTextToImage(s1.net as TextToImageNet, s1.config);
+  const s2 = loadStage(path.join(dir, EMOJI_STAGE2_FILE), 'upsample');
+  return { stage1, prompts: new EmojiPrompts(stage1), stage2: new EmojiUpsampler(s2.net as CascadeUNet, s2.config) };
+}
+
+/** Stage I alone, from a weights file or a run's epoch weights plus its run.json config. */
+export function loadEmojiStage1(file: string, config?: TrainConfig): { stage1: EmojiTextToImage; prompts: EmojiPrompts } {
+  let net: TextToImageNet;
+  let cfg: TrainConfig;
+  if (config) {
+    cfg = config;
+    net = createNetwork(config) as TextToImageNet;
+    net.loadState(loadCheckpoint(file).values, file);
+  } else {
+    const s = loadStage(file, 'text');
+    net = s.net as TextToImageNet;
+    cfg = s.config;
+  }
+  const stage1 = new EmojiTextToImage(net, cfg);
+  return { stage1, prompts: new EmojiPrompts(stage1) };
+}
