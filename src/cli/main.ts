@@ -20,6 +20,8 @@ import { loadTrainedModel, runFiles, train, RunMetadata } from '../lib/train/tra
 import { runBench } from '../bench/bench';
 import { runPartB } from './partb';
 import { BUILTIN_DIR, runPretrain } from './pretrain';
+import { runEmojiPretrain } from './pretrain-emoji';
+import { runEmojiEvaluation } from './evaluate-emoji';
 
 const HELP = `diffusion: train, sample and evaluate the Part B diffusion models (MNIST)
 
@@ -27,9 +29,10 @@ Usage:
   diffusion train <denoiser|time|class|all> [options]
   diffusion sample --run DIR [options]
   diffusion evaluate --run DIR [options]
+  diffusion evaluate emoji [options]
   diffusion bench [options]
   diffusion partb [--profile quick] [--seed S]
-  diffusion pretrain [options]
+  diffusion pretrain [digits|emoji] [options]
   diffusion <command> --help
 
 Commands:
@@ -37,8 +40,10 @@ Commands:
              Resumes from the run folder's last checkpoint; a finished run is reused.
   sample     Write a PNG grid of samples from a trained run (and optionally an animated GIF).
   evaluate   Judge class-conditioned CFG samples with the MNIST classifier; writes the result into run.json.
+             'evaluate emoji': prompt fidelity and memorisation of Part A's colour model.
   bench      Training and sampling speed and peak memory of each UNet on this backend.
-  pretrain   Train Part A's built-in model (digits + Fashion-MNIST, cosine T = 1000) and export it.
+  pretrain   Train one of Part A's built-in models and export it: emoji (the colour text-to-image
+             cascade, 32 px + 32 -> 64 px) or digits (digits + Fashion-MNIST, the fast model).
   partb      All of Part B: train the three models, write every figure to outputs/partb/<profile>/,
              judge the class-conditioned samples.
 
@@ -297,10 +302,12 @@ async function cmdPartB(args: string[]): Promise<void> {
   await runPartB({ profile: String(values.profile), seed: num(values.seed, 'seed')!, data, outDir: values.out as string | undefined });
 }
 
-const PRETRAIN_HELP = `diffusion pretrain [options]
+const PRETRAIN_HELP = `diffusion pretrain [digits] [options]
+diffusion pretrain emoji [options]     (see diffusion pretrain emoji --help)
 
-Trains the built-in pretrained model of Part A (a class-conditioned UNet on MNIST digits and
-Fashion-MNIST with DeepFloyd IF's cosine schedule, T = 1000). Resumable like train.
+Trains the built-in digits model of Part A (a class-conditioned UNet on MNIST digits and
+Fashion-MNIST with DeepFloyd IF's cosine schedule, T = 1000), the fast model of the smoke
+profile and the tests. Resumable like train.
 
 Options:
   --epochs N, --hidden D, --batch N, --lr X, --seed S   override the recipe in src/lib/pretrained/builtin-spec.ts
@@ -313,7 +320,27 @@ Options:
   -h, --help         this help
 `;
 
+const PRETRAIN_EMOJI_HELP = `diffusion pretrain emoji [options]
+
+Trains Part A's built-in colour model on open emoji art (the npm packages listed in
+docs/part-a-models.md, devDependencies): stage I (a text encoder and a 32x32 RGB UNet, trained
+together) and then stage II (32 -> 64 px super-resolution). Each stage's run resumes from its
+last checkpoint when the command runs again; finished stages are reused. The recipe is in
+src/lib/pretrained/emoji-spec.ts.
+
+Options:
+  --stage 1|2        train only this stage (default: both, in order)
+  --epochs N, --lr X, --seed S   override the recipe (for both stages when --stage is not given)
+  --out1 DIR, --out2 DIR         run folders (default outputs/runs/<text|upsample>-<config hash>)
+  --stop-after N     pause after N epochs (the schedule still follows the recipe's epochs)
+  --export           write both stages' weights, loss logs and emoji.json into ${BUILTIN_DIR}
+  --export-only      export the runs' last finished epochs without training (needs --out1 and --out2)
+  -h, --help         this help
+`;
+
 async function cmdPretrain(args: string[]): Promise<void> {
+  if (args[0] === 'emoji') return cmdPretrainEmoji(args.slice(1));
+  if (args[0] === 'digits') args = args.slice(1);
   const { values } = parse(
     args,
     {
@@ -337,7 +364,82 @@ async function cmdPretrain(args: string[]): Promise<void> {
   });
 }
 
+async function cmdPretrainEmoji(args: string[]): Promise<void> {
+  const { values, positionals } = parse(
+    args,
+    {
+      stage: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
+      out1: { type: 'string' }, out2: { type: 'string' }, export: { type: 'boolean' }, 'export-only': { type: 'boolean' }, 'stop-after': { type: 'string' },
+    },
+    PRETRAIN_EMOJI_HELP,
+  );
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument(s): ${positionals.join(' ')}\n\n${PRETRAIN_EMOJI_HELP}`);
+  const stage = values.stage === undefined ? undefined : Number(values.stage);
+  if (stage !== undefined && stage !== 1 && stage !== 2) throw new UsageError(`--stage must be 1 or 2, got "${String(values.stage)}"`);
+  if (values['export-only'] && (!values.out1 || !values.out2)) throw new UsageError('--export-only exports existing runs: give both --out1 and --out2.');
+  const overrides: Partial<TrainConfig> = {};
+  for (const [key, flag, integer] of [['epochs', 'epochs', true], ['lr', 'lr', false], ['seed', 'seed', true]] as const) {
+    const v = num(values[flag], flag, integer);
+    if (v !== undefined) (overrides as Record<string, number>)[key] = v;
+  }
+  const stopAfter = num(values['stop-after'], 'stop-after');
+  if (stopAfter !== undefined && stopAfter < 1) throw new UsageError(`--stop-after must be at least 1, got ${stopAfter}`);
+  await initBackend();
+  await runEmojiPretrain({
+    stages: stage ? [stage as 1 | 2] : [1, 2],
+    overrides,
+    runDirs: { 1: values.out1 as string | undefined, 2: values.out2 as string | undefined },
+    exportTo: values.export || values['export-only'] ? BUILTIN_DIR : undefined,
+    exportOnly: Boolean(values['export-only']),
+    stopAfterEpochs: stopAfter,
+    command: `diffusion pretrain emoji ${args.join(' ')}`.trim(),
+  });
+}
+
+const EVALUATE_EMOJI_HELP = `diffusion evaluate emoji [options]
+
+Measures Part A's built-in colour model: CFG samples of one prompt per emoji subcategory (the
+plain name of its first emoji), judged by a classifier trained on art styles the model never saw
+(trained once, ~10 min, and cached under outputs/judge/), and each sample's distance to its
+nearest training image. Writes fidelity.json and samples.png to outputs/eval/emoji-<model>/.
+
+Options:
+  --samples N          samples per prompt (default 4)
+  --per-subcategory N  prompts per subcategory (default 1)
+  --guidance G         CFG scale (default 7)
+  --seed S             sampling seed (default 0)
+  --run DIR            judge a stage I training run instead of the shipped weights
+  --epoch N            with --run: the weights after epoch N (default: the last)
+  --out DIR            output folder
+  -h, --help           this help
+`;
+
+async function cmdEvaluateEmoji(args: string[]): Promise<void> {
+  const { values, positionals } = parse(
+    args,
+    {
+      samples: { type: 'string', default: '4' }, 'per-subcategory': { type: 'string', default: '1' }, guidance: { type: 'string', default: '7' },
+      seed: { type: 'string', default: '0' }, run: { type: 'string' }, epoch: { type: 'string' }, out: { type: 'string' },
+    },
+    EVALUATE_EMOJI_HELP,
+  );
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument(s): ${positionals.join(' ')}\n\n${EVALUATE_EMOJI_HELP}`);
+  const positive = (flag: string) => {
+    const v = num(values[flag], flag)!;
+    if (v < 1) throw new UsageError(`--${flag} must be at least 1, got ${v}`);
+    return v;
+  };
+  if (values.epoch !== undefined && !values.run) throw new UsageError('--epoch needs --run DIR (a stage I run folder).');
+  await initBackend();
+  await runEmojiEvaluation({
+    samplesPerPrompt: positive('samples'), perSubcategory: positive('per-subcategory'), guidance: num(values.guidance, 'guidance', false)!,
+    seed: num(values.seed, 'seed')!, runDir: values.run as string | undefined, epoch: values.epoch === undefined ? undefined : positive('epoch'),
+    outDir: values.out as string | undefined,
+  });
+}
+
 async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> {
+  if (args[0] === 'emoji') return cmdEvaluateEmoji(args.slice(1));
   const { values } = parse(
     args,
     {

@@ -44,16 +44,7 @@ export async function runPretrain(opts: {
     config: JSON.stringify(result.meta.config),
     prompts: JSON.stringify(BUILTIN_PROMPTS),
   });
-  // The loss log, averaged over 20 steps, is small enough to ship beside the weights.
-  const log = readLossLog(result.runDir);
-  const lines: string[] = [];
-  for (let i = 0; i < log.length; i += 20) {
-    const chunk = log.slice(i, i + 20);
-    const mean = chunk.reduce((s, r) => s + r.loss, 0) / chunk.length;
-    const last = chunk[chunk.length - 1];
-    lines.push(JSON.stringify({ step: last.step, epoch: last.epoch, loss: Number(mean.toPrecision(5)), lr: last.lr, seconds: last.seconds }));
-  }
-  writeFileAtomic(path.join(opts.exportTo, 'builtin-loss.jsonl'), lines.join('\n') + '\n');
+  writeLossSummary(result.runDir, path.join(opts.exportTo, 'builtin-loss.jsonl'));
   const meta = result.meta;
   writeFileAtomic(path.join(opts.exportTo, 'builtin.json'), JSON.stringify({
     // How to regenerate these weights (an --export-only export was trained by the same command).
@@ -70,4 +61,17 @@ export async function runPretrain(opts: {
     data: meta.data,
   }, null, 2) + '\n');
   process.stderr.write(`exported the built-in model to ${opts.exportTo}\n`);
+}
+
+/** A run's loss log averaged over every 20 steps: small enough to ship beside exported weights. */
+export function writeLossSummary(runDir: string, file: string): void {
+  const log = readLossLog(runDir);
+  const lines: string[] = [];
+  for (let i = 0; i < log.length; i += 20) {
+    const chunk = log.slice(i, i + 20);
+    const mean = chunk.reduce((s, r) => s + r.loss, 0) / chunk.length;
+    const last = chunk[chunk.length - 1];
+    lines.push(JSON.stringify({ step: last.step, epoch: last.epoch, loss: Number(mean.toPrecision(5)), lr: last.lr, seconds: last.seconds }));
+  }
+  writeFileAtomic(file, lines.join('\n') + '\n');
 }
