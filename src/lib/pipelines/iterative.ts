@@ -37,7 +37,7 @@ export function runFrom(
   const timesteps = opts.timesteps ?? stridedTimesteps();
   checkTimesteps(timesteps, model.schedule);
   checkIStart(iStart, timesteps);
-  return denoiseLoop({ ...opts, schedule: model.schedule, predictor, start: image, iStart, timesteps, afterStep });
+  return denoiseLoop({ ...opts, schedule: model.schedule, predictor, start: image, iStart, timesteps, afterStep, clipX0: model.clipSample });
 }
 
 /**

@@ -38,6 +38,8 @@ export interface DenoiseLoopOptions extends DenoiseCallbacks {
   rng: Rng;
   /** Applied to each new x_t' (e.g. inpainting's projection); may draw from rng after z. */
   afterStep?: (x: tf.Tensor4D, tPrev: number) => tf.Tensor4D;
+  /** Clip each step's x0_hat to [-1, 1] (the model's clipSample; SPEC's formula does not). */
+  clipX0?: boolean;
 }
 
 /**
@@ -68,7 +70,7 @@ export function denoiseLoop(opts: DenoiseLoopOptions): tf.Tensor4D {
       const next = tf.tidy(() => {
         const out = predictor(x, t);
         const z = gaussianNoise(x.shape, rng) as tf.Tensor4D;
-        const stepped = denoiseStep(schedule, x, t, tPrev, out.eps, z, out.varValue);
+        const stepped = denoiseStep(schedule, x, t, tPrev, out.eps, z, out.varValue, opts.clipX0);
         return opts.afterStep ? opts.afterStep(stepped, tPrev) : stepped;
       });
       x.dispose();

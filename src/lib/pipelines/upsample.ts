@@ -59,6 +59,7 @@ export function upsample(model: SuperResolutionModel, opts: UpsampleOptions): tf
   try {
     return denoiseLoop({
       schedule: model.schedule,
+      clipX0: model.clipSample,
       predictor: (xt, t) => ({ eps: model.predict(xt, t, lowRes, augLevel) }),
       start,
       iStart: 0,

@@ -27,6 +27,11 @@ export interface DiffusionModel {
   /** True when predict() returns `varValue` (DeepFloyd IF's learned-range variance). */
   readonly learnedVariance: boolean;
   /**
+   * Clip x0_hat to [-1, 1] in every denoising step (diffusers' clip_sample), for models whose
+   * eps is not accurate enough near t = T; absent or false: SPEC's formula as written.
+   */
+  readonly clipSample?: boolean;
+  /**
    * One network evaluation. The caller owns (and disposes) the returned tensors.
    * @param xt noisy images [B, imageSize, imageSize, channels], NHWC, values about [-1, 1]
    * @param t integer timestep 0..T-1 (the same for the whole batch)
@@ -115,6 +120,8 @@ export interface SuperResolutionModel {
   readonly schedule: NoiseSchedule;
   /** The largest augmentation level it was trained with. */
   readonly maxAugLevel: number;
+  /** As DiffusionModel.clipSample. */
+  readonly clipSample?: boolean;
   /** eps [B, imageSize, imageSize, channels]; lowRes has the shape of xt. The caller disposes the result. */
   predict(xt: tf.Tensor4D, t: number, lowRes: tf.Tensor4D, augLevel: number): tf.Tensor4D;
 }
