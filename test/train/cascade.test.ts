@@ -4,9 +4,11 @@ import { TextToImageNet } from '../../src/lib/nn/text-to-image';
 import { stage1Config, stage1Vocabulary, stage2Config } from '../../src/lib/pretrained/emoji-spec';
 import { Rng } from '../../src/lib/random';
 import { cosineSchedule } from '../../src/lib/schedules';
-import { drawCascadeBatch, enlargeLowRes, GENERIC_CAPTION, vocabularyOf } from '../../src/lib/train/cascade-objectives';
+import { tf } from '../../src/lib/backend/tf';
+import { drawCascadeBatch, enlargeLowRes, epsFromVelocity, GENERIC_CAPTION, velocity, vocabularyOf } from '../../src/lib/train/cascade-objectives';
+import { qSample } from '../../src/lib/train/objectives';
 import { loadTrainedNetwork, readLossLog, train, trainNetwork } from '../../src/lib/train/trainer';
-import { syntheticNamedSplits, tempDir, useDefaultBackend } from '../helpers';
+import { relativeError, syntheticNamedSplits, tempDir, uniformValues, useDefaultBackend } from '../helpers';
 
 /** Stage I and II configs of the built-in recipe, shrunk to seconds on the synthetic blobs. */
 function tinyConfigs(data = syntheticNamedSplits(24, 8)) {
@@ -31,6 +33,20 @@ function tinyConfigs(data = syntheticNamedSplits(24, 8)) {
 describe('training the colour cascade (stage I text -> image, stage II super-resolution)', function () {
   this.timeout(180000);
   before(useDefaultBackend);
+
+  it('v prediction: v = sqrt(abar) eps - sqrt(1 - abar) x0 gives back eps from x_t exactly', () => {
+    const x0 = tf.tensor4d(uniformValues(2 * 4 * 4 * 3, 1), [2, 4, 4, 3]);
+    const eps = tf.tensor4d(uniformValues(2 * 4 * 4 * 3, 2), [2, 4, 4, 3]);
+    for (const t of [0, 500, 990, 999]) {
+      const abar = cosineSchedule(1000).alphasCumprod[t];
+      const a = Float32Array.from([abar, abar]);
+      const xt = qSample(x0, eps, a);
+      const back = epsFromVelocity(velocity(x0, eps, a), xt, abar);
+      assert.ok(relativeError(back.dataSync(), eps.dataSync()) < 1e-5, `t = ${t}`);
+      tf.dispose([xt, back]);
+    }
+    tf.dispose([x0, eps]);
+  });
 
   it('draws stage I batches with captions from the images\' names, empty ones for CFG', () => {
     const { data, s1 } = tinyConfigs();

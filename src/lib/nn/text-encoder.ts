@@ -20,6 +20,8 @@ export interface TextEncoderConfig {
   heads: number;
   /** Size of the pooled vector. */
   pooledDim: number;
+  /** Standard deviation of the initial word and position embeddings (default 0.02 sqrt(dim)). */
+  initScale?: number;
 }
 
 export interface TextEncoding {
@@ -114,8 +116,9 @@ export class TextEncoder extends Module {
     super();
     const { vocabSize, maxTokens, dim, layers, heads, pooledDim } = config;
     if (dim % heads !== 0) throw new Error(`TextEncoder: dim ${dim} does not split into ${heads} heads`);
-    this.tokenEmbedding = this.addParam('token_embedding', normalInit(rng, [vocabSize, dim], 0.02 * Math.sqrt(dim)));
-    this.positionEmbedding = this.addParam('position_embedding', normalInit(rng, [maxTokens, dim], 0.02 * Math.sqrt(dim)));
+    const initScale = config.initScale ?? 0.02 * Math.sqrt(dim);
+    this.tokenEmbedding = this.addParam('token_embedding', normalInit(rng, [vocabSize, dim], initScale));
+    this.positionEmbedding = this.addParam('position_embedding', normalInit(rng, [maxTokens, dim], initScale));
     this.layers = Array.from({ length: layers }, (_, i) => this.addChild(`layer${i}`, new TransformerLayer(rng, dim, heads)));
     this.lnOut = this.addChild('ln_out', new LayerNorm(dim));
     this.poolQuery = this.addParam('pool_query', normalInit(rng, [dim, 1], 1 / Math.sqrt(dim)));

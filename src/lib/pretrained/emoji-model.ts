@@ -8,6 +8,7 @@ import { TextToImageNet } from '../nn/text-to-image';
 import { cosineSchedule, NoiseSchedule } from '../schedules';
 import { Vocabulary } from '../text/tokenizer';
 import { TrainConfig } from '../train/config';
+import { epsFromVelocity } from '../train/cascade-objectives';
 import { createNetwork } from '../train/networks';
 import { DiffusionModel, ModelOutput, PromptEncoder, SuperResolutionModel } from './model';
 
@@ -59,6 +60,8 @@ export class EmojiTextToImage implements DiffusionModel {
   readonly imageSize: number;
   readonly channels = 3;
   readonly learnedVariance = false;
+  /** Measured: without it the first steps' x0_hat (eps error x ~70 at t = 990) saturates every sample. */
+  readonly clipSample = true;
   readonly schedule: NoiseSchedule;
 
   constructor(readonly net: TextToImageNet, readonly config: TrainConfig) {
@@ -80,8 +83,13 @@ export class EmojiTextToImage implements DiffusionModel {
     const te = this.config.cascade!.text!;
     return tf.tidy(() => {
       const text = splitEmbedding(prompt, n, te.pooledDim, te.maxTokens, te.dim);
-      return { eps: this.net.predictEncoded(xt, new Array(n).fill(t), text) };
+      return { eps: this.asEps(this.net.predictEncoded(xt, new Array(n).fill(t), text), xt, t) };
     });
+  }
+
+  /** The network's output as eps (it predicts v when trained so). */
+  private asEps(out: tf.Tensor4D, xt: tf.Tensor4D, t: number): tf.Tensor4D {
+    return this.config.cascade!.prediction === 'v' ? epsFromVelocity(out, xt, this.schedule.alphasCumprod[t]) : out;
   }
 
   dispose(): void {
@@ -130,6 +138,7 @@ export class EmojiUpsampler implements SuperResolutionModel {
   readonly lowResSize: number;
   readonly channels = 3;
   readonly maxAugLevel: number;
+  readonly clipSample = true;
   readonly schedule: NoiseSchedule;
 
   constructor(readonly net: CascadeUNet, readonly config: TrainConfig) {
@@ -142,7 +151,10 @@ export class EmojiUpsampler implements SuperResolutionModel {
 
   predict(xt: tf.Tensor4D, t: number, lowRes: tf.Tensor4D, augLevel: number): tf.Tensor4D {
     const n = xt.shape[0];
-    return this.net.forward({ x: xt, t: new Array(n).fill(t), lowRes, augLevel: new Array(n).fill(augLevel) });
+    return tf.tidy(() => {
+      const out = this.net.forward({ x: xt, t: new Array(n).fill(t), lowRes, augLevel: new Array(n).fill(augLevel) });
+      return this.config.cascade!.prediction === 'v' ? epsFromVelocity(out, xt, this.schedule.alphasCumprod[t]) : out;
+    });
   }
 
   dispose(): void {

@@ -78,7 +78,7 @@ export function stage1Config(vocabulary: Vocabulary, overrides: Partial<TrainCon
     hidden: 32,
     batchSize: 32,
     microBatch: 16,
-    epochs: 50,
+    epochs: 40,
     lr: 5e-4,
     lrDecay: 'exponential',
     finalLrFactor: 0.1,
@@ -92,6 +92,7 @@ export function stage1Config(vocabulary: Vocabulary, overrides: Partial<TrainCon
     kind: 'text',
     cascade: {
       imageSize: STAGE1_SIZE,
+      prediction: 'v',
       unet: {
         channels: 3, widths: [32, 64, 128], blocksPerLevel: 1, attentionLevels: [], midAttention: true, headDim: 64,
         pooledDim, contextDim: textDim, lowResInput: false, timeFeatures: 64,
@@ -112,7 +113,7 @@ export function stage2Config(overrides: Partial<TrainConfig> = {}): TrainConfig 
     hidden: 32,
     batchSize: 32,
     microBatch: 16,
-    epochs: 20,
+    epochs: 24,
     lr: 5e-4,
     lrDecay: 'exponential',
     finalLrFactor: 0.1,
@@ -126,6 +127,7 @@ export function stage2Config(overrides: Partial<TrainConfig> = {}): TrainConfig 
     kind: 'upsample',
     cascade: {
       imageSize: STAGE2_SIZE,
+      prediction: 'v',
       lowResSize: STAGE1_SIZE,
       cropSize: 32,
       maxAugLevel: 400,

@@ -13,14 +13,17 @@ import { CascadeSpec, TrainConfig } from './config';
 import { BatchDraw, qSample } from './objectives';
 
 /**
- * Training batches and losses of the built-in cascade (epsilon prediction, like DeepFloyd IF):
+ * Training batches and losses of the built-in cascade:
  *  - stage I ("text"): x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps with x_0 the 32 px image in
  *    [-1, 1] and a fresh caption per draw (the empty prompt with probability pUncond, the generic
- *    prompt with probability pGeneric); loss = mean (eps_theta(x_t, t, caption) - eps)^2.
+ *    prompt with probability pGeneric); loss = mean (out_theta(x_t, t, caption) - target)^2.
  *  - stage II ("upsample"): the 64 px image is box-reduced to 32 px (what stage I makes), enlarged
  *    again bilinearly and noised to a random augmentation level s (IF's noise augmentation, so
  *    stage II learns to clean up stage I's small errors); x_0 is a random crop of the 64 px image
- *    and the low-res input the same crop; loss = mean (eps_theta(x_t, t, low-res, s) - eps)^2.
+ *    and the low-res input the same crop; loss = mean (out_theta(x_t, t, low-res, s) - target)^2.
+ * The target is eps (epsilon prediction, as DeepFloyd IF) or v = sqrt(abar_t) eps - sqrt(1 - abar_t) x_0
+ * (v prediction): near t = T, x_0 enters x_t with weight sqrt(abar_t) ~ 0.01, so an eps loss
+ * says almost nothing there about the picture (or the prompt), while v is mostly -x_0.
  */
 
 /** The prompt that stands for any image ("a high quality photo", SPEC 1.5). */
@@ -141,6 +144,7 @@ export function cascadeBatchLoss(net: TextToImageNet | CascadeUNet, cfg: TrainCo
   const eps = tf.tensor4d(d.noise, shape);
   const abar = Float32Array.from(d.timesteps, (t) => schedule.alphasCumprod[t]);
   const xt = qSample(x0, eps, abar);
+  const target = spec(cfg).prediction === 'v' ? velocity(x0, eps, abar) : eps;
   let pred: tf.Tensor4D;
   if (cfg.kind === 'text') {
     if (!(net instanceof TextToImageNet) || !d.tokens) throw new Error('cascadeBatchLoss: stage I needs its TextToImageNet and token ids');
@@ -149,5 +153,18 @@ export function cascadeBatchLoss(net: TextToImageNet | CascadeUNet, cfg: TrainCo
     if (!(net instanceof CascadeUNet) || !d.lowRes || !d.augLevels) throw new Error('cascadeBatchLoss: stage II needs its UNet, the low-res images and their augmentation levels');
     pred = net.forward({ x: xt, t: d.timesteps, lowRes: tf.tensor4d(d.lowRes, shape), augLevel: d.augLevels }, ctx);
   }
-  return tf.mean(tf.squaredDifference(pred, eps)) as tf.Scalar;
+  return tf.mean(tf.squaredDifference(pred, target)) as tf.Scalar;
+}
+
+/** v = sqrt(abar) eps - sqrt(1 - abar) x_0, one abar per image. */
+export function velocity(x0: tf.Tensor4D, eps: tf.Tensor4D, abar: Float32Array): tf.Tensor4D {
+  const n = x0.shape[0];
+  const a = tf.tensor4d(Float32Array.from(abar, (v) => Math.sqrt(v)), [n, 1, 1, 1]);
+  const b = tf.tensor4d(Float32Array.from(abar, (v) => Math.sqrt(1 - v)), [n, 1, 1, 1]);
+  return tf.sub(tf.mul(eps, a), tf.mul(x0, b));
+}
+
+/** The noise a v-prediction implies: eps = sqrt(abar_t) v + sqrt(1 - abar_t) x_t (same abar for the batch). */
+export function epsFromVelocity(v: tf.Tensor4D, xt: tf.Tensor4D, abar: number): tf.Tensor4D {
+  return tf.add(tf.mul(v, Math.sqrt(abar)), tf.mul(xt, Math.sqrt(1 - abar)));
 }

@@ -21,6 +21,11 @@ export function isCascadeKind(kind: string): kind is CascadeKind {
 /** What a cascade stage is made of and trained on (TrainConfig.cascade; Part B runs have none). */
 export interface CascadeSpec {
   unet: CascadeUNetConfig;
+  /**
+   * What the network outputs: 'epsilon' (the noise) or 'v' (v = sqrt(abar) eps - sqrt(1 - abar) x0,
+   * Salimans & Ho 2022). Either way the model hands eps to the pipelines.
+   */
+  prediction: 'epsilon' | 'v';
   /** Stage I: the text encoder and its vocabulary (the words, in id order). */
   text?: TextEncoderConfig;
   vocabulary?: string[];
@@ -103,6 +108,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (c.kind === 'text' && (!c.cascade?.text || !c.cascade.vocabulary || c.cascade.vocabulary.length + 2 !== c.cascade.text.vocabSize)) {
     fail('the text stage needs a text encoder config and a vocabulary of vocabSize - 2 words');
   }
+  if (c.cascade && !['epsilon', 'v'].includes(c.cascade.prediction)) fail(`cascade.prediction must be epsilon or v, got ${c.cascade.prediction}`);
   if (c.kind === 'upsample' && !(c.cascade?.lowResSize && c.cascade.cropSize && c.cascade.maxAugLevel !== undefined)) {
     fail('the upsample stage needs lowResSize, cropSize and maxAugLevel');
   }
