@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import { loadIdxDir } from '../../src/lib/data/idx';
 import { DEBIAN_FASHION_DIR } from '../../src/lib/data/fashion';
 import { CAMPANILE, OWN_PHOTO_1, OWN_PHOTO_2, photoPixels } from '../../src/lib/inputs/photos';
-import { PART_A_IMAGES, partAImage, partAImages, partAMask, partAMasks, rectMask } from '../../src/lib/inputs/images';
+import { PART_A_IMAGES, partAImage, partAImageDescription, partAImages, partAImageTitle, partAMask, partAMasks, rectMask } from '../../src/lib/inputs/images';
 import { distanceToSegment, rasteriseStrokes } from '../../src/lib/inputs/strokes';
 import { typesetGlyph } from '../../src/lib/inputs/web-image';
 import { useDefaultBackend } from '../helpers';
@@ -20,10 +20,28 @@ describe('inputs/images', () => {
         const min = Math.min(...v);
         const max = Math.max(...v);
         assert.ok(min >= -1 && max <= 1, `${name} at ${size}: values in [-1, 1]`);
-        assert.ok(min < -0.9 && max > 0.5, `${name} at ${size}: has background and ink (min ${min}, max ${max})`);
+        // The gray set is ink on black; the colour set photos and ink on white (spread over the range).
+        assert.ok(min < -0.4 && max > 0.5, `${name} at ${size}x${channels}: has dark and light parts (min ${min}, max ${max})`);
         x.dispose();
       }
     }
+  });
+
+  it('gives RGB models the colour set: photo crops, clip art, and dark strokes on white', () => {
+    const sketch = partAImage('sketch-2', 32, 3);
+    const corner = sketch.dataSync()[0];
+    assert.ok(corner > 0.99, `paper is white, got ${corner}`);
+    const gray = partAImage('sketch-2', 32, 1);
+    assert.ok(gray.dataSync()[0] < -0.99, 'the gray set keeps black paper');
+    const cat = partAImage('own-1', 32, 3).dataSync();
+    let colourful = 0;
+    for (let i = 0; i < cat.length; i += 3) colourful = Math.max(colourful, Math.abs(cat[i] - cat[i + 2]));
+    assert.ok(colourful > 0.3, 'the cat photo has colour');
+    assert.match(partAImageTitle('campanile', 3), /rocket/);
+    assert.match(partAImageTitle('campanile', 1), /bag/);
+    assert.match(partAImageDescription('web', 3), /CC BY 4\.0/);
+    sketch.dispose();
+    gray.dispose();
   });
 
   it('stores the photos exactly as the Fashion-MNIST test images they name (when the data set is installed)', function () {

@@ -5,8 +5,8 @@ import { builtinPrompts } from '../../src/lib/pretrained/builtin';
 import { PromptDictionary } from '../../src/lib/pretrained/model';
 
 describe('inputs/prompts and settings', () => {
-  it('uses only prompts the built-in model knows, with "" unconditional', () => {
-    const p = partAPrompts('builtin');
+  it('uses only prompts the built-in digits model knows, with "" unconditional', () => {
+    const p = partAPrompts('builtin-digits');
     checkPromptsKnown(p, builtinPrompts());
     assert.equal(p.unconditional, '');
     assert.equal(p.generic, 'a high quality photo');

@@ -1,4 +1,7 @@
+import * as fs from 'fs';
 import { tf } from '../backend/tf';
+import { decodePng } from '../display/png';
+import { sourceFile } from '../io/source-files';
 import { CAMPANILE, DataPhoto, OWN_PHOTO_1, OWN_PHOTO_2, photoPixels } from './photos';
 import { Pixels, toModelInput } from './pixels';
 import { SKETCH_HOUSE, SKETCH_TSHIRT, Sketch } from './sketches';
@@ -6,8 +9,11 @@ import { rasteriseStrokes } from './strokes';
 import { WEB_IMAGE_CHAR, typesetGlyph } from './web-image';
 
 /**
- * Part A's input images by name, each with its inpainting mask. The photos come from the data
- * (28 px); the web image and the sketches are drawn at the requested size.
+ * Part A's input images by name, each with its inpainting mask, in two sets: a gray one for the
+ * digits model (photos from Fashion-MNIST at 28 px, a typeset "3", white strokes on black) and a
+ * colour one for RGB models (photo crops and clip art from src/lib/inputs/assets/, see its
+ * README for sources and licences, and dark strokes on white paper). A model with 3 channels
+ * gets the colour set.
  */
 export const PART_A_IMAGES = ['campanile', 'own-1', 'own-2', 'web', 'sketch-1', 'sketch-2'] as const;
 export type PartAImageName = (typeof PART_A_IMAGES)[number];
@@ -29,6 +35,60 @@ interface Entry {
 
 const photo = (p: DataPhoto) => (): Pixels => ({ height: 28, width: 28, channels: 1, data: photoPixels(p) });
 const sketch = (s: Sketch) => (size: number): Pixels => rasteriseStrokes(s.strokes, size, s.penWidth);
+
+/** A committed colour image (src/lib/inputs/assets/NAME), RGB in [0, 1]. */
+export function assetPixels(name: string): Pixels {
+  const file = sourceFile('inputs', 'assets', name);
+  if (!fs.existsSync(file)) throw new Error(`Part A image ${file} is missing: restore src/lib/inputs/assets/ from git (scripts/make-part-a-images.js makes it)`);
+  const png = decodePng(fs.readFileSync(file));
+  if (png.channels !== 3) throw new Error(`${file} must be an RGB PNG, it has ${png.channels} channel(s)`);
+  return { height: png.height, width: png.width, channels: 3, data: Float32Array.from(png.data, (v) => v / 255) };
+}
+
+/** Strokes drawn in dark ink on white paper (the colour set's background, like the emoji art). */
+const inkSketch = (s: Sketch) => (size: number): Pixels => {
+  const im = rasteriseStrokes(s.strokes, size, s.penWidth);
+  return { ...im, data: im.data.map((v) => 1 - 0.9 * v) };
+};
+
+const COLOUR_ENTRIES: Record<PartAImageName, Entry> = {
+  campanile: {
+    title: 'test image (rocket)',
+    description: 'the Campanile stand-in: a photo of a Falcon 9 rocket on its launch pad (scikit-image sample, public domain); mask = its top',
+    draw: () => assetPixels('photo-rocket.png'),
+    mask: { x0: 0.3, y0: 0, x1: 0.7, y1: 0.45 },
+  },
+  'own-1': {
+    title: 'own photo (cat)',
+    description: 'Chelsea the cat (scikit-image sample, CC0); mask = eyes and nose',
+    draw: () => assetPixels('photo-cat.png'),
+    mask: { x0: 0.15, y0: 0.35, x1: 0.9, y1: 0.8 },
+  },
+  'own-2': {
+    title: 'own photo (coffee)',
+    description: 'a cup of coffee (scikit-image sample, CC0); mask = the cup',
+    draw: () => assetPixels('photo-coffee.png'),
+    mask: { x0: 0.15, y0: 0, x1: 0.85, y1: 0.6 },
+  },
+  web: {
+    title: 'web image (clip-art sunflower)',
+    description: 'a sunflower in the EmojiOne 2 clip-art style (CC BY 4.0, Emoji One), a style the model never saw; mask = its lower half',
+    draw: () => assetPixels('web-sunflower.png'),
+    mask: { x0: 0, y0: 0.5, x1: 1, y1: 1 },
+  },
+  'sketch-1': {
+    title: SKETCH_TSHIRT.title,
+    description: 'an outline of a t-shirt stored as strokes, dark ink on white; mask = the body below the sleeves',
+    draw: inkSketch(SKETCH_TSHIRT),
+    mask: { x0: 0.2, y0: 0.45, x1: 0.8, y1: 1 },
+  },
+  'sketch-2': {
+    title: SKETCH_HOUSE.title,
+    description: 'a house (box, roof, door) stored as strokes, dark ink on white; mask = the roof',
+    draw: inkSketch(SKETCH_HOUSE),
+    mask: { x0: 0, y0: 0, x1: 1, y1: 0.45 },
+  },
+};
 
 const ENTRIES: Record<PartAImageName, Entry> = {
   campanile: {
@@ -69,8 +129,8 @@ const ENTRIES: Record<PartAImageName, Entry> = {
   },
 };
 
-function entry(name: string): Entry {
-  const e = (ENTRIES as Record<string, Entry | undefined>)[name];
+function entry(name: string, channels = 1): Entry {
+  const e = ((channels === 3 ? COLOUR_ENTRIES : ENTRIES) as Record<string, Entry | undefined>)[name];
   if (!e) throw new Error(`Unknown Part A image "${name}": use one of ${PART_A_IMAGES.join(', ')}`);
   return e;
 }
@@ -80,20 +140,20 @@ export function checkSize(size: number, channels: number): void {
   if (channels !== 1 && channels !== 3) throw new Error(`Channels must be 1 (gray) or 3 (RGB) (the model's channels), got ${channels}`);
 }
 
-/** A short label for figures, e.g. "test image (bag)". */
-export function partAImageTitle(name: PartAImageName): string {
-  return entry(name).title;
+/** A short label for figures, e.g. "test image (bag)"; `channels` picks the set (3 = colour). */
+export function partAImageTitle(name: PartAImageName, channels = 1): string {
+  return entry(name, channels).title;
 }
 
 /** Where the image comes from and what its mask covers. */
-export function partAImageDescription(name: PartAImageName): string {
-  return entry(name).description;
+export function partAImageDescription(name: PartAImageName, channels = 1): string {
+  return entry(name, channels).description;
 }
 
 /** The image as a model input: [1, size, size, channels] in [-1, 1] (gray copied to RGB if needed). */
 export function partAImage(name: PartAImageName, size: number, channels: number): tf.Tensor4D {
   checkSize(size, channels);
-  return toModelInput(entry(name).draw(size), size, channels);
+  return toModelInput(entry(name, channels).draw(size), size, channels);
 }
 
 /** Several images as one batch [B, size, size, channels]. */
@@ -120,15 +180,15 @@ export function rectMask(rect: MaskRect, size: number): Float32Array {
 }
 
 /** The image's inpainting mask, [size, size]: 1 = fill with new content (SPEC 1.7.2), 0 = keep. */
-export function partAMask(name: PartAImageName, size: number): tf.Tensor2D {
-  checkSize(size, 1);
-  return tf.tensor2d(rectMask(entry(name).mask, size), [size, size]);
+export function partAMask(name: PartAImageName, size: number, channels = 1): tf.Tensor2D {
+  checkSize(size, channels);
+  return tf.tensor2d(rectMask(entry(name, channels).mask, size), [size, size]);
 }
 
 /** Masks of several images as one batch [B, size, size, 1], for inpaint() on a batch. */
-export function partAMasks(names: readonly PartAImageName[], size: number): tf.Tensor4D {
-  checkSize(size, 1);
+export function partAMasks(names: readonly PartAImageName[], size: number, channels = 1): tf.Tensor4D {
+  checkSize(size, channels);
   const data = new Float32Array(names.length * size * size);
-  names.forEach((n, i) => data.set(rectMask(entry(n).mask, size), i * size * size));
+  names.forEach((n, i) => data.set(rectMask(entry(n, channels).mask, size), i * size * size));
   return tf.tensor4d(data, [names.length, size, size, 1]);
 }

@@ -1,11 +1,14 @@
 import { AnagramView } from '../pipelines/anagram';
 import { GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from '../pretrained/builtin-spec';
-import { PromptDictionary } from '../pretrained/model';
+import { PromptDictionary, PromptEncoder } from '../pretrained/model';
 import { PartAImageName } from './images';
 
-/** Which Part A model a notebook runs on. */
-export type PartAModelKind = 'builtin' | 'deepfloyd-if';
-export const PART_A_MODEL_KINDS: readonly PartAModelKind[] = ['builtin', 'deepfloyd-if'];
+/**
+ * Which Part A model a notebook runs on: the built-in colour text-to-image cascade (trained on
+ * emoji art), the built-in digits model (28 px gray, the fast one), or DeepFloyd IF stage I.
+ */
+export type PartAModelKind = 'builtin' | 'builtin-digits' | 'deepfloyd-if';
+export const PART_A_MODEL_KINDS: readonly PartAModelKind[] = ['builtin', 'builtin-digits', 'deepfloyd-if'];
 
 export interface AnagramPrompts {
   /** Seen upright. */
@@ -39,7 +42,31 @@ export interface PartAPrompts {
 }
 
 /**
- * The built-in model knows 10 digits and 10 garments. The anagram pairs read differently under
+ * The built-in colour model reads free text made of the words of its training captions (emoji
+ * names and keywords, and frames such as "a photo of" and "an oil painting of", which it learned
+ * carry no meaning). The original's prompts are used where every word is known, and otherwise
+ * the nearest subject it knows ("snowy mountain village" -> "snow capped mountain", "waterfalls"
+ * -> "water wave", "people around a campfire" -> "people and fire").
+ */
+const BUILTIN_COLOUR: PartAPrompts = {
+  sampling: ['an oil painting of a snow capped mountain', 'a man wearing a hat', 'a rocket ship'],
+  generic: GENERIC_PROMPT,
+  unconditional: UNCONDITIONAL_PROMPT,
+  textEdit: { campanile: 'a pencil', 'own-1': 'a photo of a dog', 'own-2': 'a rocket ship' },
+  anagrams: [
+    { upright: 'an oil painting of people and fire', viewed: 'an oil painting of an old man', view: 'flip' },
+    { upright: 'an oil painting of a snow capped mountain', viewed: 'a photo of a dog', view: 'flip' },
+    { upright: 'a lithograph of a water wave', viewed: 'a man wearing a hat', view: 'rotate180' },
+  ],
+  hybrids: [
+    { far: 'a lithograph of a skull', near: 'a lithograph of a water wave' },
+    { far: 'a photo of a dog', near: 'a photo of a beach' },
+    { far: 'an oil painting of an old man', near: 'a rocket ship' },
+  ],
+};
+
+/**
+ * The built-in digits model knows 10 digits and 10 garments. The anagram pairs read differently under
  * the view: 2 upside down looks like a 5 (flip), 6 turned round is a 9 (rotate180), and a 1 and
  * a pair of trousers are both tall, one-stroke-wide shapes.
  */
@@ -79,7 +106,8 @@ const DEEPFLOYD: PartAPrompts = {
 };
 
 export function partAPrompts(kind: PartAModelKind): PartAPrompts {
-  if (kind === 'builtin') return BUILTIN;
+  if (kind === 'builtin') return BUILTIN_COLOUR;
+  if (kind === 'builtin-digits') return BUILTIN;
   if (kind === 'deepfloyd-if') return DEEPFLOYD;
   throw new Error(`Unknown Part A model "${kind}": use one of ${PART_A_MODEL_KINDS.join(', ')}`);
 }
@@ -93,13 +121,24 @@ export function allPrompts(p: PartAPrompts): string[] {
   return [...new Set(list)];
 }
 
-/** Fails early, naming every missing prompt, when a dictionary lacks prompts the notebooks need. */
-export function checkPromptsKnown(p: PartAPrompts, dictionary: PromptDictionary): void {
-  const missing = allPrompts(p).filter((s) => !dictionary.has(s));
-  if (missing.length > 0) {
+/** Fails early, naming every missing prompt, when a model cannot embed prompts the notebooks need. */
+export function checkPromptsKnown(p: PartAPrompts, encoder: PromptEncoder): void {
+  const missing = allPrompts(p).filter((s) => !encoder.has(s));
+  if (missing.length === 0) return;
+  if (encoder instanceof PromptDictionary) {
     throw new Error(
       `The prompt embeddings lack ${missing.map((s) => JSON.stringify(s)).join(', ')}, which Part A's notebooks use. ` +
         'Precompute them with the model\'s text encoder and add them to the prompt file (see docs/deepfloyd-if.md).',
     );
   }
+  // A text encoder's own error says which words it does not know and the nearest ones it does.
+  const reasons = missing.map((s) => {
+    try {
+      encoder.embed(s).dispose();
+      return `${JSON.stringify(s)} cannot be embedded`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  });
+  throw new Error(`Part A's notebooks use prompts this model cannot read: ${reasons.join(' ')}`);
 }
