@@ -29,6 +29,9 @@ export const WRITEUP_PARTS: Array<SitePart & { notebooks: string[] }> = [
 
 export const WRITEUP_TITLE = 'Diffusion models in TypeScript';
 
+/** The credits page (art, photos, data sets and their licences), published as credits.html. */
+export const CREDITS_FILE = path.join('docs', 'credits.md');
+
 export interface ReportOptions {
   profile: string;
   seed: number;
@@ -171,6 +174,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
       + `with the **${opts.profile}** profile and seed **${opts.seed}**. \`manifest.json\` lists each figure with its hash and provenance.`,
     parts,
     notebooks: [...results.entries()].map(([name, nb]) => ({ name, notebook: prepareForSite(nb) as never, metadata: figureBackend(nb) })),
+    appendix: [{ name: 'credits', title: 'Credits and licences', markdown: fs.readFileSync(CREDITS_FILE, 'utf8') }],
     metadata,
   });
   const figures = site.manifest.figures.length;

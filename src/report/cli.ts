@@ -17,7 +17,8 @@ Options:
   --force            execute even notebooks whose cache is fresh
   --out DIR          site folder (default site)
   --cell-timeout S   seconds before a hung cell's kernel is killed (default 3600)
-  --model NAME       Part A's model: builtin (default) or deepfloyd-if
+  --model NAME       Part A's model: default (the profile's: builtin, or builtin-digits in smoke),
+                     builtin (the colour text-to-image model), builtin-digits, or deepfloyd-if
   --model-path DIR   deepfloyd-if: a diffusers folder of IF stage I (see docs/deepfloyd-if.md)
   --prompts-path F   deepfloyd-if: prompt embeddings (safetensors, one tensor per prompt)
   --pdf              also print the site to site/writeup.pdf (Debian's chromium)
@@ -66,11 +67,11 @@ async function main(): Promise<void> {
 
 /** Part A's model parameters; IF needs both paths. */
 function partAModelParameters(model?: string, modelPath?: string, promptsPath?: string): Record<string, string> | undefined {
-  if (model === undefined || model === 'builtin') {
+  if (model === undefined || model === 'default' || model === 'builtin' || model === 'builtin-digits') {
     if (modelPath || promptsPath) throw new Error('--model-path and --prompts-path go with --model deepfloyd-if.');
-    return undefined;
+    return model === undefined || model === 'default' ? undefined : { model };
   }
-  if (model !== 'deepfloyd-if') throw new Error(`Unknown --model "${model}". Choose builtin or deepfloyd-if.`);
+  if (model !== 'deepfloyd-if') throw new Error(`Unknown --model "${model}". Choose default, builtin, builtin-digits or deepfloyd-if.`);
   if (!modelPath || !promptsPath) throw new Error('--model deepfloyd-if needs --model-path DIR and --prompts-path FILE (see docs/deepfloyd-if.md).');
   return { model, modelPath, promptsPath };
 }

@@ -43,6 +43,8 @@ export interface SiteOptions {
   intro?: string;
   parts: SitePart[];
   notebooks: SiteNotebook[];
+  /** Pages written from markdown after the notebooks' (e.g. credits), linked from the index. */
+  appendix?: Array<{ name: string; title: string; markdown: string }>;
   /** The build's run metadata (profile, backend, versions, ...): in manifest.json and in every figure's entry. */
   metadata?: Record<string, unknown>;
   /** ISO time of the build; written to manifest.json only (pages stay byte-identical). */
@@ -181,16 +183,27 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
     writeFile(dir, `${page.name}.html`, pageHtml(options.title, titles[i], body));
   });
 
+  const appendix = options.appendix ?? [];
+  for (const a of appendix) {
+    if (pages.some((p) => p.entry.name === a.name) || ['index', 'print'].includes(a.name)) {
+      throw new Error(`Appendix page "${a.name}" has the name of another page: rename it.`);
+    }
+    writeFile(dir, `${a.name}.html`, pageHtml(options.title, a.title, `<article>\n${md.render(a.markdown)}</article>\n`));
+  }
   const toc = tableOfContents(options.parts, pages, rendered, titles, markdownBlock);
+  const appendixToc = appendix.length
+    ? `<ul class="appendix">\n${appendix.map((a) => `<li><a href="${escapeAttr(`${a.name}.html`)}">${escapeHtml(a.title)}</a></li>`).join('\n')}\n</ul>\n`
+    : '';
   const indexBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
-    `<nav id="contents" aria-label="Table of contents">\n${toc}</nav>\n` +
+    `<nav id="contents" aria-label="Table of contents">\n${toc}${appendixToc}</nav>\n` +
     `<p><a href="print.html">The whole writeup on one page</a> (for printing).</p>\n`;
   writeFile(dir, 'index.html', pageHtml(options.title, options.title, indexBody));
 
   const printBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
     rendered.map((page) => `<section class="print-page" id="page-${page.name}">\n${page.html}</section>`).join('\n') +
+    appendix.map((a) => `\n<section class="print-page">\n${md.render(a.markdown)}</section>`).join('') +
     '\n';
   writeFile(dir, 'print.html', pageHtml(options.title, options.title, printBody));
 

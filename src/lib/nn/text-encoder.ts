@@ -20,8 +20,6 @@ export interface TextEncoderConfig {
   heads: number;
   /** Size of the pooled vector. */
   pooledDim: number;
-  /** Standard deviation of the initial word and position embeddings (default 0.02 sqrt(dim)). */
-  initScale?: number;
 }
 
 export interface TextEncoding {
@@ -116,9 +114,10 @@ export class TextEncoder extends Module {
     super();
     const { vocabSize, maxTokens, dim, layers, heads, pooledDim } = config;
     if (dim % heads !== 0) throw new Error(`TextEncoder: dim ${dim} does not split into ${heads} heads`);
-    const initScale = config.initScale ?? 0.02 * Math.sqrt(dim);
-    this.tokenEmbedding = this.addParam('token_embedding', normalInit(rng, [vocabSize, dim], initScale));
-    this.positionEmbedding = this.addParam('position_embedding', normalInit(rng, [maxTokens, dim], initScale));
+    // Small initial embeddings (std 0.16 at dim 64); measured: std 1 (PyTorch's nn.Embedding) made
+    // the prompts' pooled vectors no more distinct after 150 steps.
+    this.tokenEmbedding = this.addParam('token_embedding', normalInit(rng, [vocabSize, dim], 0.02 * Math.sqrt(dim)));
+    this.positionEmbedding = this.addParam('position_embedding', normalInit(rng, [maxTokens, dim], 0.02 * Math.sqrt(dim)));
     this.layers = Array.from({ length: layers }, (_, i) => this.addChild(`layer${i}`, new TransformerLayer(rng, dim, heads)));
     this.lnOut = this.addChild('ln_out', new LayerNorm(dim));
     this.poolQuery = this.addParam('pool_query', normalInit(rng, [dim, 1], 1 / Math.sqrt(dim)));
