@@ -11,7 +11,7 @@ import { outputsPath } from '../io/outputs';
 import { Conv2d, Linear } from '../nn/layers';
 import { Module } from '../nn/module';
 import { deriveSeed, Rng } from '../random';
-import { Adam } from '../train/adam';
+import { Adam, adamStep } from '../train/adam';
 import { createProgress, ProgressCallback, ProgressMode } from '../train/progress';
 import { oneHot } from '../train/objectives';
 
@@ -148,8 +148,8 @@ function trainClassifier(
   mode?: ProgressMode,
   onProgress?: ProgressCallback,
 ): void {
-  const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
-  const vars = model.parameters();
+  const params = model.namedParameters();
+  const optimizer = new Adam(params, { lr: config.lr });
   const steps = Math.ceil(train.count / config.batchSize) * config.epochs;
   const progress = createProgress({ phase: 'train judge', total: steps, unit: 'step', mode, onProgress });
   for (let epoch = 0; epoch < config.epochs; epoch++) {
@@ -157,16 +157,11 @@ function trainClassifier(
     for (const idx of shuffledBatches(train.count, config.batchSize, rng)) {
       const images = shiftImages(gatherImages(train, idx), idx.length, config.maxShift, rng);
       const labels = gatherLabels(train, idx);
-      const { value, grads } = tf.variableGrads(() => {
+      const loss = adamStep(optimizer, params, () => {
         const logits = model.logits(tf.tensor4d(images, [idx.length, 28, 28, 1]));
         const target = oneHot(labels, model.numClasses);
         return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tf.Scalar;
-      }, vars);
-      const named = new Map(model.namedParameters().map(([n, v]) => [n, grads[v.name]] as [string, tf.Tensor]));
-      optimizer.apply(named);
-      const loss = value.dataSync()[0];
-      value.dispose();
-      for (const g of named.values()) g.dispose();
+      });
       progress.tick(1, { epoch: epoch + 1, loss });
     }
   }

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { BatchNorm2d, Conv2d, Linear, updateRunningStats } from '../nn/layers';
 import { ForwardContext, Module } from '../nn/module';
 import { deriveSeed, Rng } from '../random';
-import { Adam } from '../train/adam';
+import { Adam, adamStep } from '../train/adam';
 import { createProgress, ProgressMode } from '../train/progress';
 
 /**
@@ -160,8 +160,8 @@ export function trainEmojiClassifier(
   const count = labels.length;
   const px = JUDGE_SIZE * JUDGE_SIZE * 3;
   const model = new EmojiClassifier(new Rng(deriveSeed(config.seed, 'emoji-judge-init')), classes);
-  const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
-  const vars = model.parameters();
+  const params = model.namedParameters();
+  const optimizer = new Adam(params, { lr: config.lr });
   const steps = Math.ceil(count / config.batchSize) * config.epochs;
   const progress = createProgress({ phase: 'train emoji judge', total: steps, unit: 'step', mode });
   for (let epoch = 0; epoch < config.epochs; epoch++) {
@@ -176,16 +176,11 @@ export function trainEmojiClassifier(
         target[k * classes.length + labels[i]] = 1;
       });
       const stats: NonNullable<ForwardContext['batchStats']> = [];
-      const { value, grads } = tf.variableGrads(() => {
+      const loss = adamStep(optimizer, params, () => {
         const logits = model.logits(tf.tensor4d(batch, [idx.length, JUDGE_SIZE, JUDGE_SIZE, 3]), { training: true, batchStats: stats });
         return tf.neg(tf.mean(tf.sum(tf.mul(tf.tensor2d(target, [idx.length, classes.length]), tf.logSoftmax(logits)), 1))) as tf.Scalar;
-      }, vars);
-      const named = new Map(model.namedParameters().map(([n, v]) => [n, grads[v.name]] as [string, tf.Tensor]));
-      optimizer.apply(named);
+      });
       updateRunningStats(stats);
-      const loss = value.dataSync()[0];
-      value.dispose();
-      for (const g of named.values()) g.dispose();
       progress.tick(1, { epoch: epoch + 1, loss });
     }
   }

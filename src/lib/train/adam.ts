@@ -97,3 +97,17 @@ export class Adam {
     for (const [, v] of this.stateEntries()) v.dispose();
   }
 }
+
+/**
+ * One Adam step on a scalar loss of `params` (a model's namedParameters()): computes the
+ * gradients, applies the update, frees the tensors, and returns the loss value.
+ */
+export function adamStep(optimizer: Adam, params: ReadonlyArray<[string, tf.Variable]>, loss: () => tf.Scalar): number {
+  const { value, grads } = tf.variableGrads(loss, params.map(([, v]) => v));
+  const named = new Map(params.map(([n, v]) => [n, grads[v.name]] as [string, tf.Tensor]));
+  optimizer.apply(named);
+  const result = value.dataSync()[0];
+  value.dispose();
+  for (const g of named.values()) g.dispose();
+  return result;
+}
