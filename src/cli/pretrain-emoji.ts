@@ -1,11 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { saveCheckpoint } from '../lib/checkpoint';
 import { EMOJI_STYLE_SOURCES, GENERATOR_STYLES, loadEmojiImages } from '../lib/data/emoji';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE } from '../lib/pretrained/emoji-model';
 import { emojiTrainingSet, emojiVocabulary, STAGE1_SIZE, STAGE2_SIZE, stage1Config, stage2Config } from '../lib/pretrained/emoji-spec';
 import { TrainConfig } from '../lib/train/config';
+import { encodeNetworkFile } from '../lib/train/network-file';
 import { loadTrainedNetwork, trainNetwork, TrainResult } from '../lib/train/trainer';
 import { TrainableNet } from '../lib/train/networks';
 import { writeLossSummary } from './pretrain';
@@ -67,10 +67,7 @@ export async function runEmojiPretrain(opts: EmojiPretrainOptions): Promise<void
   for (const stage of [1, 2] as const) {
     const r = results[stage]!;
     const file = stage === 1 ? EMOJI_STAGE1_FILE : EMOJI_STAGE2_FILE;
-    await saveCheckpoint(path.join(opts.exportTo, file), r.model.stateEntries(), {
-      format: 'diffusion-ts cascade',
-      config: JSON.stringify(r.meta.config),
-    });
+    writeFileAtomic(path.join(opts.exportTo, file), await encodeNetworkFile(r.model, r.meta.config));
     writeLossSummary(r.runDir, path.join(opts.exportTo, file.replace('.safetensors', '-loss.jsonl')));
     const { vocabulary: _words, ...cascade } = r.meta.config.cascade!;
     record[`stage${stage}`] = {

@@ -23,6 +23,8 @@ export interface DdpmSampleOptions {
   chunk?: number;
   /** Keep x_t every `captureEvery` steps (and the final x_0) as frames for an animation. */
   captureEvery?: number;
+  /** Called with each frame as it is captured (see captureEvery). */
+  onFrame?: (frame: { t: number; images: Float32Array }) => void;
   /** Called after each step with the step index 1..T. */
   onStep?: (done: number, total: number) => void;
   /**
@@ -73,10 +75,15 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
   const pixels = 28 * 28;
   const x = rng.normalArray(n * pixels);
   const frames: DdpmSampleResult['frames'] = [];
-  if (opts.captureEvery) frames.push({ t: T, images: x.slice() });
+  if (opts.captureEvery) {
+    frames.push({ t: T, images: x.slice() });
+    opts.onFrame?.(frames[0]);
+  }
 
   const calls = n * T * (classes ? 2 : 1);
-  const workers = opts.workers !== undefined || calls >= AUTO_WORKERS_MIN_CALLS ? sampleWorkerCount(backendInfo().name, opts.workers) : 0;
+  // workers: 0 never asks for the backend record (a browser has none: it runs the library without initBackend).
+  const wanted = opts.workers !== 0 && (opts.workers !== undefined || calls >= AUTO_WORKERS_MIN_CALLS);
+  const workers = wanted ? sampleWorkerCount(backendInfo().name, opts.workers) : 0;
   const pool = workers > 0 ? UNetWorkers.start(model, workers, backendInfo().name) : null;
   try {
     for (let t = T; t >= 1; t--) {
@@ -94,7 +101,10 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
         const x0 = (x[i] - sqrtOneMinus * eps[i]) / sqrtAbar;
         x[i] = cx0 * x0 + cxt * x[i] + (sigma > 0 ? sigma * rng.normal() : 0);
       }
-      if (opts.captureEvery && ((T - t + 1) % opts.captureEvery === 0 || t === 1)) frames.push({ t: t - 1, images: x.slice() });
+      if (opts.captureEvery && ((T - t + 1) % opts.captureEvery === 0 || t === 1)) {
+        frames.push({ t: t - 1, images: x.slice() });
+        opts.onFrame?.(frames[frames.length - 1]);
+      }
       opts.onStep?.(T - t + 1, T);
     }
   } finally {

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   NamedTensor, decodeSafetensors, encodeSafetensors, readSafetensorsFile, readSafetensorsHeader,
-  toFloat32, writeSafetensorsFile,
+  float32ToF16Bits, toFloat32, writeSafetensorsFile,
 } from '../../src/lib/io/safetensors';
 
 /** One tensor of every dtype, with awkward sizes so that alignment matters. */
@@ -286,5 +286,45 @@ describe('safetensors', () => {
       const start = header.dataStart + info.dataOffsets[0];
       assert.equal(bytes.readDoubleLE(start), Math.PI);
     });
+  });
+});
+
+describe('float32ToF16Bits', () => {
+  it('gives back every half-precision value exactly (all 63,488 non-NaN patterns, through toFloat32)', () => {
+    const patterns = new Uint16Array(65536).map((_, i) => i);
+    const values = toFloat32({ dtype: 'F16', shape: [65536], data: patterns });
+    const back = float32ToF16Bits(values);
+    for (let h = 0; h < 65536; h++) {
+      const isNaN = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
+      if (isNaN) assert.ok(Number.isNaN(toFloat32({ dtype: 'F16', shape: [1], data: new Uint16Array([back[h]]) })[0]));
+      else assert.equal(back[h], h, `pattern 0x${h.toString(16)}`);
+    }
+  });
+
+  it('rounds to nearest, ties to even, overflows to infinity and underflows to (signed) zero', () => {
+    const f16 = (x: number) => float32ToF16Bits(new Float32Array([x]))[0];
+    assert.equal(f16(1 + 2 ** -11), 0x3c00); // halfway between 1 and the next half: even (1)
+    assert.equal(f16(1 + 3 * 2 ** -11), 0x3c02); // halfway, rounds up to even
+    assert.equal(f16(1 + 2 ** -11 + 2 ** -20), 0x3c01); // above halfway
+    assert.equal(f16(65504), 0x7bff);
+    assert.equal(f16(65520), 0x7c00); // rounds past the largest half
+    assert.equal(f16(-1e9), 0xfc00);
+    assert.equal(f16(2 ** -24), 0x0001); // smallest subnormal
+    assert.equal(f16(2 ** -25), 0x0000); // tie -> even (zero)
+    assert.equal(f16(1.5 * 2 ** -25), 0x0001);
+    assert.equal(f16(-1e-10), 0x8000);
+    assert.equal(f16(2 ** -14 - 2 ** -25), 0x0400); // the largest subnormal rounds up into the normals
+  });
+});
+
+describe('decodeSafetensors on a plain Uint8Array (as a browser fetches it)', () => {
+  it('decodes the same tensors as from a Buffer', () => {
+    const buf = encodeSafetensors(everyDType(), { a: 'b' });
+    const copy = new Uint8Array(buf.length + 3).subarray(3);
+    copy.set(buf);
+    const fromBytes = decodeSafetensors(copy);
+    const fromBuffer = decodeSafetensors(buf);
+    assert.deepEqual(fromBytes.metadata, fromBuffer.metadata);
+    for (const name of Object.keys(fromBuffer.tensors)) assert.deepEqual(fromBytes.tensors[name], fromBuffer.tensors[name]);
   });
 });

@@ -14,11 +14,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tf } from './tf';
-import { registerFusedKernels } from './fused-kernels';
-import { registerWasmKernels } from './wasm-kernels';
-import { setBackendHeap } from './simd/module';
-import { registerWasmChannelOps } from './wasm-channel-ops';
-import { installWasmHeapGuard, wasmBackendHeap } from './wasm-memory';
+import { attachWasmBackendHeap, registerProjectWasmKernels } from './wasm-setup';
 import {
   disableWasmThreads,
   enableWasmThreads,
@@ -246,9 +242,7 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
   }
   // No effect if wasm was already initialised (e.g. by the user); the binaries are the same.
   wasm.setWasmPaths(distDir + path.sep);
-  registerWasmKernels();
-  registerWasmChannelOps();
-  registerFusedKernels();
+  registerProjectWasmKernels();
   // Threads: see wasm-threads.ts. Any failure falls back to tfjs's own single-threaded setup.
   let threading: WasmThreadsPatch | undefined;
   if (threads > 1) {
@@ -270,8 +264,7 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
   } finally {
     threading?.restore();
   }
-  installWasmHeapGuard();
-  setBackendHeap(wasmBackendHeap());
+  attachWasmBackendHeap();
   const actual = wasm.getThreadsCount();
   if (threading !== undefined) {
     releaseWasmWorkers();

@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import { writeFileAtomic } from './atomic';
 
 /**
@@ -58,8 +57,9 @@ function isDType(x: unknown): x is SafeDType {
 
 // Typed arrays use the host byte order; the format is little-endian. Every platform Node runs on
 // today is little-endian, so we check once instead of swapping bytes everywhere.
+// Checked with a typed array (not os.endianness) so that decoding also runs in a browser.
 function assertLittleEndianHost(): void {
-  if (os.endianness() !== 'LE') {
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
     throw new Error('safetensors: this machine is big-endian, which is not supported; run on a little-endian machine (x86-64 or ARM).');
   }
 }
@@ -159,11 +159,11 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
 }
 
 /** Reads and checks the 8-byte header length; returns it as a number. */
-function readHeaderLength(prefix: Buffer, totalBytes: number, source: string | undefined): number {
+function readHeaderLength(prefix: Uint8Array, totalBytes: number, source: string | undefined): number {
   if (totalBytes < 8) {
     throw corrupt(source, `it is only ${totalBytes} bytes long, but a safetensors file starts with an 8-byte header length`);
   }
-  const n = prefix.readBigUInt64LE(0);
+  const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(totalBytes - 8)) {
     throw corrupt(source, `the header length is ${n} bytes, past the end of the file (only ${totalBytes - 8} bytes follow the length)`);
   }
@@ -253,10 +253,10 @@ function copyOut(bytes: Uint8Array, info: TensorInfo): NamedTensor {
 }
 
 /**
- * Parses a whole safetensors buffer, checking it fully. The returned arrays are copies: aligned,
- * and independent of `buf`.
+ * Parses a whole safetensors buffer (a Node Buffer or any Uint8Array, e.g. a fetched file in a
+ * browser), checking it fully. The returned arrays are copies: aligned, and independent of `buf`.
  */
-export function decodeSafetensors(buf: Buffer, opts?: { source?: string }): {
+export function decodeSafetensors(buf: Uint8Array, opts?: { source?: string }): {
   tensors: Record<string, NamedTensor>; metadata: Record<string, string>;
 } {
   assertLittleEndianHost();
@@ -373,4 +373,48 @@ export function toFloat32(t: NamedTensor): Float32Array {
     default:
       throw new Error(`toFloat32: unknown dtype ${String((t as NamedTensor).dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}.`);
   }
+}
+
+/**
+ * Rounds float32 values to IEEE half precision (round to nearest, ties to even; too large ->
+ * infinity; NaN stays NaN) and returns the 16-bit patterns, as F16 tensors store them. Used to
+ * halve the size of weights that are only read (the site's live demos).
+ */
+export function float32ToF16Bits(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = bits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    const mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant !== 0 ? 0x200 | (mant >>> 13) : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+    } else if (e <= 0) {
+      // A half subnormal m * 2^-24 (or zero): shift the 24-bit significand down, rounding.
+      const shift = 14 - e;
+      if (shift > 24) {
+        out[i] = sign;
+        continue;
+      }
+      const sig = mant | 0x800000;
+      let m = sig >>> shift;
+      const rem = sig & ((1 << shift) - 1);
+      const half = 1 << (shift - 1);
+      if (rem > half || (rem === half && (m & 1) === 1)) m++;
+      out[i] = sign | m;
+    } else {
+      let m = mant >>> 13;
+      const rem = mant & 0x1fff;
+      if (rem > 0x1000 || (rem === 0x1000 && (m & 1) === 1)) m++;
+      // A carry out of the mantissa moves into the exponent (up to infinity), as it should.
+      out[i] = sign | ((e << 10) + m);
+    }
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import { Vocabulary } from '../text/tokenizer';
 import { TrainConfig } from '../train/config';
 import { epsFromVelocity } from '../train/cascade-objectives';
 import { createNetwork } from '../train/networks';
+import { readNetworkFile } from '../train/network-file';
 import { DiffusionModel, ModelOutput, PromptEncoder, SuperResolutionModel } from './model';
 
 /**
@@ -29,22 +30,6 @@ export function weightsDir(): string {
 
 export const EMOJI_STAGE1_FILE = 'emoji-stage1.safetensors';
 export const EMOJI_STAGE2_FILE = 'emoji-stage2.safetensors';
-
-function loadStage(file: string, kind: 'text' | 'upsample'): { net: ReturnType<typeof createNetwork>; config: TrainConfig } {
-  if (!fs.existsSync(file)) {
-    throw new Error(
-      `The built-in colour model's weights are missing: ${file}. They ship with the repository; restore ` +
-        'src/lib/pretrained/weights/ from git, or retrain them with `diffusion pretrain emoji --export`.',
-    );
-  }
-  const { values, metadata } = loadCheckpoint(file);
-  if (!metadata.config) throw new Error(`${file} has no "config" metadata: it is not an export of the built-in colour model.`);
-  const config = JSON.parse(metadata.config) as TrainConfig;
-  if (config.kind !== kind) throw new Error(`${file} holds a ${config.kind} stage, expected ${kind}`);
-  const net = createNetwork(config);
-  net.loadState(values, file);
-  return { net, config };
-}
 
 /** Splits embeddings [B, P + L*d + L] back into what the UNet takes. */
 function splitEmbedding(prompt: tf.Tensor2D, n: number, p: number, l: number, d: number) {
@@ -162,27 +147,41 @@ export class EmojiUpsampler implements SuperResolutionModel {
   }
 }
 
+/** Stage I and its prompt encoder from the bytes of a network file (read from disk, or fetched). */
+export function emojiStage1FromBytes(bytes: Uint8Array, source: string): { stage1: EmojiTextToImage; prompts: EmojiPrompts } {
+  const { net, config } = readNetworkFile(bytes, source, 'text');
+  const stage1 = new EmojiTextToImage(net as TextToImageNet, config);
+  return { stage1, prompts: new EmojiPrompts(stage1) };
+}
+
+/** Stage II from the bytes of a network file. */
+export function emojiStage2FromBytes(bytes: Uint8Array, source: string): EmojiUpsampler {
+  const { net, config } = readNetworkFile(bytes, source, 'upsample');
+  return new EmojiUpsampler(net as CascadeUNet, config);
+}
+
+function readWeights(file: string): Uint8Array {
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `The built-in colour model's weights are missing: ${file}. They ship with the repository; restore ` +
+        'src/lib/pretrained/weights/ from git, or retrain them with `diffusion pretrain emoji --export`.',
+    );
+  }
+  return fs.readFileSync(file);
+}
+
 /** The two shipped stages (no training, no network access). */
 export function loadEmojiCascade(dir = weightsDir()): { stage1: EmojiTextToImage; prompts: EmojiPrompts; stage2: EmojiUpsampler } {
-  const s1 = loadStage(path.join(dir, EMOJI_STAGE1_FILE), 'text');
-  const stage1 = new EmojiTextToImage(s1.net as TextToImageNet, s1.config);
-  const s2 = loadStage(path.join(dir, EMOJI_STAGE2_FILE), 'upsample');
-  return { stage1, prompts: new EmojiPrompts(stage1), stage2: new EmojiUpsampler(s2.net as CascadeUNet, s2.config) };
+  const file1 = path.join(dir, EMOJI_STAGE1_FILE);
+  const file2 = path.join(dir, EMOJI_STAGE2_FILE);
+  return { ...emojiStage1FromBytes(readWeights(file1), file1), stage2: emojiStage2FromBytes(readWeights(file2), file2) };
 }
 
 /** Stage I alone, from a weights file or a run's epoch weights plus its run.json config. */
 export function loadEmojiStage1(file: string, config?: TrainConfig): { stage1: EmojiTextToImage; prompts: EmojiPrompts } {
-  let net: TextToImageNet;
-  let cfg: TrainConfig;
-  if (config) {
-    cfg = config;
-    net = createNetwork(config) as TextToImageNet;
-    net.loadState(loadCheckpoint(file).values, file);
-  } else {
-    const s = loadStage(file, 'text');
-    net = s.net as TextToImageNet;
-    cfg = s.config;
-  }
-  const stage1 = new EmojiTextToImage(net, cfg);
+  if (!config) return emojiStage1FromBytes(readWeights(file), file);
+  const net = createNetwork(config) as TextToImageNet;
+  net.loadState(loadCheckpoint(file).values, file);
+  const stage1 = new EmojiTextToImage(net, config);
   return { stage1, prompts: new EmojiPrompts(stage1) };
 }

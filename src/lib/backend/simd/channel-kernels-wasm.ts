@@ -1,6 +1,8 @@
 // Generated from channel-kernels.wat by `npm run build:wasm` (scripts/build-wasm.js). Do not edit.
+import { base64Bytes } from './base64';
+
 export const CHANNEL_KERNELS_WASM = {
-  plain: Buffer.from(
+  plain: base64Bytes(
     'AGFzbQEAAAABMwZgBn9/f39/fwBgAn97AGAFf39/f38AYAd/f39/f39/AGAIf39/f39/f38AYAR/f39/AAIPAQNlbnYGbWVt' +
     'b3J5AgABAwkIAAECAwQCAAUHUgcGYWZmaW5lAAAHbW9tZW50cwACDGJuX2dyYWRfc3VtcwADCmJuX2dyYWRfZHgABARnZWx1' +
     'AAUJY29weV9yb3dzAAYMY2hhbm5lbF9zdW1zAAcKjxkIagECfyAAIAQgBWxqIQYCQANAIAAgBk8NAUEAIQcDQCABIAdqIAAg' +
@@ -49,10 +51,9 @@ export const CHANNEL_KERNELS_WASM = {
     'CwuTAQIEfwF7IAAgAiADbGohBAJAA0AgACAETw0BIAAgA0EEdGohBSAFIARLBEAgBCEFC0EAIQYDQP0MAAAAAAAAAAAAAAAA' +
     'AAAAACEIIAAgBmohBwNAIAggB/0ABAD95AEhCCAHIANqIQcgByAFSQ0ACyABIAZBAXRqIAgQASAGQRBqIQYgBiADSQ0ACyAF' +
     'IQAMAAsLCw==',
-    'base64',
   ),
   // The same module, its memory import declared shared (for the threaded backend's heap).
-  shared: Buffer.from(
+  shared: base64Bytes(
     'AGFzbQEAAAABMwZgBn9/f39/fwBgAn97AGAFf39/f38AYAd/f39/f39/AGAIf39/f39/f38AYAR/f39/AAISAQNlbnYGbWVt' +
     'b3J5AgMBgIAEAwkIAAECAwQCAAUHUgcGYWZmaW5lAAAHbW9tZW50cwACDGJuX2dyYWRfc3VtcwADCmJuX2dyYWRfZHgABARn' +
     'ZWx1AAUJY29weV9yb3dzAAYMY2hhbm5lbF9zdW1zAAcKjxkIagECfyAAIAQgBWxqIQYCQANAIAAgBk8NAUEAIQcDQCABIAdq' +
@@ -101,6 +102,5 @@ export const CHANNEL_KERNELS_WASM = {
     'DAALCwuTAQIEfwF7IAAgAiADbGohBAJAA0AgACAETw0BIAAgA0EEdGohBSAFIARLBEAgBCEFC0EAIQYDQP0MAAAAAAAAAAAA' +
     'AAAAAAAAACEIIAAgBmohBwNAIAggB/0ABAD95AEhCCAHIANqIQcgByAFSQ0ACyABIAZBAXRqIAgQASAGQRBqIQYgBiADSQ0A' +
     'CyAFIQAMAAsLCw==',
-    'base64',
   ),
 };

@@ -1,6 +1,8 @@
 // Generated from conv-kernels.wat by `npm run build:wasm` (scripts/build-wasm.js). Do not edit.
+import { base64Bytes } from './base64';
+
 export const CONV_KERNELS_WASM = {
-  plain: Buffer.from(
+  plain: base64Bytes(
     'AGFzbQEAAAABPQRgDH9/f39/f39/f39/fwBgDn9/f39/f39/f39/f39/AGAHf39/f39/fwBgD39/f39/f39/f39/f39/fwAC' +
     'DwEDZW52Bm1lbW9yeQIAAQMGBQAAAQIDB0MECXBhZF9pbnB1dAAAEWludGVybGVhdmVfcGhhc2VzAAEMY29udl9mb3J3YXJk' +
     'AAIQY29udl9maWx0ZXJfZ3JhZAAECrENBWUBAn8gAUEAIAL8CwACQANAIAwgA08NAUEAIQ0CQANAIA0gBE8NASABIAwgBmwg' +
@@ -28,10 +30,9 @@ export const CONV_KERNELS_WASM = {
     'DQEgASAPIAdsIBBqIAtsaiEUQQAhEQJAA0AgESAETw0BIAMgEUEUbGohEyAQIAhsIBMoAgBqIAlrIRIgEiAGSQRAIAAgDyAG' +
     'bCASaiAKbGogEygCBGogFCATKAIIaiACIBMoAhBqIBMoAgwgDCANIA5BAnQQAwsgEUEBaiERDAALCyAQQQFqIRAMAAsLIA9B' +
     'AWohDwwACwsL',
-    'base64',
   ),
   // The same module, its memory import declared shared (for the threaded backend's heap).
-  shared: Buffer.from(
+  shared: base64Bytes(
     'AGFzbQEAAAABPQRgDH9/f39/f39/f39/fwBgDn9/f39/f39/f39/f39/AGAHf39/f39/fwBgD39/f39/f39/f39/f39/fwAC' +
     'EgEDZW52Bm1lbW9yeQIDAYCABAMGBQAAAQIDB0MECXBhZF9pbnB1dAAAEWludGVybGVhdmVfcGhhc2VzAAEMY29udl9mb3J3' +
     'YXJkAAIQY29udl9maWx0ZXJfZ3JhZAAECrENBWUBAn8gAUEAIAL8CwACQANAIAwgA08NAUEAIQ0CQANAIA0gBE8NASABIAwg' +
@@ -59,6 +60,5 @@ export const CONV_KERNELS_WASM = {
     'IAdPDQEgASAPIAdsIBBqIAtsaiEUQQAhEQJAA0AgESAETw0BIAMgEUEUbGohEyAQIAhsIBMoAgBqIAlrIRIgEiAGSQRAIAAg' +
     'DyAGbCASaiAKbGogEygCBGogFCATKAIIaiACIBMoAhBqIBMoAgwgDCANIA5BAnQQAwsgEUEBaiERDAALCyAQQQFqIRAMAAsL' +
     'IA9BAWohDwwACwsL',
-    'base64',
   ),
 };

@@ -1,6 +1,8 @@
 // Generated from winograd-kernels.wat by `npm run build:wasm` (scripts/build-wasm.js). Do not edit.
+import { base64Bytes } from './base64';
+
 export const WINOGRAD_KERNELS_WASM = {
-  plain: Buffer.from(
+  plain: base64Bytes(
     'AGFzbQEAAAABYwhgBH9/f38AYAV/f3t7ewBgBH9/e3sAYAt/f39/f39/f39/fwBgBn9/f39/fwBgCn9/f39/f39/f38AYBB/' +
     'f39/f39/f39/f39/f39/AGASf39/f39/f39/f39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAw4NAAEAAgMEAwMFBAYABwdX' +
     'BQt3aW5vX2ZpbHRlcgAADHdpbm9fZmlsdGVyMgACEHdpbm9fZmlsdGVyX2dyYWQAChd3aW5vX2ZpbHRlcl9ncmFkX2Zpbmlz' +
@@ -86,10 +88,9 @@ export const WINOGRAD_KERNELS_WASM = {
     'ASAHIBJrIRMgEyAISwRAIAghEwsgACAEIAYgEmogEyAVIBEgCSAKIAsgDCAPEARBACEUA0AgBCAUIBVsaiABIBQgF2xqIAUg' +
     'FCAWbGogE0EDakF8cSAPIBAQBSAUQQFqIRQgFEEQSQ0ACyARQQJGBEAgBSACIAMgBiASaiATIBYgCSAKIA0gDiAQEAYFIAUg' +
     'AiADIAYgEmogEyAWIAkgCiANIA4gEBAHCyASIBNqIRIMAAsLCw==',
-    'base64',
   ),
   // The same module, its memory import declared shared (for the threaded backend's heap).
-  shared: Buffer.from(
+  shared: base64Bytes(
     'AGFzbQEAAAABYwhgBH9/f38AYAV/f3t7ewBgBH9/e3sAYAt/f39/f39/f39/fwBgBn9/f39/fwBgCn9/f39/f39/f38AYBB/' +
     'f39/f39/f39/f39/f39/AGASf39/f39/f39/f39/f39/f39/AAISAQNlbnYGbWVtb3J5AgMBgIAEAw4NAAEAAgMEAwMFBAYA' +
     'BwdXBQt3aW5vX2ZpbHRlcgAADHdpbm9fZmlsdGVyMgACEHdpbm9fZmlsdGVyX2dyYWQAChd3aW5vX2ZpbHRlcl9ncmFkX2Zp' +
@@ -175,6 +176,5 @@ export const WINOGRAD_KERNELS_WASM = {
     'B08NASAHIBJrIRMgEyAISwRAIAghEwsgACAEIAYgEmogEyAVIBEgCSAKIAsgDCAPEARBACEUA0AgBCAUIBVsaiABIBQgF2xq' +
     'IAUgFCAWbGogE0EDakF8cSAPIBAQBSAUQQFqIRQgFEEQSQ0ACyARQQJGBEAgBSACIAMgBiASaiATIBYgCSAKIA0gDiAQEAYF' +
     'IAUgAiADIAYgEmogEyAWIAkgCiANIA4gEBAHCyASIBNqIRIMAAsLCw==',
-    'base64',
   ),
 };
