@@ -8,6 +8,10 @@ import { encodePng } from '../lib/display/png';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { outputsPath } from '../lib/io/outputs';
 import { ProgressCallback, ProgressEvent, formatDuration } from '../lib/train/progress';
+import { SHARED_MODEL_MIME, SHARED_MODEL_NAMES, SharedModelMetadata, SharedModelName } from '../lib/demo/shared-model';
+import { TrainConfig } from '../lib/train/config';
+import { encodeNetworkFile } from '../lib/train/network-file';
+import { TrainableNet } from '../lib/train/networks';
 
 /**
  * The bridge between notebooks and the library: shows figures and charts in Jupyter (through the
@@ -157,4 +161,25 @@ export function notebookProgress(label: string): ProgressCallback {
 
 function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * Shares a trained model with the site's live demos (see src/lib/demo/shared-model.ts): saved as
+ * an F16 network file in outputs/<notebook>/, and sent as a display output that the report
+ * builder turns into site/demo/models/<name>.f16.safetensors and a "Try it" note on the page.
+ */
+export async function shareModel(ctx: NotebookContext, name: SharedModelName, net: TrainableNet, config: TrainConfig, description: string): Promise<void> {
+  if (!SHARED_MODEL_NAMES.includes(name)) throw new Error(`shareModel: the demos run ${SHARED_MODEL_NAMES.join(', ')}; got "${name}"`);
+  const bytes = await encodeNetworkFile(net, config, { dtype: 'F16' });
+  const file = path.join(ctx.outDir, `${name}.f16.safetensors`);
+  writeFileAtomic(file, bytes);
+  const metadata: SharedModelMetadata = { name, description };
+  emit(
+    {
+      data: { [SHARED_MODEL_MIME]: Buffer.from(bytes).toString('base64'), 'text/plain': `Shared with the site's live demos: ${description} (${(bytes.length / 1e3).toFixed(0)} kB, F16).` },
+      metadata: { sharedModel: metadata },
+      transient: {},
+    },
+    `[model ${name}] ${description} -> ${file}`,
+  );
 }

@@ -175,6 +175,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     parts,
     notebooks: [...results.entries()].map(([name, nb]) => ({ name, notebook: prepareForSite(nb) as never, metadata: figureBackend(nb) })),
     appendix: [{ name: 'credits', title: 'Credits and licences', markdown: fs.readFileSync(CREDITS_FILE, 'utf8') }],
+    demo: true,
     metadata,
   });
   const figures = site.manifest.figures.length;

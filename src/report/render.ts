@@ -3,6 +3,8 @@
  * Pure: nothing is written here; site.ts writes the files. See docs/report.md for the conventions
  * notebook authors follow (figure metadata, cell tags).
  */
+import { SHARED_MODEL_MIME, SHARED_MODEL_NAMES, SharedModelMetadata, SharedModelName } from '../lib/demo/shared-model';
+import { DEMO_PAGE, SharedModel } from './demo-bundle';
 import { createHash } from 'crypto';
 import { IdRegistry, slugify } from './ids';
 import { createMarkdown, type Heading, type Markdown, type MarkdownEnv } from './markdown';
@@ -87,6 +89,8 @@ export interface RenderedNotebook {
   files: FigureFile[];
   /** How many numbered figures this notebook has. */
   figureCount: number;
+  /** Models the notebook shared with the live demos (shareModel), in output order. */
+  sharedModels: SharedModel[];
 }
 
 const IMAGE_TYPES: Record<string, string> = { 'image/png': 'png', 'image/gif': 'gif', 'image/jpeg': 'jpg', 'image/svg+xml': 'svg' };
@@ -99,6 +103,9 @@ const VALID_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const VALID_FIGURE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 let sharedMarkdown: Markdown | null = null;
+
+/** The demo (an anchor of the Try it page) each shared model drives. */
+const SHARED_MODEL_DEMOS: Record<SharedModelName, string> = { denoiser: 'denoise-digit', 'class-conditioned': 'sample-digit' };
 
 /** Renders one executed notebook. Throws (naming the notebook, cell and fix) on malformed content. */
 export async function renderNotebook(nb: ExecutedNotebook, options: RenderOptions): Promise<RenderedNotebook> {
@@ -117,6 +124,7 @@ export async function renderNotebook(nb: ExecutedNotebook, options: RenderOption
     baseDir: options.baseDir ?? process.cwd(),
     fileNames: new Set(),
     anchors: new Map(),
+    sharedModels: [],
   };
   reserveFigureIds(nb, state);
   const parts: string[] = [];
@@ -139,6 +147,7 @@ export async function renderNotebook(nb: ExecutedNotebook, options: RenderOption
     headings: state.env.headings,
     files: state.files,
     figureCount: state.nextFigure - (options.firstFigureNumber ?? 1),
+    sharedModels: state.sharedModels,
   };
 }
 
@@ -152,6 +161,7 @@ interface RenderState {
   fileNames: Set<string>;
   /** Figure id -> element id. */
   anchors: Map<string, string>;
+  sharedModels: SharedModel[];
 }
 
 /** Joins nbformat's multiline text (a string or a list of lines). */
@@ -279,6 +289,13 @@ async function renderCodeCell(cell: NotebookCell, cellNumber: number, tags: stri
       } else if (output.output_type === 'error') {
         flushImages();
         parts.push(renderError(output.ename, output.evalue, output.traceback ?? []));
+      } else if ((output.output_type === 'display_data' || output.output_type === 'execute_result') && SHARED_MODEL_MIME in output.data) {
+        flushImages();
+        try {
+          parts.push(renderSharedModel(output.data[SHARED_MODEL_MIME], output.metadata, state));
+        } catch (err) {
+          throw new Error(`${where}: ${(err as Error).message}`);
+        }
       } else if (output.output_type === 'display_data' || output.output_type === 'execute_result') {
         const mime = visualMime(output.data);
         const figure = figures.get(output) ?? null;
@@ -323,6 +340,18 @@ function renderError(ename: string, evalue: string, traceback: string[]): string
     (trace ? `<pre>${escapeHtml(trace)}</pre>` : '') +
     `</div>`
   );
+}
+
+/** A model shared with the live demos: kept for site/demo/models/, shown as a link to its demo. */
+function renderSharedModel(payload: unknown, metadata: Record<string, unknown> | undefined, state: RenderState): string {
+  const meta = metadata?.sharedModel as Partial<SharedModelMetadata> | undefined;
+  if (!meta || !SHARED_MODEL_NAMES.includes(meta.name as SharedModelName) || typeof meta.description !== 'string') {
+    throw new Error(`a shared model needs metadata {"sharedModel": {"name": one of ${SHARED_MODEL_NAMES.join(', ')}, "description"}} (use shareModel).`);
+  }
+  if (typeof payload !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(payload)) throw new Error(`${SHARED_MODEL_MIME} data must be a base64 string.`);
+  const name = meta.name as SharedModelName;
+  state.sharedModels.push({ name, description: meta.description, bytes: Buffer.from(payload, 'base64') });
+  return `<div class="try-it"><p>This model runs in your browser: <a href="${escapeAttr(`${DEMO_PAGE}#${SHARED_MODEL_DEMOS[name]}`)}">try ${escapeHtml(meta.description)}</a>.</p></div>`;
 }
 
 /** Output with no image: HTML as is (it is the notebook's own), markdown rendered, else plain text. */

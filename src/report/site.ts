@@ -12,7 +12,9 @@ import { randomBytes } from 'crypto';
 import { IdRegistry } from './ids';
 import { createMarkdown, type Heading } from './markdown';
 import { escapeAttr, escapeHtml, renderNotebook, type ExecutedNotebook, type FigureFile, type RenderedNotebook, type RenderOptions } from './render';
-import { SITE_CSS, SITE_JS } from './theme';
+import { FAVICON_SVG, SITE_CSS, SITE_JS } from './theme';
+import { buildDemoFiles, DEMO_LINKS, DEMO_PAGE } from './demo-bundle';
+import type { DemoModelIndex } from '../web/protocol';
 import { packageVersion, versions } from '../lib/versions';
 
 export interface SiteNotebook {
@@ -53,6 +55,8 @@ export interface SiteOptions {
   render?: (nb: ExecutedNotebook, options: RenderOptions) => Promise<RenderedNotebook>;
   /** Folder chart specs resolve local data files against. */
   baseDir?: string;
+  /** Build the live demos (try.html and demo/, see demo-bundle.ts) and link each page to its demos. */
+  demo?: boolean;
 }
 
 /** A figure's manifest entry: the rendered file's facts (minus its bytes, as a file name and size) plus its run. */
@@ -167,6 +171,9 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
     }
   });
 
+  const demo = options.demo ? await buildDemoFiles(rendered.flatMap((page) => page.sharedModels)) : null;
+  for (const file of demo?.files ?? []) writeFile(dir, file.path, file.bytes);
+
   const titles = rendered.map((page, i) => pages[i].entry.title ?? page.title);
   const md = createMarkdown();
   const markdownBlock = (text: string | undefined): string => (text ? md.render(text) : '');
@@ -179,13 +186,13 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
       (prev ? `<a rel="prev" href="${escapeAttr(prev.href)}">← ${escapeHtml(prev.title)}</a>` : '<span></span>') +
       (next ? `<a rel="next" href="${escapeAttr(next.href)}">${escapeHtml(next.title)} →</a>` : '<span></span>') +
       `</nav>`;
-    const body = `<article>\n${page.html}</article>\n${pager}`;
+    const body = `<article>\n${demo ? tryItLinks(page.name) : ''}${page.html}</article>\n${pager}`;
     writeFile(dir, `${page.name}.html`, pageHtml(options.title, titles[i], body));
   });
 
   const appendix = options.appendix ?? [];
   for (const a of appendix) {
-    if (pages.some((p) => p.entry.name === a.name) || ['index', 'print'].includes(a.name)) {
+    if (pages.some((p) => p.entry.name === a.name) || ['index', 'print', 'try'].includes(a.name)) {
       throw new Error(`Appendix page "${a.name}" has the name of another page: rename it.`);
     }
     writeFile(dir, `${a.name}.html`, pageHtml(options.title, a.title, `<article>\n${md.render(a.markdown)}</article>\n`));
@@ -194,8 +201,10 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
   const appendixToc = appendix.length
     ? `<ul class="appendix">\n${appendix.map((a) => `<li><a href="${escapeAttr(`${a.name}.html`)}">${escapeHtml(a.title)}</a></li>`).join('\n')}\n</ul>\n`
     : '';
+  if (demo) writeFile(dir, DEMO_PAGE, pageHtml(options.title, 'Try it', tryItPage(demo.index)));
   const indexBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
+    (demo ? `<p class="try-it"><a href="${DEMO_PAGE}">Try it</a>: the models of this writeup running in your browser.</p>\n` : '') +
     `<nav id="contents" aria-label="Table of contents">\n${toc}${appendixToc}</nav>\n` +
     `<p><a href="print.html">The whole writeup on one page</a> (for printing).</p>\n`;
   writeFile(dir, 'index.html', pageHtml(options.title, options.title, indexBody));
@@ -223,6 +232,28 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
   };
   writeFile(dir, 'manifest.json', JSON.stringify(manifest, null, 2) + '\n');
   return manifest;
+}
+
+/** The note at the top of a page that links to its live demos. */
+function tryItLinks(page: string): string {
+  const links = DEMO_LINKS[page];
+  if (!links || links.length === 0) return '';
+  const items = links.map(([anchor, text]) => `<a href="${escapeAttr(`${DEMO_PAGE}#${anchor}`)}">${escapeHtml(text)}</a>`).join(', ');
+  return `<aside class="try-it" aria-label="Try it in your browser"><p>Try it in your browser: ${items}.</p></aside>\n`;
+}
+
+/** try.html's body: the demos are built by demo/page.js into #demo-root. */
+function tryItPage(index: DemoModelIndex): string {
+  const models = Object.entries(index.models)
+    .map(([name, m]) => `<li><code>${escapeHtml(name)}</code>: ${escapeHtml(m!.description)}, ${(m!.bytes / 1e6).toFixed(1)} MB</li>`)
+    .join('\n');
+  return (
+    `<article>\n<h1>Try it: the models in your browser</h1>\n` +
+    `<p>These demos run the writeup's own library code and models in this page, with TensorFlow.js in a Web Worker: ` +
+    `nothing is sent anywhere. The same seed gives the same image as the library in Node. A model is downloaded the first time a demo needs it:</p>\n` +
+    `<ul>\n${models}\n</ul>\n` +
+    `<div id="demo-root"><p>The demos need JavaScript.</p></div>\n</article>\n<script src="demo/page.js"></script>\n`
+  );
 }
 
 function tableOfContents(
@@ -259,6 +290,7 @@ function pageHtml(siteTitle: string, title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="assets/favicon.svg">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="${KATEX_DIR}/katex.min.css">
 <link rel="stylesheet" href="assets/style.css">
@@ -331,6 +363,7 @@ function versionAboveEntry(name: string): string | null {
 function writeAssets(dir: string): void {
   writeFile(dir, 'assets/style.css', SITE_CSS);
   writeFile(dir, 'assets/site.js', SITE_JS);
+  writeFile(dir, 'assets/favicon.svg', FAVICON_SVG);
   const katexDist = path.dirname(require.resolve('katex/dist/katex.min.css'));
   const css = fs.readFileSync(path.join(katexDist, 'katex.min.css'), 'utf8');
   // Keep only the woff2 source of each @font-face, so the site ships a third of the font bytes.

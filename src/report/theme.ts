@@ -94,6 +94,32 @@ a.zoom { cursor: zoom-in; display: inline-block; max-width: 100%; }
   figure, .output-grid, pre { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
+/* Live demos (try.html) and the links to them. */
+.try-it { background: var(--panel); border: 1px solid var(--line); border-left: 4px solid var(--accent); border-radius: 6px; padding: 0.3rem 0.9rem; margin: 1rem 0; }
+.try-it p { margin: 0.3rem 0; }
+.demo { margin: 2rem 0; }
+.demo-body { display: flex; flex-wrap: wrap; gap: 1.2rem; align-items: flex-start; }
+.demo-form { flex: 1 1 16rem; min-width: 0; }
+.demo-output { flex: 1 1 16rem; min-width: 0; }
+.demo-field { display: flex; flex-wrap: wrap; align-items: center; gap: 0.3rem 0.6rem; margin: 0.45rem 0; }
+.demo-field label { flex: 0 0 100%; font-size: 0.9rem; color: var(--muted); }
+.demo-field input[type="text"], .demo-field select { flex: 1 1 12rem; min-width: 0; font: inherit; padding: 0.25rem 0.4rem; }
+.demo-field input[type="range"] { flex: 1 1 10rem; }
+.demo-field input[type="number"] { width: 9rem; font: inherit; padding: 0.2rem 0.4rem; }
+.demo-buttons { display: flex; gap: 0.6rem; flex-wrap: wrap; margin: 0.6rem 0; }
+.demo button, .demo-output > button { font: inherit; padding: 0.35rem 0.9rem; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); color: var(--fg); cursor: pointer; }
+.demo button.demo-run { background: var(--accent); color: #fff; border-color: var(--accent); }
+.demo button:disabled { opacity: 0.5; cursor: default; }
+.demo button:focus-visible, .demo input:focus-visible, .demo select:focus-visible, .demo-pad:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.demo-pad { width: 100%; max-width: 256px; aspect-ratio: 1; touch-action: none; border: 1px solid var(--line); border-radius: 4px; cursor: crosshair; display: block; }
+.demo-stack { position: relative; width: 100%; max-width: 256px; aspect-ratio: 1; }
+.demo-stack .demo-pad { position: absolute; inset: 0; }
+.demo-live, .demo-result { width: 100%; max-width: 192px; aspect-ratio: 1; image-rendering: pixelated; background: var(--figure-bg); border: 1px solid var(--line); display: block; }
+.demo-output progress { display: block; width: 100%; max-width: 192px; margin: 0.4rem 0; }
+.demo-status { font-size: 0.9rem; color: var(--muted); min-height: 1.5em; }
+.demo-results { display: flex; flex-wrap: wrap; gap: 0.8rem; }
+.demo-results figure { margin: 0.4rem 0; flex: 0 1 192px; }
+.demo-backend { font-size: 0.9rem; color: var(--muted); }
 `;
 
 export const SITE_JS = `// Theme toggle (remembered per browser) and a click-to-enlarge view for figures.
@@ -145,4 +171,8 @@ export const SITE_JS = `// Theme toggle (remembered per browser) and a click-to-
     });
   });
 })();
+`;
+
+/** The site's icon: a noisy square turning into a clean one (also keeps browsers from asking for /favicon.ico). */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5fbf"/><circle cx="8" cy="8" r="4" fill="#fff"/></svg>
 `;

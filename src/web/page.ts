@@ -1,0 +1,543 @@
+// The "Try it" page: each demo is a form, a drawing surface where it needs one, a live view of
+// the image being denoised and the results. All computing happens in a Web Worker (worker.ts).
+import type { DemoJob, DemoResult } from '../lib/demo/jobs';
+import type { Pixels } from '../lib/inputs/pixels';
+import type { BackendName, FromWorker, ToWorker } from './protocol';
+
+// ---------------------------------------------------------------------------------------------
+// Small DOM helpers
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    node.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+let uid = 0;
+/** A labelled control; returns the wrapper and the control. */
+function field<T extends HTMLInputElement | HTMLSelectElement>(label: string, control: T, output?: HTMLOutputElement): { row: HTMLElement; control: T } {
+  control.id ||= `demo-field-${++uid}`;
+  const row = el('div', { class: 'demo-field' }, el('label', { for: control.id }, label), control);
+  if (output) row.append(output);
+  return { row, control };
+}
+
+function slider(label: string, min: number, max: number, step: number, value: number, format: (v: number) => string = String): { row: HTMLElement; input: HTMLInputElement } {
+  const input = el('input', { type: 'range', min, max, step, value });
+  const out = el('output', {}, format(value));
+  input.addEventListener('input', () => (out.textContent = format(Number(input.value))));
+  const { row } = field(label, input, out);
+  return { row, input };
+}
+
+function textInput(label: string, value: string): { row: HTMLElement; input: HTMLInputElement } {
+  const input = el('input', { type: 'text', value, spellcheck: 'false', autocomplete: 'off' });
+  const { row } = field(label, input);
+  return { row, input };
+}
+
+function numberInput(label: string, value: number, min: number, max: number): { row: HTMLElement; input: HTMLInputElement } {
+  const input = el('input', { type: 'number', value, min, max, step: 1, inputmode: 'numeric' });
+  const { row } = field(label, input);
+  return { row, input };
+}
+
+function select(label: string, options: Array<[string, string]>, value: string): { row: HTMLElement; input: HTMLSelectElement } {
+  const input = el('select');
+  for (const [v, text] of options) input.append(el('option', { value: v, selected: v === value }, text));
+  const { row } = field(label, input);
+  return { row, input };
+}
+
+/** Draws [0, 1] pixels into a canvas of their own size (CSS scales it up, pixelated). */
+function drawPixels(canvas: HTMLCanvasElement, im: Pixels): void {
+  canvas.width = im.width;
+  canvas.height = im.height;
+  // Results are read back (saved, compared in tests): keep them in CPU memory.
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+  const data = ctx.createImageData(im.width, im.height);
+  for (let i = 0; i < im.width * im.height; i++) {
+    for (let c = 0; c < 3; c++) data.data[4 * i + c] = Math.round(255 * im.data[i * im.channels + (im.channels === 1 ? 0 : c)]);
+    data.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(data, 0, 0);
+}
+
+/** A canvas's pixels, square-cropped and resized to size x size, as [0, 1] RGB or gray. */
+function canvasPixels(source: HTMLCanvasElement, size: number, channels: 1 | 3): Pixels {
+  const c = document.createElement('canvas');
+  c.width = size;
+  c.height = size;
+  const ctx = c.getContext('2d', { willReadFrequently: true })!;
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = 'high';
+  const side = Math.min(source.width, source.height);
+  ctx.drawImage(source, (source.width - side) / 2, (source.height - side) / 2, side, side, 0, 0, size, size);
+  const rgba = ctx.getImageData(0, 0, size, size).data;
+  const data = new Float32Array(size * size * channels);
+  for (let i = 0; i < size * size; i++) {
+    if (channels === 1) data[i] = (rgba[4 * i] + rgba[4 * i + 1] + rgba[4 * i + 2]) / (3 * 255);
+    else for (let k = 0; k < 3; k++) data[3 * i + k] = rgba[4 * i + k] / 255;
+  }
+  return { height: size, width: size, channels, data };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker
+
+interface RunHandlers {
+  onProgress(done: number, total: number, frame?: Pixels): void;
+  onLoading(model: string, bytes: number): void;
+}
+
+/** One Web Worker; cancel() terminates it and the next run starts a fresh one. */
+class DemoWorker {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private pending = new Map<number, { resolve(r: { result: DemoResult; ms: { load: number; compute: number } }): void; reject(e: Error): void; handlers: RunHandlers }>();
+  backendLine = '';
+
+  constructor(private readonly backend: BackendName, private readonly onBackend: (line: string) => void) {}
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker('demo/worker.js');
+    worker.onmessage = (event: MessageEvent<FromWorker>) => this.receive(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.failAll(new Error(`The demo worker failed: ${event.message || 'it could not be loaded'}`));
+    };
+    worker.postMessage({ type: 'init', backend: this.backend } satisfies ToWorker);
+    this.worker = worker;
+    return worker;
+  }
+
+  private receive(msg: FromWorker): void {
+    if (msg.type === 'ready') {
+      this.backendLine = `${msg.backend}${msg.backend === 'wasm' ? (msg.simd ? ' (SIMD)' : ' (no SIMD)') : ''}`;
+      this.onBackend(this.backendLine);
+      return;
+    }
+    if (msg.type === 'error' && msg.id === null) {
+      this.failAll(new Error(msg.message));
+      return;
+    }
+    const job = msg.id === null ? undefined : this.pending.get(msg.id);
+    if (!job) return;
+    if (msg.type === 'loading') job.handlers.onLoading(msg.model, msg.bytes);
+    else if (msg.type === 'progress') job.handlers.onProgress(msg.done, msg.total, msg.frame);
+    else if (msg.type === 'result') {
+      this.pending.delete(msg.id);
+      job.resolve({ result: msg.result, ms: msg.ms });
+    } else if (msg.id !== null) {
+      this.pending.delete(msg.id);
+      job.reject(new Error(msg.message));
+    }
+  }
+
+  private failAll(error: Error): void {
+    for (const job of this.pending.values()) job.reject(error);
+    this.pending.clear();
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  run(job: DemoJob, handlers: RunHandlers): Promise<{ result: DemoResult; ms: { load: number; compute: number } }> {
+    const worker = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, handlers });
+      worker.postMessage({ type: 'run', id, job } satisfies ToWorker);
+    });
+  }
+
+  cancel(): void {
+    this.failAll(new Error('Cancelled.'));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing surfaces
+
+/** A canvas to draw on with the pointer (mouse, pen or touch), at `resolution` pixels. */
+class Sketchpad {
+  readonly canvas: HTMLCanvasElement;
+  colour: string;
+  brush: number;
+  private drawing = false;
+  private last: [number, number] | null = null;
+  onChange: () => void = () => {};
+
+  constructor(resolution: number, readonly background: string, colour: string, brush: number, label: string) {
+    this.canvas = el('canvas', { width: resolution, height: resolution, class: 'demo-pad', role: 'img', 'aria-label': label });
+    this.colour = colour;
+    this.brush = brush;
+    // The pad is read back at every run: keep it in CPU memory (the first getContext decides).
+    this.canvas.getContext('2d', { willReadFrequently: true });
+    this.clear();
+    this.canvas.addEventListener('pointerdown', (e) => {
+      this.drawing = true;
+      this.canvas.setPointerCapture(e.pointerId);
+      this.last = this.point(e);
+      this.stroke(this.last, this.last);
+    });
+    this.canvas.addEventListener('pointermove', (e) => {
+      if (!this.drawing) return;
+      const p = this.point(e);
+      this.stroke(this.last ?? p, p);
+      this.last = p;
+    });
+    const end = () => {
+      if (this.drawing) this.onChange();
+      this.drawing = false;
+      this.last = null;
+    };
+    this.canvas.addEventListener('pointerup', end);
+    this.canvas.addEventListener('pointercancel', end);
+  }
+
+  private point(e: PointerEvent): [number, number] {
+    const r = this.canvas.getBoundingClientRect();
+    return [((e.clientX - r.left) / r.width) * this.canvas.width, ((e.clientY - r.top) / r.height) * this.canvas.height];
+  }
+
+  private stroke(a: [number, number], b: [number, number]): void {
+    const ctx = this.canvas.getContext('2d')!;
+    ctx.strokeStyle = this.colour;
+    ctx.lineWidth = this.brush;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
+    ctx.moveTo(a[0], a[1]);
+    ctx.lineTo(b[0] + 0.01, b[1]);
+    ctx.stroke();
+  }
+
+  clear(): void {
+    const ctx = this.canvas.getContext('2d')!;
+    if (this.background === 'transparent') ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    else {
+      ctx.fillStyle = this.background;
+      ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    }
+    this.onChange();
+  }
+
+  /** Draws an image (square-cropped) over the whole pad. */
+  drawImage(image: CanvasImageSource & { width: number; height: number }): void {
+    const ctx = this.canvas.getContext('2d')!;
+    const side = Math.min(image.width, image.height);
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(image, (image.width - side) / 2, (image.height - side) / 2, side, side, 0, 0, this.canvas.width, this.canvas.height);
+    this.onChange();
+  }
+}
+
+async function loadImage(src: string | Blob): Promise<ImageBitmap> {
+  const blob = typeof src === 'string' ? await (await fetch(src)).blob() : src;
+  return createImageBitmap(blob);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A demo panel: form, run/cancel, status, live view and results
+
+interface PanelSpec {
+  id: string;
+  title: string;
+  /** Markdown-free HTML-safe text under the title. */
+  intro: string;
+  /** Writeup sections it belongs to, shown as links. */
+  sections: Array<[string, string]>;
+  /** Controls (and surfaces) of the form. */
+  controls: HTMLElement[];
+  runLabel: string;
+  /** The job for the current form values (may throw a message for the reader). */
+  job(): DemoJob | Promise<DemoJob>;
+  /** Called with a finished result (e.g. to offer stage II). */
+  onResult?(result: DemoResult): void;
+}
+
+const SERVED = location.protocol === 'http:' || location.protocol === 'https:';
+
+function panel(spec: PanelSpec, worker: DemoWorker): HTMLElement {
+  const runButton = el('button', { type: 'submit', class: 'demo-run' }, spec.runLabel);
+  const cancelButton = el('button', { type: 'button', class: 'demo-cancel', disabled: true }, 'Cancel');
+  const status = el('p', { class: 'demo-status', role: 'status', 'aria-live': 'polite' });
+  const progress = el('progress', { max: 1, value: 0, 'aria-label': `${spec.title}: progress` });
+  const live = el('canvas', { class: 'demo-live', width: 1, height: 1, role: 'img', 'aria-label': 'the image being denoised' });
+  const results = el('div', { class: 'demo-results' });
+  const form = el('form', { class: 'demo-form' }, ...spec.controls, el('div', { class: 'demo-buttons' }, runButton, cancelButton));
+  const links = spec.sections.map(([href, text], i) => [i > 0 ? ', ' : '', el('a', { href }, text)]).flat();
+  const section = el(
+    'section',
+    { class: 'demo', id: spec.id, 'aria-labelledby': `${spec.id}-title` },
+    el('h2', { id: `${spec.id}-title` }, spec.title),
+    el('p', {}, spec.intro, ' ', ...(links.length ? ['(In the writeup: ', ...links, '.)'] : [])),
+    el('div', { class: 'demo-body' }, form, el('div', { class: 'demo-output' }, live, progress, status, results)),
+  );
+  if (!SERVED) {
+    runButton.disabled = true;
+    status.textContent = 'The live demos need the site served over http: browsers do not run its Web Worker from a file. Run `npm run serve` in the repository and open the address it prints.';
+  }
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    runButton.disabled = true;
+    cancelButton.disabled = false;
+    progress.value = 0;
+    status.textContent = 'Starting...';
+    const t0 = performance.now();
+    let firstFrame = 0;
+    try {
+      const job = await spec.job();
+      const { result, ms } = await worker.run(job, {
+        onLoading: (model, bytes) => (status.textContent = `Loading the ${model} model (${(bytes / 1e6).toFixed(1)} MB)...`),
+        onProgress: (done, total, frame) => {
+          if (total > 0) {
+            progress.max = total;
+            progress.value = done;
+            status.textContent = `Step ${done} of ${total}`;
+          }
+          if (frame) {
+            firstFrame ||= performance.now();
+            drawPixels(live, frame);
+          }
+        },
+      });
+      results.replaceChildren(
+        ...result.images.map(({ label, image }) => {
+          const c = el('canvas', { class: 'demo-result', role: 'img', 'aria-label': label });
+          drawPixels(c, image);
+          return el('figure', {}, c, el('figcaption', {}, label));
+        }),
+      );
+      const total = (performance.now() - t0) / 1000;
+      status.textContent = `Done in ${total.toFixed(1)} s (model loading ${(ms.load / 1000).toFixed(1)} s, computing ${(ms.compute / 1000).toFixed(1)} s) on ${worker.backendLine || 'the worker'}.`;
+      section.dataset.lastRunMs = String(Math.round(total * 1000));
+      section.dataset.computeMs = String(Math.round(ms.compute));
+      spec.onResult?.(result);
+    } catch (err) {
+      status.textContent = (err as Error).message;
+    } finally {
+      runButton.disabled = !SERVED;
+      cancelButton.disabled = true;
+      section.dataset.runs = String(Number(section.dataset.runs ?? 0) + 1);
+    }
+  });
+  cancelButton.addEventListener('click', () => worker.cancel());
+  return section;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The demos
+
+const EXAMPLES: Array<[string, string]> = [
+  ['demo/images/photo-rocket.png', 'rocket (photo)'],
+  ['demo/images/photo-cat.png', 'cat (photo)'],
+  ['demo/images/photo-coffee.png', 'coffee (photo)'],
+  ['demo/images/web-sunflower.png', 'sunflower (clip art)'],
+];
+
+function seedRow(): { row: HTMLElement; input: HTMLInputElement } {
+  return numberInput('Seed', 0, 0, 4294967295);
+}
+
+function imageSourceControls(pad: Sketchpad, brushColours: boolean): HTMLElement[] {
+  const example = select('Start from', [['', 'a white page'], ...EXAMPLES], '');
+  example.input.addEventListener('change', async () => {
+    if (!example.input.value) pad.clear();
+    else pad.drawImage(await loadImage(example.input.value));
+  });
+  const upload = el('input', { type: 'file', accept: 'image/*' });
+  upload.addEventListener('change', async () => {
+    const file = upload.files?.[0];
+    if (file) pad.drawImage(await loadImage(file));
+  });
+  const controls: HTMLElement[] = [example.row, field('Or upload an image', upload).row];
+  if (brushColours) {
+    const colour = el('input', { type: 'color', value: pad.colour });
+    colour.addEventListener('input', () => (pad.colour = colour.value));
+    controls.push(field('Brush colour', colour).row);
+  }
+  const clear = el('button', { type: 'button' }, 'Clear');
+  clear.addEventListener('click', () => pad.clear());
+  controls.push(el('div', { class: 'demo-buttons' }, clear));
+  return controls;
+}
+
+function textToImage(worker: DemoWorker): HTMLElement {
+  const prompt = textInput('Prompt', 'a rocket ship');
+  const steps = select('Denoising steps', [['12', '12 (stride 90)'], ['23', '23 (stride 45)'], ['34', '34 (stride 30, as the writeup)'], ['67', '67 (stride 15)']], '34');
+  const cfg = slider('CFG scale', 0, 15, 0.5, 7);
+  const seed = seedRow();
+  let lastImage: Pixels | null = null;
+  const stage2 = el('button', { type: 'button', class: 'demo-stage2-run', disabled: true }, 'Stage II: upsample the last image to 64x64');
+  const spec: PanelSpec = {
+    id: 'text-to-image',
+    title: 'Text to image, with classifier-free guidance',
+    intro: "Type a prompt in the words the built-in colour model knows (emoji names and keywords, frames such as \"an oil painting of a\"): stage I denoises 32x32 pure noise, step by step; stage II enlarges the result to 64x64.",
+    sections: [['a0-sampling.html', 'A.0'], ['a2-iterative-denoising-and-cfg.html', '1.5 and 1.6']],
+    controls: [prompt.row, steps.row, cfg.row, seed.row],
+    runLabel: 'Generate',
+    job: () => ({ kind: 'text-to-image', prompt: prompt.input.value.trim(), steps: Number(steps.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) }),
+    onResult: (r) => {
+      lastImage = r.images[0].image;
+      stage2.disabled = false;
+    },
+  };
+  const section = panel(spec, worker);
+  // Stage II runs as its own job from the same panel's last image.
+  const stage2Out = el('div', { class: 'demo-results demo-stage2', 'aria-live': 'polite' });
+  stage2.addEventListener('click', async () => {
+    if (!lastImage) return;
+    stage2.disabled = true;
+    stage2Out.textContent = 'Upsampling...';
+    try {
+      const { result } = await worker.run({ kind: 'upsample', image: lastImage, seed: Number(seed.input.value) }, { onLoading: () => (stage2Out.textContent = 'Loading stage II...'), onProgress: () => {} });
+      const c = el('canvas', { class: 'demo-result', role: 'img', 'aria-label': result.images[0].label });
+      drawPixels(c, result.images[0].image);
+      stage2Out.replaceChildren(el('figure', {}, c, el('figcaption', {}, result.images[0].label)));
+    } catch (err) {
+      stage2Out.textContent = (err as Error).message;
+    } finally {
+      stage2.disabled = false;
+    }
+  });
+  section.querySelector('.demo-output')!.append(stage2, stage2Out);
+  return section;
+}
+
+function imageToImage(worker: DemoWorker): HTMLElement {
+  const pad = new Sketchpad(256, '#ffffff', '#1f3a93', 12, 'drawing surface: the input image');
+  const prompt = textInput('Prompt', 'a high quality photo');
+  const iStart = slider('i_start (less = more editing)', 1, 25, 1, 10, (v) => `${v} (t = ${990 - 30 * v})`);
+  const cfg = slider('CFG scale', 0, 15, 0.5, 7);
+  const seed = seedRow();
+  return panel({
+    id: 'image-to-image',
+    title: 'Image to image (SDEdit) and hand-drawn edits',
+    intro: 'Draw, or start from a photo, then noise it to i_start and let the model denoise it back: a small i_start keeps little of the input.',
+    sections: [['a3-image-to-image.html', '1.7 to 1.7.3']],
+    controls: [pad.canvas, ...imageSourceControls(pad, true), prompt.row, iStart.row, cfg.row, seed.row],
+    runLabel: 'Edit',
+    job: () => ({ kind: 'edit', image: canvasPixels(pad.canvas, 32, 3), prompt: prompt.input.value.trim(), iStart: Number(iStart.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) }),
+  }, worker);
+}
+
+function inpainting(worker: DemoWorker): HTMLElement {
+  const image = new Sketchpad(256, '#ffffff', '#000000', 0, 'the image to inpaint');
+  const mask = new Sketchpad(256, 'transparent', 'rgba(230, 30, 60, 0.6)', 40, 'paint here the region to fill');
+  const stack = el('div', { class: 'demo-stack' }, image.canvas, mask.canvas);
+  void loadImage(EXAMPLES[0][0]).then((b) => image.drawImage(b)).catch(() => {});
+  const example = select('Image', EXAMPLES, EXAMPLES[0][0]);
+  example.input.addEventListener('change', async () => image.drawImage(await loadImage(example.input.value)));
+  const clear = el('button', { type: 'button' }, 'Clear the mask');
+  clear.addEventListener('click', () => mask.clear());
+  const prompt = textInput('Prompt', 'a high quality photo');
+  const cfg = slider('CFG scale', 0, 15, 0.5, 7);
+  const seed = seedRow();
+  return panel({
+    id: 'inpainting',
+    title: 'Inpainting',
+    intro: 'Paint over the part to replace; everything else is kept from the image at every step.',
+    sections: [['a3-image-to-image.html', '1.7.2']],
+    controls: [stack, example.row, el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
+    runLabel: 'Inpaint',
+    job: () => {
+      const m = canvasPixels(maskAlpha(mask.canvas), 32, 1);
+      if (!m.data.some((v) => v > 0.5)) throw new Error('Paint the region to fill first (drag over the image).');
+      for (let i = 0; i < m.data.length; i++) m.data[i] = m.data[i] > 0.5 ? 1 : 0;
+      return { kind: 'inpaint', image: canvasPixels(image.canvas, 32, 3), mask: m, prompt: prompt.input.value.trim(), guidance: Number(cfg.input.value), seed: Number(seed.input.value) };
+    },
+  }, worker);
+}
+
+/** The painted area of a transparent canvas as white on black. */
+function maskAlpha(canvas: HTMLCanvasElement): HTMLCanvasElement {
+  const out = document.createElement('canvas');
+  out.width = canvas.width;
+  out.height = canvas.height;
+  const src = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+  const ctx = out.getContext('2d')!;
+  const dst = ctx.createImageData(canvas.width, canvas.height);
+  for (let i = 0; i < src.data.length; i += 4) {
+    const v = src.data[i + 3] > 0 ? 255 : 0;
+    dst.data[i] = dst.data[i + 1] = dst.data[i + 2] = v;
+    dst.data[i + 3] = 255;
+  }
+  ctx.putImageData(dst, 0, 0);
+  return out;
+}
+
+function illusions(worker: DemoWorker): HTMLElement {
+  const kind = select('Illusion', [['anagram', 'visual anagram (upright / upside down)'], ['hybrid', 'hybrid image (far / up close)']], 'anagram');
+  const first = textInput('First prompt (upright, or from far)', 'an oil painting of an old man');
+  const second = textInput('Second prompt (upside down, or up close)', 'an oil painting of people and fire');
+  const cfg = slider('CFG scale', 0, 15, 0.5, 7);
+  const seed = seedRow();
+  return panel({
+    id: 'illusions',
+    title: 'Visual anagrams and hybrid images',
+    intro: 'Two prompts, one image: every step averages the two noise estimates (anagram) or mixes their low and high frequencies (hybrid).',
+    sections: [['a4-illusions.html', '1.8 and 1.9']],
+    controls: [kind.row, first.row, second.row, cfg.row, seed.row],
+    runLabel: 'Make the illusion',
+    job: () => ({
+      kind: kind.input.value as 'anagram' | 'hybrid',
+      prompts: [first.input.value.trim(), second.input.value.trim()],
+      guidance: Number(cfg.input.value),
+      seed: Number(seed.input.value),
+    }),
+  }, worker);
+}
+
+function denoiseDigit(worker: DemoWorker): HTMLElement {
+  const pad = new Sketchpad(224, '#000000', '#ffffff', 20, 'drawing surface: draw a digit');
+  const clear = el('button', { type: 'button' }, 'Clear');
+  clear.addEventListener('click', () => pad.clear());
+  const sigma = slider('Noise sigma', 0, 1, 0.05, 0.5, (v) => v.toFixed(2));
+  const seed = seedRow();
+  return panel({
+    id: 'denoise-digit',
+    title: 'Part B1: the single-step denoiser',
+    intro: 'Draw a digit (white on black, like MNIST), add noise of level sigma and let the UNet trained in B1 remove it in one step.',
+    sections: [['b1-single-step-denoiser.html', 'B1']],
+    controls: [pad.canvas, el('div', { class: 'demo-buttons' }, clear), sigma.row, seed.row],
+    runLabel: 'Add noise and denoise',
+    job: () => ({ kind: 'denoise-digit', image: canvasPixels(pad.canvas, 28, 1), sigma: Number(sigma.input.value), seed: Number(seed.input.value) }),
+  }, worker);
+}
+
+function sampleDigit(worker: DemoWorker): HTMLElement {
+  const digit = select('Digit', Array.from({ length: 10 }, (_, d): [string, string] => [String(d), String(d)]), '7');
+  const gamma = slider('CFG scale gamma', 0, 10, 0.5, 5);
+  const seed = seedRow();
+  return panel({
+    id: 'sample-digit',
+    title: 'Part B2: class-conditioned sampling',
+    intro: 'Sample a digit with the class-conditioned UNet trained in B2, from pure noise through every timestep, with classifier-free guidance.',
+    sections: [['b2-diffusion-models.html', 'B2.4 and B2.5']],
+    controls: [digit.row, gamma.row, seed.row],
+    runLabel: 'Sample',
+    job: () => ({ kind: 'sample-digit', digit: Number(digit.input.value), guidance: Number(gamma.input.value), seed: Number(seed.input.value), frameEvery: 10 }),
+  }, worker);
+}
+
+function main(): void {
+  const root = document.getElementById('demo-root');
+  if (!root) return;
+  const params = new URLSearchParams(location.search);
+  const backend = (params.get('backend') ?? 'wasm') as BackendName;
+  if (!['wasm', 'webgl', 'cpu'].includes(backend)) throw new Error(`?backend= must be wasm, webgl or cpu, got ${backend}`);
+  const backendNote = el('p', { class: 'demo-backend' }, `Backend: ${backend} (starts with the first demo you run). `, el('a', { href: backend === 'webgl' ? '?backend=wasm' : '?backend=webgl' }, backend === 'webgl' ? 'Use wasm' : 'Use WebGL'));
+  const worker = new DemoWorker(backend, (line) => (backendNote.firstChild!.textContent = `Backend: ${line}. `));
+  root.replaceChildren(backendNote, textToImage(worker), imageToImage(worker), inpainting(worker), illusions(worker), denoiseDigit(worker), sampleDigit(worker));
+  document.documentElement.dataset.demoReady = 'true';
+}
+
+main();
