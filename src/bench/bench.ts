@@ -13,6 +13,7 @@ import { GradientWorkers, trainWorkerCount } from '../lib/train/gradient-workers
 import { sampleWorkerCount, UNetWorkers } from '../lib/nn/unet-workers';
 import { autoMicroBatch, trainStep, trainStepParallel } from '../lib/train/trainer';
 import { createModel, scheduleFor } from '../lib/train/networks';
+import { runDemoBench } from './demo-bench';
 import { versions } from '../lib/versions';
 
 /**
@@ -49,6 +50,7 @@ export interface BenchCase {
 }
 
 const HELP = `npm run bench -- [options]
+npm run bench -- demos [options]   (the site's live demos in headless Chromium; see --help there)
 
 Options:
   --sizes LIST    quick,full (default both): the quick profile's and SPEC's UNet sizes
@@ -64,6 +66,7 @@ Options:
 `;
 
 export async function runBench(args: string[]): Promise<void> {
+  if (args[0] === 'demos') return runDemoBench(args.slice(1));
   const { values } = parseArgs({
     args,
     options: {

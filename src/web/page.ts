@@ -219,6 +219,17 @@ class Sketchpad {
     ctx.stroke();
   }
 
+  /** Draws polylines given in [0, 1] coordinates (what a pointer would draw). */
+  strokes(lines: Array<Array<[number, number]>>): void {
+    const size = this.canvas.width;
+    for (const line of lines) {
+      for (let i = 1; i < line.length; i++) {
+        this.stroke([line[i - 1][0] * size, line[i - 1][1] * size], [line[i][0] * size, line[i][1] * size]);
+      }
+    }
+    this.onChange();
+  }
+
   clear(): void {
     const ctx = this.canvas.getContext('2d')!;
     if (this.background === 'transparent') ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
@@ -436,6 +447,11 @@ function inpainting(worker: DemoWorker): HTMLElement {
   void loadImage(EXAMPLES[0][0]).then((b) => image.drawImage(b)).catch(() => {});
   const example = select('Image', EXAMPLES, EXAMPLES[0][0]);
   example.input.addEventListener('change', async () => image.drawImage(await loadImage(example.input.value)));
+  const upload = el('input', { type: 'file', accept: 'image/*' });
+  upload.addEventListener('change', async () => {
+    const file = upload.files?.[0];
+    if (file) image.drawImage(await loadImage(file));
+  });
   const clear = el('button', { type: 'button' }, 'Clear the mask');
   clear.addEventListener('click', () => mask.clear());
   const prompt = textInput('Prompt', 'a high quality photo');
@@ -446,7 +462,7 @@ function inpainting(worker: DemoWorker): HTMLElement {
     title: 'Inpainting',
     intro: 'Paint over the part to replace; everything else is kept from the image at every step.',
     sections: [['a3-image-to-image.html', '1.7.2']],
-    controls: [stack, example.row, el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
+    controls: [stack, example.row, field('Or upload an image', upload).row, el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
     runLabel: 'Inpaint',
     job: () => {
       const m = canvasPixels(maskAlpha(mask.canvas), 32, 1);
@@ -500,6 +516,9 @@ function denoiseDigit(worker: DemoWorker): HTMLElement {
   const pad = new Sketchpad(224, '#000000', '#ffffff', 20, 'drawing surface: draw a digit');
   const clear = el('button', { type: 'button' }, 'Clear');
   clear.addEventListener('click', () => pad.clear());
+  // Without a pointer: a 7 drawn for you.
+  const example = el('button', { type: 'button' }, 'Draw a 7 for me');
+  example.addEventListener('click', () => pad.strokes([[[0.25, 0.22], [0.75, 0.22], [0.45, 0.85]]]));
   const sigma = slider('Noise sigma', 0, 1, 0.05, 0.5, (v) => v.toFixed(2));
   const seed = seedRow();
   return panel({
@@ -507,7 +526,7 @@ function denoiseDigit(worker: DemoWorker): HTMLElement {
     title: 'Part B1: the single-step denoiser',
     intro: 'Draw a digit (white on black, like MNIST), add noise of level sigma and let the UNet trained in B1 remove it in one step.',
     sections: [['b1-single-step-denoiser.html', 'B1']],
-    controls: [pad.canvas, el('div', { class: 'demo-buttons' }, clear), sigma.row, seed.row],
+    controls: [pad.canvas, el('div', { class: 'demo-buttons' }, clear, example), sigma.row, seed.row],
     runLabel: 'Add noise and denoise',
     job: () => ({ kind: 'denoise-digit', image: canvasPixels(pad.canvas, 28, 1), sigma: Number(sigma.input.value), seed: Number(seed.input.value) }),
   }, worker);

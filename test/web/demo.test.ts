@@ -256,6 +256,23 @@ describe('live demos in headless Chromium', function () {
     assert.ok(maxStepDifference(browser, node) <= 2);
   });
 
+  it('B1 without a pointer: the example button draws a digit that the keyboard can run', async () => {
+    await page.$$eval('#denoise-digit .demo-buttons button', (bs) => bs.find((b) => b.textContent === 'Clear')!.click());
+    await page.$$eval('#denoise-digit .demo-buttons button', (bs) => bs.find((b) => b.textContent === 'Draw a 7 for me')!.click());
+    await page.focus('#denoise-digit button.demo-run');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`document.querySelector('#denoise-digit').dataset.runs === '2'`);
+    const drawn = await canvasPixels(page, '#denoise-digit .demo-results figure:nth-child(1) canvas', 1);
+    assert.ok(drawn.data.filter((v) => v > 0.5).length > 20, 'the example stroke reached the model input');
+  });
+
+  it('fits a phone-width screen (no sideways scrolling at 375 px)', async () => {
+    await page.setViewport({ width: 375, height: 800 });
+    const [scroll, client] = await page.evaluate(`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`) as [number, number];
+    await page.setViewport({ width: 1000, height: 1200 });
+    assert.ok(scroll <= client, `the page is ${scroll} px wide in a ${client} px window`);
+  });
+
   it('logged no console errors', () => {
     assert.deepEqual(errors, []);
   });
