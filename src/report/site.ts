@@ -186,8 +186,11 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
       (prev ? `<a rel="prev" href="${escapeAttr(prev.href)}">← ${escapeHtml(prev.title)}</a>` : '<span></span>') +
       (next ? `<a rel="next" href="${escapeAttr(next.href)}">${escapeHtml(next.title)} →</a>` : '<span></span>') +
       `</nav>`;
-    const body = `<article>\n${demo ? tryItLinks(page.name) : ''}${page.html}</article>\n${pager}`;
-    writeFile(dir, `${page.name}.html`, pageHtml(options.title, titles[i], body));
+    // The demo links go under the page's title.
+    const links = demo ? tryItLinks(page.name) : '';
+    const html = links && /<\/h1>\n?/.test(page.html) ? page.html.replace(/<\/h1>\n?/, (end) => end + links) : links + page.html;
+    const body = `<article>\n${html}</article>\n${pager}`;
+    writeFile(dir, `${page.name}.html`, pageHtml(options.title, titles[i], body, demo !== null));
   });
 
   const appendix = options.appendix ?? [];
@@ -195,19 +198,19 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
     if (pages.some((p) => p.entry.name === a.name) || ['index', 'print', 'try'].includes(a.name)) {
       throw new Error(`Appendix page "${a.name}" has the name of another page: rename it.`);
     }
-    writeFile(dir, `${a.name}.html`, pageHtml(options.title, a.title, `<article>\n${md.render(a.markdown)}</article>\n`));
+    writeFile(dir, `${a.name}.html`, pageHtml(options.title, a.title, `<article>\n${md.render(a.markdown)}</article>\n`, demo !== null));
   }
   const toc = tableOfContents(options.parts, pages, rendered, titles, markdownBlock);
   const appendixToc = appendix.length
     ? `<ul class="appendix">\n${appendix.map((a) => `<li><a href="${escapeAttr(`${a.name}.html`)}">${escapeHtml(a.title)}</a></li>`).join('\n')}\n</ul>\n`
     : '';
-  if (demo) writeFile(dir, DEMO_PAGE, pageHtml(options.title, 'Try it', tryItPage(demo.index)));
+  if (demo) writeFile(dir, DEMO_PAGE, pageHtml(options.title, 'Try it', tryItPage(demo.index), true));
   const indexBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
     (demo ? `<p class="try-it"><a href="${DEMO_PAGE}">Try it</a>: the models of this writeup running in your browser.</p>\n` : '') +
     `<nav id="contents" aria-label="Table of contents">\n${toc}${appendixToc}</nav>\n` +
     `<p><a href="print.html">The whole writeup on one page</a> (for printing).</p>\n`;
-  writeFile(dir, 'index.html', pageHtml(options.title, options.title, indexBody));
+  writeFile(dir, 'index.html', pageHtml(options.title, options.title, indexBody, demo !== null));
 
   const printBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
@@ -284,7 +287,7 @@ function tableOfContents(
   return out.join('');
 }
 
-function pageHtml(siteTitle: string, title: string, body: string): string {
+function pageHtml(siteTitle: string, title: string, body: string, withDemo = false): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -299,7 +302,7 @@ function pageHtml(siteTitle: string, title: string, body: string): string {
 <body>
 <header class="site-header">
 <a class="site-title" href="index.html">${escapeHtml(siteTitle)}</a>
-<nav aria-label="Site"><a href="index.html#contents">Contents</a><a href="print.html">One page</a></nav>
+<nav aria-label="Site"><a href="index.html#contents">Contents</a><a href="print.html">One page</a>${withDemo ? `<a href="${DEMO_PAGE}">Try it</a>` : ''}</nav>
 <button type="button" class="theme-toggle" aria-label="Switch between light and dark theme">Theme</button>
 </header>
 <main id="content">
