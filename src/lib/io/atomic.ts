@@ -11,9 +11,58 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
     fs.writeFileSync(tmp, data);
+    killHook(file);
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+/** A temporary file of writeFileAtomic: .NAME.PID.TIME.tmp */
+const TEMP_FILE = /^\..+\.(\d+)\.\d+\.tmp$/;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes the temporary files that writes killed half-way left in `dir` (those of processes that
+ * no longer run); returns their names. Call it where work starts in a folder.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const m = TEMP_FILE.exec(name);
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    fs.rmSync(path.join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * Tests only: with DIFFUSION_KILL_AT_WRITE="NAME:N" the process kills itself (SIGKILL) at its Nth
+ * atomic write of a file called NAME, after the temporary file is written and before the rename,
+ * the way a crash or kill -9 would stop it there. Lets tests stop a run at a chosen write instead
+ * of relying on timing.
+ */
+export const KILL_AT_WRITE_ENV_VAR = 'DIFFUSION_KILL_AT_WRITE';
+const writesSeen = new Map<string, number>();
+
+function killHook(file: string): void {
+  const spec = process.env[KILL_AT_WRITE_ENV_VAR];
+  if (!spec) return;
+  const at = spec.lastIndexOf(':');
+  const name = spec.slice(0, at);
+  if (path.basename(file) !== name) return;
+  const n = (writesSeen.get(name) ?? 0) + 1;
+  writesSeen.set(name, n);
+  if (n === Number(spec.slice(at + 1))) process.kill(process.pid, 'SIGKILL');
 }

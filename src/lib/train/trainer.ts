@@ -5,7 +5,8 @@ import { BackendInfo, backendInfo } from '../backend/select';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import { shuffledBatches } from '../data/batches';
 import { DatasetSplits, ImageDataset, subset } from '../data/dataset';
-import { writeFileAtomic } from '../io/atomic';
+import { removeStaleTempFiles, writeFileAtomic } from '../io/atomic';
+import { readSafetensorsHeader } from '../io/safetensors';
 import { outputsPath } from '../io/outputs';
 import { BatchStat } from '../nn/module';
 import { updateRunningStats } from '../nn/layers';
@@ -152,6 +153,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
   const runDir = opts.runDir ?? defaultRunDir(config, hash);
   const files = runFiles(runDir);
   fs.mkdirSync(runDir, { recursive: true });
+  removeStaleTempFiles(runDir);
 
   const model = createNetwork(config);
   const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
@@ -187,13 +189,13 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
     model.loadState(ckpt.values, files.checkpoint);
     startEpoch = Number(ckpt.metadata.epoch);
     optimizer.loadState(ckpt.values, Number(ckpt.metadata.step), files.checkpoint);
-    if (fs.existsSync(files.meta)) meta = { ...(JSON.parse(fs.readFileSync(files.meta, 'utf8')) as RunMetadata), backend };
-    meta.epochs = meta.epochs.filter((e) => e.epoch <= startEpoch);
-    meta.epochsDone = startEpoch;
-    meta.steps = optimizer.step;
-    meta.trainingSeconds = Number(ckpt.metadata.trainingSeconds);
+    if (fs.existsSync(files.meta)) meta = { ...readRunMetadata(files.meta), backend };
     truncateJsonLines<LossRecord>(files.lossLog, (r) => r.step <= optimizer.step);
+    // The checkpoint and the loss log are the truth: a kill between the checkpoint and run.json
+    // leaves run.json an epoch behind, so its records are rebuilt from them.
+    meta = reconcileRunMetadata(meta, startEpoch, optimizer.step, Number(ckpt.metadata.trainingSeconds), readJsonLines<LossRecord>(files.lossLog));
     if (startEpoch >= Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity)) {
+      writeMeta(files.meta, meta);
       return { runDir, model, meta, resumedFromEpoch: startEpoch, reused: true };
     }
   } else {
@@ -239,9 +241,11 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
           meta.status = 'diverged';
           writeMeta(files.meta, meta);
           progress.finish();
+          const kept = meta.epochsDone > 0
+            ? `The last good checkpoint (epoch ${meta.epochsDone}) is kept in ${files.checkpoint}. `
+            : 'It diverged in the first epoch, so there is no checkpoint to go back to. ';
           throw new Error(
-            `Training diverged: the loss is ${loss} at step ${optimizer.step} (epoch ${epoch + 1}). ` +
-              `The last good checkpoint (epoch ${meta.epochsDone}) is kept in ${files.checkpoint}. ` +
+            `Training diverged: the loss is ${loss} at step ${optimizer.step} (epoch ${epoch + 1}). ${kept}` +
               'Lower the learning rate (--lr) and train again in a new run folder.',
           );
         }
@@ -417,6 +421,36 @@ function limitDataset(ds: ImageDataset, limit: number): ImageDataset {
   return subset(ds, indices);
 }
 
+function readRunMetadata(file: string): RunMetadata {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as RunMetadata;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}): delete it and run again; it is rebuilt from the checkpoint and loss log.`);
+  }
+}
+
+/**
+ * run.json as the checkpoint (epoch, step, seconds) and the loss log say it is: the epochs after
+ * the checkpoint's are dropped, and any finished epoch run.json lacks gets its record back from
+ * the loss log (its mean loss, last learning rate and seconds).
+ */
+export function reconcileRunMetadata(meta: RunMetadata, epochsDone: number, steps: number, trainingSeconds: number, log: readonly LossRecord[]): RunMetadata {
+  const epochs = meta.epochs.filter((e) => e.epoch <= epochsDone);
+  for (let epoch = 1; epoch <= epochsDone; epoch++) {
+    if (epochs.some((e) => e.epoch === epoch)) continue;
+    const records = log.filter((r) => r.epoch === epoch);
+    if (records.length === 0) continue;
+    const before = log.filter((r) => r.epoch < epoch);
+    const start = before.length > 0 ? before[before.length - 1].seconds : 0;
+    let sum = 0;
+    for (const r of records) sum += r.loss;
+    epochs.push({ epoch, meanLoss: sum / records.length, lr: records[records.length - 1].lr, seconds: round3(records[records.length - 1].seconds - start) });
+  }
+  epochs.sort((a, b) => a.epoch - b.epoch);
+  const status = epochsDone >= meta.config.epochs ? 'complete' : 'running';
+  return { ...meta, epochs, epochsDone, steps, trainingSeconds, status };
+}
+
 function writeMeta(file: string, meta: RunMetadata): void {
   meta.updatedAt = new Date().toISOString();
   writeFileAtomic(file, JSON.stringify(meta, null, 2) + '\n');
@@ -445,7 +479,15 @@ export function loadTrainedNetwork(runDir: string, epoch?: number): { model: Tra
   if (!fs.existsSync(files.meta)) {
     throw new Error(`${runDir} is not a training run (no run.json). Train one with: diffusion train <denoiser|time|class>.`);
   }
-  const meta = JSON.parse(fs.readFileSync(files.meta, 'utf8')) as RunMetadata;
+  let meta = readRunMetadata(files.meta);
+  // A kill between an epoch's checkpoint and run.json: the checkpoint says how far the run got.
+  if (fs.existsSync(files.checkpoint)) {
+    const ckpt = readSafetensorsHeader(files.checkpoint).metadata;
+    const done = Number(ckpt.epoch);
+    if (done > meta.epochsDone && fs.existsSync(files.epochWeights(done))) {
+      meta = reconcileRunMetadata(meta, done, Number(ckpt.step), Number(ckpt.trainingSeconds), readJsonLines<LossRecord>(files.lossLog));
+    }
+  }
   const e = epoch ?? meta.epochsDone;
   if (!Number.isInteger(e) || e < 1 || e > meta.epochsDone) {
     throw new Error(`${runDir} has weights for epochs 1..${meta.epochsDone}; epoch ${epoch} is not among them.`);
