@@ -16,7 +16,7 @@ import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';
 import { ddpmSchedule } from '../lib/schedules';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
-import { loadTrainedModel, runFiles, train, RunMetadata } from '../lib/train/trainer';
+import { loadTrainedModel, readRunMetadata, runFiles, train } from '../lib/train/trainer';
 import { runBench } from '../bench/bench';
 import { runPartB } from './partb';
 import { BUILTIN_DIR, runPretrain } from './pretrain';
@@ -125,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
     case 'pretrain':
       return cmdPretrain(rest);
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench (see diffusion --help).`);
+      throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench, partb, pretrain (see diffusion --help).`);
   }
 }
 
@@ -134,16 +134,57 @@ class UsageError extends Error {}
 type OptionSpec = Record<string, { type: 'string' | 'boolean'; default?: string; short?: string }>;
 type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
 
-function parse(args: string[], options: OptionSpec, help: string): Parsed {
+interface Bound {
+  min: number;
+  max: number;
+  integer: boolean;
+}
+const int = (min: number, max: number): Bound => ({ min, max, integer: true });
+const real = (min: number, max: number): Bound => ({ min, max, integer: false });
+
+/** Every numeric option of every command and the values it takes: checked before any work starts. */
+const NUMERIC_OPTIONS: Readonly<Record<string, Bound>> = {
+  epochs: int(1, 100_000), 'stop-after': int(1, 100_000), epoch: int(1, 100_000), batch: int(1, 65_536), 'micro-batch': int(1, 65_536),
+  hidden: int(1, 4096), lr: real(1e-12, 10), seed: int(0, 2 ** 32 - 1), workers: int(0, 64), 'per-class': int(1, 1000),
+  n: int(1, 10_000), guidance: real(0, 100), sigma: real(0, 100), 'samples-per-class': int(1, 10_000), samples: int(1, 1000),
+  'per-subcategory': int(1, 100), stage: int(1, 2),
+};
+
+function checkNumeric(name: string, value: string): void {
+  const b = NUMERIC_OPTIONS[name];
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || (b.integer && !Number.isInteger(n)) || n < b.min || n > b.max) {
+    throw new UsageError(`--${name} must be ${b.integer ? 'an integer' : 'a number'} from ${b.min} to ${b.max}, got "${value}"`);
+  }
+}
+
+/**
+ * Parses a command's options: numeric ones are checked against NUMERIC_OPTIONS (a negative number
+ * after an option is read as its value, so the message says what is wrong with it), and more
+ * than `maxPositionals` words that are not options are an error.
+ */
+function parse(args: string[], options: OptionSpec, help: string, maxPositionals = 0): Parsed {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') && !args[i].includes('=') ? args[i].slice(2) : null;
+    if (name && options[name]?.type === 'string' && /^-[\d.]/.test(args[i + 1] ?? '')) joined.push(`${args[i]}=${args[++i]}`);
+    else joined.push(args[i]);
+  }
   let parsed: Parsed;
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }) as Parsed;
+    parsed = parseArgs({ args: joined, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true }) as Parsed;
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n\n${help}`);
   }
   if (parsed.values.help) {
     process.stdout.write(help);
     process.exit(0);
+  }
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string' && name in NUMERIC_OPTIONS) checkNumeric(name, value);
+  }
+  if (parsed.positionals.length > maxPositionals) {
+    throw new UsageError(`Unexpected argument(s): ${parsed.positionals.slice(maxPositionals).join(' ')}\n\n${help}`);
   }
   return parsed;
 }
@@ -188,6 +229,7 @@ async function cmdTrain(args: string[]): Promise<void> {
       ...dataOptions,
     },
     TRAIN_HELP,
+    1,
   );
   const which = positionals[0];
   if (!which) throw new UsageError(`Which model? ${TRAIN_HELP}`);
@@ -248,6 +290,12 @@ async function cmdSample(args: string[]): Promise<void> {
     SAMPLE_HELP,
   );
   if (!values.run) throw new UsageError(`--run DIR is required.\n\n${SAMPLE_HELP}`);
+  for (const flag of ['out', 'gif'] as const) {
+    const file = values[flag];
+    if (typeof file === 'string' && fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+      throw new UsageError(`--${flag} ${file} is a folder: give a file name, e.g. ${path.join(file, flag === 'gif' ? 'sampling.gif' : 'samples.png')}`);
+    }
+  }
   await initBackend();
   const runDir = String(values.run);
   const { model, meta, epoch } = loadTrainedModel(runDir, num(values.epoch, 'epoch'));
@@ -350,6 +398,7 @@ async function cmdPretrain(args: string[]): Promise<void> {
     },
     PRETRAIN_HELP,
   );
+  if (values['export-only'] && !values.out) throw new UsageError('--export-only exports an existing run: give its folder with --out DIR.');
   const overrides: Partial<TrainConfig> = {};
   for (const [key, flag, integer] of [['epochs', 'epochs', true], ['hidden', 'hidden', true], ['batchSize', 'batch', true],
     ['lr', 'lr', false], ['seed', 'seed', true]] as const) {
@@ -365,7 +414,7 @@ async function cmdPretrain(args: string[]): Promise<void> {
 }
 
 async function cmdPretrainEmoji(args: string[]): Promise<void> {
-  const { values, positionals } = parse(
+  const { values } = parse(
     args,
     {
       stage: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
@@ -373,7 +422,6 @@ async function cmdPretrainEmoji(args: string[]): Promise<void> {
     },
     PRETRAIN_EMOJI_HELP,
   );
-  if (positionals.length > 0) throw new UsageError(`Unexpected argument(s): ${positionals.join(' ')}\n\n${PRETRAIN_EMOJI_HELP}`);
   const stage = values.stage === undefined ? undefined : Number(values.stage);
   if (stage !== undefined && stage !== 1 && stage !== 2) throw new UsageError(`--stage must be 1 or 2, got "${String(values.stage)}"`);
   if (values['export-only'] && (!values.out1 || !values.out2)) throw new UsageError('--export-only exports existing runs: give both --out1 and --out2.');
@@ -415,7 +463,7 @@ Options:
 `;
 
 async function cmdEvaluateEmoji(args: string[]): Promise<void> {
-  const { values, positionals } = parse(
+  const { values } = parse(
     args,
     {
       samples: { type: 'string', default: '4' }, 'per-subcategory': { type: 'string', default: '1' }, guidance: { type: 'string', default: '7' },
@@ -423,12 +471,7 @@ async function cmdEvaluateEmoji(args: string[]): Promise<void> {
     },
     EVALUATE_EMOJI_HELP,
   );
-  if (positionals.length > 0) throw new UsageError(`Unexpected argument(s): ${positionals.join(' ')}\n\n${EVALUATE_EMOJI_HELP}`);
-  const positive = (flag: string) => {
-    const v = num(values[flag], flag)!;
-    if (v < 1) throw new UsageError(`--${flag} must be at least 1, got ${v}`);
-    return v;
-  };
+  const positive = (flag: string) => num(values[flag], flag)!; // bounds checked by parse
   if (values.epoch !== undefined && !values.run) throw new UsageError('--epoch needs --run DIR (a stage I run folder).');
   await initBackend();
   await runEmojiEvaluation({
@@ -472,7 +515,7 @@ async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> 
   const perDigit = result.perClass.map((a, d) => `${d}:${(a * 100).toFixed(0)}%`).join(' ');
   process.stdout.write(`CFG samples judged as the digit asked for: ${(result.overall * 100).toFixed(1)}%  (${perDigit})\n`);
   const metaFile = runFiles(runDir).meta;
-  const current = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as RunMetadata;
+  const current = readRunMetadata(metaFile);
   current.evaluation = { ...result, epoch, judgeTestAccuracy: judge.testAccuracy, judgeFile: judge.file };
   writeFileAtomic(metaFile, JSON.stringify(current, null, 2) + '\n');
   model.dispose();

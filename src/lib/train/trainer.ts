@@ -421,11 +421,12 @@ function limitDataset(ds: ImageDataset, limit: number): ImageDataset {
   return subset(ds, indices);
 }
 
-function readRunMetadata(file: string): RunMetadata {
+/** Reads run.json; invalid JSON is an error that names the file and the fix. */
+export function readRunMetadata(file: string): RunMetadata {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as RunMetadata;
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}): delete it and run again; it is rebuilt from the checkpoint and loss log.`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}): delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log.`);
   }
 }
 
