@@ -120,6 +120,9 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
   return out;
 }
 
+/** The most pixels decodePng accepts (a 7000x7000 photo; far more than any model input). */
+export const MAX_PNG_PIXELS = 50_000_000;
+
 /**
  * Decodes an 8-bit, non-interlaced PNG of colour type 0 (gray), 2 (RGB), 3 (palette, expanded to RGB),
  * 4 (gray+alpha) or 6 (RGBA).
@@ -199,14 +202,25 @@ export function decodePng(buf: Uint8Array): PixelImage {
   if (colorType === 3 && !palette) throw new Error('PNG uses a palette (colour type 3) but has no PLTE chunk: the file is corrupt');
   if (idat.length === 0) throw new Error('PNG has no IDAT chunk (no image data): the file is truncated or corrupt; re-save it');
 
-  let raw: Buffer;
-  try {
-    raw = zlib.inflateSync(Buffer.concat(idat));
-  } catch (err) {
-    throw new Error(`PNG image data cannot be decompressed (${(err as Error).message}): the file is truncated or corrupt; re-save or re-download it`);
+  // Decompression bombs: refuse sizes no input needs before allocating, and stop inflating at the
+  // bytes the declared size needs (a tiny file can otherwise inflate to gigabytes).
+  if (width * height > MAX_PNG_PIXELS) {
+    throw new Error(
+      `PNG declares ${width}x${height} pixels, more than the ${MAX_PNG_PIXELS / 1e6} million this decoder accepts: ` +
+        'scale the image down first (the models work at 28 to 256 pixels)',
+    );
   }
   const stride = width * channels;
   const expected = (stride + 1) * height;
+  let raw: Buffer;
+  try {
+    raw = zlib.inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`PNG image data inflates to more than the ${expected} bytes its ${width}x${height} size needs: the file is corrupt or hostile; re-save it`);
+    }
+    throw new Error(`PNG image data cannot be decompressed (${(err as Error).message}): the file is truncated or corrupt; re-save or re-download it`);
+  }
   if (raw.length < expected) {
     throw new Error(`PNG image data is truncated: expected ${expected} bytes after decompression, found ${raw.length}; re-save or re-download the file`);
   }

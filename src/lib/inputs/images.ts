@@ -135,8 +135,13 @@ function entry(name: string, channels = 1): Entry {
   return e;
 }
 
+/** The largest model input side the inputs make (IF stage II works at 256; 4096 leaves room). */
+export const MAX_INPUT_SIZE = 4096;
+
 export function checkSize(size: number, channels: number): void {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`Image size must be a positive integer (the model's imageSize), got ${size}`);
+  if (!Number.isInteger(size) || size < 1 || size > MAX_INPUT_SIZE) {
+    throw new Error(`Image size must be an integer from 1 to ${MAX_INPUT_SIZE} (the model's imageSize), got ${size}`);
+  }
   if (channels !== 1 && channels !== 3) throw new Error(`Channels must be 1 (gray) or 3 (RGB) (the model's channels), got ${channels}`);
 }
 
