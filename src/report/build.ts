@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { versions } from '../lib/versions';
 import { outputsPath } from '../lib/io/outputs';
+import { acquireLock } from '../lib/io/lock';
 import { Cell, declaredParameters, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
 import { buildSite, SitePart } from './site';
 
@@ -113,6 +114,18 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   for (const n of opts.only ?? []) {
     if (!all.includes(n)) throw new Error(`--only ${n}: no such notebook. Notebooks: ${all.join(', ')}`);
   }
+  // Two builds at once would share outputs/ and the site folder: one at a time.
+  const release = acquireLock(outputsPath('report.lock'), '`npm run report`');
+  try {
+    return await buildLocked(opts, log, notebooksDir, siteDir, cacheDir, all);
+  } finally {
+    release();
+  }
+}
+
+async function buildLocked(
+  opts: ReportOptions, log: (line: string) => void, notebooksDir: string, siteDir: string, cacheDir: string, all: string[],
+): Promise<ReportResult> {
   const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
   const executed: string[] = [];
   const cached: string[] = [];

@@ -16,6 +16,7 @@ import { FAVICON_SVG, SITE_CSS, SITE_JS } from './theme';
 import { buildDemoFiles, DEMO_LINKS, DEMO_PAGE } from './demo-bundle';
 import type { DemoModelIndex } from '../web/protocol';
 import { packageVersion, versions } from '../lib/versions';
+import { processAlive } from '../lib/io/atomic';
 
 export interface SiteNotebook {
   /** Page name: <name>.html and figures/<name>/. Letters, digits, - and _. */
@@ -398,15 +399,6 @@ function removeDeadBuilds(outDir: string): void {
     if (!m || processAlive(Number(m[2]))) continue;
     if (m[1] === 'old' && !fs.existsSync(outDir)) continue;
     fs.rmSync(path.join(parent, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -22,7 +22,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
 /** A temporary file of writeFileAtomic: .NAME.PID.TIME.tmp */
 const TEMP_FILE = /^\..+\.(\d+)\.\d+\.tmp$/;
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this id runs (on this machine). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
