@@ -76,6 +76,13 @@ export abstract class Module {
             'The checkpoint was saved from a model of another size; check the hidden width D and the conditioning.',
         );
       }
+      const bad = v.data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) {
+        throw new Error(
+          `${source}: tensor "${name}" holds ${v.data[bad]} (at index ${bad}): the weights are corrupt or come from a diverged run; ` +
+            'use an earlier epoch (--epoch) or train again.',
+        );
+      }
       tf.tidy(() => variable.assign(tf.tensor(v.data, variable.shape, 'float32')));
     }
   }

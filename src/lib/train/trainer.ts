@@ -148,6 +148,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
   validateTrainConfig(config);
   const backend = backendInfo();
   const trainSet = limitDataset(opts.data.train, config.trainLimit);
+  checkTrainingData(config, trainSet, opts.data.source.description);
   const microBatch = autoMicroBatch(config, backend.name);
   const hash = runHash(config, opts.data);
   const runDir = opts.runDir ?? defaultRunDir(config, hash);
@@ -419,6 +420,19 @@ function limitDataset(ds: ImageDataset, limit: number): ImageDataset {
   if (limit <= 0 || limit >= ds.count) return ds;
   const indices = Array.from({ length: limit }, (_, i) => Math.floor((i * ds.count) / limit));
   return subset(ds, indices);
+}
+
+/** Refuses data the run cannot learn from, before anything is written. */
+function checkTrainingData(config: TrainConfig, train: ImageDataset, source: string): void {
+  if (train.count === 0) {
+    throw new Error(`The training set is empty (0 images from ${source}): check the data files or folder (--data-dir).`);
+  }
+  if (!isCascadeKind(config.kind) && (train.height !== 28 || train.width !== 28 || (train.channels ?? 1) !== 1)) {
+    throw new Error(
+      `Part B's UNet takes 28x28 gray images, but ${source} has ${train.height}x${train.width}x${train.channels ?? 1}: ` +
+        'give MNIST-format data (28x28 IDX files).',
+    );
+  }
 }
 
 /** Reads run.json; invalid JSON is an error that names the file and the fix. */
