@@ -28,6 +28,16 @@ export async function saveCheckpoint(
   writeSafetensorsFile(file, tensors, metadata);
 }
 
+/** saveCheckpoint for synchronous loops (reads the values with dataSync). */
+export function saveCheckpointSync(file: string, entries: ReadonlyArray<[string, tf.Tensor]>, metadata: Record<string, string>): void {
+  const tensors: Record<string, NamedTensor> = {};
+  for (const [name, t] of entries) {
+    if (name in tensors) throw new Error(`saveCheckpointSync: duplicate tensor name "${name}"`);
+    tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.dataSync() as Float32Array };
+  }
+  writeSafetensorsFile(file, tensors, metadata);
+}
+
 /** Reads a checkpoint; a missing, truncated or corrupt file is a clear error naming it. */
 export function loadCheckpoint(file: string): LoadedCheckpoint {
   if (!fs.existsSync(file)) {

@@ -14,7 +14,7 @@ import { createMarkdown, type Heading } from './markdown';
 import { escapeAttr, escapeHtml, renderNotebook, type ExecutedNotebook, type FigureFile, type RenderedNotebook, type RenderOptions } from './render';
 import { FAVICON_SVG, SITE_CSS, SITE_JS } from './theme';
 import { buildDemoFiles, DEMO_LINKS, DEMO_PAGE } from './demo-bundle';
-import type { DemoModelIndex } from '../web/protocol';
+import { DEMO_PANELS, type DemoModelIndex } from '../web/protocol';
 import { packageVersion, versions } from '../lib/versions';
 import { processAlive } from '../lib/io/atomic';
 
@@ -256,7 +256,9 @@ function tryItPage(index: DemoModelIndex): string {
     `<p>These demos run the writeup's own library code and models in this page, with TensorFlow.js in a Web Worker: ` +
     `nothing is sent anywhere. The same seed gives the same image as the library in Node. A model is downloaded the first time a demo needs it:</p>\n` +
     `<ul>\n${models}\n</ul>\n` +
-    `<div id="demo-root"><p>The demos need JavaScript.</p></div>\n</article>\n<script src="demo/page.js"></script>\n`
+    `<div id="demo-root">\n<p class="demo-noscript">The demos need JavaScript.</p>\n` +
+    DEMO_PANELS.map((p) => `<section class="demo" id="${escapeAttr(p.id)}"><h2>${escapeHtml(p.title)}</h2></section>\n`).join('') +
+    `</div>\n</article>\n<script src="demo/page.js"></script>\n`
   );
 }
 

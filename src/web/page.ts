@@ -2,7 +2,13 @@
 // the image being denoised and the results. All computing happens in a Web Worker (worker.ts).
 import type { DemoJob, DemoResult } from '../lib/demo/jobs';
 import type { Pixels } from '../lib/inputs/pixels';
-import type { BackendName, FromWorker, ToWorker } from './protocol';
+import { DEMO_PANELS, type BackendName, type FromWorker, type ToWorker } from './protocol';
+
+function panelTitle(id: string): string {
+  const panel = DEMO_PANELS.find((p) => p.id === id);
+  if (!panel) throw new Error(`No demo panel "${id}" in DEMO_PANELS`);
+  return panel.title;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Small DOM helpers
@@ -390,7 +396,7 @@ function textToImage(worker: DemoWorker): HTMLElement {
   const stage2 = el('button', { type: 'button', class: 'demo-stage2-run', disabled: true }, 'Stage II: upsample the last image to 64x64');
   const spec: PanelSpec = {
     id: 'text-to-image',
-    title: 'Text to image, with classifier-free guidance',
+    title: panelTitle('text-to-image'),
     intro: "Type a prompt in the words the built-in colour model knows (emoji names and keywords, frames such as \"an oil painting of a\"): stage I denoises 32x32 pure noise, step by step; stage II enlarges the result to 64x64.",
     sections: [['a0-sampling.html', 'A.0'], ['a2-iterative-denoising-and-cfg.html', '1.5 and 1.6']],
     controls: [prompt.row, steps.row, cfg.row, seed.row],
@@ -431,7 +437,7 @@ function imageToImage(worker: DemoWorker): HTMLElement {
   const seed = seedRow();
   return panel({
     id: 'image-to-image',
-    title: 'Image to image (SDEdit) and hand-drawn edits',
+    title: panelTitle('image-to-image'),
     intro: 'Draw, or start from a photo, then noise it to i_start and let the model denoise it back: a small i_start keeps little of the input.',
     sections: [['a3-image-to-image.html', '1.7 to 1.7.3']],
     controls: [pad.canvas, ...imageSourceControls(pad, true), prompt.row, iStart.row, cfg.row, seed.row],
@@ -459,7 +465,7 @@ function inpainting(worker: DemoWorker): HTMLElement {
   const seed = seedRow();
   return panel({
     id: 'inpainting',
-    title: 'Inpainting',
+    title: panelTitle('inpainting'),
     intro: 'Paint over the part to replace; everything else is kept from the image at every step.',
     sections: [['a3-image-to-image.html', '1.7.2']],
     controls: [stack, example.row, field('Or upload an image', upload).row, el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
@@ -498,7 +504,7 @@ function illusions(worker: DemoWorker): HTMLElement {
   const seed = seedRow();
   return panel({
     id: 'illusions',
-    title: 'Visual anagrams and hybrid images',
+    title: panelTitle('illusions'),
     intro: 'Two prompts, one image: every step averages the two noise estimates (anagram) or mixes their low and high frequencies (hybrid).',
     sections: [['a4-illusions.html', '1.8 and 1.9']],
     controls: [kind.row, first.row, second.row, cfg.row, seed.row],
@@ -523,7 +529,7 @@ function denoiseDigit(worker: DemoWorker): HTMLElement {
   const seed = seedRow();
   return panel({
     id: 'denoise-digit',
-    title: 'Part B1: the single-step denoiser',
+    title: panelTitle('denoise-digit'),
     intro: 'Draw a digit (white on black, like MNIST), add noise of level sigma and let the UNet trained in B1 remove it in one step.',
     sections: [['b1-single-step-denoiser.html', 'B1']],
     controls: [pad.canvas, el('div', { class: 'demo-buttons' }, clear, example), sigma.row, seed.row],
@@ -538,7 +544,7 @@ function sampleDigit(worker: DemoWorker): HTMLElement {
   const seed = seedRow();
   return panel({
     id: 'sample-digit',
-    title: 'Part B2: class-conditioned sampling',
+    title: panelTitle('sample-digit'),
     intro: 'Sample a digit with the class-conditioned UNet trained in B2, from pure noise through every timestep, with classifier-free guidance.',
     sections: [['b2-diffusion-models.html', 'B2.4 and B2.5']],
     controls: [digit.row, gamma.row, seed.row],
@@ -555,7 +561,15 @@ function main(): void {
   if (!['wasm', 'webgl', 'cpu'].includes(backend)) throw new Error(`?backend= must be wasm, webgl or cpu, got ${backend}`);
   const backendNote = el('p', { class: 'demo-backend' }, `Backend: ${backend} (starts with the first demo you run). `, el('a', { href: backend === 'webgl' ? '?backend=wasm' : '?backend=webgl' }, backend === 'webgl' ? 'Use wasm' : 'Use WebGL'));
   const worker = new DemoWorker(backend, (line) => (backendNote.firstChild!.textContent = `Backend: ${line}. `));
-  root.replaceChildren(backendNote, textToImage(worker), imageToImage(worker), inpainting(worker), illusions(worker), denoiseDigit(worker), sampleDigit(worker));
+  root.prepend(backendNote);
+  // Each demo replaces the static section of the same id that the site wrote (links to it work
+  // without scripts too).
+  for (const section of [textToImage(worker), imageToImage(worker), inpainting(worker), illusions(worker), denoiseDigit(worker), sampleDigit(worker)]) {
+    const placeholder = document.getElementById(section.id);
+    if (placeholder) placeholder.replaceWith(section);
+    else root.append(section);
+  }
+  root.querySelector('.demo-noscript')?.remove();
   document.documentElement.dataset.demoReady = 'true';
 }
 

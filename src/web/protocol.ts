@@ -27,3 +27,14 @@ export type FromWorker =
   | { type: 'progress'; id: number; done: number; total: number; frame?: Pixels }
   | { type: 'result'; id: number; result: DemoResult; ms: { load: number; compute: number } }
   | { type: 'error'; id: number | null; message: string };
+
+/** The demos of try.html, in page order: the site writes a static section for each (so links to
+ * them work without scripts) and the page script fills it in. */
+export const DEMO_PANELS: ReadonlyArray<{ id: string; title: string }> = [
+  { id: 'text-to-image', title: 'Text to image, with classifier-free guidance' },
+  { id: 'image-to-image', title: 'Image to image (SDEdit) and hand-drawn edits' },
+  { id: 'inpainting', title: 'Inpainting' },
+  { id: 'illusions', title: 'Visual anagrams and hybrid images' },
+  { id: 'denoise-digit', title: 'Part B1: the single-step denoiser' },
+  { id: 'sample-digit', title: 'Part B2: class-conditioned sampling' },
+];

@@ -84,6 +84,17 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
     assert.deepEqual(r.cached, notebooks);
   });
 
+  it('rebuilt from scratch into another folder (every notebook executed again), the site is byte-identical', async () => {
+    const again = path.join(root, 'site-again');
+    const r = await buildReport({ ...options(), siteDir: again, cacheDir: path.join(root, 'executed-again') });
+    assert.deepEqual(r.executed, notebooks);
+    const files = (dir: string): string[] => fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+    assert.deepEqual(files(again), files(siteDir));
+    const differ = files(siteDir).filter((f) => !fs.readFileSync(path.join(siteDir, f)).equals(fs.readFileSync(path.join(again, f))));
+    assert.deepEqual(differ, [], 'files that differ between the two builds');
+  });
+
   it('fails loudly on a failing cell and leaves the previous site untouched', async () => {
     const before = fs.readFileSync(path.join(siteDir, 'manifest.json'), 'utf8');
     const broken = path.join(root, 'broken-notebooks');

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../backend/tf';
 import { backendInfo } from '../backend/select';
-import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
+import { loadCheckpoint, saveCheckpoint, saveCheckpointSync } from '../checkpoint';
 import { gatherImages, gatherLabels, shuffledBatches } from '../data/batches';
 import { DatasetSplits, ImageDataset } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
@@ -123,13 +123,14 @@ export async function loadOrTrainJudge(opts: {
     const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { testAccuracy: number; dataSource: string };
     return { model, testAccuracy: info.testAccuracy, file, dataSource: info.dataSource };
   }
-  trainClassifier(model, opts.data.train, config, opts.progress, opts.onProgress);
+  trainClassifier(model, opts.data.train, config, path.join(dir, JUDGE_CHECKPOINT), opts.progress, opts.onProgress);
   const testAccuracy = accuracy(model, opts.data.test);
   await saveCheckpoint(file, model.stateEntries(), { kind: 'digit-classifier' });
   writeFileAtomic(
     infoFile,
     JSON.stringify({ testAccuracy, config, dataSource: opts.data.source.description, backend: backendInfo() }, null, 2) + '\n',
   );
+  fs.rmSync(path.join(dir, JUDGE_CHECKPOINT), { force: true });
   return { model, testAccuracy, file, dataSource: opts.data.source.description };
 }
 
@@ -141,18 +142,38 @@ export function accuracy(model: DigitClassifier, ds: ImageDataset): number {
   return right / ds.count;
 }
 
+/** The judge's training checkpoint (model, Adam state, epochs done), deleted once it is trained. */
+export const JUDGE_CHECKPOINT = 'training-checkpoint.safetensors';
+
+/**
+ * Trains the judge; after every epoch model and optimiser go to `checkpointFile`, from which a
+ * killed training resumes (each epoch's shuffling and shifts come from the seed and the epoch, so
+ * the result is the same as without the kill).
+ */
 function trainClassifier(
   model: DigitClassifier,
   train: ImageDataset,
   config: JudgeTrainConfig,
+  checkpointFile: string,
   mode?: ProgressMode,
   onProgress?: ProgressCallback,
 ): void {
   const params = model.namedParameters();
   const optimizer = new Adam(params, { lr: config.lr });
-  const steps = Math.ceil(train.count / config.batchSize) * config.epochs;
-  const progress = createProgress({ phase: 'train judge', total: steps, unit: 'step', mode, onProgress });
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
+  const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
+  const key = JSON.stringify(config);
+  let startEpoch = 0;
+  if (fs.existsSync(checkpointFile)) {
+    const ckpt = loadCheckpoint(checkpointFile);
+    if (ckpt.metadata.config === key) {
+      model.loadState(ckpt.values, checkpointFile);
+      optimizer.loadState(ckpt.values, Number(ckpt.metadata.step), checkpointFile);
+      startEpoch = Number(ckpt.metadata.epoch);
+    }
+  }
+  const steps = stepsPerEpoch * config.epochs;
+  const progress = createProgress({ phase: 'train judge', total: steps, unit: 'step', mode, onProgress, initial: startEpoch * stepsPerEpoch });
+  for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
     const rng = new Rng(deriveSeed(config.seed, 'judge', epoch));
     for (const idx of shuffledBatches(train.count, config.batchSize, rng)) {
       const images = shiftImages(gatherImages(train, idx), idx.length, config.maxShift, rng);
@@ -164,6 +185,9 @@ function trainClassifier(
       });
       progress.tick(1, { epoch: epoch + 1, loss });
     }
+    saveCheckpointSync(checkpointFile, [...model.stateEntries(), ...optimizer.stateEntries()], {
+      epoch: String(epoch + 1), step: String(optimizer.step), config: key,
+    });
   }
   progress.finish();
   optimizer.dispose();
