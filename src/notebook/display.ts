@@ -6,7 +6,7 @@ import { VegaLiteSpec } from '../lib/display/charts';
 import { RgbImage } from '../lib/display/image';
 import { encodePng } from '../lib/display/png';
 import { writeFileAtomic } from '../lib/io/atomic';
-import { outputsPath } from '../lib/io/outputs';
+import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
 import { ProgressCallback, ProgressEvent, formatDuration } from '../lib/train/progress';
 import { SHARED_MODEL_MIME, SHARED_MODEL_NAMES, SharedModelMetadata, SharedModelName } from '../lib/demo/shared-model';
 import { TrainConfig } from '../lib/train/config';
@@ -67,7 +67,10 @@ export interface FigureInfo {
 /** Starts a notebook: initialises the backend and the notebook's output folder. */
 export async function startNotebook(name: string, params: NotebookParams): Promise<NotebookContext> {
   const backend = await initBackend();
-  const outDir = outputsPath(name);
+  // A report build collects a notebook's files aside and moves them into outputs/ only when the
+  // whole build succeeds, so outputs/<notebook>/ always matches the published site.
+  const staging = process.env[FIGURES_DIR_ENV_VAR];
+  const outDir = staging ? path.join(staging, name) : outputsPath(name);
   fs.mkdirSync(outDir, { recursive: true });
   return { name, params, backend, outDir };
 }

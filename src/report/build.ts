@@ -2,8 +2,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { versions } from '../lib/versions';
-import { outputsPath } from '../lib/io/outputs';
+import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
 import { acquireLock } from '../lib/io/lock';
+import { processAlive } from '../lib/io/atomic';
 import { Cell, declaredParameters, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
 import { buildSite, SitePart } from './site';
 
@@ -47,6 +48,8 @@ export interface ReportOptions {
   parameters?: Record<string, string | number | boolean>;
   notebooksDir?: string;
   siteDir?: string;
+  /** Notebook HTML as written instead of through the allow-list (--trust-notebook-html). */
+  trustNotebookHtml?: boolean;
   cacheDir?: string;
   cellTimeoutSec?: number;
   log?: (line: string) => void;
@@ -127,6 +130,34 @@ async function buildLocked(
   opts: ReportOptions, log: (line: string) => void, notebooksDir: string, siteDir: string, cacheDir: string, all: string[],
 ): Promise<ReportResult> {
   const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
+  // What the notebooks of this build write (their figure folders and executed copies) waits in a
+  // staging folder and replaces outputs/<notebook>/ and the cache only once the site is written:
+  // after a failed build, outputs/ still matches the site it left in place.
+  removeDeadStaging();
+  const staging = outputsPath(`${STAGING_PREFIX}${process.pid}-${Date.now()}`);
+  try {
+    return await executeAndRender(opts, log, notebooksDir, siteDir, cacheDir, all, codeHash, staging);
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+const STAGING_PREFIX = '.report-build-';
+
+/** Staging folders of builds whose process is gone. */
+function removeDeadStaging(): void {
+  const root = outputsPath();
+  if (!fs.existsSync(root)) return;
+  for (const name of fs.readdirSync(root)) {
+    const m = /^\.report-build-(\d+)-\d+$/.exec(name); // STAGING_PREFIX, pid, time
+    if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+  }
+}
+
+async function executeAndRender(
+  opts: ReportOptions, log: (line: string) => void, notebooksDir: string, siteDir: string, cacheDir: string, all: string[],
+  codeHash: string, staging: string,
+): Promise<ReportResult> {
   const executed: string[] = [];
   const cached: string[] = [];
   const results = new Map<string, Notebook>();
@@ -158,6 +189,7 @@ async function buildLocked(
     try {
       nb = await executeNotebook(file, {
         parameters: { profile: opts.profile, seed: opts.seed, ...extra },
+        env: { [FIGURES_DIR_ENV_VAR]: path.resolve(staging, 'figures') },
         timeoutSec: opts.cellTimeoutSec ?? 3600,
         onCell: (e) => {
           if (e.state === 'done') {
@@ -171,8 +203,8 @@ async function buildLocked(
       }
       throw err;
     }
-    writeNotebookAtomic(outFile, nb);
-    fs.writeFileSync(keyFile, key);
+    writeNotebookAtomic(path.join(staging, 'executed', `${name}.ipynb`), nb);
+    fs.writeFileSync(path.join(staging, 'executed', `${name}.key`), key);
     log(`[report] ${name}: done in ${fmt((Date.now() - t0) / 1000)}`);
     results.set(name, nb);
     executed.push(name);
@@ -189,8 +221,19 @@ async function buildLocked(
     notebooks: [...results.entries()].map(([name, nb]) => ({ name, notebook: prepareForSite(nb) as never, metadata: figureBackend(nb) })),
     appendix: [{ name: 'credits', title: 'Credits and licences', markdown: fs.readFileSync(CREDITS_FILE, 'utf8') }],
     demo: true,
+    trustNotebookHtml: opts.trustNotebookHtml,
     metadata,
   });
+  // The site is in place: this build's figures and executed copies become current too.
+  for (const name of executed) {
+    const figuresDir = path.join(staging, 'figures', name);
+    if (fs.existsSync(figuresDir)) {
+      fs.rmSync(outputsPath(name), { recursive: true, force: true });
+      fs.renameSync(figuresDir, outputsPath(name));
+    }
+    fs.mkdirSync(cacheDir, { recursive: true });
+    for (const ext of ['ipynb', 'key']) fs.renameSync(path.join(staging, 'executed', `${name}.${ext}`), path.join(cacheDir, `${name}.${ext}`));
+  }
   const figures = site.manifest.figures.length;
   log(`[report] site written to ${siteDir}/: ${results.size} pages, ${figures} figures (executed ${executed.length}, cached ${cached.length}) in ${fmt((Date.now() - started) / 1000)}`);
   return { executed, cached, siteDir, figures };

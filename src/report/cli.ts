@@ -22,6 +22,11 @@ Options:
   --model-path DIR   deepfloyd-if: a diffusers folder of IF stage I (see docs/deepfloyd-if.md)
   --prompts-path F   deepfloyd-if: prompt embeddings (safetensors, one tensor per prompt)
   --pdf              also print the site to site/writeup.pdf (Debian's chromium)
+  --pdf-only         only print the existing site to site/writeup.pdf
+  --trust-notebook-html
+                     put notebook HTML (text/html outputs, raw HTML in markdown) in the pages as
+                     written; by default it goes through an allow-list (no scripts, event
+                     handlers, styles or frames) and the pages' CSP allows no inline script
   -h, --help         this help
 `;
 
@@ -39,6 +44,7 @@ async function main(): Promise<void> {
       'model-path': { type: 'string' },
       'prompts-path': { type: 'string' },
       'pdf-only': { type: 'boolean' },
+      'trust-notebook-html': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -54,7 +60,7 @@ async function main(): Promise<void> {
   const siteDir = String(values.out);
   if (!values['pdf-only']) {
     await buildReport({
-      profile: String(values.profile), seed, only: values.only, force: values.force, siteDir,
+      profile: String(values.profile), seed, only: values.only, force: values.force, siteDir, trustNotebookHtml: values['trust-notebook-html'],
       cellTimeoutSec: Number(values['cell-timeout']),
       parameters: partAModelParameters(values.model, values['model-path'], values['prompts-path']),
     });

@@ -82,6 +82,8 @@ export interface ExecuteOptions {
   startTimeoutSec?: number;
   /** Values for the parameters cell (see the convention above). */
   parameters?: Record<string, ParameterValue>;
+  /** More environment variables for the kernel (e.g. where figures go during a report build). */
+  env?: Record<string, string>;
   onCell?: (progress: CellProgress) => void;
 }
 
@@ -204,7 +206,7 @@ export async function executeNotebook(file: string, options: ExecuteOptions = {}
 
   let kernel: KernelClient;
   try {
-    kernel = await KernelClient.start({ cwd: options.cwd, startTimeoutSec: options.startTimeoutSec });
+    kernel = await KernelClient.start({ cwd: options.cwd, startTimeoutSec: options.startTimeoutSec, env: options.env });
   } catch (err) {
     throw new Error(`Notebook ${name}: the kernel did not start. ${(err as Error).message}`);
   }

@@ -53,6 +53,8 @@ export interface KernelStartOptions {
   launcher?: string;
   /** How long to wait for kernel_info_reply; default 60 s. */
   startTimeoutSec?: number;
+  /** More environment variables for the kernel process. */
+  env?: Record<string, string>;
 }
 
 /** What one execute_request produced: the reply's status and every iopub message it caused, in order. */
@@ -190,7 +192,7 @@ export class KernelClient {
     const connectionFile = path.join(connectionDir, 'connection.json');
     fs.writeFileSync(connectionFile, JSON.stringify(connection, null, 2), { mode: 0o600 });
 
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
     if (options.cwd) env.TSLAB_DIFFUSION_CWD = path.resolve(options.cwd);
     env.TSLAB_DIFFUSION_PARENT_PID = String(process.pid); // the kernel exits if this process dies
     // detached: the kernel leads its own process group, so a timeout can kill it with all its children.

@@ -3,6 +3,7 @@
  * (unique across the site, see IdRegistry), and links to other notebooks (x.ipynb) pointed at
  * their pages (x.html).
  */
+import { isSafeInlineTag, sanitizeNotebookHtml } from './sanitize';
 import MarkdownIt from 'markdown-it';
 import katexPlugin from '@vscode/markdown-it-katex';
 import type { IdRegistry } from './ids';
@@ -23,7 +24,7 @@ export type MarkdownEnv = {
 export type Markdown = InstanceType<typeof MarkdownIt>;
 type Token = MarkdownIt.Token;
 
-export function createMarkdown(): Markdown {
+export function createMarkdown(options: { trustHtml?: boolean } = {}): Markdown {
   const md = new MarkdownIt({ html: true, linkify: false, typographer: false });
   // throwOnError false: a bad formula shows as a red KaTeX error in the page instead of
   // stopping the build, so the author sees it in context.
@@ -50,6 +51,14 @@ export function createMarkdown(): Markdown {
       }
     }
   });
+  if (!options.trustHtml) {
+    // Raw HTML in markdown: blocks through the allow-list, inline tags only if plain formatting.
+    const block = md.renderer.rules.html_block;
+    md.renderer.rules.html_block = (tokens, idx, opts, env, self) =>
+      sanitizeNotebookHtml(block ? block(tokens, idx, opts, env, self) : tokens[idx].content);
+    md.renderer.rules.html_inline = (tokens, idx) =>
+      isSafeInlineTag(tokens[idx].content) ? tokens[idx].content : md.utils.escapeHtml(tokens[idx].content);
+  }
   return md;
 }
 

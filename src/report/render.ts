@@ -5,6 +5,7 @@
  */
 import { SHARED_MODEL_MIME, SHARED_MODEL_NAMES, SharedModelMetadata, SharedModelName } from '../lib/demo/shared-model';
 import { DEMO_PAGE, SharedModel } from './demo-bundle';
+import { sanitizeNotebookHtml } from './sanitize';
 import { createHash } from 'crypto';
 import { IdRegistry, slugify } from './ids';
 import { createMarkdown, type Heading, type Markdown, type MarkdownEnv } from './markdown';
@@ -78,6 +79,8 @@ export interface RenderOptions {
   ids?: IdRegistry;
   /** Folder against which chart specs resolve local data files. */
   baseDir?: string;
+  /** Put notebook HTML (text/html outputs, raw HTML in markdown) in the page as written; default: through the allow-list (sanitize.ts). */
+  trustNotebookHtml?: boolean;
 }
 
 export interface RenderedNotebook {
@@ -102,7 +105,8 @@ const UPSCALE_TARGET_PX = 560;
 const VALID_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const VALID_FIGURE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
-let sharedMarkdown: Markdown | null = null;
+/** One markdown renderer per HTML policy, shared by every page. */
+const sharedMarkdown = new Map<boolean, Markdown>();
 
 /** The demo (an anchor of the Try it page) each shared model drives. */
 const SHARED_MODEL_DEMOS: Record<SharedModelName, string> = { denoiser: 'denoise-digit', 'class-conditioned': 'sample-digit' };
@@ -114,7 +118,9 @@ export async function renderNotebook(nb: ExecutedNotebook, options: RenderOption
     throw new Error(`Notebook page name "${name}" is not usable as a file name: use letters, digits, - and _ only.`);
   }
   if (!nb || !Array.isArray(nb.cells)) throw new Error(`Notebook ${name} has no cells array: is it an nbformat 4 notebook?`);
-  const md = (sharedMarkdown ??= createMarkdown());
+  const trust = options.trustNotebookHtml === true;
+  if (!sharedMarkdown.has(trust)) sharedMarkdown.set(trust, createMarkdown({ trustHtml: trust }));
+  const md = sharedMarkdown.get(trust)!;
   const state: RenderState = {
     name,
     md,
@@ -125,6 +131,7 @@ export async function renderNotebook(nb: ExecutedNotebook, options: RenderOption
     fileNames: new Set(),
     anchors: new Map(),
     sharedModels: [],
+    trustHtml: trust,
   };
   reserveFigureIds(nb, state);
   const parts: string[] = [];
@@ -162,6 +169,7 @@ interface RenderState {
   /** Figure id -> element id. */
   anchors: Map<string, string>;
   sharedModels: SharedModel[];
+  trustHtml: boolean;
 }
 
 /** Joins nbformat's multiline text (a string or a list of lines). */
@@ -354,10 +362,11 @@ function renderSharedModel(payload: unknown, metadata: Record<string, unknown> |
   return `<div class="try-it"><p>This model runs in your browser: <a href="${escapeAttr(`${DEMO_PAGE}#${SHARED_MODEL_DEMOS[name]}`)}">try ${escapeHtml(meta.description)}</a>.</p></div>`;
 }
 
-/** Output with no image: HTML as is (it is the notebook's own), markdown rendered, else plain text. */
+/** Output with no image: HTML (through the allow-list unless trusted), markdown rendered, else plain text. */
 function renderRichText(data: Record<string, unknown>, state: RenderState): string {
   if (typeof data['text/html'] === 'string' || Array.isArray(data['text/html'])) {
-    return `<div class="output-html">${joinText(data['text/html'] as MultilineText)}</div>`;
+    const html = joinText(data['text/html'] as MultilineText);
+    return `<div class="output-html">${state.trustHtml ? html : sanitizeNotebookHtml(html)}</div>`;
   }
   if (typeof data['text/markdown'] === 'string' || Array.isArray(data['text/markdown'])) {
     return `<div class="output-markdown">${state.md.render(joinText(data['text/markdown'] as MultilineText), state.env)}</div>`;
@@ -473,8 +482,10 @@ function wrapFigure(body: string, file: FigureFile, kind: 'image' | 'chart'): st
   );
 }
 
+/** Captions: inline markdown through the allow-list (they come from notebook metadata). */
 function inlineMarkdown(text: string): string {
-  return (sharedMarkdown ??= createMarkdown()).renderInline(text);
+  if (!sharedMarkdown.has(false)) sharedMarkdown.set(false, createMarkdown());
+  return sharedMarkdown.get(false)!.renderInline(text);
 }
 
 /** Pixel size from the image header: PNG IHDR, GIF logical screen, JPEG SOFn. */

@@ -58,6 +58,8 @@ export interface SiteOptions {
   baseDir?: string;
   /** Build the live demos (try.html and demo/, see demo-bundle.ts) and link each page to its demos. */
   demo?: boolean;
+  /** Notebook HTML as written instead of through the allow-list (see sanitize.ts). */
+  trustNotebookHtml?: boolean;
 }
 
 /** A figure's manifest entry: the rendered file's facts (minus its bytes, as a file name and size) plus its run. */
@@ -156,11 +158,12 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
   const rendered: RenderedNotebook[] = [];
   let nextFigure = 1;
   for (const { entry } of pages) {
-    const page = await render(entry.notebook, { name: entry.name, firstFigureNumber: nextFigure, ids, baseDir: options.baseDir });
+    const page = await render(entry.notebook, { name: entry.name, firstFigureNumber: nextFigure, ids, baseDir: options.baseDir, trustNotebookHtml: options.trustNotebookHtml });
     nextFigure += page.figureCount;
     rendered.push(page);
   }
 
+  const csp = contentSecurityPolicy(options.trustNotebookHtml === true);
   writeAssets(dir);
   const figures: ManifestFigure[] = [];
   rendered.forEach((page, i) => {
@@ -191,7 +194,7 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
     const links = demo ? tryItLinks(page.name) : '';
     const html = links && /<\/h1>\n?/.test(page.html) ? page.html.replace(/<\/h1>\n?/, (end) => end + links) : links + page.html;
     const body = `<article>\n${html}</article>\n${pager}`;
-    writeFile(dir, `${page.name}.html`, pageHtml(options.title, titles[i], body, demo !== null));
+    writeFile(dir, `${page.name}.html`, pageHtml(options.title, titles[i], body, demo !== null, csp));
   });
 
   const appendix = options.appendix ?? [];
@@ -199,26 +202,26 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
     if (pages.some((p) => p.entry.name === a.name) || ['index', 'print', 'try'].includes(a.name)) {
       throw new Error(`Appendix page "${a.name}" has the name of another page: rename it.`);
     }
-    writeFile(dir, `${a.name}.html`, pageHtml(options.title, a.title, `<article>\n${md.render(a.markdown)}</article>\n`, demo !== null));
+    writeFile(dir, `${a.name}.html`, pageHtml(options.title, a.title, `<article>\n${md.render(a.markdown)}</article>\n`, demo !== null, csp));
   }
   const toc = tableOfContents(options.parts, pages, rendered, titles, markdownBlock);
   const appendixToc = appendix.length
     ? `<ul class="appendix">\n${appendix.map((a) => `<li><a href="${escapeAttr(`${a.name}.html`)}">${escapeHtml(a.title)}</a></li>`).join('\n')}\n</ul>\n`
     : '';
-  if (demo) writeFile(dir, DEMO_PAGE, pageHtml(options.title, 'Try it', tryItPage(demo.index), true));
+  if (demo) writeFile(dir, DEMO_PAGE, pageHtml(options.title, 'Try it', tryItPage(demo.index), true, csp));
   const indexBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
     (demo ? `<p class="try-it"><a href="${DEMO_PAGE}">Try it</a>: the models of this writeup running in your browser.</p>\n` : '') +
     `<nav id="contents" aria-label="Table of contents">\n${toc}${appendixToc}</nav>\n` +
     `<p><a href="print.html">The whole writeup on one page</a> (for printing).</p>\n`;
-  writeFile(dir, 'index.html', pageHtml(options.title, options.title, indexBody, demo !== null));
+  writeFile(dir, 'index.html', pageHtml(options.title, options.title, indexBody, demo !== null, csp));
 
   const printBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
     rendered.map((page) => `<section class="print-page" id="page-${page.name}">\n${page.html}</section>`).join('\n') +
     appendix.map((a) => `\n<section class="print-page">\n${md.render(a.markdown)}</section>`).join('') +
     '\n';
-  writeFile(dir, 'print.html', pageHtml(options.title, options.title, printBody));
+  writeFile(dir, 'print.html', pageHtml(options.title, options.title, printBody, demo !== null, csp));
 
   const manifest: Manifest = {
     title: options.title,
@@ -290,12 +293,33 @@ function tableOfContents(
   return out.join('');
 }
 
-function pageHtml(siteTitle: string, title: string, body: string, withDemo = false): string {
+/**
+ * The pages' Content-Security-Policy: only the site's own files (scripts, styles, fonts, images,
+ * the demos' worker and model downloads); inline style attributes for KaTeX; inline scripts only
+ * when the author trusts the notebooks' HTML.
+ */
+export function contentSecurityPolicy(trustNotebookHtml: boolean): string {
+  return [
+    "default-src 'self'",
+    `script-src 'self'${trustNotebookHtml ? " 'unsafe-inline'" : ''}`,
+    "worker-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+function pageHtml(siteTitle: string, title: string, body: string, withDemo: boolean, csp: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(csp)}">
 <link rel="icon" href="assets/favicon.svg">
 <title>${escapeHtml(title)}</title>
 <link rel="stylesheet" href="${KATEX_DIR}/katex.min.css">

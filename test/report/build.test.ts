@@ -100,14 +100,22 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
     const broken = path.join(root, 'broken-notebooks');
     fs.mkdirSync(broken);
     const nb = JSON.parse(fs.readFileSync('notebooks/b1-single-step-denoiser.ipynb', 'utf8'));
-    nb.cells.splice(3, 0, { cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ["throw new Error('the test broke this notebook');"] });
+    // Broken at the end, after the notebook has written its figures.
+    nb.cells.push({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ["throw new Error('the test broke this notebook');"] });
+    const figuresDir = path.join(root, 'outputs', 'b1-single-step-denoiser');
+    const snapshot = () => fs.readdirSync(figuresDir).sort().map((f) => [f, fs.readFileSync(path.join(figuresDir, f)).toString('base64')]);
+    const figuresBefore = snapshot();
+    assert.ok(figuresBefore.length > 0);
     fs.writeFileSync(path.join(broken, 'b1-single-step-denoiser.ipynb'), JSON.stringify(nb));
-    await assert.rejects(buildReport({ ...options(broken), cacheDir: path.join(root, 'broken-cache') }), (err: Error) => {
+    // Another seed, so its figures differ from the site's.
+    await assert.rejects(buildReport({ ...options(broken), seed: 1, cacheDir: path.join(root, 'broken-cache') }), (err: Error) => {
       assert.match(err.message, /b1-single-step-denoiser\.ipynb failed in cell \d+/);
       assert.match(err.message, /the test broke this notebook/);
       assert.match(err.message, /left as it was/);
       return true;
     });
     assert.equal(fs.readFileSync(path.join(siteDir, 'manifest.json'), 'utf8'), before);
+    assert.deepEqual(snapshot(), figuresBefore, "the failed build's figures did not replace the site's");
+    assert.deepEqual(fs.readdirSync(path.join(root, 'outputs')).filter((f) => f.startsWith('.report-build-')), [], 'no staging folder left');
   });
 });

@@ -10,3 +10,9 @@ export const OUTPUTS_ENV_VAR = 'DIFFUSION_OUTPUTS';
 export function outputsPath(...parts: string[]): string {
   return path.join(process.env[OUTPUTS_ENV_VAR]?.trim() || 'outputs', ...parts);
 }
+
+/**
+ * Set by the report builder for the notebooks it runs: they write their figure folders below it,
+ * and the builder moves them into outputs/ once the whole build succeeded.
+ */
+export const FIGURES_DIR_ENV_VAR = 'DIFFUSION_FIGURES_DIR';
