@@ -32,13 +32,16 @@ try {
 }
 
 // A headless client (src/report/kernel-client.ts) starts the kernel in its own process group so it
-// can kill it on a timeout; such a kernel would outlive a client that dies (Ctrl-C), so it exits
-// when its parent is gone.
+// can kill it on a timeout; such a kernel would outlive a client that dies (Ctrl-C, kill -9).
+// A cell of long synchronous work blocks this process's timers, so a separate watchdog process
+// does the watching (watchdog.js): it kills this kernel's process group and removes the
+// connection folder as soon as the client is gone, even mid-cell.
 const parentPid = Number(process.env.TSLAB_DIFFUSION_PARENT_PID);
 if (parentPid > 0) {
-  setInterval(() => {
-    if (process.ppid !== parentPid) process.exit(0);
-  }, 1000).unref();
+  const { spawn } = require('child_process');
+  spawn(process.execPath, [path.join(__dirname, 'watchdog.js'), String(parentPid), String(process.pid), path.dirname(connectionFile)], {
+    stdio: 'ignore',
+  }).unref();
 }
 
 // zeromq 6 workarounds for tslab's use of it (see zmq-patches.js).

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import { createHmac, randomBytes, randomUUID } from 'crypto';
 import * as fs from 'fs';
+import { processAlive } from '../lib/io/atomic';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
@@ -169,6 +170,11 @@ export class KernelClient {
     return this.child.pid ?? -1;
   }
 
+  /** The temporary folder of the kernel's connection file (removed at shutdown). */
+  get connectionFolder(): string {
+    return this.connectionDir;
+  }
+
   /** Starts a kernel and waits until it answers kernel_info_request and its iopub is connected. */
   static async start(options: KernelStartOptions = {}): Promise<KernelClient> {
     const launcher = options.launcher ?? defaultLauncher();
@@ -188,7 +194,9 @@ export class KernelClient {
       signature_scheme: 'hmac-sha256',
       kernel_name: 'tslab-diffusion',
     };
-    const connectionDir = fs.mkdtempSync(path.join(os.tmpdir(), 'diffusion-kernel-'));
+    removeStaleConnectionFolders();
+    // Named after this process, so a folder a killed client left behind can be told from live ones.
+    const connectionDir = fs.mkdtempSync(path.join(os.tmpdir(), `diffusion-kernel-${process.pid}-`));
     const connectionFile = path.join(connectionDir, 'connection.json');
     fs.writeFileSync(connectionFile, JSON.stringify(connection, null, 2), { mode: 0o600 });
 
@@ -397,5 +405,13 @@ export class KernelClient {
       metadata,
       content,
     };
+  }
+}
+
+/** Connection folders of clients that no longer run (killed before they could remove them). */
+function removeStaleConnectionFolders(): void {
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const m = /^diffusion-kernel-(\d+)-/.exec(name);
+    if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
   }
 }
