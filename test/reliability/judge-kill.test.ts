@@ -5,6 +5,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { KILL_AT_WRITE_ENV_VAR } from '../../src/lib/io/atomic';
 import { JUDGE_CHECKPOINT, loadOrTrainJudge } from '../../src/lib/judge/classifier';
+import { trainEmojiClassifier } from '../../src/lib/judge/emoji-judge';
+import { tinyEmojiSet } from './tiny-emoji';
+import { readSafetensorsHeader } from '../../src/lib/io/safetensors';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 
 const DIST = path.join(__dirname, '..', '..');
@@ -41,5 +44,35 @@ describe('reliability: a killed judge training resumes', function () {
     assert.equal(resumed.testAccuracy, clean.testAccuracy);
     resumed.model.dispose();
     clean.model.dispose();
+  });
+});
+
+const EMOJI_CHILD = `
+const { initBackend } = require(${JSON.stringify(path.join(DIST, 'src/lib/backend/select'))});
+const { trainEmojiClassifier } = require(${JSON.stringify(path.join(DIST, 'src/lib/judge/emoji-judge'))});
+const { tinyEmojiSet } = require(${JSON.stringify(path.join(DIST, 'test/reliability/tiny-emoji'))});
+(async () => {
+  await initBackend({ quiet: true });
+  const { images, labels, classes, config } = tinyEmojiSet();
+  trainEmojiClassifier(images, labels, classes, config, 'silent', process.argv[1]);
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+describe('reliability: a killed emoji judge training resumes', function () {
+  this.timeout(240_000);
+  before(useDefaultBackend);
+
+  it('from its last finished epoch, to the same weights as a training never killed', () => {
+    const file = path.join(tempDir('emoji-judge-kill-'), 'training.safetensors');
+    const child = spawnSync(process.execPath, ['-e', EMOJI_CHILD, file], { env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: 'training.safetensors:2' }, encoding: 'utf8' });
+    assert.equal(child.signal, 'SIGKILL', child.stderr);
+    assert.equal(readSafetensorsHeader(file).metadata.epoch, '1', 'epoch 1 was saved before the kill');
+    const { images, labels, classes, config } = tinyEmojiSet();
+    const resumed = trainEmojiClassifier(images, labels, classes, config, 'silent', file);
+    const clean = trainEmojiClassifier(images, labels, classes, config, 'silent');
+    const values = (m: typeof clean) => m.stateEntries().map(([, v]) => Array.from(v.dataSync() as Float32Array));
+    assert.deepEqual(values(resumed), values(clean));
+    resumed.dispose();
+    clean.dispose();
   });
 });

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../backend/tf';
 import { backendInfo } from '../backend/select';
-import { loadCheckpoint, saveCheckpoint, saveCheckpointSync } from '../checkpoint';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
+import { resumeEpochs, saveEpochs } from '../train/epoch-checkpoint';
 import { gatherImages, gatherLabels, shuffledBatches } from '../data/batches';
 import { DatasetSplits, ImageDataset } from '../data/dataset';
 import { writeFileAtomic } from '../io/atomic';
@@ -162,15 +163,7 @@ function trainClassifier(
   const optimizer = new Adam(params, { lr: config.lr });
   const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
   const key = JSON.stringify(config);
-  let startEpoch = 0;
-  if (fs.existsSync(checkpointFile)) {
-    const ckpt = loadCheckpoint(checkpointFile);
-    if (ckpt.metadata.config === key) {
-      model.loadState(ckpt.values, checkpointFile);
-      optimizer.loadState(ckpt.values, Number(ckpt.metadata.step), checkpointFile);
-      startEpoch = Number(ckpt.metadata.epoch);
-    }
-  }
+  const startEpoch = resumeEpochs(checkpointFile, key, model, optimizer);
   const steps = stepsPerEpoch * config.epochs;
   const progress = createProgress({ phase: 'train judge', total: steps, unit: 'step', mode, onProgress, initial: startEpoch * stepsPerEpoch });
   for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
@@ -185,9 +178,7 @@ function trainClassifier(
       });
       progress.tick(1, { epoch: epoch + 1, loss });
     }
-    saveCheckpointSync(checkpointFile, [...model.stateEntries(), ...optimizer.stateEntries()], {
-      epoch: String(epoch + 1), step: String(optimizer.step), config: key,
-    });
+    saveEpochs(checkpointFile, key, model, optimizer, epoch + 1);
   }
   progress.finish();
   optimizer.dispose();

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { tf } from '../backend/tf';
 import { backendInfo } from '../backend/select';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
+import { resumeEpochs, saveEpochs } from '../train/epoch-checkpoint';
 import { shuffledBatches } from '../data/batches';
 import { downsampleToFloat, EmojiImages } from '../data/emoji';
 import { writeFileAtomic } from '../io/atomic';
@@ -156,15 +157,20 @@ export function trainEmojiClassifier(
   classes: readonly string[],
   config: EmojiJudgeConfig = DEFAULT_EMOJI_JUDGE_CONFIG,
   mode?: ProgressMode,
+  /** Per-epoch checkpoint to resume a killed training from (see train/epoch-checkpoint.ts). */
+  checkpointFile?: string,
 ): EmojiClassifier {
   const count = labels.length;
   const px = JUDGE_SIZE * JUDGE_SIZE * 3;
   const model = new EmojiClassifier(new Rng(deriveSeed(config.seed, 'emoji-judge-init')), classes);
   const params = model.namedParameters();
   const optimizer = new Adam(params, { lr: config.lr });
-  const steps = Math.ceil(count / config.batchSize) * config.epochs;
-  const progress = createProgress({ phase: 'train emoji judge', total: steps, unit: 'step', mode });
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
+  const stepsPerEpoch = Math.floor(count / config.batchSize);
+  const key = JSON.stringify({ config, classes, count });
+  const startEpoch = checkpointFile ? resumeEpochs(checkpointFile, key, model, optimizer) : 0;
+  const steps = stepsPerEpoch * config.epochs;
+  const progress = createProgress({ phase: 'train emoji judge', total: steps, unit: 'step', mode, initial: startEpoch * stepsPerEpoch });
+  for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
     const rng = new Rng(deriveSeed(config.seed, 'emoji-judge', epoch));
     // Cosine decay of the learning rate over the run.
     optimizer.lr = config.lr * 0.5 * (1 + Math.cos((Math.PI * epoch) / config.epochs));
@@ -183,6 +189,7 @@ export function trainEmojiClassifier(
       updateRunningStats(stats);
       progress.tick(1, { epoch: epoch + 1, loss });
     }
+    if (checkpointFile) saveEpochs(checkpointFile, key, model, optimizer, epoch + 1);
   }
   progress.finish();
   optimizer.dispose();
