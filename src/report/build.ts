@@ -4,7 +4,7 @@ import * as path from 'path';
 import { versions } from '../lib/versions';
 import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
 import { acquireLock } from '../lib/io/lock';
-import { processAlive } from '../lib/io/atomic';
+import { processAlive, removeStaleTempFiles } from '../lib/io/atomic';
 import { Cell, declaredParameters, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
 import { buildSite, SitePart } from './site';
 
@@ -134,6 +134,7 @@ async function buildLocked(
   // staging folder and replaces outputs/<notebook>/ and the cache only once the site is written:
   // after a failed build, outputs/ still matches the site it left in place.
   removeDeadStaging();
+  removeStaleTempFiles(cacheDir);
   const staging = outputsPath(`${STAGING_PREFIX}${process.pid}-${Date.now()}`);
   try {
     return await executeAndRender(opts, log, notebooksDir, siteDir, cacheDir, all, codeHash, staging);

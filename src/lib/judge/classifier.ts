@@ -7,7 +7,7 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import { resumeEpochs, saveEpochs } from '../train/epoch-checkpoint';
 import { gatherImages, gatherLabels, shuffledBatches } from '../data/batches';
 import { DatasetSplits, ImageDataset } from '../data/dataset';
-import { writeFileAtomic } from '../io/atomic';
+import { removeStaleTempFiles, writeFileAtomic } from '../io/atomic';
 import { outputsPath } from '../io/outputs';
 import { Conv2d, Linear } from '../nn/layers';
 import { Module } from '../nn/module';
@@ -118,6 +118,7 @@ export async function loadOrTrainJudge(opts: {
   const dir = opts.dir ?? outputsPath('judge', `${opts.data.source.kind}-${key.digest('hex').slice(0, 10)}`);
   const file = path.join(dir, 'classifier.safetensors');
   const infoFile = path.join(dir, 'judge.json');
+  removeStaleTempFiles(dir);
   const model = new DigitClassifier(new Rng(deriveSeed(config.seed, 'judge-init')));
   if (fs.existsSync(file) && fs.existsSync(infoFile)) {
     model.loadState(loadCheckpoint(file).values, file);
