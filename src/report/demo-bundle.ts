@@ -2,7 +2,8 @@
  * The site's live demos (src/web/): the page and worker bundled for the browser by esbuild, the
  * wasm binaries of TensorFlow.js, the example images, and the models, all under site/demo/. The
  * colour model comes from the shipped weights; Part B's models are the ones the notebooks
- * trained and shared (shareModel in src/notebook/display.ts). Weights go out as F16.
+ * trained and shared (shareModel in src/notebook/display.ts). Weights go out compact: the colour
+ * model's large tensors as int8 with per-channel scales (int8Copy), everything else as F16.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -11,7 +12,7 @@ import * as esbuild from 'esbuild';
 import { builtinModules } from 'module';
 import { sourceFile } from '../lib/io/source-files';
 import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE, weightsDir } from '../lib/pretrained/emoji-model';
-import { halfPrecisionCopy } from '../lib/train/network-file';
+import { int8Copy } from '../lib/train/network-file';
 import type { DemoModelIndex, DemoModelName } from '../web/protocol';
 
 /** A model a notebook shared with the demos (its bytes are already an F16 network file). */
@@ -100,7 +101,7 @@ export async function buildDemoFiles(shared: readonly SharedModel[]): Promise<{ 
   ] as const) {
     const src = path.join(weightsDir(), file);
     if (!fs.existsSync(src)) throw new Error(`${src} is missing: restore src/lib/pretrained/weights/ from git.`);
-    models.push({ name, file: file.replace('.safetensors', '.f16.safetensors'), description, bytes: halfPrecisionCopy(fs.readFileSync(src), src) });
+    models.push({ name, file: file.replace('.safetensors', '.int8.safetensors'), description, bytes: int8Copy(fs.readFileSync(src), src) });
   }
   for (const m of shared) {
     if (models.some((o) => o.name === m.name)) throw new Error(`Two notebooks shared a "${m.name}" model with the demos: share each model once.`);

@@ -5,7 +5,7 @@ import { initBackend } from '../../src/lib/backend/select';
 import { decodeSafetensors } from '../../src/lib/io/safetensors';
 import { EMOJI_STAGE2_FILE, weightsDir } from '../../src/lib/pretrained/emoji-model';
 import { trainConfigFor } from '../../src/lib/profiles';
-import { decodeNetworkFile, encodeNetworkFile, halfPrecisionCopy, readNetworkFile } from '../../src/lib/train/network-file';
+import { decodeNetworkFile, encodeNetworkFile, halfPrecisionCopy, int8Copy, readNetworkFile } from '../../src/lib/train/network-file';
 import { createNetwork } from '../../src/lib/train/networks';
 import { UNet } from '../../src/lib/nn/unet';
 
@@ -54,5 +54,33 @@ describe('network files (weights + config in one safetensors file)', () => {
     assert.deepEqual(Object.keys(b.tensors).sort(), Object.keys(a.tensors).sort());
     assert.ok(Object.values(b.tensors).every((t) => t.dtype === 'F16'));
     assert.ok(half.length < bytes.length * 0.51);
+  });
+});
+
+describe('int8 network files (the demos\' downloads)', () => {
+  before(async () => {
+    await initBackend({ quiet: true });
+  });
+
+  it('keep every large weight within half a per-channel step, small ones as F16, at about a quarter of the bytes', () => {
+    const file = path.join(weightsDir(), EMOJI_STAGE2_FILE);
+    const bytes = fs.readFileSync(file);
+    const small = int8Copy(bytes, file);
+    assert.ok(small.length < bytes.length * 0.3, `${small.length} of ${bytes.length} bytes`);
+    const a = decodeNetworkFile(bytes, 'f32');
+    const b = decodeNetworkFile(small, 'int8');
+    assert.deepEqual([...b.values.keys()].sort(), [...a.values.keys()].sort());
+    for (const [name, { shape, data }] of a.values) {
+      const got = b.values.get(name)!.data;
+      const channels = shape[shape.length - 1];
+      const step = new Float32Array(channels);
+      for (let i = 0; i < data.length; i++) step[i % channels] = Math.max(step[i % channels], Math.abs(data[i]) / 127);
+      for (let i = 0; i < data.length; i++) {
+        const bound = data.length >= 4096 && shape.length >= 2 ? step[i % channels] / 2 + 1e-7 : Math.abs(data[i]) * 2 ** -11 + 2 ** -24;
+        assert.ok(Math.abs(got[i] - data[i]) <= bound, `${name}[${i}]: ${got[i]} vs ${data[i]}`);
+      }
+    }
+    const net = readNetworkFile(small, 'int8', 'upsample').net;
+    net.dispose();
   });
 });

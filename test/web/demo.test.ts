@@ -102,7 +102,7 @@ describe('live demos in headless Chromium', function () {
     await page.waitForSelector('html[data-demo-ready]');
     // Node's side: the very files the page fetches.
     const modelFile = (f: string) => fs.readFileSync(path.join(siteDir, 'demo', 'models', f));
-    models.colour = emojiStage1FromBytes(modelFile('emoji-stage1.f16.safetensors'), 'emoji-stage1.f16.safetensors');
+    models.colour = emojiStage1FromBytes(modelFile('emoji-stage1.int8.safetensors'), 'emoji-stage1.int8.safetensors');
     models.denoiser = readNetworkFile(modelFile('denoiser.f16.safetensors'), 'denoiser', 'denoiser').net as UNet;
     const cls = readNetworkFile(modelFile('class-conditioned.f16.safetensors'), 'class', 'class');
     models.classConditioned = { model: cls.net as UNet, T: cls.config.T };
@@ -121,7 +121,8 @@ describe('live demos in headless Chromium', function () {
     const index = JSON.parse(fs.readFileSync(path.join(siteDir, 'demo', 'models', 'models.json'), 'utf8')) as { models: Record<string, { bytes: number }> };
     assert.deepEqual(Object.keys(index.models).sort(), ['class-conditioned', 'colour', 'colour-stage2', 'denoiser']);
     const text = await page.$eval('main', (e) => e.textContent ?? '');
-    assert.match(text, /colour-stage2: .*2\.\d MB/);
+    const mb = (index.models['colour-stage2'].bytes / 1e6).toFixed(1);
+    assert.ok(text.includes(`colour-stage2: the built-in colour model's stage II (32 -> 64 px), ${mb} MB`), text);
     const b2 = fs.readFileSync(path.join(siteDir, 'b2-diffusion-models.html'), 'utf8');
     assert.match(b2, /href="try\.html#sample-digit"/);
   });

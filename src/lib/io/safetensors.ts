@@ -7,7 +7,7 @@ import { writeFileAtomic } from './atomic';
  * byte buffer holding every tensor, little-endian. Offsets are relative to the start of that buffer.
  */
 
-export type SafeDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8' | 'F64';
+export type SafeDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8' | 'I8' | 'F64';
 
 /**
  * A tensor as stored in a file. F16 and BF16 data are the raw 16-bit patterns (use toFloat32 to
@@ -16,7 +16,7 @@ export type SafeDType = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8' | 'F64';
 export interface NamedTensor {
   dtype: SafeDType;
   shape: number[];
-  data: Float32Array | Int32Array | Uint8Array | Float64Array | BigInt64Array | Uint16Array;
+  data: Float32Array | Int32Array | Uint8Array | Int8Array | Float64Array | BigInt64Array | Uint16Array;
 }
 
 /** Where one tensor lies in a file, as read from its header. */
@@ -39,16 +39,16 @@ const METADATA_KEY = '__metadata__';
 const MAX_HEADER_BYTES = 100_000_000;
 
 const DTYPE_BYTES: Record<SafeDType, number> = {
-  F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, U8: 1,
+  F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, U8: 1, I8: 1,
 };
 
 type TypedArrayCtor =
-  | Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor
+  | Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor | Int8ArrayConstructor
   | Float64ArrayConstructor | BigInt64ArrayConstructor | Uint16ArrayConstructor;
 
 const DTYPE_ARRAY: Record<SafeDType, TypedArrayCtor> = {
   F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, I32: Int32Array,
-  I64: BigInt64Array, U8: Uint8Array, F64: Float64Array,
+  I64: BigInt64Array, U8: Uint8Array, I8: Int8Array, F64: Float64Array,
 };
 
 function isDType(x: unknown): x is SafeDType {
@@ -369,7 +369,8 @@ export function toFloat32(t: NamedTensor): Float32Array {
     case 'F64':
     case 'I32':
     case 'U8':
-      return new Float32Array(t.data as Float32Array | Float64Array | Int32Array | Uint8Array);
+    case 'I8':
+      return new Float32Array(t.data as Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array);
     default:
       throw new Error(`toFloat32: unknown dtype ${String((t as NamedTensor).dtype)}; expected one of ${Object.keys(DTYPE_BYTES).join(', ')}.`);
   }

@@ -45,8 +45,12 @@ export function decodeNetworkFile(bytes: Uint8Array, source: string): { config: 
   } catch (err) {
     throw new Error(`${source}: its "config" metadata is not valid JSON (${(err as Error).message}).`);
   }
+  const int8 = metadata.int8 ? (JSON.parse(metadata.int8) as string[]) : [];
   const values: StateValues = new Map();
-  for (const [name, t] of Object.entries(tensors)) values.set(name, { shape: t.shape, data: toFloat32(t) });
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.endsWith(SCALE_SUFFIX)) continue;
+    values.set(name, { shape: t.shape, data: int8.includes(name) ? dequantize(t, tensors[name + SCALE_SUFFIX], source, name) : toFloat32(t) });
+  }
   return { config, values, metadata };
 }
 
@@ -75,4 +79,50 @@ export function halfPrecisionCopy(bytes: Uint8Array, source: string): Uint8Array
     out[name] = t.dtype === 'F32' ? { dtype: 'F16', shape: t.shape, data: float32ToF16Bits(t.data as Float32Array) } : t;
   }
   return encodeSafetensors(out, metadata);
+}
+
+/** Per-channel scales of an int8 tensor are stored beside it under this suffix. */
+const SCALE_SUFFIX = '.__int8_scale';
+
+/**
+ * The same network file, compact for downloading (the site's live demos): every F32 tensor of at
+ * least `int8MinValues` values as int8 with one scale per channel of its last axis (the output
+ * channel of conv and linear weights: w = q * scale, |error| <= scale / 2), the rest as F16. The
+ * Node tests load the very same file as the browser, so both run the same numbers.
+ */
+export function int8Copy(bytes: Uint8Array, source: string, int8MinValues = 4096): Uint8Array {
+  const { tensors, metadata } = decodeSafetensors(bytes, { source });
+  const out: Record<string, NamedTensor> = {};
+  const quantized: string[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== 'F32') {
+      out[name] = t;
+    } else if (t.data.length >= int8MinValues && t.shape.length >= 2) {
+      const data = t.data as Float32Array;
+      const channels = t.shape[t.shape.length - 1];
+      const scales = new Float32Array(channels);
+      for (let i = 0; i < data.length; i++) scales[i % channels] = Math.max(scales[i % channels], Math.abs(data[i]));
+      for (let c = 0; c < channels; c++) scales[c] = scales[c] > 0 ? scales[c] / 127 : 1;
+      const q = new Int8Array(data.length);
+      for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(data[i] / scales[i % channels])));
+      out[name] = { dtype: 'I8', shape: t.shape, data: q };
+      out[name + SCALE_SUFFIX] = { dtype: 'F32', shape: [channels], data: scales };
+      quantized.push(name);
+    } else {
+      out[name] = { dtype: 'F16', shape: t.shape, data: float32ToF16Bits(t.data as Float32Array) };
+    }
+  }
+  return encodeSafetensors(out, { ...metadata, int8: JSON.stringify(quantized.sort()) });
+}
+
+function dequantize(q: NamedTensor, scale: NamedTensor | undefined, source: string, name: string): Float32Array {
+  const channels = q.shape[q.shape.length - 1];
+  if (q.dtype !== 'I8' || !scale || scale.dtype !== 'F32' || scale.data.length !== channels) {
+    throw new Error(`${source}: int8 tensor "${name}" lacks its ${channels} scales (or is not I8): the file is corrupt; build it again.`);
+  }
+  const data = q.data as Int8Array;
+  const s = scale.data as Float32Array;
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i] * s[i % channels];
+  return out;
 }
