@@ -50,6 +50,8 @@ export interface ReportOptions {
   siteDir?: string;
   /** Notebook HTML as written instead of through the allow-list (--trust-notebook-html). */
   trustNotebookHtml?: boolean;
+  /** Execute nothing: render from the executed copies (an error for a notebook without one). */
+  noExecute?: boolean;
   cacheDir?: string;
   cellTimeoutSec?: number;
   log?: (line: string) => void;
@@ -117,6 +119,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   for (const n of opts.only ?? []) {
     if (!all.includes(n)) throw new Error(`--only ${n}: no such notebook. Notebooks: ${all.join(', ')}`);
   }
+  checkParameters(opts.parameters ?? {}, all.map((n) => [n, declaredParameters(readNotebook(path.join(notebooksDir, `${n}.ipynb`)))]));
   // Two builds at once would share outputs/ and the site folder: one at a time.
   const release = acquireLock(outputsPath('report.lock'), '`npm run report`');
   try {
@@ -140,6 +143,17 @@ async function buildLocked(
     return await executeAndRender(opts, log, notebooksDir, siteDir, cacheDir, all, codeHash, staging);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Every parameter must be declared by some notebook's parameters cell (profile and seed have their own options). */
+function checkParameters(parameters: Record<string, unknown>, declared: Array<[string, Set<string>]>): void {
+  for (const name of Object.keys(parameters)) {
+    if (name === 'profile' || name === 'seed') throw new Error(`Set ${name} with --${name}, not as a parameter.`);
+    if (!declared.some(([, names]) => names.has(name))) {
+      const known = [...new Set(declared.flatMap(([, names]) => [...names]))].filter((n) => n !== 'profile' && n !== 'seed').sort();
+      throw new Error(`No notebook declares a parameter "${name}" in its parameters cell. Declared: ${known.join(', ')}.`);
+    }
   }
 }
 
@@ -173,8 +187,9 @@ async function executeAndRender(
     const key = cacheKey(file, opts.profile, opts.seed, codeHash, extra);
     const selected = !opts.only || opts.only.includes(name);
     const fresh = fs.existsSync(outFile) && fs.existsSync(keyFile) && fs.readFileSync(keyFile, 'utf8') === key;
-    if ((fresh && !opts.force) || !selected) {
+    if ((fresh && !opts.force) || !selected || opts.noExecute) {
       if (!fs.existsSync(outFile)) {
+        if (opts.noExecute) throw new Error(`--no-execute: ${name} has no executed copy in ${cacheDir}/; build once without --no-execute first.`);
         log(`[report] ${name}: not selected and never executed; left out of the site`);
         continue;
       }

@@ -23,6 +23,10 @@ Options:
   --prompts-path F   deepfloyd-if: prompt embeddings (safetensors, one tensor per prompt)
   --pdf              also print the site to site/writeup.pdf (Debian's chromium)
   --pdf-only         only print the existing site to site/writeup.pdf
+  -p, --param NAME=VALUE
+                     set a parameter the notebooks declare in their parameters cell (repeatable),
+                     e.g. -p retrain=true; a name no notebook declares is an error
+  --no-execute       render from the executed copies only (no notebook runs)
   --trust-notebook-html
                      put notebook HTML (text/html outputs, raw HTML in markdown) in the pages as
                      written; by default it goes through an allow-list (no scripts, event
@@ -45,6 +49,8 @@ async function main(): Promise<void> {
       'prompts-path': { type: 'string' },
       'pdf-only': { type: 'boolean' },
       'trust-notebook-html': { type: 'boolean' },
+      param: { type: 'string', short: 'p', multiple: true },
+      'no-execute': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -62,13 +68,27 @@ async function main(): Promise<void> {
     await buildReport({
       profile: String(values.profile), seed, only: values.only, force: values.force, siteDir, trustNotebookHtml: values['trust-notebook-html'],
       cellTimeoutSec: Number(values['cell-timeout']),
-      parameters: partAModelParameters(values.model, values['model-path'], values['prompts-path']),
+      parameters: { ...partAModelParameters(values.model, values['model-path'], values['prompts-path']), ...notebookParameters(values.param ?? []) },
+      noExecute: values['no-execute'],
     });
   }
   if (values.pdf || values['pdf-only']) {
     const { file, bytes } = await printSiteToPdf({ siteDir, outFile: `${siteDir}/writeup.pdf` });
     process.stderr.write(`[report] PDF written to ${file} (${(bytes / 1e6).toFixed(1)} MB)\n`);
   }
+}
+
+/** `-p name=value` (papermill's convention): true/false are booleans, numbers numbers, the rest strings. */
+function notebookParameters(pairs: string[]): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const name = at > 0 ? pair.slice(0, at) : '';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`-p takes name=value (e.g. -p retrain=true), got "${pair}"`);
+    const raw = pair.slice(at + 1);
+    out[name] = raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
 }
 
 /** Part A's model parameters; IF needs both paths. */

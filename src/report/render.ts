@@ -267,7 +267,9 @@ async function renderCodeCell(cell: NotebookCell, cellNumber: number, tags: stri
   if (source && !tags.includes('remove-input')) {
     const label = cell.execution_count ? `Code [${cell.execution_count}]` : 'Code';
     parts.push(
-      `<details class="code"${tags.includes('show-input') ? ' open' : ''}><summary>${label}</summary>` +
+      // Code is collapsed by default (Jupyter Book's hide-input); show-input opens it, unless the
+      // cell also says hide-input.
+      `<details class="code"${tags.includes('show-input') && !tags.includes('hide-input') ? ' open' : ''}><summary>${label}</summary>` +
         `<pre><code class="language-typescript">${escapeHtml(source)}</code></pre></details>`,
     );
   }
