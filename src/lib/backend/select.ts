@@ -7,7 +7,7 @@
 //
 // tfjs-node registers its 'tensorflow' backend into the @tensorflow/tfjs-core that its
 // @tensorflow/tfjs dependency loads. That must be the same tfjs-core VERSION as ours (tf.ts):
-// npm dedupes it to one copy when the versions match (install @tensorflow/tfjs-node@<our
+// npm shares one copy when the versions match (install @tensorflow/tfjs-node@<our
 // tfjs-core version>). A second copy of the same version still works, because tfjs-core keeps its
 // engine and kernel/gradient registries on the global object; a different version is refused.
 import * as fs from 'fs';
@@ -81,12 +81,12 @@ const PACKAGES: Record<ForcedChoice, string> = {
 };
 
 function installHint(choice: ForcedChoice): string {
-  const command = `npm install ${PACKAGES[choice]}@${tf.version_core}`;
+  const command = `npm install --no-save ${PACKAGES[choice]}@${tf.version_core}`;
   switch (choice) {
     case 'tensorflow-gpu':
       return (
         `${command} (Linux x64 with an NVIDIA GPU, CUDA 11.2 and cuDNN 8.1; its install step ` +
-        `downloads the TensorFlow C library)`
+        `downloads the TensorFlow C library 2.9.1; install it again after every npm ci, which removes it)`
       );
     case 'tensorflow':
       return `${command} (its install step downloads the TensorFlow C library)`;
@@ -165,7 +165,7 @@ function checkSameCore(pkg: PackageJson): void {
       `${pkg.name} ${pkg.version} loads ${CORE_PACKAGE} ${theirCore.version} (${theirCore.dir}), ` +
         `but this library uses ${CORE_PACKAGE} ${tf.version_core} (${packageJsonOf(ours, CORE_PACKAGE).dir}); ` +
         `the two versions cannot share a backend. Install the matching version: ` +
-        `npm install ${pkg.name}@${tf.version_core} && npm dedupe ` +
+        `npm install --no-save ${pkg.name}@${tf.version_core} ` +
         `(or set ${BACKEND_ENV_VAR}=wasm to skip native TensorFlow).`,
     );
   }
@@ -197,7 +197,7 @@ async function loadTensorflow(choice: 'tensorflow-gpu' | 'tensorflow', entry: st
   if (tf.findBackendFactory('tensorflow') === null) {
     throw new Error(
       `${pkg.name} loaded but its 'tensorflow' backend is not visible to this library's ${CORE_PACKAGE}. ` +
-        `Make both use one copy: npm install ${pkg.name}@${tf.version_core} && npm dedupe.`,
+        `Make both use one copy: npm install --no-save ${pkg.name}@${tf.version_core} (npm shares one ${CORE_PACKAGE} when the versions match).`,
     );
   }
   await activate('tensorflow', pkg.name);
