@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import assert from 'assert/strict';
 import * as zlib from 'zlib';
 import { crc32, decodePng, encodePng, type PixelImage } from '../../src/lib/display/png';
@@ -176,10 +177,47 @@ describe('display/png', () => {
     assert.throws(() => decodePng(png), (err: Error) => /bad CRC/.test(err.message) && /IHDR/.test(err.message));
   });
 
-  it('rejects 16-bit and interlaced images with a hint to re-save as 8-bit', () => {
-    const sixteen = buildPng({ width: 1, height: 1, colorType: 0, bitDepth: 16, filtered: Uint8Array.from([0, 1, 2]) });
-    assert.throws(() => decodePng(sixteen), (err: Error) => /16-bit/.test(err.message) && /8-bit/.test(err.message));
-    const interlaced = buildPng({ width: 1, height: 1, colorType: 0, interlace: 1, filtered: Uint8Array.from([0, 1]) });
-    assert.throws(() => decodePng(interlaced), (err: Error) => /interlaced/.test(err.message) && /8-bit/.test(err.message));
+  it('reads 16-bit, interlaced (Adam7) and low-bit-depth palette PNGs as an independent decoder (sharp) does', async () => {
+    // 13x9: odd sizes, so every Adam7 pass has a ragged edge.
+    const width = 13;
+    const height = 9;
+    const rgb = randomBytes(width * height * 3, 7);
+    const raw = { raw: { width, height, channels: 3 as const } };
+    const source = await sharp(Buffer.from(rgb), raw).png().toBuffer();
+    const variants: Record<string, Buffer> = {
+      'interlaced RGB': await sharp(source).png({ progressive: true }).toBuffer(),
+      '16-bit RGB': await sharp(source).toColourspace('rgb16').png().toBuffer(),
+      '16-bit RGB, interlaced': await sharp(source).toColourspace('rgb16').png({ progressive: true }).toBuffer(),
+      '4-bit palette': await sharp(source).png({ palette: true, colours: 16, dither: 0 }).toBuffer(),
+      '2-bit palette': await sharp(source).png({ palette: true, colours: 4, dither: 0 }).toBuffer(),
+      '1-bit palette, interlaced': await sharp(source).png({ palette: true, colours: 2, dither: 0, progressive: true }).toBuffer(),
+    };
+    for (const [name, png] of Object.entries(variants)) {
+      const depth = png[24]; // IHDR bit depth
+      assert.equal(depth, { 'interlaced RGB': 8, '16-bit RGB': 16, '16-bit RGB, interlaced': 16, '4-bit palette': 4, '2-bit palette': 2, '1-bit palette, interlaced': 1 }[name], `${name}: the encoder wrote ${depth}-bit samples`);
+      assert.equal(png[28], name.includes('interlaced') ? 1 : 0, `${name}: interlace flag`);
+      const ours = decodePng(png);
+      if (depth === 16) {
+        // sharp widens 8-bit samples to 16 bits as v * 256 (+ 0): the high bytes are the source.
+        assert.deepEqual([ours.width, ours.height, ours.channels], [width, height, 3], name);
+        assert.deepEqual(Buffer.from(ours.data), Buffer.from(rgb), name);
+      } else {
+        const theirs = await sharp(png).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+        assert.deepEqual([ours.width, ours.height, ours.channels], [width, height, theirs.info.channels], name);
+        assert.deepEqual(Buffer.from(ours.data), theirs.data, name);
+      }
+    }
+  });
+
+  it('reads 16-bit gray as its high bytes and 2-bit gray scaled to 0..255 (hand-built files)', () => {
+    const g16 = buildPng({ width: 1, height: 2, colorType: 0, bitDepth: 16, filtered: Uint8Array.from([0, 0x12, 0x34, 0, 0xab, 0xff]) });
+    assert.deepEqual(Array.from(decodePng(g16).data), [0x12, 0xab]);
+    const g2 = buildPng({ width: 4, height: 1, colorType: 0, bitDepth: 2, filtered: Uint8Array.from([0, 0b00011011]) });
+    assert.deepEqual(Array.from(decodePng(g2).data), [0, 85, 170, 255]);
+  });
+
+  it('rejects bit depths a colour type cannot have', () => {
+    const bad = buildPng({ width: 1, height: 1, colorType: 2, bitDepth: 4, filtered: Uint8Array.from([0, 1, 2]) });
+    assert.throws(() => decodePng(bad), /colour type 2 cannot have 4-bit samples \(allowed: 8, 16\)/);
   });
 });

@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
+import sharp from 'sharp';
 import { encodePng } from '../../src/lib/display/png';
 import { loadUserImage, userImageFromBytes } from '../../src/lib/inputs/user-image';
 import { tempDir, useDefaultBackend } from '../helpers';
@@ -33,9 +34,19 @@ describe('inputs/loadUserImage', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('refuses JPEG with the fix, and a missing file', () => {
+  it('reads a JPEG (a photo saved by another encoder gives the same picture), refuses a broken one, and a missing file', async () => {
+    const size = 16;
+    const rgb = new Uint8Array(size * size * 3);
+    for (let i = 0; i < size * size; i++) rgb.set([200, 40, 40], i * 3); // flat red
+    const jpg = await sharp(Buffer.from(rgb), { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const x = userImageFromBytes(jpg, 8, 3, 'red.jpg');
+    const v = x.dataSync();
+    for (let i = 0; i < v.length; i += 3) {
+      assert.ok(Math.abs(v[i] - (2 * 200 / 255 - 1)) < 0.05 && Math.abs(v[i + 1] - (2 * 40 / 255 - 1)) < 0.05, `pixel ${i / 3}`);
+    }
+    x.dispose();
     assert.throws(() => userImageFromBytes(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]), 28, 1, 'cat.jpg'),
-      /cat\.jpg is a JPEG.*sharp.*Convert it to PNG/);
+      /cat\.jpg is a JPEG that cannot be decoded .*re-save it, or convert it to PNG/);
     assert.throws(() => loadUserImage('/nonexistent/cat.png', 28), /does not exist/);
   });
 });

@@ -120,12 +120,19 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
   return out;
 }
 
+/** Bit depths each colour type allows (PNG specification, table 11.1). */
+const BIT_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+
+/** Adam7 passes: first column, first row, column step, row step. */
+const ADAM7: Array<[number, number, number, number]> = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+
 /** The most pixels decodePng accepts (a 7000x7000 photo; far more than any model input). */
 export const MAX_PNG_PIXELS = 50_000_000;
 
 /**
- * Decodes an 8-bit, non-interlaced PNG of colour type 0 (gray), 2 (RGB), 3 (palette, expanded to RGB),
- * 4 (gray+alpha) or 6 (RGBA).
+ * Decodes a PNG of any standard kind: colour type 0 (gray), 2 (RGB), 3 (palette, expanded to RGB),
+ * 4 (gray+alpha) or 6 (RGBA), 1 to 16 bits per sample, plain or interlaced (Adam7), to 8 bits per
+ * sample. Transparency chunks (tRNS) and colour profiles are ignored.
  */
 export function decodePng(buf: Uint8Array): PixelImage {
   if (buf.length < SIGNATURE.length || !SIGNATURE.equals(buf.subarray(0, SIGNATURE.length))) {
@@ -192,12 +199,10 @@ export function decodePng(buf: Uint8Array): PixelImage {
   const { width, height, bitDepth, colorType, interlace } = header;
   const channels = CHANNELS_OF_COLOR_TYPE[colorType];
   if (channels === undefined) throw new Error(`PNG has invalid colour type ${colorType}: the file is corrupt; re-save it`);
-  if (bitDepth !== 8) {
-    throw new Error(`PNG uses ${bitDepth}-bit samples, which decodePng does not support; re-save it as an 8-bit PNG`);
+  if (!BIT_DEPTHS[colorType].includes(bitDepth)) {
+    throw new Error(`PNG colour type ${colorType} cannot have ${bitDepth}-bit samples (allowed: ${BIT_DEPTHS[colorType].join(', ')}): the file is corrupt; re-save it`);
   }
-  if (interlace !== 0) {
-    throw new Error('PNG is interlaced (Adam7), which decodePng does not support; re-save it as a non-interlaced 8-bit PNG');
-  }
+  if (interlace !== 0 && interlace !== 1) throw new Error(`PNG has unknown interlace method ${interlace}: the file is corrupt; re-save it`);
   if (width < 1 || height < 1) throw new Error(`PNG has invalid size ${width}x${height}: the file is corrupt`);
   if (colorType === 3 && !palette) throw new Error('PNG uses a palette (colour type 3) but has no PLTE chunk: the file is corrupt');
   if (idat.length === 0) throw new Error('PNG has no IDAT chunk (no image data): the file is truncated or corrupt; re-save it');
@@ -210,8 +215,13 @@ export function decodePng(buf: Uint8Array): PixelImage {
         'scale the image down first (the models work at 28 to 256 pixels)',
     );
   }
-  const stride = width * channels;
-  const expected = (stride + 1) * height;
+  const bitsPerPixel = channels * bitDepth;
+  const rowBytes = (w: number) => Math.ceil((w * bitsPerPixel) / 8);
+  // Adam7 stores seven reduced images; a plain PNG one image.
+  const passes = (interlace === 1 ? ADAM7 : [[0, 0, 1, 1]]).map(([x0, y0, dx, dy]) => ({
+    x0, y0, dx, dy, w: Math.ceil((width - x0) / dx), h: Math.ceil((height - y0) / dy),
+  })).filter((p) => p.w > 0 && p.h > 0);
+  const expected = passes.reduce((n, p) => n + (rowBytes(p.w) + 1) * p.h, 0);
   let raw: Buffer;
   try {
     raw = zlib.inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 });
@@ -224,7 +234,34 @@ export function decodePng(buf: Uint8Array): PixelImage {
   if (raw.length < expected) {
     throw new Error(`PNG image data is truncated: expected ${expected} bytes after decompression, found ${raw.length}; re-save or re-download the file`);
   }
-  const pixels = unfilter(raw, height, stride, channels);
+  // Unfilter each pass, then read its samples as 8-bit values into place (16-bit: the high byte, as libpng's strip_16;
+  // 1, 2 and 4-bit gray scaled to 0..255; palette indices as they are).
+  const pixels = new Uint8Array(width * height * channels);
+  const bpp = Math.max(1, bitsPerPixel >> 3);
+  const maxSample = (1 << bitDepth) - 1;
+  let offset = 0;
+  for (const p of passes) {
+    const rb = rowBytes(p.w);
+    const rows = unfilter(raw.subarray(offset, offset + (rb + 1) * p.h), p.h, rb, bpp);
+    offset += (rb + 1) * p.h;
+    for (let y = 0; y < p.h; y++) {
+      for (let x = 0; x < p.w; x++) {
+        const dest = ((p.y0 + y * p.dy) * width + p.x0 + x * p.dx) * channels;
+        for (let c = 0; c < channels; c++) {
+          const k = x * channels + c;
+          let v: number;
+          if (bitDepth === 8) v = rows[y * rb + k];
+          else if (bitDepth === 16) v = rows[y * rb + 2 * k];
+          else {
+            const bit = k * bitDepth;
+            v = (rows[y * rb + (bit >> 3)] >> (8 - bitDepth - (bit & 7))) & maxSample;
+            if (colorType !== 3) v = Math.round((v * 255) / maxSample);
+          }
+          pixels[dest + c] = v;
+        }
+      }
+    }
+  }
 
   if (colorType !== 3) return { width, height, channels, data: pixels };
 
