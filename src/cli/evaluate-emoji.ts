@@ -56,13 +56,13 @@ export async function loadOrTrainEmojiJudge(generator: EmojiImages): Promise<{ m
   const test = pick(indicesOfStyles(images, [heldOut]));
   process.stderr.write(`[judge] without ${heldOut}: training on ${train.labels.length} images of the other styles\n`);
   // Each training checkpoints every epoch in the judge's folder: a killed one resumes.
-  const probe = trainEmojiClassifier(train.images, train.labels, classes, DEFAULT_EMOJI_JUDGE_CONFIG, undefined, path.join(dir, 'training-probe.safetensors'));
+  const probe = trainEmojiClassifier(train.images, train.labels, classes, { checkpointFile: path.join(dir, 'training-probe.safetensors') });
   const heldOutStyleAccuracy = { [heldOut]: classifierAccuracy(probe, test.images, test.labels) };
   probe.dispose();
   process.stderr.write(`[judge] ${heldOut}, never seen: ${(heldOutStyleAccuracy[heldOut] * 100).toFixed(1)}% of ${test.labels.length} images read right\n`);
   process.stderr.write(`[judge] final judge on all ${images.count} images (${styles.join(', ')})\n`);
   const all = pick([...Array(images.count).keys()]);
-  const model = trainEmojiClassifier(all.images, all.labels, classes, DEFAULT_EMOJI_JUDGE_CONFIG, undefined, path.join(dir, 'training-final.safetensors'));
+  const model = trainEmojiClassifier(all.images, all.labels, classes, { checkpointFile: path.join(dir, 'training-final.safetensors') });
   const record: EmojiJudgeRecord = {
     classes, config: DEFAULT_EMOJI_JUDGE_CONFIG, trainedOn: styles, trainImages: images.count, heldOutStyleAccuracy, backend: backendInfo(),
   };

@@ -20,22 +20,22 @@ export async function saveCheckpoint(
   entries: ReadonlyArray<[string, tf.Tensor]>,
   metadata: Record<string, string>,
 ): Promise<void> {
-  const tensors: Record<string, NamedTensor> = {};
-  for (const [name, t] of entries) {
-    if (name in tensors) throw new Error(`saveCheckpoint: duplicate tensor name "${name}"`);
-    tensors[name] = { dtype: 'F32', shape: [...t.shape], data: (await t.data()) as Float32Array };
-  }
-  writeSafetensorsFile(file, tensors, metadata);
+  const values = await Promise.all(entries.map(([, t]) => t.data() as Promise<Float32Array>));
+  writeSafetensorsFile(file, checkpointTensors(entries, values), metadata);
 }
 
 /** saveCheckpoint for synchronous loops (reads the values with dataSync). */
 export function saveCheckpointSync(file: string, entries: ReadonlyArray<[string, tf.Tensor]>, metadata: Record<string, string>): void {
+  writeSafetensorsFile(file, checkpointTensors(entries, entries.map(([, t]) => t.dataSync() as Float32Array)), metadata);
+}
+
+function checkpointTensors(entries: ReadonlyArray<[string, tf.Tensor]>, values: Float32Array[]): Record<string, NamedTensor> {
   const tensors: Record<string, NamedTensor> = {};
-  for (const [name, t] of entries) {
-    if (name in tensors) throw new Error(`saveCheckpointSync: duplicate tensor name "${name}"`);
-    tensors[name] = { dtype: 'F32', shape: [...t.shape], data: t.dataSync() as Float32Array };
-  }
-  writeSafetensorsFile(file, tensors, metadata);
+  entries.forEach(([name, t], i) => {
+    if (name in tensors) throw new Error(`saveCheckpoint: duplicate tensor name "${name}"`);
+    tensors[name] = { dtype: 'F32', shape: [...t.shape], data: values[i] };
+  });
+  return tensors;
 }
 
 /** Reads a checkpoint; a missing, truncated or corrupt file is a clear error naming it. */

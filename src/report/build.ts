@@ -4,7 +4,7 @@ import * as path from 'path';
 import { versions } from '../lib/versions';
 import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
 import { acquireLock } from '../lib/io/lock';
-import { processAlive, removeStaleTempFiles } from '../lib/io/atomic';
+import { removeLeftoversOfDeadProcesses, removeStaleTempFiles } from '../lib/io/atomic';
 import { Cell, declaredParameters, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
 import { buildSite, SitePart } from './site';
 
@@ -122,27 +122,17 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   checkParameters(opts.parameters ?? {}, all.map((n) => [n, declaredParameters(readNotebook(path.join(notebooksDir, `${n}.ipynb`)))]));
   // Two builds at once would share outputs/ and the site folder: one at a time.
   const release = acquireLock(outputsPath('report.lock'), '`npm run report`');
-  try {
-    return await buildLocked(opts, log, notebooksDir, siteDir, cacheDir, all);
-  } finally {
-    release();
-  }
-}
-
-async function buildLocked(
-  opts: ReportOptions, log: (line: string) => void, notebooksDir: string, siteDir: string, cacheDir: string, all: string[],
-): Promise<ReportResult> {
-  const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
   // What the notebooks of this build write (their figure folders and executed copies) waits in a
   // staging folder and replaces outputs/<notebook>/ and the cache only once the site is written:
   // after a failed build, outputs/ still matches the site it left in place.
-  removeDeadStaging();
+  removeLeftoversOfDeadProcesses(outputsPath(), /^\.report-build-(\d+)-\d+$/);
   removeStaleTempFiles(cacheDir);
-  const staging = outputsPath(`${STAGING_PREFIX}${process.pid}-${Date.now()}`);
+  const staging = outputsPath(`.report-build-${process.pid}-${Date.now()}`);
   try {
-    return await executeAndRender(opts, log, notebooksDir, siteDir, cacheDir, all, codeHash, staging);
+    return await executeAndRender(opts, log, { notebooksDir, siteDir, cacheDir, all, staging });
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+    release();
   }
 }
 
@@ -157,22 +147,12 @@ function checkParameters(parameters: Record<string, unknown>, declared: Array<[s
   }
 }
 
-const STAGING_PREFIX = '.report-build-';
-
-/** Staging folders of builds whose process is gone. */
-function removeDeadStaging(): void {
-  const root = outputsPath();
-  if (!fs.existsSync(root)) return;
-  for (const name of fs.readdirSync(root)) {
-    const m = /^\.report-build-(\d+)-\d+$/.exec(name); // STAGING_PREFIX, pid, time
-    if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(root, name), { recursive: true, force: true });
-  }
-}
-
 async function executeAndRender(
-  opts: ReportOptions, log: (line: string) => void, notebooksDir: string, siteDir: string, cacheDir: string, all: string[],
-  codeHash: string, staging: string,
+  opts: ReportOptions,
+  log: (line: string) => void,
+  { notebooksDir, siteDir, cacheDir, all, staging }: { notebooksDir: string; siteDir: string; cacheDir: string; all: string[]; staging: string },
 ): Promise<ReportResult> {
+  const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
   const executed: string[] = [];
   const cached: string[] = [];
   const results = new Map<string, Notebook>();

@@ -28,17 +28,6 @@ export interface DemoFile {
   bytes: Uint8Array;
 }
 
-/** Which demos each page links to (anchors of try.html). */
-export const DEMO_LINKS: Readonly<Record<string, ReadonlyArray<[string, string]>>> = {
-  'a0-sampling': [['text-to-image', 'text to image, stage I and II']],
-  'a1-forward-and-denoising': [['text-to-image', 'text to image']],
-  'a2-iterative-denoising-and-cfg': [['text-to-image', 'sampling with CFG, step by step']],
-  'a3-image-to-image': [['image-to-image', 'SDEdit on your drawing or photo'], ['inpainting', 'inpainting']],
-  'a4-illusions': [['illusions', 'anagrams and hybrids of your prompts']],
-  'b1-single-step-denoiser': [['denoise-digit', 'denoise a digit you draw']],
-  'b2-diffusion-models': [['sample-digit', 'class-conditioned sampling']],
-};
-
 export const DEMO_PAGE = 'try.html';
 
 const WEB_DIR = path.resolve(__dirname, '..', '..', '..', 'src', 'web');

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import { createHmac, randomBytes, randomUUID } from 'crypto';
 import * as fs from 'fs';
-import { processAlive } from '../lib/io/atomic';
+import { removeLeftoversOfDeadProcesses } from '../lib/io/atomic';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
@@ -194,7 +194,8 @@ export class KernelClient {
       signature_scheme: 'hmac-sha256',
       kernel_name: 'tslab-diffusion',
     };
-    removeStaleConnectionFolders();
+    // Connection folders of clients killed before they could remove them.
+    removeLeftoversOfDeadProcesses(os.tmpdir(), /^diffusion-kernel-(\d+)-/);
     // Named after this process, so a folder a killed client left behind can be told from live ones.
     const connectionDir = fs.mkdtempSync(path.join(os.tmpdir(), `diffusion-kernel-${process.pid}-`));
     const connectionFile = path.join(connectionDir, 'connection.json');
@@ -405,13 +406,5 @@ export class KernelClient {
       metadata,
       content,
     };
-  }
-}
-
-/** Connection folders of clients that no longer run (killed before they could remove them). */
-function removeStaleConnectionFolders(): void {
-  for (const name of fs.readdirSync(os.tmpdir())) {
-    const m = /^diffusion-kernel-(\d+)-/.exec(name);
-    if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@
  */
 import { SHARED_MODEL_MIME, SHARED_MODEL_NAMES, SharedModelMetadata, SharedModelName } from '../lib/demo/shared-model';
 import { DEMO_PAGE, SharedModel } from './demo-bundle';
+import { DEMO_PANELS } from '../web/protocol';
 import { sanitizeNotebookHtml } from './sanitize';
 import { createHash } from 'crypto';
 import { IdRegistry, slugify } from './ids';
@@ -108,8 +109,6 @@ const VALID_FIGURE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** One markdown renderer per HTML policy, shared by every page. */
 const sharedMarkdown = new Map<boolean, Markdown>();
 
-/** The demo (an anchor of the Try it page) each shared model drives. */
-const SHARED_MODEL_DEMOS: Record<SharedModelName, string> = { denoiser: 'denoise-digit', 'class-conditioned': 'sample-digit' };
 
 /** Renders one executed notebook. Throws (naming the notebook, cell and fix) on malformed content. */
 export async function renderNotebook(nb: ExecutedNotebook, options: RenderOptions): Promise<RenderedNotebook> {
@@ -361,7 +360,8 @@ function renderSharedModel(payload: unknown, metadata: Record<string, unknown> |
   if (typeof payload !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(payload)) throw new Error(`${SHARED_MODEL_MIME} data must be a base64 string.`);
   const name = meta.name as SharedModelName;
   state.sharedModels.push({ name, description: meta.description, bytes: Buffer.from(payload, 'base64') });
-  return `<div class="try-it"><p>This model runs in your browser: <a href="${escapeAttr(`${DEMO_PAGE}#${SHARED_MODEL_DEMOS[name]}`)}">try ${escapeHtml(meta.description)}</a>.</p></div>`;
+  const demo = DEMO_PANELS.find((p) => p.sharedModel === name)!;
+  return `<div class="try-it"><p>This model runs in your browser: <a href="${escapeAttr(`${DEMO_PAGE}#${demo.id}`)}">try ${escapeHtml(meta.description)}</a>.</p></div>`;
 }
 
 /** Output with no image: HTML (through the allow-list unless trusted), markdown rendered, else plain text. */

@@ -13,7 +13,7 @@ import { IdRegistry } from './ids';
 import { createMarkdown, type Heading } from './markdown';
 import { escapeAttr, escapeHtml, renderNotebook, type ExecutedNotebook, type FigureFile, type RenderedNotebook, type RenderOptions } from './render';
 import { FAVICON_SVG, SITE_CSS, SITE_JS } from './theme';
-import { buildDemoFiles, DEMO_LINKS, DEMO_PAGE } from './demo-bundle';
+import { buildDemoFiles, DEMO_PAGE } from './demo-bundle';
 import { DEMO_PANELS, type DemoModelIndex } from '../web/protocol';
 import { packageVersion, versions } from '../lib/versions';
 import { processAlive } from '../lib/io/atomic';
@@ -179,6 +179,7 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
   for (const file of demo?.files ?? []) writeFile(dir, file.path, file.bytes);
 
   const titles = rendered.map((page, i) => pages[i].entry.title ?? page.title);
+  const writePage = (file: string, title: string, body: string) => writeFile(dir, file, pageHtml(options.title, title, body, demo !== null, csp));
   const md = createMarkdown();
   const markdownBlock = (text: string | undefined): string => (text ? md.render(text) : '');
 
@@ -192,9 +193,9 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
       `</nav>`;
     // The demo links go under the page's title.
     const links = demo ? tryItLinks(page.name) : '';
-    const html = links && /<\/h1>\n?/.test(page.html) ? page.html.replace(/<\/h1>\n?/, (end) => end + links) : links + page.html;
+    const html = links && page.html.includes('</h1>') ? page.html.replace(/<\/h1>\n?/, (end) => end + links) : links + page.html;
     const body = `<article>\n${html}</article>\n${pager}`;
-    writeFile(dir, `${page.name}.html`, pageHtml(options.title, titles[i], body, demo !== null, csp));
+    writePage(`${page.name}.html`, titles[i], body);
   });
 
   const appendix = options.appendix ?? [];
@@ -202,26 +203,26 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
     if (pages.some((p) => p.entry.name === a.name) || ['index', 'print', 'try'].includes(a.name)) {
       throw new Error(`Appendix page "${a.name}" has the name of another page: rename it.`);
     }
-    writeFile(dir, `${a.name}.html`, pageHtml(options.title, a.title, `<article>\n${md.render(a.markdown)}</article>\n`, demo !== null, csp));
+    writePage(`${a.name}.html`, a.title, `<article>\n${md.render(a.markdown)}</article>\n`);
   }
   const toc = tableOfContents(options.parts, pages, rendered, titles, markdownBlock);
   const appendixToc = appendix.length
     ? `<ul class="appendix">\n${appendix.map((a) => `<li><a href="${escapeAttr(`${a.name}.html`)}">${escapeHtml(a.title)}</a></li>`).join('\n')}\n</ul>\n`
     : '';
-  if (demo) writeFile(dir, DEMO_PAGE, pageHtml(options.title, 'Try it', tryItPage(demo.index), true, csp));
+  if (demo) writePage(DEMO_PAGE, 'Try it', tryItPage(demo.index));
   const indexBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
     (demo ? `<p class="try-it"><a href="${DEMO_PAGE}">Try it</a>: the models of this writeup running in your browser.</p>\n` : '') +
     `<nav id="contents" aria-label="Table of contents">\n${toc}${appendixToc}</nav>\n` +
     `<p><a href="print.html">The whole writeup on one page</a> (for printing).</p>\n`;
-  writeFile(dir, 'index.html', pageHtml(options.title, options.title, indexBody, demo !== null, csp));
+  writePage('index.html', options.title, indexBody);
 
   const printBody =
     `<h1>${escapeHtml(options.title)}</h1>\n${markdownBlock(options.intro)}` +
     rendered.map((page) => `<section class="print-page" id="page-${page.name}">\n${page.html}</section>`).join('\n') +
     appendix.map((a) => `\n<section class="print-page">\n${md.render(a.markdown)}</section>`).join('') +
     '\n';
-  writeFile(dir, 'print.html', pageHtml(options.title, options.title, printBody, demo !== null, csp));
+  writePage('print.html', options.title, printBody);
 
   const manifest: Manifest = {
     title: options.title,
@@ -243,9 +244,9 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
 
 /** The note at the top of a page that links to its live demos. */
 function tryItLinks(page: string): string {
-  const links = DEMO_LINKS[page];
-  if (!links || links.length === 0) return '';
-  const items = links.map(([anchor, text]) => `<a href="${escapeAttr(`${DEMO_PAGE}#${anchor}`)}">${escapeHtml(text)}</a>`).join(', ');
+  const panels = DEMO_PANELS.filter((p) => p.sections.some(([notebook]) => notebook === page));
+  if (panels.length === 0) return '';
+  const items = panels.map((p) => `<a href="${escapeAttr(`${DEMO_PAGE}#${p.id}`)}">${escapeHtml(p.linkText)}</a>`).join(', ');
   return `<aside class="try-it" aria-label="Try it in your browser"><p>Try it in your browser: ${items}.</p></aside>\n`;
 }
 

@@ -2,12 +2,12 @@
 // the image being denoised and the results. All computing happens in a Web Worker (worker.ts).
 import type { DemoJob, DemoResult } from '../lib/demo/jobs';
 import type { Pixels } from '../lib/inputs/pixels';
-import { DEMO_PANELS, type BackendName, type FromWorker, type ToWorker } from './protocol';
+import { DEMO_PANELS, type BackendName, type DemoPanel, type FromWorker, type ToWorker } from './protocol';
 
-function panelTitle(id: string): string {
+function demoPanel(id: string): DemoPanel {
   const panel = DEMO_PANELS.find((p) => p.id === id);
   if (!panel) throw new Error(`No demo panel "${id}" in DEMO_PANELS`);
-  return panel.title;
+  return panel;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,12 +265,10 @@ async function loadImage(src: string | Blob): Promise<ImageBitmap> {
 // A demo panel: form, run/cancel, status, live view and results
 
 interface PanelSpec {
+  /** One of DEMO_PANELS' ids: its title and writeup sections come from there. */
   id: string;
-  title: string;
-  /** Markdown-free HTML-safe text under the title. */
+  /** Text under the title. */
   intro: string;
-  /** Writeup sections it belongs to, shown as links. */
-  sections: Array<[string, string]>;
   /** Controls (and surfaces) of the form. */
   controls: HTMLElement[];
   runLabel: string;
@@ -282,19 +280,27 @@ interface PanelSpec {
 
 const SERVED = location.protocol === 'http:' || location.protocol === 'https:';
 
+/** A result image at its own size (CSS scales it up) with its caption. */
+function resultFigure(label: string, image: Pixels): HTMLElement {
+  const c = el('canvas', { class: 'demo-result', role: 'img', 'aria-label': label });
+  drawPixels(c, image);
+  return el('figure', {}, c, el('figcaption', {}, label));
+}
+
 function panel(spec: PanelSpec, worker: DemoWorker): HTMLElement {
+  const info = demoPanel(spec.id);
   const runButton = el('button', { type: 'submit', class: 'demo-run' }, spec.runLabel);
   const cancelButton = el('button', { type: 'button', class: 'demo-cancel', disabled: true }, 'Cancel');
   const status = el('p', { class: 'demo-status', role: 'status', 'aria-live': 'polite' });
-  const progress = el('progress', { max: 1, value: 0, 'aria-label': `${spec.title}: progress` });
+  const progress = el('progress', { max: 1, value: 0, 'aria-label': `${info.title}: progress` });
   const live = el('canvas', { class: 'demo-live', width: 1, height: 1, role: 'img', 'aria-label': 'the image being denoised' });
   const results = el('div', { class: 'demo-results' });
   const form = el('form', { class: 'demo-form' }, ...spec.controls, el('div', { class: 'demo-buttons' }, runButton, cancelButton));
-  const links = spec.sections.map(([href, text], i) => [i > 0 ? ', ' : '', el('a', { href }, text)]).flat();
+  const links = info.sections.map(([page, text], i) => [i > 0 ? ', ' : '', el('a', { href: `${page}.html` }, text)]).flat();
   const section = el(
     'section',
     { class: 'demo', id: spec.id, 'aria-labelledby': `${spec.id}-title` },
-    el('h2', { id: `${spec.id}-title` }, spec.title),
+    el('h2', { id: `${spec.id}-title` }, info.title),
     el('p', {}, spec.intro, ' ', ...(links.length ? ['(In the writeup: ', ...links, '.)'] : [])),
     el('div', { class: 'demo-body' }, form, el('div', { class: 'demo-output' }, live, progress, status, results)),
   );
@@ -309,7 +315,6 @@ function panel(spec: PanelSpec, worker: DemoWorker): HTMLElement {
     progress.value = 0;
     status.textContent = 'Starting...';
     const t0 = performance.now();
-    let firstFrame = 0;
     try {
       const job = await spec.job();
       const { result, ms } = await worker.run(job, {
@@ -320,19 +325,10 @@ function panel(spec: PanelSpec, worker: DemoWorker): HTMLElement {
             progress.value = done;
             status.textContent = `Step ${done} of ${total}`;
           }
-          if (frame) {
-            firstFrame ||= performance.now();
-            drawPixels(live, frame);
-          }
+          if (frame) drawPixels(live, frame);
         },
       });
-      results.replaceChildren(
-        ...result.images.map(({ label, image }) => {
-          const c = el('canvas', { class: 'demo-result', role: 'img', 'aria-label': label });
-          drawPixels(c, image);
-          return el('figure', {}, c, el('figcaption', {}, label));
-        }),
-      );
+      results.replaceChildren(...result.images.map(({ label, image }) => resultFigure(label, image)));
       const total = (performance.now() - t0) / 1000;
       status.textContent = `Done in ${total.toFixed(1)} s (model loading ${(ms.load / 1000).toFixed(1)} s, computing ${(ms.compute / 1000).toFixed(1)} s) on ${worker.backendLine || 'the worker'}.`;
       section.dataset.lastRunMs = String(Math.round(total * 1000));
@@ -364,18 +360,27 @@ function seedRow(): { row: HTMLElement; input: HTMLInputElement } {
   return numberInput('Seed', 0, 0, 4294967295);
 }
 
+function cfgRow(): { row: HTMLElement; input: HTMLInputElement } {
+  return slider('CFG scale', 0, 15, 0.5, 7);
+}
+
+/** A file input that draws the chosen picture on the pad. */
+function uploadRow(pad: Sketchpad): HTMLElement {
+  const upload = el('input', { type: 'file', accept: 'image/*' });
+  upload.addEventListener('change', async () => {
+    const file = upload.files?.[0];
+    if (file) pad.drawImage(await loadImage(file));
+  });
+  return field('Or upload an image', upload).row;
+}
+
 function imageSourceControls(pad: Sketchpad, brushColours: boolean): HTMLElement[] {
   const example = select('Start from', [['', 'a white page'], ...EXAMPLES], '');
   example.input.addEventListener('change', async () => {
     if (!example.input.value) pad.clear();
     else pad.drawImage(await loadImage(example.input.value));
   });
-  const upload = el('input', { type: 'file', accept: 'image/*' });
-  upload.addEventListener('change', async () => {
-    const file = upload.files?.[0];
-    if (file) pad.drawImage(await loadImage(file));
-  });
-  const controls: HTMLElement[] = [example.row, field('Or upload an image', upload).row];
+  const controls: HTMLElement[] = [example.row, uploadRow(pad)];
   if (brushColours) {
     const colour = el('input', { type: 'color', value: pad.colour });
     colour.addEventListener('input', () => (pad.colour = colour.value));
@@ -390,15 +395,13 @@ function imageSourceControls(pad: Sketchpad, brushColours: boolean): HTMLElement
 function textToImage(worker: DemoWorker): HTMLElement {
   const prompt = textInput('Prompt', 'a rocket ship');
   const steps = select('Denoising steps', [['12', '12 (stride 90)'], ['23', '23 (stride 45)'], ['34', '34 (stride 30, as the writeup)'], ['67', '67 (stride 15)']], '34');
-  const cfg = slider('CFG scale', 0, 15, 0.5, 7);
+  const cfg = cfgRow();
   const seed = seedRow();
   let lastImage: Pixels | null = null;
   const stage2 = el('button', { type: 'button', class: 'demo-stage2-run', disabled: true }, 'Stage II: upsample the last image to 64x64');
   const spec: PanelSpec = {
     id: 'text-to-image',
-    title: panelTitle('text-to-image'),
     intro: "Type a prompt in the words the built-in colour model knows (emoji names and keywords, frames such as \"an oil painting of a\"): stage I denoises 32x32 pure noise, step by step; stage II enlarges the result to 64x64.",
-    sections: [['a0-sampling.html', 'A.0'], ['a2-iterative-denoising-and-cfg.html', '1.5 and 1.6']],
     controls: [prompt.row, steps.row, cfg.row, seed.row],
     runLabel: 'Generate',
     job: () => ({ kind: 'text-to-image', prompt: prompt.input.value.trim(), steps: Number(steps.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) }),
@@ -416,9 +419,7 @@ function textToImage(worker: DemoWorker): HTMLElement {
     stage2Out.textContent = 'Upsampling...';
     try {
       const { result } = await worker.run({ kind: 'upsample', image: lastImage, seed: Number(seed.input.value) }, { onLoading: () => (stage2Out.textContent = 'Loading stage II...'), onProgress: () => {} });
-      const c = el('canvas', { class: 'demo-result', role: 'img', 'aria-label': result.images[0].label });
-      drawPixels(c, result.images[0].image);
-      stage2Out.replaceChildren(el('figure', {}, c, el('figcaption', {}, result.images[0].label)));
+      stage2Out.replaceChildren(resultFigure(result.images[0].label, result.images[0].image));
     } catch (err) {
       stage2Out.textContent = (err as Error).message;
     } finally {
@@ -433,13 +434,11 @@ function imageToImage(worker: DemoWorker): HTMLElement {
   const pad = new Sketchpad(256, '#ffffff', '#1f3a93', 12, 'drawing surface: the input image');
   const prompt = textInput('Prompt', 'a high quality photo');
   const iStart = slider('i_start (less = more editing)', 1, 25, 1, 10, (v) => `${v} (t = ${990 - 30 * v})`);
-  const cfg = slider('CFG scale', 0, 15, 0.5, 7);
+  const cfg = cfgRow();
   const seed = seedRow();
   return panel({
     id: 'image-to-image',
-    title: panelTitle('image-to-image'),
     intro: 'Draw, or start from a photo, then noise it to i_start and let the model denoise it back: a small i_start keeps little of the input.',
-    sections: [['a3-image-to-image.html', '1.7 to 1.7.3']],
     controls: [pad.canvas, ...imageSourceControls(pad, true), prompt.row, iStart.row, cfg.row, seed.row],
     runLabel: 'Edit',
     job: () => ({ kind: 'edit', image: canvasPixels(pad.canvas, 32, 3), prompt: prompt.input.value.trim(), iStart: Number(iStart.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) }),
@@ -453,22 +452,15 @@ function inpainting(worker: DemoWorker): HTMLElement {
   void loadImage(EXAMPLES[0][0]).then((b) => image.drawImage(b)).catch(() => {});
   const example = select('Image', EXAMPLES, EXAMPLES[0][0]);
   example.input.addEventListener('change', async () => image.drawImage(await loadImage(example.input.value)));
-  const upload = el('input', { type: 'file', accept: 'image/*' });
-  upload.addEventListener('change', async () => {
-    const file = upload.files?.[0];
-    if (file) image.drawImage(await loadImage(file));
-  });
   const clear = el('button', { type: 'button' }, 'Clear the mask');
   clear.addEventListener('click', () => mask.clear());
   const prompt = textInput('Prompt', 'a high quality photo');
-  const cfg = slider('CFG scale', 0, 15, 0.5, 7);
+  const cfg = cfgRow();
   const seed = seedRow();
   return panel({
     id: 'inpainting',
-    title: panelTitle('inpainting'),
     intro: 'Paint over the part to replace; everything else is kept from the image at every step.',
-    sections: [['a3-image-to-image.html', '1.7.2']],
-    controls: [stack, example.row, field('Or upload an image', upload).row, el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
+    controls: [stack, example.row, uploadRow(image), el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
     runLabel: 'Inpaint',
     job: () => {
       const m = canvasPixels(maskAlpha(mask.canvas), 32, 1);
@@ -500,13 +492,11 @@ function illusions(worker: DemoWorker): HTMLElement {
   const kind = select('Illusion', [['anagram', 'visual anagram (upright / upside down)'], ['hybrid', 'hybrid image (far / up close)']], 'anagram');
   const first = textInput('First prompt (upright, or from far)', 'an oil painting of an old man');
   const second = textInput('Second prompt (upside down, or up close)', 'an oil painting of people and fire');
-  const cfg = slider('CFG scale', 0, 15, 0.5, 7);
+  const cfg = cfgRow();
   const seed = seedRow();
   return panel({
     id: 'illusions',
-    title: panelTitle('illusions'),
     intro: 'Two prompts, one image: every step averages the two noise estimates (anagram) or mixes their low and high frequencies (hybrid).',
-    sections: [['a4-illusions.html', '1.8 and 1.9']],
     controls: [kind.row, first.row, second.row, cfg.row, seed.row],
     runLabel: 'Make the illusion',
     job: () => ({
@@ -529,9 +519,7 @@ function denoiseDigit(worker: DemoWorker): HTMLElement {
   const seed = seedRow();
   return panel({
     id: 'denoise-digit',
-    title: panelTitle('denoise-digit'),
     intro: 'Draw a digit (white on black, like MNIST), add noise of level sigma and let the UNet trained in B1 remove it in one step.',
-    sections: [['b1-single-step-denoiser.html', 'B1']],
     controls: [pad.canvas, el('div', { class: 'demo-buttons' }, clear, example), sigma.row, seed.row],
     runLabel: 'Add noise and denoise',
     job: () => ({ kind: 'denoise-digit', image: canvasPixels(pad.canvas, 28, 1), sigma: Number(sigma.input.value), seed: Number(seed.input.value) }),
@@ -544,9 +532,7 @@ function sampleDigit(worker: DemoWorker): HTMLElement {
   const seed = seedRow();
   return panel({
     id: 'sample-digit',
-    title: panelTitle('sample-digit'),
     intro: 'Sample a digit with the class-conditioned UNet trained in B2, from pure noise through every timestep, with classifier-free guidance.',
-    sections: [['b2-diffusion-models.html', 'B2.4 and B2.5']],
     controls: [digit.row, gamma.row, seed.row],
     runLabel: 'Sample',
     job: () => ({ kind: 'sample-digit', digit: Number(digit.input.value), guidance: Number(gamma.input.value), seed: Number(seed.input.value), frameEvery: 10 }),

@@ -1,5 +1,6 @@
 import type { DemoJob, DemoResult } from '../lib/demo/jobs';
 import type { Pixels } from '../lib/inputs/pixels';
+import type { SharedModelName } from '../lib/demo/shared-model';
 
 /**
  * Messages between the demo page and its Web Worker. The worker owns TensorFlow.js and the
@@ -28,13 +29,41 @@ export type FromWorker =
   | { type: 'result'; id: number; result: DemoResult; ms: { load: number; compute: number } }
   | { type: 'error'; id: number | null; message: string };
 
-/** The demos of try.html, in page order: the site writes a static section for each (so links to
- * them work without scripts) and the page script fills it in. */
-export const DEMO_PANELS: ReadonlyArray<{ id: string; title: string }> = [
-  { id: 'text-to-image', title: 'Text to image, with classifier-free guidance' },
-  { id: 'image-to-image', title: 'Image to image (SDEdit) and hand-drawn edits' },
-  { id: 'inpainting', title: 'Inpainting' },
-  { id: 'illusions', title: 'Visual anagrams and hybrid images' },
-  { id: 'denoise-digit', title: 'Part B1: the single-step denoiser' },
-  { id: 'sample-digit', title: 'Part B2: class-conditioned sampling' },
+/**
+ * The demos of try.html, in page order, in one place: the site writes a static section for each
+ * (so links to them work without scripts) and a "Try it" note on each writeup page it belongs to;
+ * the page script fills the sections in. `sharedModel`: the notebook model the demo runs.
+ */
+export interface DemoPanel {
+  id: string;
+  title: string;
+  /** Writeup pages (notebook names) and the sections of them the demo belongs to. */
+  sections: ReadonlyArray<[string, string]>;
+  /** The link text on those pages. */
+  linkText: string;
+  sharedModel?: SharedModelName;
+}
+
+export const DEMO_PANELS: readonly DemoPanel[] = [
+  {
+    id: 'text-to-image', title: 'Text to image, with classifier-free guidance', linkText: 'text to image, step by step, with stage II',
+    sections: [['a0-sampling', 'A.0'], ['a2-iterative-denoising-and-cfg', '1.5 and 1.6']],
+  },
+  {
+    id: 'image-to-image', title: 'Image to image (SDEdit) and hand-drawn edits', linkText: 'SDEdit on your drawing or photo',
+    sections: [['a3-image-to-image', '1.7 to 1.7.3']],
+  },
+  { id: 'inpainting', title: 'Inpainting', linkText: 'inpainting', sections: [['a3-image-to-image', '1.7.2']] },
+  {
+    id: 'illusions', title: 'Visual anagrams and hybrid images', linkText: 'anagrams and hybrids of your prompts',
+    sections: [['a4-illusions', '1.8 and 1.9']],
+  },
+  {
+    id: 'denoise-digit', title: 'Part B1: the single-step denoiser', linkText: 'denoise a digit you draw',
+    sections: [['b1-single-step-denoiser', 'B1']], sharedModel: 'denoiser',
+  },
+  {
+    id: 'sample-digit', title: 'Part B2: class-conditioned sampling', linkText: 'class-conditioned sampling',
+    sections: [['b2-diffusion-models', 'B2.4 and B2.5']], sharedModel: 'class-conditioned',
+  },
 ];

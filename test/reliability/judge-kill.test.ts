@@ -54,7 +54,7 @@ const { tinyEmojiSet } = require(${JSON.stringify(path.join(DIST, 'test/reliabil
 (async () => {
   await initBackend({ quiet: true });
   const { images, labels, classes, config } = tinyEmojiSet();
-  trainEmojiClassifier(images, labels, classes, config, 'silent', process.argv[1]);
+  trainEmojiClassifier(images, labels, classes, { config, mode: 'silent', checkpointFile: process.argv[1] });
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
 
@@ -68,8 +68,11 @@ describe('reliability: a killed emoji judge training resumes', function () {
     assert.equal(child.signal, 'SIGKILL', child.stderr);
     assert.equal(readSafetensorsHeader(file).metadata.epoch, '1', 'epoch 1 was saved before the kill');
     const { images, labels, classes, config } = tinyEmojiSet();
-    const resumed = trainEmojiClassifier(images, labels, classes, config, 'silent', file);
-    const clean = trainEmojiClassifier(images, labels, classes, config, 'silent');
+    let firstDone: number | null = null;
+    const resumed = trainEmojiClassifier(images, labels, classes, { config, mode: 'silent', checkpointFile: file, onProgress: (e) => (firstDone ??= e.done) });
+    const stepsPerEpoch = Math.floor(labels.length / config.batchSize);
+    assert.ok(firstDone !== null && firstDone > stepsPerEpoch, `it started at step ${firstDone}, not after epoch 1 (${stepsPerEpoch} steps)`);
+    const clean = trainEmojiClassifier(images, labels, classes, { config, mode: 'silent' });
     const values = (m: typeof clean) => m.stateEntries().map(([, v]) => Array.from(v.dataSync() as Float32Array));
     assert.deepEqual(values(resumed), values(clean));
     resumed.dispose();

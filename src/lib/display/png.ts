@@ -234,10 +234,45 @@ export function decodePng(buf: Uint8Array): PixelImage {
   if (raw.length < expected) {
     throw new Error(`PNG image data is truncated: expected ${expected} bytes after decompression, found ${raw.length}; re-save or re-download the file`);
   }
-  // Unfilter each pass, then read its samples as 8-bit values into place (16-bit: the high byte, as libpng's strip_16;
-  // 1, 2 and 4-bit gray scaled to 0..255; palette indices as they are).
-  const pixels = new Uint8Array(width * height * channels);
   const bpp = Math.max(1, bitsPerPixel >> 3);
+  const pixels = bitDepth === 8 && interlace === 0
+    ? unfilter(raw, height, width * channels, bpp) // the common case: the rows are the pixels
+    : unpackPasses(raw, passes, rowBytes, width, height, channels, bitDepth, bpp, colorType !== 3);
+  if (colorType !== 3) return { width, height, channels, data: pixels };
+
+  // Expand palette indices to RGB.
+  const pal = palette as Uint8Array;
+  const entries = pal.length / 3;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let p = 0; p < pixels.length; p++) {
+    const index = pixels[p];
+    if (index >= entries) {
+      throw new Error(`PNG pixel ${p} uses palette index ${index} but the palette has only ${entries} entries: the file is corrupt`);
+    }
+    rgb[p * 3] = pal[index * 3];
+    rgb[p * 3 + 1] = pal[index * 3 + 1];
+    rgb[p * 3 + 2] = pal[index * 3 + 2];
+  }
+  return { width, height, channels: 3, data: rgb };
+}
+
+/**
+ * Adam7 passes or bit depths other than 8: unfilter each pass, then read its samples as 8-bit
+ * values into place (16-bit: the high byte, as libpng's strip_16; 1, 2 and 4-bit gray scaled to
+ * 0..255 when `scaleLowBits`, palette indices as they are).
+ */
+function unpackPasses(
+  raw: Uint8Array,
+  passes: Array<{ x0: number; y0: number; dx: number; dy: number; w: number; h: number }>,
+  rowBytes: (w: number) => number,
+  width: number,
+  height: number,
+  channels: number,
+  bitDepth: number,
+  bpp: number,
+  scaleLowBits: boolean,
+): Uint8Array {
+  const pixels = new Uint8Array(width * height * channels);
   const maxSample = (1 << bitDepth) - 1;
   let offset = 0;
   for (const p of passes) {
@@ -255,28 +290,12 @@ export function decodePng(buf: Uint8Array): PixelImage {
           else {
             const bit = k * bitDepth;
             v = (rows[y * rb + (bit >> 3)] >> (8 - bitDepth - (bit & 7))) & maxSample;
-            if (colorType !== 3) v = Math.round((v * 255) / maxSample);
+            if (scaleLowBits) v = Math.round((v * 255) / maxSample);
           }
           pixels[dest + c] = v;
         }
       }
     }
   }
-
-  if (colorType !== 3) return { width, height, channels, data: pixels };
-
-  // Expand palette indices to RGB.
-  const pal = palette as Uint8Array;
-  const entries = pal.length / 3;
-  const rgb = new Uint8Array(width * height * 3);
-  for (let p = 0; p < pixels.length; p++) {
-    const index = pixels[p];
-    if (index >= entries) {
-      throw new Error(`PNG pixel ${p} uses palette index ${index} but the palette has only ${entries} entries: the file is corrupt`);
-    }
-    rgb[p * 3] = pal[index * 3];
-    rgb[p * 3 + 1] = pal[index * 3 + 1];
-    rgb[p * 3 + 2] = pal[index * 3 + 2];
-  }
-  return { width, height, channels: 3, data: rgb };
+  return pixels;
 }

@@ -33,19 +33,24 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
- * Deletes the temporary files that writes killed half-way left in `dir` (those of processes that
- * no longer run); returns their names. Call it where work starts in a folder.
+ * Deletes the entries of `dir` whose name matches `pattern` (its first group is a process id)
+ * and whose process no longer runs: what killed processes left behind. Returns their names.
  */
-export function removeStaleTempFiles(dir: string): string[] {
+export function removeLeftoversOfDeadProcesses(dir: string, pattern: RegExp): string[] {
   if (!fs.existsSync(dir)) return [];
   const removed: string[] = [];
   for (const name of fs.readdirSync(dir)) {
-    const m = TEMP_FILE.exec(name);
+    const m = pattern.exec(name);
     if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
-    fs.rmSync(path.join(dir, name), { force: true });
+    fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
+}
+
+/** The temporary files that writes killed half-way left in `dir`. Call it where work starts in a folder. */
+export function removeStaleTempFiles(dir: string): string[] {
+  return removeLeftoversOfDeadProcesses(dir, TEMP_FILE);
 }
 
 /**

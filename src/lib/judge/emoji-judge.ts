@@ -11,7 +11,7 @@ import { BatchNorm2d, Conv2d, Linear, updateRunningStats } from '../nn/layers';
 import { ForwardContext, Module } from '../nn/module';
 import { deriveSeed, Rng } from '../random';
 import { Adam, adamStep } from '../train/adam';
-import { createProgress, ProgressMode } from '../train/progress';
+import { createProgress, ProgressCallback, ProgressMode } from '../train/progress';
 
 /**
  * The fidelity judge of the built-in colour model: a small CNN that reads an emoji's Unicode
@@ -155,11 +155,15 @@ export function trainEmojiClassifier(
   images: Float32Array,
   labels: Int32Array,
   classes: readonly string[],
-  config: EmojiJudgeConfig = DEFAULT_EMOJI_JUDGE_CONFIG,
-  mode?: ProgressMode,
-  /** Per-epoch checkpoint to resume a killed training from (see train/epoch-checkpoint.ts). */
-  checkpointFile?: string,
+  opts: {
+    config?: EmojiJudgeConfig;
+    mode?: ProgressMode;
+    onProgress?: ProgressCallback;
+    /** Per-epoch checkpoint to resume a killed training from (see train/epoch-checkpoint.ts). */
+    checkpointFile?: string;
+  } = {},
 ): EmojiClassifier {
+  const { config = DEFAULT_EMOJI_JUDGE_CONFIG, mode, onProgress, checkpointFile } = opts;
   const count = labels.length;
   const px = JUDGE_SIZE * JUDGE_SIZE * 3;
   const model = new EmojiClassifier(new Rng(deriveSeed(config.seed, 'emoji-judge-init')), classes);
@@ -169,7 +173,7 @@ export function trainEmojiClassifier(
   const key = JSON.stringify({ config, classes, count });
   const startEpoch = checkpointFile ? resumeEpochs(checkpointFile, key, model, optimizer) : 0;
   const steps = stepsPerEpoch * config.epochs;
-  const progress = createProgress({ phase: 'train emoji judge', total: steps, unit: 'step', mode, initial: startEpoch * stepsPerEpoch });
+  const progress = createProgress({ phase: 'train emoji judge', total: steps, unit: 'step', mode, onProgress, initial: startEpoch * stepsPerEpoch });
   for (let epoch = startEpoch; epoch < config.epochs; epoch++) {
     const rng = new Rng(deriveSeed(config.seed, 'emoji-judge', epoch));
     // Cosine decay of the learning rate over the run.

@@ -26,9 +26,7 @@ export async function encodeNetworkFile(net: TrainableNet, config: TrainConfig, 
   const tensors: Record<string, NamedTensor> = {};
   for (const [name, v] of net.stateEntries()) {
     const data = (await v.data()) as Float32Array;
-    tensors[name] = opts.dtype === 'F16'
-      ? { dtype: 'F16', shape: [...v.shape], data: float32ToF16Bits(data) }
-      : { dtype: 'F32', shape: [...v.shape], data };
+    tensors[name] = opts.dtype === 'F16' ? f16Tensor([...v.shape], data) : { dtype: 'F32', shape: [...v.shape], data };
   }
   return encodeSafetensors(tensors, { ...opts.metadata, format: NETWORK_FILE_FORMAT, config: JSON.stringify(config) });
 }
@@ -68,29 +66,21 @@ export function readNetworkFile(bytes: Uint8Array, source: string, kind?: Networ
   return { net, config, metadata };
 }
 
-/**
- * The same network file with every F32 tensor rounded to F16 (half the bytes; for weights that
- * are only read, such as the site's live demos). Works on the file alone, without a backend.
- */
-export function halfPrecisionCopy(bytes: Uint8Array, source: string): Uint8Array {
-  const { tensors, metadata } = decodeSafetensors(bytes, { source });
-  const out: Record<string, NamedTensor> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    out[name] = t.dtype === 'F32' ? { dtype: 'F16', shape: t.shape, data: float32ToF16Bits(t.data as Float32Array) } : t;
-  }
-  return encodeSafetensors(out, metadata);
+function f16Tensor(shape: number[], data: Float32Array): NamedTensor {
+  return { dtype: 'F16', shape, data: float32ToF16Bits(data) };
 }
 
 /** Per-channel scales of an int8 tensor are stored beside it under this suffix. */
 const SCALE_SUFFIX = '.__int8_scale';
 
 /**
- * The same network file, compact for downloading (the site's live demos): every F32 tensor of at
- * least `int8MinValues` values as int8 with one scale per channel of its last axis (the output
- * channel of conv and linear weights: w = q * scale, |error| <= scale / 2), the rest as F16. The
- * Node tests load the very same file as the browser, so both run the same numbers.
+ * The same network file, compact for weights that are only read (the site's live demos), built
+ * from the file alone, without a backend: every F32 tensor of at least `int8MinValues` values
+ * (and two or more axes) as int8 with one scale per channel of its last axis (the output channel
+ * of conv and linear weights: w = q * scale, |error| <= scale / 2), every other F32 tensor as F16.
+ * The Node tests load the very same file as the browser, so both run the same numbers.
  */
-export function int8Copy(bytes: Uint8Array, source: string, int8MinValues = 4096): Uint8Array {
+export function compactCopy(bytes: Uint8Array, source: string, int8MinValues: number): Uint8Array {
   const { tensors, metadata } = decodeSafetensors(bytes, { source });
   const out: Record<string, NamedTensor> = {};
   const quantized: string[] = [];
@@ -98,21 +88,35 @@ export function int8Copy(bytes: Uint8Array, source: string, int8MinValues = 4096
     if (t.dtype !== 'F32') {
       out[name] = t;
     } else if (t.data.length >= int8MinValues && t.shape.length >= 2) {
-      const data = t.data as Float32Array;
-      const channels = t.shape[t.shape.length - 1];
-      const scales = new Float32Array(channels);
-      for (let i = 0; i < data.length; i++) scales[i % channels] = Math.max(scales[i % channels], Math.abs(data[i]));
-      for (let c = 0; c < channels; c++) scales[c] = scales[c] > 0 ? scales[c] / 127 : 1;
-      const q = new Int8Array(data.length);
-      for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(data[i] / scales[i % channels])));
+      const { q, scales } = quantizeInt8(t.data as Float32Array, t.shape[t.shape.length - 1]);
       out[name] = { dtype: 'I8', shape: t.shape, data: q };
-      out[name + SCALE_SUFFIX] = { dtype: 'F32', shape: [channels], data: scales };
+      out[name + SCALE_SUFFIX] = { dtype: 'F32', shape: [scales.length], data: scales };
       quantized.push(name);
     } else {
-      out[name] = { dtype: 'F16', shape: t.shape, data: float32ToF16Bits(t.data as Float32Array) };
+      out[name] = f16Tensor(t.shape, t.data as Float32Array);
     }
   }
-  return encodeSafetensors(out, { ...metadata, int8: JSON.stringify(quantized.sort()) });
+  return encodeSafetensors(out, quantized.length > 0 ? { ...metadata, int8: JSON.stringify(quantized.sort()) } : metadata);
+}
+
+/** Every F32 tensor as F16: half the bytes. */
+export function halfPrecisionCopy(bytes: Uint8Array, source: string): Uint8Array {
+  return compactCopy(bytes, source, Infinity);
+}
+
+/** Large tensors as int8 with per-channel scales, the rest F16: about a quarter of the bytes. */
+export function int8Copy(bytes: Uint8Array, source: string): Uint8Array {
+  return compactCopy(bytes, source, 4096);
+}
+
+/** Symmetric int8 with one scale per channel of the last axis. */
+function quantizeInt8(data: Float32Array, channels: number): { q: Int8Array; scales: Float32Array } {
+  const scales = new Float32Array(channels);
+  for (let i = 0; i < data.length; i++) scales[i % channels] = Math.max(scales[i % channels], Math.abs(data[i]));
+  for (let c = 0; c < channels; c++) scales[c] = scales[c] > 0 ? scales[c] / 127 : 1;
+  const q = new Int8Array(data.length);
+  for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round(data[i] / scales[i % channels])));
+  return { q, scales };
 }
 
 function dequantize(q: NamedTensor, scale: NamedTensor | undefined, source: string, name: string): Float32Array {
