@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BackendInfo, initBackend } from '../lib/backend/select';
 import { VegaLiteSpec } from '../lib/display/charts';
+import { prefixSvgIds, vegaLiteToSvg } from '../lib/display/vega-svg';
 import { RgbImage } from '../lib/display/image';
 import { encodePng } from '../lib/display/png';
 import { writeFileAtomic } from '../lib/io/atomic';
@@ -62,6 +63,11 @@ export interface FigureInfo {
   caption: string;
   /** SPEC section, e.g. "B1.2.1". */
   section: string;
+  /**
+   * What the figure shows, in words (the site's alt text). Default: the description a layout
+   * helper gave the image (e.g. imageGrid's rows and columns), else the caption.
+   */
+  alt?: string;
 }
 
 /** Starts a notebook: initialises the backend and the notebook's output folder. */
@@ -102,39 +108,61 @@ function emit(msg: DisplayMessage, fallback: string): void {
   else process.stdout.write(fallback + '\n');
 }
 
+/** The figure metadata of a display message: what the report builder numbers and captions. */
+function figureMetadata(info: FigureInfo): Record<string, string> {
+  const { id, caption, section, alt } = info;
+  return alt ? { id, caption, section, alt } : { id, caption, section };
+}
+
 /** Shows an image (PNG) or an animation (GIF bytes) with its caption and saves it. */
-export function showFigure(ctx: NotebookContext, image: RgbImage | { gif: Uint8Array }, info: FigureInfo): void {
+export function showFigure(ctx: NotebookContext, image: RgbImage | { gif: Uint8Array; description?: string }, info: FigureInfo): void {
   checkId(info.id);
   const isGif = 'gif' in image;
   const bytes = isGif ? image.gif : encodePng(image);
   const file = path.join(ctx.outDir, `${info.id}.${isGif ? 'gif' : 'png'}`);
+  const described: FigureInfo = { ...info, alt: info.alt ?? image.description };
   writeFileAtomic(file, bytes);
-  record(ctx, info, file, bytes);
+  record(ctx, described, file, bytes);
   emit(
     {
       data: { [isGif ? 'image/gif' : 'image/png']: Buffer.from(bytes).toString('base64'), 'text/plain': `Figure: ${info.caption}` },
-      metadata: { figure: { id: info.id, caption: info.caption, section: info.section } },
+      metadata: { figure: figureMetadata(described) },
       transient: {},
     },
     `[figure ${info.id}] ${info.caption} -> ${file}`,
   );
 }
 
-/** Shows a vega-lite chart (with a text fallback) and saves its spec. */
-export function showChart(ctx: NotebookContext, spec: VegaLiteSpec, info: FigureInfo & { text: string }): void {
+/**
+ * Shows a vega-lite chart and saves its spec and its SVG rendering. The display carries the spec
+ * (JupyterLab, VS Code and the site draw it), the same chart as SVG (for front ends with no
+ * Vega-Lite renderer, e.g. Notebook 6) and `text` as the plain-text fallback and alt text.
+ */
+export async function showChart(ctx: NotebookContext, spec: VegaLiteSpec, info: FigureInfo & { text: string }): Promise<void> {
   checkId(info.id);
   const json = JSON.stringify(spec);
+  // Notebook 6 inlines SVG into the page, where two charts' clip-path ids would clash.
+  const svg = prefixSvgIds(await vegaLiteToSvg(spec), `${ctx.name}-${info.id}-`);
   const file = path.join(ctx.outDir, `${info.id}.vl.json`);
+  const svgFile = path.join(ctx.outDir, `${info.id}.svg`);
+  const described: FigureInfo = { id: info.id, caption: info.caption, section: info.section, alt: info.alt ?? chartAltText(spec, info.text) };
   writeFileAtomic(file, json);
-  record(ctx, { id: info.id, caption: info.caption, section: info.section }, file, Buffer.from(json), { chart: true });
+  writeFileAtomic(svgFile, svg);
+  record(ctx, described, file, Buffer.from(json), { chart: true, svg: path.basename(svgFile) });
   emit(
     {
-      data: { 'application/vnd.vegalite.v5+json': spec, 'text/plain': info.text },
-      metadata: { figure: { id: info.id, caption: info.caption, section: info.section } },
+      data: { 'application/vnd.vegalite.v5+json': spec, 'image/svg+xml': svg, 'text/plain': info.text },
+      metadata: { figure: figureMetadata(described) },
       transient: {},
     },
     `[chart ${info.id}] ${info.caption}: ${info.text}`,
   );
+}
+
+/** A chart's alt text: what its spec says it shows, then its numbers. */
+function chartAltText(spec: VegaLiteSpec, text: string): string {
+  const description = typeof spec.description === 'string' ? spec.description : '';
+  return description ? `${description} ${text}` : text;
 }
 
 /**

@@ -6,7 +6,8 @@ import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
 import { acquireLock } from '../lib/io/lock';
 import { removeLeftoversOfDeadProcesses, removeStaleTempFiles } from '../lib/io/atomic';
 import { Cell, declaredParameters, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
-import { buildSite, SitePart } from './site';
+import { DEFAULT_REPORT_CONFIG, readReportConfig, ReportConfig } from './config';
+import { buildSite } from './site';
 
 /**
  * `npm run report`: executes every notebook with the project kernel (skipping those whose inputs
@@ -14,22 +15,8 @@ import { buildSite, SitePart } from './site';
  * static site. A failing cell stops the build before the site is touched.
  */
 
-/** The writeup's notebooks, in reading order, grouped as in the original. */
-export const WRITEUP_PARTS: Array<SitePart & { notebooks: string[] }> = [
-  {
-    title: 'Part A: the power of diffusion models',
-    intro: 'Sampling and editing with a pretrained diffusion model: the forward process, denoising, sampling, '
-      + 'classifier-free guidance, image-to-image translation, inpainting and optical illusions.',
-    notebooks: ['a0-sampling', 'a1-forward-and-denoising', 'a2-iterative-denoising-and-cfg', 'a3-image-to-image', 'a4-illusions'],
-  },
-  {
-    title: 'Part B: training diffusion models from scratch',
-    intro: 'UNets trained on MNIST: a single-step denoiser, then time- and class-conditioned DDPMs.',
-    notebooks: ['b1-single-step-denoiser', 'b2-diffusion-models'],
-  },
-];
-
-export const WRITEUP_TITLE = 'Diffusion models in TypeScript';
+/** Seconds between the lines that pass on a running cell's own progress. */
+const PROGRESS_EVERY_SEC = 20;
 
 /** The credits page (art, photos, data sets and their licences), published as credits.html. */
 export const CREDITS_FILE = path.join('docs', 'credits.md');
@@ -47,6 +34,8 @@ export interface ReportOptions {
    */
   parameters?: Record<string, string | number | boolean>;
   notebooksDir?: string;
+  /** The writeup's title and parts: a file (default report.config.json) or the config itself. */
+  config?: string | ReportConfig;
   siteDir?: string;
   /** Notebook HTML as written instead of through the allow-list (--trust-notebook-html). */
   trustNotebookHtml?: boolean;
@@ -114,8 +103,16 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const notebooksDir = opts.notebooksDir ?? 'notebooks';
   const siteDir = opts.siteDir ?? 'site';
   const cacheDir = opts.cacheDir ?? outputsPath('executed', `${opts.profile}-seed${opts.seed}`);
-  const all = WRITEUP_PARTS.flatMap((p) => p.notebooks).filter((n) => fs.existsSync(path.join(notebooksDir, `${n}.ipynb`)));
-  if (all.length === 0) throw new Error(`No notebooks found in ${notebooksDir}/. Run the report from the repository root.`);
+  const configFile = typeof opts.config === 'string' ? opts.config : DEFAULT_REPORT_CONFIG;
+  const config = typeof opts.config === 'object' ? opts.config : readReportConfig(configFile);
+  const all = config.parts.flatMap((p) => p.notebooks);
+  for (const n of all) {
+    if (!fs.existsSync(path.join(notebooksDir, `${n}.ipynb`))) {
+      throw new Error(`${configFile} lists notebook "${n}", but ${path.join(notebooksDir, `${n}.ipynb`)} does not exist: add the notebook or remove it from the config.`);
+    }
+  }
+  const unlisted = fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb') && !all.includes(f.slice(0, -'.ipynb'.length)));
+  if (unlisted.length > 0) log(`[report] not in ${configFile}, so not built: ${unlisted.join(', ')}`);
   for (const n of opts.only ?? []) {
     if (!all.includes(n)) throw new Error(`--only ${n}: no such notebook. Notebooks: ${all.join(', ')}`);
   }
@@ -129,7 +126,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   removeStaleTempFiles(cacheDir);
   const staging = outputsPath(`.report-build-${process.pid}-${Date.now()}`);
   try {
-    return await executeAndRender(opts, log, { notebooksDir, siteDir, cacheDir, all, staging });
+    return await executeAndRender(opts, log, { config, notebooksDir, siteDir, cacheDir, all, staging });
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
     release();
@@ -150,7 +147,9 @@ function checkParameters(parameters: Record<string, unknown>, declared: Array<[s
 async function executeAndRender(
   opts: ReportOptions,
   log: (line: string) => void,
-  { notebooksDir, siteDir, cacheDir, all, staging }: { notebooksDir: string; siteDir: string; cacheDir: string; all: string[]; staging: string },
+  { config, notebooksDir, siteDir, cacheDir, all, staging }: {
+    config: ReportConfig; notebooksDir: string; siteDir: string; cacheDir: string; all: string[]; staging: string;
+  },
 ): Promise<ReportResult> {
   const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
   const executed: string[] = [];
@@ -181,6 +180,8 @@ async function executeAndRender(
     }
     log(`[report] ${name} (${i + 1}/${all.length}): executing with profile ${opts.profile}, seed ${opts.seed}`);
     const t0 = Date.now();
+    // A long cell (training) reports its own progress; pass it on, one line every PROGRESS_EVERY_SEC.
+    let lastProgressLine = t0;
     let nb: Notebook;
     try {
       nb = await executeNotebook(file, {
@@ -188,9 +189,15 @@ async function executeAndRender(
         env: { [FIGURES_DIR_ENV_VAR]: path.resolve(staging, 'figures') },
         timeoutSec: opts.cellTimeoutSec ?? 3600,
         onCell: (e) => {
+          lastProgressLine = Date.now();
           if (e.state === 'done') {
             log(`[report]   ${name}: cell ${e.index + 1}/${e.total} done in ${e.elapsedSec.toFixed(1)} s (notebook ${fmt(e.notebookElapsedSec)}, build ${fmt((Date.now() - started) / 1000)})`);
           }
+        },
+        onCellProgress: (e) => {
+          if (Date.now() - lastProgressLine < PROGRESS_EVERY_SEC * 1000) return;
+          lastProgressLine = Date.now();
+          log(`[report]   ${name}: cell ${e.index + 1}/${e.total} running ${fmt(e.elapsedSec)}: ${e.text}`);
         },
       });
     } catch (err) {
@@ -207,11 +214,11 @@ async function executeAndRender(
   }
 
   const metadata = { profile: opts.profile, seed: opts.seed, ...(opts.parameters ?? {}), backend: process.env.DIFFUSION_BACKEND ?? 'auto', versions: versions() };
-  const parts = WRITEUP_PARTS.map((p) => ({ ...p, notebooks: p.notebooks.filter((n) => results.has(n)) })).filter((p) => p.notebooks.length > 0);
+  const parts = config.parts.map((p) => ({ ...p, notebooks: p.notebooks.filter((n) => results.has(n)) })).filter((p) => p.notebooks.length > 0);
   const site = await buildSite({
     outDir: siteDir,
-    title: WRITEUP_TITLE,
-    intro: 'Every figure on these pages was produced by the notebooks in `notebooks/`, run headlessly by `npm run report` '
+    title: config.title,
+    intro: (config.intro ? `${config.intro}\n\n` : '') + 'Every figure on these pages was produced by the notebooks in `notebooks/`, run headlessly by `npm run report` '
       + `with the **${opts.profile}** profile and seed **${opts.seed}**. \`manifest.json\` lists each figure with its hash and provenance.`,
     parts,
     notebooks: [...results.entries()].map(([name, nb]) => ({ name, notebook: prepareForSite(nb) as never, metadata: figureBackend(nb) })),

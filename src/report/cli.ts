@@ -16,6 +16,7 @@ Options:
   --only NAME        execute only this notebook (repeatable); others come from the cache
   --force            execute even notebooks whose cache is fresh
   --out DIR          site folder (default site)
+  --config FILE      the writeup's title, parts and notebooks (default report.config.json)
   --cell-timeout S   seconds before a hung cell's kernel is killed (default 3600)
   --model NAME       Part A's model: default (the profile's: builtin, or builtin-digits in smoke),
                      builtin (the colour text-to-image model), builtin-digits, or deepfloyd-if
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
       only: { type: 'string', multiple: true },
       force: { type: 'boolean' },
       out: { type: 'string', default: 'site' },
+      config: { type: 'string', default: 'report.config.json' },
       'cell-timeout': { type: 'string', default: '3600' },
       pdf: { type: 'boolean' },
       model: { type: 'string' },
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
   const siteDir = String(values.out);
   if (!values['pdf-only']) {
     await buildReport({
-      profile: String(values.profile), seed, only: values.only, force: values.force, siteDir, trustNotebookHtml: values['trust-notebook-html'],
+      profile: String(values.profile), seed, only: values.only, force: values.force, siteDir, config: values.config, trustNotebookHtml: values['trust-notebook-html'],
       cellTimeoutSec: Number(values['cell-timeout']),
       parameters: { ...partAModelParameters(values.model, values['model-path'], values['prompts-path']), ...notebookParameters(values.param ?? []) },
       noExecute: values['no-execute'],

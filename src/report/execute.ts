@@ -65,8 +65,8 @@ export interface CellProgress {
   total: number;
   /** Position of the cell in the whole notebook (markdown included), from 0. */
   cellIndex: number;
-  /** 'start' before the cell runs, 'done' after it succeeded. */
-  state: 'start' | 'done';
+  /** 'start' before the cell runs, 'running' for progress it reports, 'done' after it succeeded. */
+  state: 'start' | 'running' | 'done';
   /** Seconds the cell took (0 at 'start'). */
   elapsedSec: number;
   /** Seconds since the notebook's kernel was started. */
@@ -85,6 +85,11 @@ export interface ExecuteOptions {
   /** More environment variables for the kernel (e.g. where figures go during a report build). */
   env?: Record<string, string>;
   onCell?: (progress: CellProgress) => void;
+  /**
+   * Progress reported from inside a running cell: the text of each display the notebook marks
+   * with metadata {"progress": true} (notebookProgress's line, e.g. "training: 120/500 (24%) ...").
+   */
+  onCellProgress?: (progress: CellProgress & { state: 'running'; text: string }) => void;
 }
 
 /** A cell failed, hung or the kernel died: names the notebook, the cell and the error text. */
@@ -229,7 +234,10 @@ export async function executeNotebook(file: string, options: ExecuteOptions = {}
       if (code.trim() !== '') {
         let result;
         try {
-          result = await kernel.execute(code, timeoutMs);
+          result = await kernel.execute(code, timeoutMs, (message) => {
+            const text = progressText(message);
+            if (text !== null) options.onCellProgress?.({ ...progress('running'), state: 'running', text });
+          });
         } catch (err) {
           const text = err instanceof KernelTimeoutError ? `The cell ${err.message}. Make it faster, or raise the per-cell timeout.` : (err as Error).message;
           throw new NotebookExecutionError(file, cellIndex, text, nb);
@@ -246,6 +254,15 @@ export async function executeNotebook(file: string, options: ExecuteOptions = {}
     await kernel.kill();
   }
   return nb;
+}
+
+/** The text of a progress display (metadata {"progress": true}), or null for any other message. */
+function progressText(message: KernelMessage): string | null {
+  if (message.header.msg_type !== 'display_data' && message.header.msg_type !== 'update_display_data') return null;
+  const metadata = message.content.metadata as Record<string, unknown> | undefined;
+  const data = message.content.data as Record<string, unknown> | undefined;
+  if (metadata?.progress !== true || typeof data?.['text/plain'] !== 'string') return null;
+  return data['text/plain'];
 }
 
 /** tslab prints these to stderr for errors thrown outside the cell's own promise chain (timers, callbacks). */

@@ -119,6 +119,8 @@ interface PendingRequest {
   iopub: KernelMessage[];
   reply: KernelMessage | null;
   idle: boolean;
+  /** Sees each iopub message as it arrives (e.g. progress while a cell runs). */
+  onIopub?: (message: KernelMessage) => void;
   /** Called on every iopub message and on the reply; completes when both reply and idle arrived. */
   settle: () => void;
   fail: (err: Error) => void;
@@ -260,8 +262,9 @@ export class KernelClient {
   /**
    * Runs `code` and collects everything it publishes until the kernel is idle again.
    * After `timeoutMs` the kernel's whole process group is killed and KernelTimeoutError is thrown.
+   * `onIopub` sees each message as it arrives, before the cell ends.
    */
-  async execute(code: string, timeoutMs: number): Promise<ExecuteResult> {
+  async execute(code: string, timeoutMs: number, onIopub?: (message: KernelMessage) => void): Promise<ExecuteResult> {
     const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -270,7 +273,7 @@ export class KernelClient {
       }, timeoutMs);
     });
     try {
-      const done = await Promise.race([this.request(this.shell, 'execute_request', content), timeout]);
+      const done = await Promise.race([this.request(this.shell, 'execute_request', content, onIopub), timeout]);
       const status = done.reply.content.status;
       const count = done.reply.content.execution_count;
       return {
@@ -329,6 +332,7 @@ export class KernelClient {
     socket: zmq.Dealer,
     msgType: string,
     content: Record<string, unknown>,
+    onIopub?: (message: KernelMessage) => void,
   ): Promise<{ reply: KernelMessage; iopub: KernelMessage[] }> {
     if (this.exitError) return Promise.reject(this.exitError);
     if (this.closed) return Promise.reject(new KernelDiedError('The kernel client is closed.'));
@@ -346,6 +350,7 @@ export class KernelClient {
         iopub: [],
         reply: null,
         idle: false,
+        onIopub,
         settle: () => {
           if (entry.reply && entry.idle) {
             this.pending.delete(entry.msgId);
@@ -380,6 +385,7 @@ export class KernelClient {
         if (!entry) continue;
         if (isIopub) {
           entry.iopub.push(message);
+          entry.onIopub?.(message);
           if (message.header.msg_type === 'status' && message.content.execution_state === 'idle') entry.idle = true;
         } else {
           entry.reply = message;

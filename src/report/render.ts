@@ -10,7 +10,7 @@ import { sanitizeNotebookHtml } from './sanitize';
 import { createHash } from 'crypto';
 import { IdRegistry, slugify } from './ids';
 import { createMarkdown, type Heading, type Markdown, type MarkdownEnv } from './markdown';
-import { prefixSvgIds, vegaLiteToSvg } from './vega';
+import { prefixSvgIds, vegaLiteToSvg } from '../lib/display/vega-svg';
 
 // Input types: loose enough to accept notebooks read from disk (text as string or string[])
 // as well as the executor's own Notebook type.

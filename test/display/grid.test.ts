@@ -123,4 +123,20 @@ describe('display/grid', () => {
     assert.deepEqual(pixel(v, 3, 8), [255, 255, 255]);
     assert.deepEqual(pixel(v, 0, 6), [255, 255, 255]); // gap
   });
+
+  it('describes what it laid out, for alt text: title, shape, labels; concatenations list their parts', () => {
+    const labels = Array.from({ length: 14 }, (_, i) => `t=${i}`);
+    const grid = imageGrid(batch(14, 3, 2), { cols: 7, title: 'Noising', rowLabels: ['a', 'b'], cellLabels: labels });
+    assert.equal(
+      grid.description,
+      'Noising: 14 greyscale images of 3x2 pixels in 2 rows of 7; rows: a, b; captions: t=0, t=1, t=2, t=3, t=4, t=5, t=6, t=7, t=8, t=9, t=10, t=11 and 2 more.',
+    );
+    assert.equal(imageGrid({ ...batch(1, 4, 4) }).description, 'A greyscale image of 4x4 pixels.');
+    const plain = blankImage(2, 2);
+    assert.equal(hconcat([plain, plain]).description, undefined, 'nothing to say about undescribed pictures');
+    assert.equal(
+      vconcat([grid, plain]).description,
+      `2 pictures stacked, top to bottom. (1) ${grid.description} (2) unlabelled`,
+    );
+  });
 });

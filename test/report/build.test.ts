@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildReport, WRITEUP_PARTS } from '../../src/report/build';
+import { buildReport } from '../../src/report/build';
+import { readReportConfig } from '../../src/report/config';
 import { findChromium, launchChromium } from '../../src/report/chromium';
 import { readNotebook } from '../../src/report/execute';
 import { brokenLinks, htmlProblems, inspectPage } from './site-checks';
@@ -20,7 +21,7 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
   const options = (notebooksDir = 'notebooks') => ({
     profile: 'smoke', seed: 0, notebooksDir, siteDir, cacheDir, cellTimeoutSec: 300, log: (l: string) => lines.push(l),
   });
-  const notebooks = WRITEUP_PARTS.flatMap((p) => p.notebooks);
+  const notebooks = readReportConfig().parts.flatMap((p) => p.notebooks);
   // The notebooks' figure files go to the temporary folder, not over the user's outputs/.
   const savedOutputs = process.env.DIFFUSION_OUTPUTS;
   before(() => {
@@ -108,7 +109,8 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
     assert.ok(figuresBefore.length > 0);
     fs.writeFileSync(path.join(broken, 'b1-single-step-denoiser.ipynb'), JSON.stringify(nb));
     // Another seed, so its figures differ from the site's.
-    await assert.rejects(buildReport({ ...options(broken), seed: 1, cacheDir: path.join(root, 'broken-cache') }), (err: Error) => {
+    const config = { title: 'Broken', parts: [{ title: 'B', notebooks: ['b1-single-step-denoiser'] }] };
+    await assert.rejects(buildReport({ ...options(broken), config, seed: 1, cacheDir: path.join(root, 'broken-cache') }), (err: Error) => {
       assert.match(err.message, /b1-single-step-denoiser\.ipynb failed in cell \d+/);
       assert.match(err.message, /the test broke this notebook/);
       assert.match(err.message, /left as it was/);

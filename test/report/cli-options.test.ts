@@ -2,8 +2,10 @@
 // parameters cells, render-only builds, the hide-input tag.
 import assert from 'assert/strict';
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { buildReport } from '../../src/report/build';
+import { parseReportConfig, readReportConfig } from '../../src/report/config';
 import { renderNotebook } from '../../src/report/render';
 import { tempDir } from '../helpers';
 
@@ -22,7 +24,7 @@ describe('report options', function () {
     const seed = spawnSync(process.execPath, [CLI, '-p', 'seed=3', '--out', out], { encoding: 'utf8' });
     assert.match(seed.stderr, /Set seed with --seed, not as a parameter/);
     const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-    for (const flag of ['--param', '--no-execute', '--pdf-only', '--trust-notebook-html', '--only', '--force']) assert.ok(help.stdout.includes(flag), flag);
+    for (const flag of ['--param', '--config', '--no-execute', '--pdf-only', '--trust-notebook-html', '--only', '--force']) assert.ok(help.stdout.includes(flag), flag);
   });
 
   it('--no-execute renders from executed copies only, and names a notebook that has none', async () => {
@@ -40,5 +42,78 @@ describe('report options', function () {
     });
     assert.match((await renderNotebook(nb(['show-input']) as never, { name: 'a' })).html, /<details class="code" open>/);
     assert.doesNotMatch((await renderNotebook(nb(['show-input', 'hide-input']) as never, { name: 'b' })).html, /<details class="code" open>/);
+  });
+
+  describe('report.config.json', () => {
+    it('the committed config lists every notebook in notebooks/ once', () => {
+      const config = readReportConfig();
+      const listed = config.parts.flatMap((p) => p.notebooks).sort();
+      const present = fs.readdirSync('notebooks').filter((f) => f.endsWith('.ipynb')).map((f) => f.replace(/\.ipynb$/, '')).sort();
+      assert.deepEqual(listed, present);
+      assert.equal(config.title, 'Diffusion models in TypeScript');
+    });
+
+    it('a mistake is an error naming the field and the fix', () => {
+      const part = { title: 'P', notebooks: ['a'] };
+      const cases: Array<[unknown, RegExp]> = [
+        [{ parts: [part] }, /x\.json: title must be a non-empty string, got undefined/],
+        [{ title: 'T', parts: [] }, /parts must be a non-empty list/],
+        [{ title: 'T', parts: [part], subtitle: 'x' }, /the config\.subtitle is not a known field \(known: title, intro, parts\)/],
+        [{ title: 'T', parts: [{ title: 'P', notebooks: ['a.ipynb'] }] }, /parts\[0\]\.notebooks\[0\] must be a notebook name without folder or \.ipynb/],
+        [{ title: 'T', parts: [part, { title: 'Q', notebooks: ['b', 'a'] }] }, /parts\[1\]\.notebooks\[1\] repeats "a", already in parts\[0\]\.notebooks\[0\]/],
+        [{ title: 'T', parts: [{ title: 'P', notebook: ['a'] }] }, /parts\[0\]\.notebook is not a known field/],
+      ];
+      for (const [raw, message] of cases) assert.throws(() => parseReportConfig(raw, 'x.json'), message);
+      const dir = tempDir('report-config-');
+      fs.writeFileSync(path.join(dir, 'bad.json'), '{"title": "T",');
+      assert.throws(() => readReportConfig(path.join(dir, 'bad.json')), /bad\.json is not valid JSON .* restore it with git checkout/);
+      assert.throws(() => readReportConfig(path.join(dir, 'none.json')), /none\.json not found: .* pass --config FILE/);
+    });
+
+    describe('a build from another config', () => {
+      const root = tempDir('report-config-build-');
+      const saved = process.env.DIFFUSION_OUTPUTS;
+      before(() => {
+        process.env.DIFFUSION_OUTPUTS = path.join(root, 'outputs');
+      });
+      after(() => {
+        if (saved === undefined) delete process.env.DIFFUSION_OUTPUTS;
+        else process.env.DIFFUSION_OUTPUTS = saved;
+      });
+
+      it('uses its title, parts and notebooks, and names a listed notebook that does not exist', async () => {
+        const notebooks = path.join(root, 'notebooks');
+        fs.mkdirSync(notebooks);
+        const nb = (heading: string) => JSON.stringify({
+          nbformat: 4, nbformat_minor: 5, metadata: {},
+          cells: [
+            { cell_type: 'markdown', metadata: {}, source: `# ${heading}` },
+            { cell_type: 'code', metadata: { tags: ['parameters'] }, execution_count: null, outputs: [], source: "let profile = 'quick';\nlet seed = 0;" },
+            { cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: "console.log('ran');" },
+          ],
+        });
+        fs.writeFileSync(path.join(notebooks, 'first.ipynb'), nb('The first page'));
+        fs.writeFileSync(path.join(notebooks, 'extra.ipynb'), nb('Not in the config'));
+        const configFile = path.join(root, 'my.config.json');
+        fs.writeFileSync(configFile, JSON.stringify({
+          title: 'My own writeup', intro: 'Built from **another** config.', parts: [{ title: 'The only part', notebooks: ['first'] }],
+        }));
+        const lines: string[] = [];
+        const siteDir = path.join(root, 'site');
+        const options = { profile: 'smoke', seed: 0, notebooksDir: notebooks, siteDir, cacheDir: path.join(root, 'executed'), log: (l: string) => lines.push(l) };
+        const result = await buildReport({ ...options, config: configFile });
+        assert.deepEqual(result.executed, ['first']);
+        assert.ok(lines.some((l) => l.includes('not in') && l.includes('extra.ipynb')), 'a notebook left out is named');
+        const index = fs.readFileSync(path.join(siteDir, 'index.html'), 'utf8');
+        assert.match(index, /<h1>My own writeup<\/h1>/);
+        assert.match(index, /Built from <strong>another<\/strong> config\./);
+        assert.match(index, /The only part/);
+        assert.ok(fs.existsSync(path.join(siteDir, 'first.html')));
+        assert.ok(!fs.existsSync(path.join(siteDir, 'extra.html')));
+
+        fs.writeFileSync(configFile, JSON.stringify({ title: 'T', parts: [{ title: 'P', notebooks: ['first', 'missing'] }] }));
+        await assert.rejects(buildReport({ ...options, config: configFile }), /my\.config\.json lists notebook "missing", but .*missing\.ipynb does not exist/);
+      });
+    });
   });
 });

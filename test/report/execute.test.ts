@@ -132,6 +132,59 @@ describe('report/execute', function () {
     });
   });
 
+  describe('the notebook display helpers in a kernel', () => {
+    let executed: Notebook;
+    const running: Array<{ index: number; text: string }> = [];
+
+    before(async () => {
+      const source = notebook(
+        code([
+          "import { notebookProgress, showChart, showFigure, startNotebook } from './src/notebook/display';",
+          "import { lossCurveSpec } from './src/lib/display/charts';",
+          "import { imageGrid } from './src/lib/display/grid';",
+          "const nb = await startNotebook('display-test', { profile: 'smoke', seed: 0 });",
+        ].join('\n')),
+        code([
+          "const progress = notebookProgress('training');",
+          'for (let done = 0; done <= 3; done++) {',
+          "  progress({ phase: 'train', done, total: 3, elapsedSec: done, etaSec: null, rate: 1, info: { loss: 0.5 / (done + 1) } });",
+          '  await new Promise((resolve) => setTimeout(resolve, 300));',
+          '}',
+        ].join('\n')),
+        code([
+          "const points = [{ step: 0, loss: 1 }, { step: 1, loss: 0.5 }, { step: 2, loss: 0.25 }];",
+          "await showChart(nb, lossCurveSpec([{ name: 'train loss', points }], { smooth: 2 }), { id: 'loss', section: 'B1', caption: 'Loss.', text: 'last 0.25' });",
+          "const images = { count: 2, width: 2, height: 2, channels: 1 as const, data: new Float32Array(8) };",
+          "showFigure(nb, imageGrid(images, { cols: 2, colLabels: ['noisy', 'clean'] }), { id: 'grid', section: 'B1', caption: 'Two images.' });",
+        ].join('\n')),
+      );
+      const outputs = path.join(dir, 'display-outputs');
+      const file = writeNotebook('display.ipynb', source);
+      executed = await executeNotebook(file, {
+        timeoutSec: 60, env: { DIFFUSION_OUTPUTS: outputs }, onCellProgress: (p) => running.push({ index: p.index, text: p.text }),
+      });
+    });
+
+    it('passes on a cell\'s progress while it runs', () => {
+      assert.ok(running.length >= 2, `progress lines: ${JSON.stringify(running)}`);
+      assert.ok(running.every((p) => p.index === 1));
+      assert.match(running[0].text, /^training: 0\/3 \(0%\)/);
+      assert.match(running[running.length - 1].text, /^training: 3\/3 \(100%\) .*loss=0\.125/);
+    });
+
+    it('sends a chart as Vega-Lite and as SVG, with alt text from its description', () => {
+      const [chart, grid] = (executed.cells[2] as CodeCell).outputs.map((o) => (o.output_type === 'display_data' ? o : assert.fail('display_data expected')));
+      assert.deepEqual(Object.keys(chart.data).sort(), ['application/vnd.vegalite.v5+json', 'image/svg+xml', 'text/plain']);
+      const svg = String(chart.data['image/svg+xml']);
+      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+      assert.match(svg, /optimiser step/);
+      const figure = (chart.metadata as { figure: { alt: string } }).figure;
+      assert.match(figure.alt, /^Line chart of the training loss \(train loss\) against the optimiser step, log scale: .* last 0\.25$/);
+      const gridAlt = (grid.metadata as { figure: { alt: string } }).figure.alt;
+      assert.equal(gridAlt, '2 greyscale images of 2x2 pixels in 1 row of 2; columns: noisy, clean.');
+    });
+  });
+
   it('fails on the first failing cell with the notebook, the cell and the error text, and stops the kernel', async () => {
     const file = writeNotebook('fails.ipynb', notebook(code('console.log(process.pid)'), code("throw new Error('the model exploded')"), code("console.log('never')")));
     const err = await executeNotebook(file, { timeoutSec: 30 }).then(

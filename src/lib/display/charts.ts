@@ -1,6 +1,8 @@
 /**
  * Vega-lite specifications (plain JSON data) for the writeup's charts. Jupyter renders them
  * natively (MIME application/vnd.vegalite.v5+json); the report builder renders them to SVG.
+ * Each has a `description`: Vega writes it into the SVG for screen readers, and showChart uses
+ * it as the chart's alt text.
  */
 
 export interface CurvePoint {
@@ -35,9 +37,12 @@ export function lossCurveSpec(
   }
   const y = { field: 'loss', type: 'quantitative', title: 'loss (MSE)', scale: { type: opts.logScale === false ? 'linear' : 'log' } };
   const x = { field: 'step', type: 'quantitative', title: 'optimiser step' };
+  const names = series.map((s) => s.name).join(', ');
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: opts.title,
+    description: `Line chart of the training loss (${names}) against the optimiser step, ${opts.logScale === false ? 'linear' : 'log'} scale: `
+      + `each step as a thin line, the mean of ${smooth} steps as a thick one.`,
     width: opts.width ?? 520,
     height: opts.height ?? 260,
     data: { values },
@@ -61,6 +66,7 @@ export function accuracyBarsSpec(labels: string[], accuracy: number[], opts: { t
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: opts.title,
+    description: `Bar chart of the share per category, from 0 to 100%, for ${labels.join(', ')}.`,
     width: 420,
     height: 200,
     data: { values: labels.map((label, i) => ({ label, accuracy: round(accuracy[i]) })) },

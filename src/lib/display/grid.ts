@@ -105,7 +105,38 @@ export function imageGrid(images: FloatImages, opts: GridOptions = {}): RgbImage
     const caption = opts.cellLabels?.[i];
     if (caption) drawText(figure, caption, centred(caption, c), rowY(r) + cellHeight + LABEL_GAP, { scale: textScale });
   }
+  figure.description = describeGrid(images, rows, cols, opts);
   return figure;
+}
+
+/** Longest label list spelled out in a description; longer ones end in "and N more". */
+const DESCRIBED_LABELS = 12;
+
+function listLabels(labels: string[]): string {
+  const shown = labels.slice(0, DESCRIBED_LABELS).join(', ');
+  return labels.length > DESCRIBED_LABELS ? `${shown} and ${labels.length - DESCRIBED_LABELS} more` : shown;
+}
+
+/** The grid in words: its title, its shape and its labels (the text a screen reader gets). */
+function describeGrid(images: FloatImages, rows: number, cols: number, opts: GridOptions): string {
+  const kind = images.channels === 1 ? 'greyscale' : 'colour';
+  const size = `${images.width}x${images.height} pixels`;
+  const shape = images.count === 1
+    ? `A ${kind} image of ${size}`
+    : `${images.count} ${kind} images of ${size} in ${rows} row${rows === 1 ? '' : 's'} of ${cols}`;
+  const parts = [opts.title ? `${opts.title}: ${shape[0].toLowerCase()}${shape.slice(1)}` : shape];
+  if (opts.rowLabels?.length) parts.push(`rows: ${listLabels(opts.rowLabels)}`);
+  if (opts.colLabels?.length) parts.push(`columns: ${listLabels(opts.colLabels)}`);
+  if (opts.cellLabels?.length) parts.push(`captions: ${listLabels(opts.cellLabels)}`);
+  return parts.join('; ') + '.';
+}
+
+/** The descriptions of several pictures shown together, in reading order. */
+function describeAll(images: RgbImage[], arrangement: string): string | undefined {
+  const known = images.map((img) => img.description).filter((d): d is string => !!d);
+  if (known.length === 0) return undefined;
+  if (images.length === 1) return known[0];
+  return `${images.length} pictures ${arrangement}. ` + images.map((img, i) => `(${i + 1}) ${img.description ?? 'unlabelled'}`).join(' ');
 }
 
 function checkConcatInputs(images: RgbImage[], gap: number, what: string): void {
@@ -124,6 +155,8 @@ export function hconcat(images: RgbImage[], gap = 8, background: Rgb = [255, 255
     blit(out, img, x, Math.floor((height - img.height) / 2));
     x += img.width + gap;
   }
+  const description = describeAll(images, 'side by side, left to right');
+  if (description) out.description = description;
   return out;
 }
 
@@ -138,5 +171,7 @@ export function vconcat(images: RgbImage[], gap = 8, background: Rgb = [255, 255
     blit(out, img, Math.floor((width - img.width) / 2), y);
     y += img.height + gap;
   }
+  const description = describeAll(images, 'stacked, top to bottom');
+  if (description) out.description = description;
   return out;
 }

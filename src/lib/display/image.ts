@@ -8,6 +8,11 @@ export interface RgbImage {
   width: number;
   height: number;
   data: Uint8Array;
+  /**
+   * What the picture shows, in words, for readers who cannot see it (the site's alt text).
+   * Layout helpers fill it in from their labels; a notebook can pass its own.
+   */
+  description?: string;
 }
 
 /** A batch of float images in NHWC layout, as they come out of a model. */

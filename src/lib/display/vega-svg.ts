@@ -1,5 +1,6 @@
 /**
- * Vega-Lite charts rendered to SVG at build time, so the site needs no JavaScript charting
+ * Vega-Lite charts rendered to SVG (by the report builder for the site, and by showChart for
+ * Jupyter front ends with no Vega-Lite renderer), so the site needs no JavaScript charting
  * library and no network. vega and vega-lite are ES modules only; this project compiles to
  * CommonJS, whose `import()` tsc would rewrite into `require()`, so they are loaded through a
  * real dynamic import that tsc cannot see.
