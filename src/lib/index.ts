@@ -6,6 +6,7 @@ export { tf } from './backend/tf';
 export { initBackend, backendInfo, type BackendInfo } from './backend/select';
 export { Rng, deriveSeed } from './random';
 export * from './schedules';
+export * from './scheduler';
 export { loadMnist } from './data/mnist';
 export { loadFashionMnist } from './data/fashion';
 export { subset, takePerClass, type ImageDataset, type DatasetSplits } from './data/dataset';

@@ -3,11 +3,23 @@
  * so the reference values in SPEC are reproduced exactly.
  */
 
-/** A discrete DDPM schedule with values indexed by timestep. */
+/**
+ * A discrete DDPM schedule with values indexed by timestep. The formulas that use it are in
+ * scheduler.ts.
+ */
 export interface NoiseSchedule {
   /** Number of diffusion steps T. */
   readonly T: number;
-  /** beta_t; index convention documented by the constructor. */
+  /**
+   * How timesteps index the arrays:
+   * - 'ddpm' (Part B, SPEC B2): t = 0..T, T + 1 entries; alphasCumprod[0] = 1 is the clean image
+   *   and the noise levels are t = 1..T, so the formulas read as written;
+   * - 'diffusers' (Part A, DeepFloyd IF): t = 0..T-1, T entries, every t a noise level
+   *   (alphasCumprod[0] = 0.999959 for the cosine schedule).
+   * In both, alphas[t] = alphasCumprod[t] / alphasCumprod[t - 1].
+   */
+  readonly indexing: 'ddpm' | 'diffusers';
+  /** beta_t. */
   readonly betas: Float32Array;
   readonly alphas: Float32Array;
   readonly alphasCumprod: Float32Array;
@@ -58,7 +70,7 @@ export function ddpmSchedule(T = 300, betaStart = 1e-4, betaEnd = 0.02): NoiseSc
   const alphasCumprod = new Float32Array(T + 1);
   alphasCumprod[0] = 1;
   alphasCumprod.set(cumprodAlphas(lin), 1);
-  return { T, betas, alphas, alphasCumprod };
+  return { T, indexing: 'ddpm', betas, alphas, alphasCumprod };
 }
 
 /**
@@ -69,7 +81,12 @@ export function cosineSchedule(T = 1000): NoiseSchedule {
   const betas = cosineBetas(T);
   const alphas = new Float32Array(T);
   for (let t = 0; t < T; t++) alphas[t] = Math.fround(1 - betas[t]);
-  return { T, betas, alphas, alphasCumprod: cumprodAlphas(betas) };
+  return { T, indexing: 'diffusers', betas, alphas, alphasCumprod: cumprodAlphas(betas) };
+}
+
+/** A schedule by its name in a training config: 'linear' is Part B's ddpmSchedule, 'cosine' DeepFloyd IF's. */
+export function scheduleNamed(name: 'linear' | 'cosine', T: number): NoiseSchedule {
+  return name === 'cosine' ? cosineSchedule(T) : ddpmSchedule(T);
 }
 
 function checkSteps(T: number): void {

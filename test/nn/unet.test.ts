@@ -3,7 +3,7 @@ import { tf } from '../../src/lib/backend/tf';
 import { concat, ConvBlock, DownBlock, FCBlock, flatten, Unflatten, UpBlock } from '../../src/lib/nn/blocks';
 import { UNet } from '../../src/lib/nn/unet';
 import { Rng } from '../../src/lib/random';
-import { oneHot } from '../../src/lib/train/objectives';
+import { oneHot } from '../../src/lib/nn/one-hot';
 import { useDefaultBackend } from '../helpers';
 
 describe('UNet (SPEC Part B)', () => {

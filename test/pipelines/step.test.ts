@@ -1,7 +1,7 @@
 import assert from 'assert/strict';
 import { tf } from '../../src/lib/backend/tf';
-import { estimateX0, oneStepDenoise } from '../../src/lib/pipelines/one-step';
-import { denoiseStep, stepCoefficients } from '../../src/lib/pipelines/step';
+import { oneStepDenoise } from '../../src/lib/pipelines/one-step';
+import { denoiseStep, predictX0, stepCoefficients } from '../../src/lib/scheduler';
 import { cosineSchedule } from '../../src/lib/schedules';
 import { useDefaultBackend } from '../helpers';
 import { FakeModel, fakePrompts } from './fake-model';
@@ -14,7 +14,7 @@ describe('one-step denoising (SPEC 1.3) and the strided step (SPEC 1.4)', () => 
   it('x0_hat = (x_t - sqrt(1 - abar_t) eps) / sqrt(abar_t); with eps exact it recovers x0', () => {
     const xt = tf.tensor4d([0.5, -0.25], [1, 1, 2, 1]);
     const eps = tf.tensor4d([1, 0], [1, 1, 2, 1]);
-    const x0 = estimateX0(xt, eps, 250, s);
+    const x0 = predictX0(xt, eps, 250, s);
     // abar[250] = 0.84589
     const a = 0.84589;
     assertClose(x0.dataSync(), [(0.5 - Math.sqrt(1 - a)) / Math.sqrt(a), -0.25 / Math.sqrt(a)], 1e-4);
@@ -58,13 +58,13 @@ describe('one-step denoising (SPEC 1.3) and the strided step (SPEC 1.4)', () => 
     for (const [t, tp] of [[990, 960], [690, 660], [30, 0]]) {
       const plain = denoiseStep(s, tx, t, tp, te, tz);
       assertClose(plain.dataSync(), refStep(s, t, tp, x, eps, z), 1e-4, `posterior ${t}`);
-      const learned = denoiseStep(s, tx, t, tp, te, tz, tv);
+      const learned = denoiseStep(s, tx, t, tp, te, tz, { variance: tv });
       assertClose(learned.dataSync(), refStep(s, t, tp, x, eps, z, v), 1e-4, `learned ${t}`);
       tf.dispose([plain, learned]);
     }
     // v = -1 gives the posterior variance, v = 1 gives beta: check pixel 1 (v = 1) directly.
     const c = stepCoefficients(s, 690, 660);
-    const withBeta = denoiseStep(s, tx, 690, 660, te, tz, tv).dataSync()[1];
+    const withBeta = denoiseStep(s, tx, 690, 660, te, tz, { variance: tv }).dataSync()[1];
     const mean = refStep(s, 690, 660, x, eps, [0, 0, 0, 0])[1];
     assert.ok(Math.abs(withBeta - (mean + Math.sqrt(c.beta) * -0.5)) < 1e-5);
     tf.dispose([tx, te, tz, tv]);

@@ -1,6 +1,7 @@
 import assert from 'assert/strict';
 import { cosineSchedule } from '../../src/lib/schedules';
-import { SDEDIT_I_STARTS, checkIStart, checkTimesteps, inferenceTimesteps, stridedTimesteps } from '../../src/lib/pipelines/timesteps';
+import { SDEDIT_I_STARTS, checkIStart } from '../../src/lib/pipelines/timesteps';
+import { checkTimesteps, inferenceTimesteps, stridedTimesteps } from '../../src/lib/scheduler';
 
 describe('strided timesteps', () => {
   it('are 990, 960, ..., 30, 0: 34 values', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { tf } from '../../src/lib/backend/tf';
 import { enlargeImages, upsample } from '../../src/lib/pipelines/upsample';
-import { denoiseStep } from '../../src/lib/pipelines/step';
+import { denoiseStep } from '../../src/lib/scheduler';
 import { SuperResolutionModel } from '../../src/lib/pretrained/model';
 import { Rng } from '../../src/lib/random';
 import { cosineSchedule } from '../../src/lib/schedules';
@@ -68,7 +68,7 @@ describe('pipelines/upsample (stage II of a cascade)', () => {
     const z = tf.zeros([1, 1, 1, 1]) as tf.Tensor4D;
     // x0_hat = (0.5 + sqrt(1 - abar)) / sqrt(abar) is about 107 at t = 990.
     const plain = denoiseStep(s, xt, 990, 960, eps, z).dataSync()[0];
-    const clipped = denoiseStep(s, xt, 990, 960, eps, z, undefined, true).dataSync()[0];
+    const clipped = denoiseStep(s, xt, 990, 960, eps, z, { clipX0: true }).dataSync()[0];
     const abarPrev = s.alphasCumprod[960];
     const abarT = s.alphasCumprod[990];
     const beta = 1 - abarT / abarPrev;

@@ -5,7 +5,7 @@ import { tf } from '../../src/lib/backend/tf';
 import { loadPartAModel } from '../../src/lib/inputs/setup';
 import { allPrompts, partAPrompts } from '../../src/lib/inputs/prompts';
 import { sampleCfg } from '../../src/lib/pipelines/cfg';
-import { stridedTimesteps } from '../../src/lib/pipelines/timesteps';
+import { stridedTimesteps } from '../../src/lib/scheduler';
 import { upsample } from '../../src/lib/pipelines/upsample';
 import { EmojiPrompts, loadEmojiCascade, weightsDir } from '../../src/lib/pretrained/emoji-model';
 import { Rng } from '../../src/lib/random';

@@ -5,8 +5,8 @@ import { stage1Config, stage1Vocabulary, stage2Config } from '../../src/lib/pret
 import { Rng } from '../../src/lib/random';
 import { cosineSchedule } from '../../src/lib/schedules';
 import { tf } from '../../src/lib/backend/tf';
-import { drawCascadeBatch, enlargeLowRes, epsFromVelocity, GENERIC_CAPTION, velocity, vocabularyOf } from '../../src/lib/train/cascade-objectives';
-import { qSample } from '../../src/lib/train/objectives';
+import { drawCascadeBatch, enlargeLowRes, GENERIC_CAPTION, vocabularyOf } from '../../src/lib/train/cascade-objectives';
+import { addNoise, epsFromVelocity, velocity } from '../../src/lib/scheduler';
 import { loadTrainedNetwork, readLossLog, train, trainNetwork } from '../../src/lib/train/trainer';
 import { relativeError, syntheticNamedSplits, tempDir, uniformValues, useDefaultBackend } from '../helpers';
 
@@ -38,10 +38,9 @@ describe('training the colour cascade (stage I text -> image, stage II super-res
     const x0 = tf.tensor4d(uniformValues(2 * 4 * 4 * 3, 1), [2, 4, 4, 3]);
     const eps = tf.tensor4d(uniformValues(2 * 4 * 4 * 3, 2), [2, 4, 4, 3]);
     for (const t of [0, 500, 990, 999]) {
-      const abar = cosineSchedule(1000).alphasCumprod[t];
-      const a = Float32Array.from([abar, abar]);
-      const xt = qSample(x0, eps, a);
-      const back = epsFromVelocity(velocity(x0, eps, a), xt, abar);
+      const schedule = cosineSchedule(1000);
+      const xt = addNoise(x0, eps, [t, t], schedule);
+      const back = epsFromVelocity(velocity(x0, eps, [t, t], schedule), xt, t, schedule);
       assert.ok(relativeError(back.dataSync(), eps.dataSync()) < 1e-5, `t = ${t}`);
       tf.dispose([xt, back]);
     }

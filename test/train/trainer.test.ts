@@ -8,7 +8,8 @@ import { ddpmSchedule } from '../../src/lib/schedules';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { Adam } from '../../src/lib/train/adam';
 import { ModelKind, TrainConfig, learningRateAt } from '../../src/lib/train/config';
-import { drawBatch, qSample } from '../../src/lib/train/objectives';
+import { drawBatch } from '../../src/lib/train/objectives';
+import { addNoise } from '../../src/lib/scheduler';
 import { loadTrainedModel, readLossLog, runFiles, train, TrainingStopped, trainStep } from '../../src/lib/train/trainer';
 import { createModel } from '../../src/lib/train/networks';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
@@ -27,12 +28,14 @@ describe('training (SPEC B1, B2)', function () {
 
   it('forward process: x_t has mean sqrt(abar) x0 and variance 1 - abar', () => {
     const n = 4096;
-    const abar = 0.3;
+    const schedule = ddpmSchedule(300);
+    const t = 120;
+    const abar = schedule.alphasCumprod[t];
     const rng = new Rng(5);
     tf.tidy(() => {
       const x0 = tf.fill([n, 28, 28, 1], 0.8) as tf.Tensor4D;
       const eps = tf.tensor4d(rng.normalArray(n * 784), [n, 28, 28, 1]);
-      const xt = qSample(x0, eps, new Float32Array(n).fill(abar));
+      const xt = addNoise(x0, eps, new Int32Array(n).fill(t), schedule);
       const { mean, variance } = tf.moments(xt);
       assert.ok(Math.abs(mean.dataSync()[0] - Math.sqrt(abar) * 0.8) < 3e-3);
       assert.ok(Math.abs(variance.dataSync()[0] - (1 - abar)) < 3e-3);

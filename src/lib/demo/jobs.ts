@@ -7,7 +7,7 @@ import { hybridBlurSettings, hybridImage, lowpass } from '../pipelines/hybrid';
 import { inpaint } from '../pipelines/inpaint';
 import { DenoiseFrame } from '../pipelines/loop';
 import { sdedit } from '../pipelines/sdedit';
-import { stridedTimesteps } from '../pipelines/timesteps';
+import { stridedTimesteps } from '../scheduler';
 import { upsample } from '../pipelines/upsample';
 import { EmojiPrompts, EmojiTextToImage, EmojiUpsampler } from '../pretrained/emoji-model';
 import { Rng } from '../random';
@@ -170,16 +170,18 @@ export function runDemoJob(models: DemoModels, job: DemoJob, onProgress: (p: Dem
       const model = need(models.denoiser, "Part B1's denoiser");
       checkRange('sigma', job.sigma, 0, 2);
       // B1's UNet works on [0, 1] pixels (toModelInput gives [-1, 1]).
-      const clean = toModelInput(job.image, 28, 1);
+      const size = model.imageSize;
+      const shape = [1, size, size, 1];
+      const clean = toModelInput(job.image, size, 1);
       const values = Float32Array.from(clean.dataSync() as Float32Array, (v) => (v + 1) / 2);
       clean.dispose();
       const { noisy, denoised } = denoiseAtSigma(model, values, 1, job.sigma, rng);
       onProgress({ done: 1, total: 1 });
       return {
         images: [
-          { label: 'your digit', image: toPixels(values, [1, 28, 28, 1], 'unit') },
-          { label: `noisy, sigma = ${job.sigma}`, image: toPixels(noisy, [1, 28, 28, 1], 'unit') },
-          { label: 'denoised', image: toPixels(denoised, [1, 28, 28, 1], 'unit') },
+          { label: 'your digit', image: toPixels(values, shape, 'unit') },
+          { label: `noisy, sigma = ${job.sigma}`, image: toPixels(noisy, shape, 'unit') },
+          { label: 'denoised', image: toPixels(denoised, shape, 'unit') },
         ],
       };
     }
@@ -188,12 +190,13 @@ export function runDemoJob(models: DemoModels, job: DemoJob, onProgress: (p: Dem
       checkRange('digit', job.digit, 0, model.config.numClasses - 1, true);
       checkRange('guidance', job.guidance, 0, 20);
       checkRange('frameEvery', job.frameEvery, 1, T, true);
+      const shape = [1, model.imageSize, model.imageSize, 1];
       const res = ddpmSample({
         model, schedule: ddpmSchedule(T), classes: [job.digit], guidance: job.guidance, rng, workers: 0, captureEvery: job.frameEvery,
         onStep: (done, total) => onProgress({ done, total }),
-        onFrame: (f) => onProgress({ done: T - f.t, total: T, frame: toPixels(f.images, [1, 28, 28, 1], 'unit') }),
+        onFrame: (f) => onProgress({ done: T - f.t, total: T, frame: toPixels(f.images, shape, 'unit') }),
       });
-      return { images: [{ label: `digit ${job.digit}, gamma = ${job.guidance}`, image: toPixels(res.images, [1, 28, 28, 1], 'unit') }] };
+      return { images: [{ label: `digit ${job.digit}, gamma = ${job.guidance}`, image: toPixels(res.images, shape, 'unit') }] };
     }
     default:
       throw new Error(`Unknown demo job ${JSON.stringify((job as { kind: unknown }).kind)}`);

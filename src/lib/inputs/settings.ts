@@ -1,4 +1,4 @@
-import { stridedTimesteps } from '../pipelines/timesteps';
+import { stridedTimesteps } from '../scheduler';
 
 /**
  * How much each Part A notebook computes under each run profile. `quick` and `full` show SPEC's

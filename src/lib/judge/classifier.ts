@@ -14,7 +14,7 @@ import { Module } from '../nn/module';
 import { deriveSeed, Rng } from '../random';
 import { Adam, adamStep } from '../train/adam';
 import { createProgress, ProgressCallback, ProgressMode } from '../train/progress';
-import { oneHot } from '../train/objectives';
+import { oneHot } from '../nn/one-hot';
 
 /**
  * A small CNN that classifies 28x28 digits, used as a judge of generated samples:

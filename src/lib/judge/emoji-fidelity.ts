@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { EmojiImages } from '../data/emoji';
 import { sampleCfg } from '../pipelines/cfg';
-import { stridedTimesteps } from '../pipelines/timesteps';
+import { stridedTimesteps } from '../scheduler';
 import { DiffusionModel, PromptEncoder } from '../pretrained/model';
 import { deriveSeed, Rng } from '../random';
 import { EmojiClassifier, JUDGE_SIZE, judgeInputs } from './emoji-judge';

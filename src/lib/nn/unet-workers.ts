@@ -70,7 +70,7 @@ export class UNetWorkers {
     }
     if (!Number.isInteger(count) || count < 1) throw new Error(`UNetWorkers: count must be a positive integer, got ${count}`);
     const { channels, numClasses, conditioning } = model.config;
-    const layout: SharedLayout = { workers: count, capacity, height: 28, width: 28, channels, numClasses };
+    const layout: SharedLayout = { workers: count, capacity, height: model.imageSize, width: model.imageSize, channels, numClasses };
     const shared = new SharedArrayBuffer(sharedBytes(layout));
     const views = sharedViews(shared, layout);
     const values = model.stateEntries().map(([name, v]): [string, number[], Float32Array] => [name, v.shape, v.dataSync() as Float32Array]);

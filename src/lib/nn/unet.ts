@@ -36,6 +36,9 @@ export interface UNetInputs {
  *     -> UpBlock(concat(d1, e2)) -> d2 (D, 28) -> ConvBlock(concat(d2, e1)) -> Conv2d(3x3) -> C
  */
 export class UNet extends Module {
+  /** Height and width of the images it takes: two 2x downsamplings to 7x7, then a 7x7 average pool. */
+  static readonly IMAGE_SIZE = 28;
+  readonly imageSize = UNet.IMAGE_SIZE;
   readonly config: Required<UNetConfig>;
   private readonly inBlock: ConvBlock;
   private readonly down1: DownBlock;
@@ -92,10 +95,11 @@ export class UNet extends Module {
 
   private checkInputs({ x, t, c }: UNetInputs): void {
     const { channels, conditioning, numClasses } = this.config;
-    if (x.rank !== 4 || x.shape[1] !== 28 || x.shape[2] !== 28 || x.shape[3] !== channels) {
+    const size = this.imageSize;
+    if (x.rank !== 4 || x.shape[1] !== size || x.shape[2] !== size || x.shape[3] !== channels) {
       throw new Error(
-        `UNet expects images of shape [N, 28, 28, ${channels}] (NHWC), got [${x.shape.join(', ')}]. ` +
-          'Resize MNIST-style inputs to 28x28 and put channels last.',
+        `UNet expects images of shape [N, ${size}, ${size}, ${channels}] (NHWC), got [${x.shape.join(', ')}]. ` +
+          `Resize MNIST-style inputs to ${size}x${size} and put channels last.`,
       );
     }
     const n = x.shape[0];

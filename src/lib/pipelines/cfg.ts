@@ -1,6 +1,7 @@
 import { tf } from '../backend/tf';
 import { DiffusionModel, ModelOutput } from '../pretrained/model';
 import { IterativeDenoiseOptions, PipelineOptions, runFrom, runFromNoise } from './iterative';
+import { guide } from '../scheduler';
 import { NoisePredictor, callModel } from './predictor';
 import { DEFAULT_I_START } from './timesteps';
 import { checkImage, checkPrompt, tilePrompt } from './validate';
@@ -14,11 +15,6 @@ export interface GuidanceOptions {
   unconditional: tf.Tensor2D;
   /** gamma; default 7. */
   guidance?: number;
-}
-
-/** eps_u + gamma (eps_c - eps_u). */
-export function guide(epsCond: tf.Tensor4D, epsUncond: tf.Tensor4D, gamma: number): tf.Tensor4D {
-  return tf.tidy(() => tf.add(epsUncond, tf.mul(tf.sub(epsCond, epsUncond), gamma)));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { tf } from '../backend/tf';
 import { Rng } from '../random';
+import { addNoise, checkTimestep } from '../scheduler';
 import { NoiseSchedule, cosineSchedule } from '../schedules';
 
 let partA: NoiseSchedule | null = null;
@@ -16,20 +17,9 @@ export function gaussianNoise(shape: readonly number[], rng: Rng): tf.Tensor {
   return tf.tensor(rng.normalArray(size), [...shape], 'float32');
 }
 
-/** Checks that t is an integer timestep of the schedule. */
-export function checkTimestep(t: number, schedule: NoiseSchedule): void {
-  const T = schedule.alphasCumprod.length;
-  if (!Number.isInteger(t) || t < 0 || t >= T) throw new Error(`Timestep ${t} is out of range: use an integer from 0 to ${T - 1}`);
-}
-
-/** SPEC 1.1 with given noise: x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps. */
+/** SPEC 1.1 with given noise (scheduler.addNoise on Part A's schedule by default). */
 export function forwardWithNoise(im: tf.Tensor4D, t: number, noise: tf.Tensor4D, schedule: NoiseSchedule = partASchedule()): tf.Tensor4D {
-  checkTimestep(t, schedule);
-  if (noise.shape.join() !== im.shape.join()) {
-    throw new Error(`forward: noise shape [${noise.shape.join(', ')}] differs from image shape [${im.shape.join(', ')}]`);
-  }
-  const abar = schedule.alphasCumprod[t];
-  return tf.tidy(() => tf.add(tf.mul(im, Math.sqrt(abar)), tf.mul(noise, Math.sqrt(1 - abar))));
+  return addNoise(im, noise, t, schedule);
 }
 
 /**

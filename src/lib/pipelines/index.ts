@@ -5,7 +5,6 @@ export * from './blur';
 export * from './classical';
 export * from './one-step';
 export * from './predictor';
-export * from './step';
 export * from './loop';
 export * from './iterative';
 export * from './cfg';

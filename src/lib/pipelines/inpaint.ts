@@ -3,7 +3,8 @@ import { DiffusionModel } from '../pretrained/model';
 import { GuidanceOptions, cfgPredictor } from './cfg';
 import { forward } from './forward';
 import { PipelineOptions, pureNoise, runFrom } from './iterative';
-import { checkIStart, checkTimesteps, stridedTimesteps } from './timesteps';
+import { checkTimesteps, stridedTimesteps } from '../scheduler';
+import { checkIStart } from './timesteps';
 import { checkImage, checkPrompt } from './validate';
 
 export interface InpaintOptions extends PipelineOptions, GuidanceOptions {

@@ -4,7 +4,8 @@ import { Rng } from '../random';
 import { gaussianNoise } from './forward';
 import { DenoiseCallbacks, denoiseLoop } from './loop';
 import { NoisePredictor, promptPredictor } from './predictor';
-import { DEFAULT_I_START, checkIStart, checkTimesteps, stridedTimesteps } from './timesteps';
+import { checkTimesteps, stridedTimesteps } from '../scheduler';
+import { DEFAULT_I_START, checkIStart } from './timesteps';
 import { checkImage, checkPrompt } from './validate';
 
 /** Options every Part A pipeline shares. */

@@ -3,8 +3,8 @@ import { Rng } from '../random';
 import { NoiseSchedule } from '../schedules';
 import { gaussianNoise } from './forward';
 import { NoisePredictor } from './predictor';
-import { denoiseStep } from './step';
-import { checkIStart, checkTimesteps } from './timesteps';
+import { checkTimesteps, denoiseStep } from '../scheduler';
+import { checkIStart } from './timesteps';
 
 /** A snapshot of x during denoising, for animations and figures. */
 export interface DenoiseFrame {
@@ -70,7 +70,7 @@ export function denoiseLoop(opts: DenoiseLoopOptions): tf.Tensor4D {
       const next = tf.tidy(() => {
         const out = predictor(x, t);
         const z = gaussianNoise(x.shape, rng) as tf.Tensor4D;
-        const stepped = denoiseStep(schedule, x, t, tPrev, out.eps, z, out.varValue, opts.clipX0);
+        const stepped = denoiseStep(schedule, x, t, tPrev, out.eps, z, { variance: out.varValue ?? 'posterior', clipX0: opts.clipX0 });
         return opts.afterStep ? opts.afterStep(stepped, tPrev) : stepped;
       });
       x.dispose();

@@ -3,7 +3,7 @@ import { resize } from '../inputs/pixels';
 import { SuperResolutionModel } from '../pretrained/model';
 import { Rng } from '../random';
 import { DenoiseCallbacks, denoiseLoop } from './loop';
-import { inferenceTimesteps } from './timesteps';
+import { addNoise, inferenceTimesteps } from '../scheduler';
 
 /**
  * A cascade's second stage (DeepFloyd IF stage II): sample a high-resolution image conditioned on
@@ -49,11 +49,11 @@ export function upsample(model: SuperResolutionModel, opts: UpsampleOptions): tf
   }
   const timesteps = opts.timesteps ?? inferenceTimesteps(DEFAULT_UPSAMPLE_STEPS, model.schedule.T);
   const size = model.imageSize;
-  const abar = model.schedule.alphasCumprod[augLevel];
+  // IF's noise augmentation: the enlarged image taken to noise level augLevel (SPEC 1.1's forward process).
   const lowRes = tf.tidy(() => {
     const up = enlargeImages(opts.image, size);
     const z = tf.tensor4d(opts.rng.normalArray(n * size * size * c), [n, size, size, c]);
-    return tf.add(tf.mul(up, Math.sqrt(abar)), tf.mul(z, Math.sqrt(1 - abar))) as tf.Tensor4D;
+    return addNoise(up, z, augLevel, model.schedule);
   });
   const start = tf.tensor4d(opts.rng.normalArray(n * size * size * c), [n, size, size, c]);
   try {

@@ -8,7 +8,7 @@ import { TextToImageNet } from '../nn/text-to-image';
 import { cosineSchedule, NoiseSchedule } from '../schedules';
 import { Vocabulary } from '../text/tokenizer';
 import { TrainConfig } from '../train/config';
-import { epsFromVelocity } from '../train/cascade-objectives';
+import { epsFromVelocity } from '../scheduler';
 import { createNetwork } from '../train/networks';
 import { readNetworkFile } from '../train/network-file';
 import { DiffusionModel, ModelOutput, PromptEncoder, SuperResolutionModel } from './model';
@@ -74,7 +74,7 @@ export class EmojiTextToImage implements DiffusionModel {
 
   /** The network's output as eps (it predicts v when trained so). */
   private asEps(out: tf.Tensor4D, xt: tf.Tensor4D, t: number): tf.Tensor4D {
-    return this.config.cascade!.prediction === 'v' ? epsFromVelocity(out, xt, this.schedule.alphasCumprod[t]) : out;
+    return this.config.cascade!.prediction === 'v' ? epsFromVelocity(out, xt, t, this.schedule) : out;
   }
 
   dispose(): void {
@@ -138,7 +138,7 @@ export class EmojiUpsampler implements SuperResolutionModel {
     const n = xt.shape[0];
     return tf.tidy(() => {
       const out = this.net.forward({ x: xt, t: new Array(n).fill(t), lowRes, augLevel: new Array(n).fill(augLevel) });
-      return this.config.cascade!.prediction === 'v' ? epsFromVelocity(out, xt, this.schedule.alphasCumprod[t]) : out;
+      return this.config.cascade!.prediction === 'v' ? epsFromVelocity(out, xt, t, this.schedule) : out;
     });
   }
 

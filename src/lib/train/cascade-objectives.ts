@@ -6,11 +6,12 @@ import { ForwardContext } from '../nn/module';
 import { TextToImageNet } from '../nn/text-to-image';
 import { Rng } from '../random';
 import { resize } from '../inputs/pixels';
+import { addNoise, velocity } from '../scheduler';
 import { cosineSchedule, NoiseSchedule } from '../schedules';
 import { composeCaption, DEFAULT_CAPTION_RECIPE } from '../text/captions';
 import { Vocabulary, words } from '../text/tokenizer';
 import { CascadeSpec, TrainConfig } from './config';
-import { BatchDraw, qSample } from './objectives';
+import { BatchDraw } from './objectives';
 
 /**
  * Training batches and losses of the built-in cascade:
@@ -142,9 +143,8 @@ export function cascadeBatchLoss(net: TextToImageNet | CascadeUNet, cfg: TrainCo
   const shape: [number, number, number, number] = [d.count, d.size, d.size, 3];
   const x0 = tf.sub(tf.mul(tf.tensor4d(d.images, shape), 2), 1) as tf.Tensor4D;
   const eps = tf.tensor4d(d.noise, shape);
-  const abar = Float32Array.from(d.timesteps, (t) => schedule.alphasCumprod[t]);
-  const xt = qSample(x0, eps, abar);
-  const target = spec(cfg).prediction === 'v' ? velocity(x0, eps, abar) : eps;
+  const xt = addNoise(x0, eps, d.timesteps, schedule);
+  const target = spec(cfg).prediction === 'v' ? velocity(x0, eps, d.timesteps, schedule) : eps;
   let pred: tf.Tensor4D;
   if (cfg.kind === 'text') {
     if (!(net instanceof TextToImageNet) || !d.tokens) throw new Error('cascadeBatchLoss: stage I needs its TextToImageNet and token ids');
@@ -154,17 +154,4 @@ export function cascadeBatchLoss(net: TextToImageNet | CascadeUNet, cfg: TrainCo
     pred = net.forward({ x: xt, t: d.timesteps, lowRes: tf.tensor4d(d.lowRes, shape), augLevel: d.augLevels }, ctx);
   }
   return tf.mean(tf.squaredDifference(pred, target)) as tf.Scalar;
-}
-
-/** v = sqrt(abar) eps - sqrt(1 - abar) x_0, one abar per image. */
-export function velocity(x0: tf.Tensor4D, eps: tf.Tensor4D, abar: Float32Array): tf.Tensor4D {
-  const n = x0.shape[0];
-  const a = tf.tensor4d(Float32Array.from(abar, (v) => Math.sqrt(v)), [n, 1, 1, 1]);
-  const b = tf.tensor4d(Float32Array.from(abar, (v) => Math.sqrt(1 - v)), [n, 1, 1, 1]);
-  return tf.sub(tf.mul(eps, a), tf.mul(x0, b));
-}
-
-/** The noise a v-prediction implies: eps = sqrt(abar_t) v + sqrt(1 - abar_t) x_t (same abar for the batch). */
-export function epsFromVelocity(v: tf.Tensor4D, xt: tf.Tensor4D, abar: number): tf.Tensor4D {
-  return tf.add(tf.mul(v, Math.sqrt(abar)), tf.mul(xt, Math.sqrt(1 - abar)));
 }

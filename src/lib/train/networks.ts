@@ -6,7 +6,7 @@ import { ForwardContext } from '../nn/module';
 import { TextToImageNet } from '../nn/text-to-image';
 import { UNet } from '../nn/unet';
 import { deriveSeed, Rng } from '../random';
-import { cosineSchedule, ddpmSchedule, NoiseSchedule } from '../schedules';
+import { NoiseSchedule, scheduleNamed } from '../schedules';
 import { cascadeBatchLoss, drawCascadeBatch } from './cascade-objectives';
 import { isCascadeKind, NetworkKind, TrainConfig } from './config';
 import { BatchDraw, batchLoss, drawBatch } from './objectives';
@@ -42,7 +42,7 @@ export function createNetwork(config: TrainConfig): TrainableNet {
 /** The noise schedule a config trains with (null for the single-step denoiser). */
 export function scheduleFor(config: Pick<TrainConfig, 'kind' | 'schedule' | 'T'>): NoiseSchedule | null {
   if (config.kind === 'denoiser') return null;
-  return config.schedule === 'cosine' ? cosineSchedule(config.T) : ddpmSchedule(config.T);
+  return scheduleNamed(config.schedule, config.T);
 }
 
 /** One training batch for the images of `set` at `indices`. */

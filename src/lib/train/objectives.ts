@@ -2,8 +2,10 @@ import { tf } from '../backend/tf';
 import type { Labels } from '../data/dataset';
 import { UNet } from '../nn/unet';
 import { ForwardContext } from '../nn/module';
+import { oneHot } from '../nn/one-hot';
 import { Rng } from '../random';
-import { NoiseSchedule } from '../schedules';
+import { addNoise, noiseLevels } from '../scheduler';
+import { NoiseSchedule, scheduleNamed } from '../schedules';
 import { TrainConfig } from './config';
 
 /**
@@ -39,7 +41,7 @@ export function drawBatch(cfg: TrainConfig, images: Float32Array, labels: Labels
   const draw: BatchDraw = { images, labels, count, size, noise: rng.normalArray(images.length) };
   if (cfg.kind !== 'denoiser') {
     // Part B draws t from 1..T (abar_0 = 1 is the clean image); the cosine schedule indexes 0..T-1.
-    const first = cfg.schedule === 'linear' ? 1 : 0;
+    const { first } = noiseLevels(scheduleNamed(cfg.schedule, cfg.T));
     draw.timesteps = new Int32Array(count);
     for (let i = 0; i < count; i++) draw.timesteps[i] = first + rng.int(cfg.T);
   }
@@ -77,20 +79,6 @@ export function sliceDraw(d: BatchDraw, start: number, end: number): BatchDraw {
   return out;
 }
 
-/** One-hot rows for labels, each multiplied by `keep` (0 = the unconditional zero vector). */
-export function oneHot(labels: ArrayLike<number>, numClasses: number, keep?: ArrayLike<number>): tf.Tensor2D {
-  const n = labels.length;
-  const data = new Float32Array(n * numClasses);
-  for (let i = 0; i < n; i++) {
-    const c = labels[i];
-    if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
-      throw new Error(`Unknown class ${c}: classes are 0..${numClasses - 1}`);
-    }
-    data[i * numClasses + c] = keep ? keep[i] : 1;
-  }
-  return tf.tensor2d(data, [n, numClasses]);
-}
-
 /**
  * The scalar training loss of SPEC for one (micro-)batch:
  *  - denoiser (B1): z = x + sigma eps, loss = mean (D(z) - x)^2
@@ -112,27 +100,9 @@ export function batchLoss(
     return tf.mean(tf.squaredDifference(model.forward({ x: z }, ctx), x)) as tf.Scalar;
   }
   if (!schedule || !d.timesteps) throw new Error('batchLoss: a DDPM objective needs a schedule and timesteps');
-  const abar = new Float32Array(d.count);
-  const tNorm = new Float32Array(d.count);
-  for (let i = 0; i < d.count; i++) {
-    abar[i] = schedule.alphasCumprod[d.timesteps[i]];
-    tNorm[i] = d.timesteps[i] / cfg.T;
-  }
-  const xt = qSample(x, eps, abar);
+  const tNorm = Float32Array.from(d.timesteps, (t) => t / cfg.T);
+  const xt = addNoise(x, eps, d.timesteps, schedule);
   const t = tf.tensor2d(tNorm, [d.count, 1]);
   const c = cfg.kind === 'class' ? oneHot(d.labels, model.config.numClasses, d.keepClass) : undefined;
   return tf.mean(tf.squaredDifference(model.forward({ x: xt, t, c }, ctx), eps)) as tf.Scalar;
-}
-
-/** The forward process: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps, with one abar_t per image. */
-export function qSample(x0: tf.Tensor4D, eps: tf.Tensor4D, abar: Float32Array): tf.Tensor4D {
-  const n = x0.shape[0];
-  if (abar.length !== n) throw new Error(`qSample: ${n} images but ${abar.length} alpha_bar values`);
-  const a = new Float32Array(n);
-  const b = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a[i] = Math.sqrt(abar[i]);
-    b[i] = Math.sqrt(1 - abar[i]);
-  }
-  return tf.add(tf.mul(x0, tf.tensor4d(a, [n, 1, 1, 1])), tf.mul(eps, tf.tensor4d(b, [n, 1, 1, 1])));
 }

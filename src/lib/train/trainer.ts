@@ -427,10 +427,11 @@ function checkTrainingData(config: TrainConfig, train: ImageDataset, source: str
   if (train.count === 0) {
     throw new Error(`The training set is empty (0 images from ${source}): check the data files or folder (--data-dir).`);
   }
-  if (!isCascadeKind(config.kind) && (train.height !== 28 || train.width !== 28 || (train.channels ?? 1) !== 1)) {
+  const size = UNet.IMAGE_SIZE;
+  if (!isCascadeKind(config.kind) && (train.height !== size || train.width !== size || (train.channels ?? 1) !== 1)) {
     throw new Error(
-      `Part B's UNet takes 28x28 gray images, but ${source} has ${train.height}x${train.width}x${train.channels ?? 1}: ` +
-        'give MNIST-format data (28x28 IDX files).',
+      `Part B's UNet takes ${size}x${size} gray images, but ${source} has ${train.height}x${train.width}x${train.channels ?? 1}: ` +
+        `give MNIST-format data (${size}x${size} IDX files).`,
     );
   }
 }
