@@ -47,12 +47,15 @@ Commands:
   partb      All of Part B: train the three models, write every figure to outputs/partb/<profile>/,
              judge the class-conditioned samples.
 
-Environment:
-  DIFFUSION_BACKEND   force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
-  MNIST_DIR           a folder with the four MNIST IDX files (gzipped or not)
-  DIFFUSION_WASM_THREADS   threads of the wasm backend (default one per core; 1 = off)
-  DIFFUSION_TRAIN_WORKERS  gradient worker threads for training (default one per core on wasm)
-  DIFFUSION_SAMPLE_WORKERS UNet worker threads for DDPM sampling (default one per core on wasm)
+Environment (read once at start, checked, recorded in run.json; an unknown DIFFUSION_ name is an error):
+  DIFFUSION_BACKEND         force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
+  DIFFUSION_WASM_THREADS    threads of the wasm backend (default one per core; 1 = off)
+  DIFFUSION_TRAIN_WORKERS   gradient worker threads for training (default one per core on wasm)
+  DIFFUSION_SAMPLE_WORKERS  UNet worker threads for DDPM sampling (default one per core on wasm)
+  DIFFUSION_SIMD_KERNELS, DIFFUSION_SIMD_HELPER, DIFFUSION_SIMD_WINOGRAD, DIFFUSION_FUSED_KERNELS
+                            0 switches that kernel family off (for comparisons; default 1)
+  DIFFUSION_OUTPUTS         the folder instead of outputs/;  DIFFUSION_DATA_CACHE: the data cache
+  MNIST_DIR                 a folder with the four MNIST IDX files (gzipped or not)
 `;
 
 const TRAIN_HELP = `diffusion train <denoiser|time|class|all> [options]

@@ -4,6 +4,7 @@
 // other code than the thread that started it.
 import * as fs from 'fs';
 import * as path from 'path';
+import { MAX_WORKERS } from './runtime-options';
 
 /** `file` (e.g. "train/gradient-worker.js", relative to the library folder) compiled under dist/. */
 function distScript(file: string, libDir: string): string {
@@ -30,27 +31,7 @@ export function workerScriptProblem(file: string, libDir = __dirname): string | 
   return stale ? `src/lib/${stale} changed after the last build (run \`npm run build\`)` : null;
 }
 
-/** The most worker threads an explicit count may ask for. */
-export const MAX_WORKERS = 16;
-
-/**
- * A worker count asked for: `explicit` if given, else the environment variable `envVar` (checked:
- * a whole number from 0 to MAX_WORKERS), else undefined (the caller's default). `zeroMeans` says
- * in the error what 0 or 1 does.
- */
-export function requestedWorkers(envVar: string, explicit: number | undefined, zeroMeans: string): number | undefined {
-  if (explicit !== undefined) return explicit;
-  const env = process.env[envVar]?.trim();
-  if (!env) return undefined;
-  const n = Number(env);
-  if (!Number.isInteger(n) || n < 0 || n > MAX_WORKERS) {
-    throw new Error(
-      `${envVar}=${env} is not a worker count. Use a whole number from 0 to ${MAX_WORKERS} ` +
-        `(0 or 1 ${zeroMeans}), or unset it for one worker per core.`,
-    );
-  }
-  return n;
-}
+export { MAX_WORKERS };
 
 const notes = new Set<string>();
 

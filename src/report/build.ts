@@ -1,6 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { runtimeOptions } from '../lib/runtime-options';
 import { versions } from '../lib/versions';
 import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
 import { acquireLock } from '../lib/io/lock';
@@ -79,7 +80,8 @@ export function cacheKey(
     seed,
     parameters,
     code: codeHash,
-    backend: process.env.DIFFUSION_BACKEND ?? 'auto',
+    // The kernel inherits this process's environment, so these are the options it will run with.
+    runtime: runtimeOptions(),
     tfjsNode: v['@tensorflow/tfjs-node'] ?? null,
     tfjsNodeGpu: v['@tensorflow/tfjs-node-gpu'] ?? null,
   })).digest('hex');
@@ -213,7 +215,7 @@ async function executeAndRender(
     executed.push(name);
   }
 
-  const metadata = { profile: opts.profile, seed: opts.seed, ...(opts.parameters ?? {}), backend: process.env.DIFFUSION_BACKEND ?? 'auto', versions: versions() };
+  const metadata = { profile: opts.profile, seed: opts.seed, ...(opts.parameters ?? {}), runtime: runtimeOptions(), versions: versions() };
   const parts = config.parts.map((p) => ({ ...p, notebooks: p.notebooks.filter((n) => results.has(n)) })).filter((p) => p.notebooks.length > 0);
   const site = await buildSite({
     outDir: siteDir,

@@ -8,6 +8,7 @@ import { relativeError as arrayRelativeError, uniformValues } from '../helpers';
 import {
   batchNormTrain, batchNormTrainReference, channelAffine, gelu, geluReference,
 } from '../../src/lib/backend/fused-ops';
+import { overrideRuntimeOptions } from '../../src/lib/runtime-options';
 
 function random(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
   return tf.tensor(uniformValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape);
@@ -59,8 +60,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
     // With the WebAssembly SIMD loop, and with the JavaScript one (DIFFUSION_SIMD_KERNELS=0).
     for (const simd of [true, false]) it(`GELU matches the erf formula, forward and gradient (${simd ? 'SIMD' : 'JavaScript'})`, () => {
-      const saved = process.env[SIMD_KERNELS_ENV_VAR];
-      if (!simd) process.env[SIMD_KERNELS_ENV_VAR] = '0';
+      const restore = overrideRuntimeOptions({ simdKernels: simd });
       try {
         assert.equal(simdKernelsActive(), simd);
         tf.tidy(() => {
@@ -85,8 +85,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
           }
         });
       } finally {
-        if (saved === undefined) delete process.env[SIMD_KERNELS_ENV_VAR];
-        else process.env[SIMD_KERNELS_ENV_VAR] = saved;
+        restore();
       }
     });
 

@@ -4,6 +4,7 @@ import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
 import { SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/channel-kernels';
 import { relativeError, uniformValues } from '../helpers';
+import { overrideRuntimeOptions } from '../../src/lib/runtime-options';
 
 async function use(backend: 'cpu' | 'wasm'): Promise<void> {
   assert.ok(await tf.setBackend(backend));
@@ -46,8 +47,7 @@ describe('wasm Concat, SplitV and Sum along channels (SIMD)', function () {
   for (const simd of [true, false]) {
     const label = simd ? 'SIMD' : 'the backend\'s own kernels';
     it(`match the cpu backend, including the cases they leave to the original (${label})`, async () => {
-      const saved = process.env[SIMD_KERNELS_ENV_VAR];
-      if (!simd) process.env[SIMD_KERNELS_ENV_VAR] = '0';
+      const restore = overrideRuntimeOptions({ simdKernels: simd });
       try {
         // Concat: last axis (SIMD), negative axis, another axis and odd channels (the original).
         assertSame(await onBoth([[2, 3, 5, 4], [2, 3, 5, 8], [2, 3, 5, 12]], (xs) => tf.concat(xs, 3)), 'concat last axis');
@@ -73,8 +73,7 @@ describe('wasm Concat, SplitV and Sum along channels (SIMD)', function () {
           return tf.grads(loss)([a, b, bias]);
         }), 'gradients');
       } finally {
-        if (saved === undefined) delete process.env[SIMD_KERNELS_ENV_VAR];
-        else process.env[SIMD_KERNELS_ENV_VAR] = saved;
+        restore();
       }
     });
   }

@@ -8,6 +8,7 @@ import { interleavePhasesAvailable, simdConvApplies } from '../../src/lib/backen
 import { WINOGRAD_ENV_VAR, winogradApplies, winogradFilterGradApplies } from '../../src/lib/backend/simd/winograd';
 import { helperThread, SIMD_HELPER_ENV_VAR, SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
 import { relativeError, uniformValues } from '../helpers';
+import { overrideRuntimeOptions } from '../../src/lib/runtime-options';
 
 type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -129,7 +130,7 @@ describe('wasm convolution gradient kernels', () => {
   for (const c of cases.filter((k) => k.strides !== 1)) {
     it(`Conv2DBackpropInput with the SIMD kernels off matches the cpu backend: ${c.name}`, async () => {
       const expected = await gradient('Conv2DBackpropInput', 'cpu', c.x, c.filter, c.strides, c.pad);
-      process.env[SIMD_KERNELS_ENV_VAR] = '0';
+      const restore = overrideRuntimeOptions({ simdKernels: false });
       try {
         assert.equal(interleavePhasesAvailable(), false);
         const actual = await gradient('Conv2DBackpropInput', 'wasm', c.x, c.filter, c.strides, c.pad);
@@ -137,7 +138,7 @@ describe('wasm convolution gradient kernels', () => {
         const error = relativeError(actual.data, expected.data);
         assert.ok(error < 1e-4, `relative error ${error}`);
       } finally {
-        delete process.env[SIMD_KERNELS_ENV_VAR];
+        restore();
       }
     });
   }
@@ -151,7 +152,7 @@ describe('wasm convolution gradient kernels', () => {
       it(`Conv2DBackpropFilter, co 16, ${simd === '1' ? 'SIMD' : 'XNNPACK'} path, matches the cpu backend: ${c.name}`, async () => {
         const geometry = tf.backend_util.computeConv2DInfo(x, filter, c.strides, 1, c.pad);
         const expected = await gradient('Conv2DBackpropFilter', 'cpu', x, filter, c.strides, c.pad);
-        process.env[SIMD_KERNELS_ENV_VAR] = simd;
+        const restore = overrideRuntimeOptions({ simdKernels: simd === '1' });
         try {
           assert.equal(simdConvApplies({ ...geometry, ...geometry.padInfo }), simd === '1');
           const actual = await gradient('Conv2DBackpropFilter', 'wasm', x, filter, c.strides, c.pad);
@@ -159,7 +160,7 @@ describe('wasm convolution gradient kernels', () => {
           const error = relativeError(actual.data, expected.data);
           assert.ok(error < 1e-4, `relative error ${error}`);
         } finally {
-          delete process.env[SIMD_KERNELS_ENV_VAR];
+          restore();
         }
       });
     }
@@ -266,11 +267,11 @@ describe('wasm convolution gradient kernels', () => {
     assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 12], 1)), '12 output channels');
     assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [4, 4, 4, 8], 1)), '4x4');
     assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 2, 4, 8], 1)), '3x2');
-    process.env[WINOGRAD_ENV_VAR] = '0';
+    const restore = overrideRuntimeOptions({ winograd: false });
     try {
       assert.ok(!winogradApplies(geometry([1, 8, 8, 4], [3, 3, 4, 8], 1)), `${WINOGRAD_ENV_VAR}=0`);
     } finally {
-      delete process.env[WINOGRAD_ENV_VAR];
+      restore();
     }
   });
 
@@ -309,13 +310,13 @@ describe('wasm convolution gradient kernels', () => {
     const filter = randomTensor([3, 3, 8, 16], 42) as tf.Tensor4D;
     const filter2 = randomTensor([2, 2, 8, 16], 43) as tf.Tensor4D;
     const run = (helper: string) => {
-      process.env[SIMD_HELPER_ENV_VAR] = helper;
+      const restore = overrideRuntimeOptions({ simdHelper: helper === '1' });
       try {
         // the direct conv (stride 2) and Winograd's two (tiles split between the threads)
         return tf.tidy(() => [tf.conv2d(x, filter, 2, 'same'), tf.conv2d(x, filter, 1, 'same'), tf.conv2d(x, filter2, 1, 'valid')]
           .map((t) => t.dataSync() as Float32Array));
       } finally {
-        delete process.env[SIMD_HELPER_ENV_VAR];
+        restore();
       }
     };
     assert.deepEqual(run('1'), run('0'));
@@ -329,7 +330,7 @@ describe('wasm convolution gradient kernels', () => {
     const scale = randomTensor([16], 44);
     const shift = randomTensor([16], 45);
     const run = (helper: string) => {
-      process.env[SIMD_HELPER_ENV_VAR] = helper;
+      const restore = overrideRuntimeOptions({ simdHelper: helper === '1' });
       try {
         return tf.tidy(() => [
           tf.engine().runKernel<tf.Tensor>('DiffusionGelu', { x }, {}),
@@ -337,7 +338,7 @@ describe('wasm convolution gradient kernels', () => {
           tf.engine().runKernel<tf.Tensor>('DiffusionChannelAffine', { x, scale, shift }, {}),
         ].map((t) => t.dataSync() as Float32Array));
       } finally {
-        delete process.env[SIMD_HELPER_ENV_VAR];
+        restore();
       }
     };
     const [split, single] = [run('1'), run('0')];

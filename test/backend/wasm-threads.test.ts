@@ -10,9 +10,9 @@ import {
   WASM_MAX_THREADS,
   WASM_THREADS_ENV_VAR,
   wasmThreadsRequested,
-  WasmThreadsSettingError,
   workerScriptSource,
 } from '../../src/lib/backend/wasm-threads';
+import { RuntimeOptionError } from '../../src/lib/runtime-options';
 
 const SELECT = path.join(__dirname, '../../src/lib/backend/select.js');
 const TF = path.join(__dirname, '../../src/lib/backend/tf.js');
@@ -89,7 +89,7 @@ describe('wasm threads', () => {
         assert.throws(
           () => wasmThreadsRequested({ [WASM_THREADS_ENV_VAR]: bad }),
           (error: Error) =>
-            error instanceof WasmThreadsSettingError &&
+            error instanceof RuntimeOptionError &&
             error.message.includes(`${WASM_THREADS_ENV_VAR}=${bad} is not a thread count`) &&
             error.message.includes('from 1 to 8'),
         );

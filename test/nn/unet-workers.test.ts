@@ -7,6 +7,7 @@ import { ddpmSample } from '../../src/lib/sample';
 import { ddpmSchedule } from '../../src/lib/schedules';
 import { createModel } from '../../src/lib/train/networks';
 import { useDefaultBackend } from '../helpers';
+import { overrideRuntimeOptions, parseRuntimeOptions } from '../../src/lib/runtime-options';
 
 describe('UNet workers (sampling on every core)', function () {
   this.timeout(120000);
@@ -71,21 +72,18 @@ describe('UNet workers (sampling on every core)', function () {
   });
 
   it('count: explicit, else DIFFUSION_SAMPLE_WORKERS, else one per core on wasm only; bad values are errors', () => {
-    const saved = process.env[SAMPLE_WORKERS_ENV_VAR];
+    const restore = overrideRuntimeOptions({ sampleWorkers: null });
     try {
-      delete process.env[SAMPLE_WORKERS_ENV_VAR];
       assert.equal(sampleWorkerCount('wasm', 3), 3);
       assert.equal(sampleWorkerCount('wasm', 1), 0);
       assert.equal(sampleWorkerCount('tensorflow'), 0);
       assert.equal(sampleWorkerCount('cpu'), 0);
-      process.env[SAMPLE_WORKERS_ENV_VAR] = '2';
+      overrideRuntimeOptions({ sampleWorkers: 2 });
       assert.equal(sampleWorkerCount('tensorflow'), 2);
-      process.env[SAMPLE_WORKERS_ENV_VAR] = 'many';
-      assert.throws(() => sampleWorkerCount('wasm'), /DIFFUSION_SAMPLE_WORKERS=many is not a worker count/);
+      assert.throws(() => parseRuntimeOptions({ [SAMPLE_WORKERS_ENV_VAR]: 'many' }), /DIFFUSION_SAMPLE_WORKERS=many is not a worker count/);
       assert.throws(() => sampleWorkerCount('wasm', -1), /whole number/);
     } finally {
-      if (saved === undefined) delete process.env[SAMPLE_WORKERS_ENV_VAR];
-      else process.env[SAMPLE_WORKERS_ENV_VAR] = saved;
+      restore();
     }
   });
 });

@@ -8,6 +8,7 @@ import { drawBatch } from '../../src/lib/train/objectives';
 import { readLossLog, train } from '../../src/lib/train/trainer';
 import { createModel } from '../../src/lib/train/networks';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
+import { overrideRuntimeOptions, parseRuntimeOptions } from '../../src/lib/runtime-options';
 
 describe('gradient workers (data-parallel training)', function () {
   this.timeout(180000);
@@ -60,22 +61,19 @@ describe('gradient workers (data-parallel training)', function () {
   });
 
   it('default to one per core on wasm, never more than the micro-batches, none for native TensorFlow', () => {
-    const saved = process.env[TRAIN_WORKERS_ENV_VAR];
+    const restore = overrideRuntimeOptions({ trainWorkers: null });
     try {
-      delete process.env[TRAIN_WORKERS_ENV_VAR];
       assert.equal(trainWorkerCount(1, 'wasm'), 0);
       assert.equal(trainWorkerCount(2, 'tensorflow'), 0);
       assert.equal(trainWorkerCount(3, 'wasm', 2), 2);
       assert.equal(trainWorkerCount(2, 'wasm', 8), 2);
       assert.equal(trainWorkerCount(4, 'wasm', 1), 0);
-      process.env[TRAIN_WORKERS_ENV_VAR] = '3';
+      overrideRuntimeOptions({ trainWorkers: 3 });
       assert.equal(trainWorkerCount(8, 'wasm'), 3);
       assert.equal(trainWorkerCount(8, 'wasm', 0), 0, 'the option wins over the variable');
-      process.env[TRAIN_WORKERS_ENV_VAR] = 'many';
-      assert.throws(() => trainWorkerCount(8, 'wasm'), /DIFFUSION_TRAIN_WORKERS=many is not a worker count.*0 to 16/);
+      assert.throws(() => parseRuntimeOptions({ [TRAIN_WORKERS_ENV_VAR]: 'many' }), /DIFFUSION_TRAIN_WORKERS=many is not a worker count.*0 to 16/);
     } finally {
-      if (saved === undefined) delete process.env[TRAIN_WORKERS_ENV_VAR];
-      else process.env[TRAIN_WORKERS_ENV_VAR] = saved;
+      restore();
     }
   });
 });

@@ -13,6 +13,7 @@ import { addNoise } from '../../src/lib/scheduler';
 import { loadTrainedModel, readLossLog, runFiles, train, TrainingStopped, trainStep } from '../../src/lib/train/trainer';
 import { createModel } from '../../src/lib/train/networks';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
+import { runtimeOptions } from '../../src/lib/runtime-options';
 
 const tiny = (kind: ModelKind, over: Partial<TrainConfig> = {}): TrainConfig =>
   trainConfigFor(kind, 'smoke', { hidden: 4, batchSize: 16, epochs: 2, trainLimit: 0, T: 20, ...over });
@@ -116,6 +117,7 @@ describe('training (SPEC B1, B2)', function () {
     const meta = JSON.parse(fs.readFileSync(files.meta, 'utf8'));
     assert.equal(meta.status, 'complete');
     assert.equal(meta.backend.name, 'wasm');
+    assert.deepEqual(meta.runtime, runtimeOptions(), 'run.json records the runtime options');
     assert.equal(meta.seed, 0);
     assert.equal(meta.data.description, 'synthetic test digits');
     assert.ok(meta.versions['@tensorflow/tfjs-core']);

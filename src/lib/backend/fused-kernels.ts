@@ -28,6 +28,7 @@
 // These kernels have no registered gradients: fused-ops.ts wraps them in tf.customGrad.
 import { tf } from './tf';
 import { simdBatchNormGrad, simdChannelAffine, simdChannelShiftedSums, simdGelu } from './simd/channel-kernels';
+import { runtimeOptions } from '../runtime-options';
 
 export const GELU = 'DiffusionGelu';
 export const GELU_GRAD = 'DiffusionGeluGrad';
@@ -370,7 +371,7 @@ export function registerFusedKernels(): void {
 
 /** Whether the active backend has the fused kernels (registered and not switched off). */
 export function fusedKernelsActive(): boolean {
-  if (process.env.DIFFUSION_FUSED_KERNELS === '0') return false;
+  if (!runtimeOptions().fusedKernels) return false;
   const name = tf.getBackend();
   return (FUSED_BACKENDS as readonly string[]).includes(name) && tf.getKernel(GELU, name) !== undefined;
 }

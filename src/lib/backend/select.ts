@@ -22,15 +22,13 @@ import {
   WASM_THREADS_ENV_VAR,
   WasmThreadsPatch,
   wasmThreadsRequested,
-  WasmThreadsSettingError,
 } from './wasm-threads';
+import { BACKEND_CHOICES, BackendChoice, readRuntimeOptions, RUNTIME_OPTION_VARIABLES, RuntimeOptionError, runtimeOptions } from '../runtime-options';
 
-export type BackendChoice = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | 'auto';
-
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu', 'auto'];
+export { BACKEND_CHOICES, type BackendChoice };
 
 /** Environment variable that forces a backend (values: BACKEND_CHOICES). */
-export const BACKEND_ENV_VAR = 'DIFFUSION_BACKEND';
+export const BACKEND_ENV_VAR = RUNTIME_OPTION_VARIABLES.backend;
 
 export interface BackendInfo {
   /** The tfjs backend name, as tf.getBackend() reports it. */
@@ -326,11 +324,8 @@ function request(opts: InitBackendOptions): Request {
     const source = `initBackend({ backend: '${opts.backend}' })`;
     return { choice: parseChoice(opts.backend, source), source };
   }
-  const env = process.env[BACKEND_ENV_VAR]?.trim();
-  if (env) {
-    const source = `${BACKEND_ENV_VAR}=${env}`;
-    return { choice: parseChoice(env, source), source };
-  }
+  const { backend } = runtimeOptions();
+  if (backend !== 'auto') return { choice: backend, source: `${BACKEND_ENV_VAR}=${backend}` };
   return { choice: 'auto', source: 'auto' };
 }
 
@@ -362,7 +357,7 @@ async function auto(): Promise<{ info: BackendInfo; note?: string }> {
     try {
       return { info: await loadWasm(wasmEntry) };
     } catch (error) {
-      if (error instanceof WasmThreadsSettingError) throw error;
+      if (error instanceof RuntimeOptionError) throw error;
       note = `wasm failed: ${(error as Error).message.replace(/\s+/g, ' ')}`;
     }
   }
@@ -421,6 +416,8 @@ async function start(req: Request, quiet: boolean): Promise<BackendInfo> {
  * choice). Prints one line to stderr the first time unless `quiet`.
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  // A run starts here: the runtime options are read (and checked) once, as the backend starts.
+  if (pending === undefined) readRuntimeOptions();
   const req = request(opts);
   if (pending === undefined) {
     const starting = start(req, opts.quiet === true);

@@ -26,18 +26,16 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vm from 'vm';
 import { tf } from './tf';
+import { parseRuntimeOptions, RUNTIME_OPTION_VARIABLES, runtimeOptions, WASM_MAX_THREADS } from '../runtime-options';
 
 /** The real `os` module object, which emscripten reads os.cpus() from (a namespace import is a copy). */
 const osModule = require('os') as { cpus: () => os.CpuInfo[] };
 
 /** Environment variable with the number of wasm threads (default: the number of cores). */
-export const WASM_THREADS_ENV_VAR = 'DIFFUSION_WASM_THREADS';
+export const WASM_THREADS_ENV_VAR = RUNTIME_OPTION_VARIABLES.wasmThreads;
 
 /** The most threads tfjs-backend-wasm uses: its C++ cap and the size of emscripten's worker pool. */
-export const WASM_MAX_THREADS = 8;
-
-/** DIFFUSION_WASM_THREADS is not a valid thread count (a user error, never a reason to fall back). */
-export class WasmThreadsSettingError extends Error {}
+export { WASM_MAX_THREADS };
 
 /** The part of the @tensorflow/tfjs-backend-wasm module that threading needs. */
 export interface WasmThreadsPackage {
@@ -61,19 +59,13 @@ interface EmscriptenModule {
   PThread?: { runningWorkers: EmscriptenWorker[]; unusedWorkers: EmscriptenWorker[] };
 }
 
-/** Threads asked for: DIFFUSION_WASM_THREADS, or the number of cores, at most WASM_MAX_THREADS. */
-export function wasmThreadsRequested(env: NodeJS.ProcessEnv = process.env): number {
-  const value = env[WASM_THREADS_ENV_VAR]?.trim();
-  if (!value) return Math.max(1, Math.min(os.availableParallelism(), WASM_MAX_THREADS));
-  const threads = Number(value);
-  if (!Number.isInteger(threads) || threads < 1 || threads > WASM_MAX_THREADS) {
-    throw new WasmThreadsSettingError(
-      `${WASM_THREADS_ENV_VAR}=${value} is not a thread count. Use a whole number from 1 to ` +
-        `${WASM_MAX_THREADS} (1 turns threading off), or unset it to use one thread per core ` +
-        `(${os.availableParallelism()} here).`,
-    );
-  }
-  return threads;
+/**
+ * Threads asked for: DIFFUSION_WASM_THREADS (of the runtime options, or of `env` when given), or
+ * the number of cores, at most WASM_MAX_THREADS. A bad value is a RuntimeOptionError.
+ */
+export function wasmThreadsRequested(env?: Record<string, string | undefined>): number {
+  const threads = (env ? parseRuntimeOptions(env) : runtimeOptions()).wasmThreads;
+  return threads ?? Math.max(1, Math.min(os.availableParallelism(), WASM_MAX_THREADS));
 }
 
 /** Where the package keeps emscripten's own scripts for the threaded binary. */

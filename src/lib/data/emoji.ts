@@ -12,9 +12,9 @@
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from '../io/atomic';
+import { dataCachePath } from '../io/outputs';
 
 export type EmojiStyle = 'noto' | 'twemoji' | 'fluent' | 'openmoji' | 'emojione' | 'noto-v1';
 
@@ -88,8 +88,7 @@ export interface LoadEmojiOptions {
 }
 
 export function defaultEmojiCacheDir(): string {
-  const root = process.env.DIFFUSION_DATA_CACHE || path.join(os.homedir(), '.cache', 'diffusion-ts');
-  return path.join(root, 'emoji');
+  return dataCachePath('emoji');
 }
 
 /** A package's folder, or a clear error saying how to get it. */

@@ -9,11 +9,11 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
-import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from '../io/atomic';
 import type { DatasetSplits, ImageDataset } from './dataset';
 import { loadIdxDir } from './idx';
+import { dataCachePath } from '../io/outputs';
 
 export const DIGIT_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
@@ -44,8 +44,7 @@ export const MNIST_MIRRORS: readonly string[] = [
 
 /** Env DIFFUSION_DATA_CACHE is the root of the data cache; MNIST lives in its mnist/ folder. */
 export function defaultMnistCacheDir(): string {
-  const root = process.env.DIFFUSION_DATA_CACHE || path.join(os.homedir(), '.cache', 'diffusion-ts');
-  return path.join(root, 'mnist');
+  return dataCachePath('mnist');
 }
 
 export function sha256Hex(data: Uint8Array): string {

@@ -11,13 +11,14 @@
 import * as os from 'os';
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'worker_threads';
 import { BackendInfo } from '../backend/select';
-import { MAX_WORKERS, noteOnce, requestedWorkers, workerScript, workerScriptProblem } from '../worker-script';
+import { MAX_WORKERS, noteOnce, workerScript, workerScriptProblem } from '../worker-script';
 import type { UNet } from './unet';
 import type { UNetWorkerInit } from './unet-worker';
 import { sharedBytes, SharedLayout, sharedViews, SharedViews, STATE, WORKER_WORDS, WorkerState } from './unet-shared';
+import { RUNTIME_OPTION_VARIABLES, runtimeOptions, runtimeOptionsEnv } from '../runtime-options';
 
 /** Environment variable: number of sampling workers (0 or 1 = evaluate in the calling thread). */
-export const SAMPLE_WORKERS_ENV_VAR = 'DIFFUSION_SAMPLE_WORKERS';
+export const SAMPLE_WORKERS_ENV_VAR = RUNTIME_OPTION_VARIABLES.sampleWorkers;
 const WORKER_FILE = 'nn/unet-worker.js';
 /** How long the workers may take to start (backend, model) before it is an error. */
 const START_TIMEOUT_MS = 120_000;
@@ -28,8 +29,8 @@ const START_TIMEOUT_MS = 120_000;
  * cpu backend is for tests; native TensorFlow already uses every core per kernel). 0 means none.
  */
 export function sampleWorkerCount(backend: BackendInfo['name'], requested?: number): number {
-  let n = requestedWorkers(SAMPLE_WORKERS_ENV_VAR, requested, 'samples in the calling thread');
-  if (n === undefined) {
+  let n = requested ?? runtimeOptions().sampleWorkers;
+  if (n === null) {
     if (backend !== 'wasm' || os.availableParallelism() < 2) return 0;
     const problem = workerScriptProblem(WORKER_FILE);
     if (problem) {
@@ -74,7 +75,8 @@ export class UNetWorkers {
     const shared = new SharedArrayBuffer(sharedBytes(layout));
     const views = sharedViews(shared, layout);
     const values = model.stateEntries().map(([name, v]): [string, number[], Float32Array] => [name, v.shape, v.dataSync() as Float32Array]);
-    const env = { ...process.env, DIFFUSION_WASM_THREADS: '1' };
+    // The workers run with this process's runtime options, each on one wasm thread.
+    const env = { ...process.env, ...runtimeOptionsEnv(), [RUNTIME_OPTION_VARIABLES.wasmThreads]: '1' };
     const workers: Worker[] = [];
     const ports: MessagePort[] = [];
     for (let index = 0; index < count; index++) {

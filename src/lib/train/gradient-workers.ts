@@ -9,13 +9,14 @@
 import * as os from 'os';
 import { Worker } from 'worker_threads';
 import { BackendInfo } from '../backend/select';
-import { noteOnce, requestedWorkers, workerScript, workerScriptProblem } from '../worker-script';
+import { noteOnce, workerScript, workerScriptProblem } from '../worker-script';
 import { TrainConfig } from './config';
 import { BatchDraw } from './objectives';
 import type { WorkerInit, WorkerPartResult, WorkerReady, WorkerStepRequest, WorkerStepResult, WorkerFailure } from './gradient-worker';
+import { RUNTIME_OPTION_VARIABLES, runtimeOptions, runtimeOptionsEnv } from '../runtime-options';
 
 /** Environment variable: number of gradient workers (0 or 1 = train in the main thread). */
-export const TRAIN_WORKERS_ENV_VAR = 'DIFFUSION_TRAIN_WORKERS';
+export const TRAIN_WORKERS_ENV_VAR = RUNTIME_OPTION_VARIABLES.trainWorkers;
 
 /**
  * How many gradient workers to use. An explicit count (option, else DIFFUSION_TRAIN_WORKERS)
@@ -25,9 +26,9 @@ export const TRAIN_WORKERS_ENV_VAR = 'DIFFUSION_TRAIN_WORKERS';
  * 0 means none.
  */
 export function trainWorkerCount(microBatches: number, backend: BackendInfo['name'], requested?: number): number {
-  let n = requestedWorkers(TRAIN_WORKERS_ENV_VAR, requested, 'trains in the main thread');
-  const automatic = n === undefined;
-  if (n === undefined) n = backend === 'tensorflow' ? 0 : os.availableParallelism();
+  let n = requested ?? runtimeOptions().trainWorkers;
+  const automatic = n === null;
+  if (n === null) n = backend === 'tensorflow' ? 0 : os.availableParallelism();
   if (!Number.isInteger(n) || n < 0) throw new Error(`workers must be a whole number >= 0, got ${n}`);
   const count = Math.min(n, microBatches);
   if (count < 2) return 0;
@@ -109,7 +110,8 @@ export class GradientWorkers {
       );
     }
     const init: WorkerInit = { config, backend };
-    const env = { ...process.env, DIFFUSION_WASM_THREADS: '1' };
+    // The workers run with this process's runtime options, each on one wasm thread.
+    const env = { ...process.env, ...runtimeOptionsEnv(), [RUNTIME_OPTION_VARIABLES.wasmThreads]: '1' };
     const workers = Array.from({ length: count }, () => new Worker(script, { workerData: init, env }));
     const ready = (w: Worker) =>
       new Promise<WorkerReady>((resolve, reject) => {

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../backend/tf';
 import { BackendInfo, backendInfo } from '../backend/select';
+import { RuntimeOptions, runtimeOptions } from '../runtime-options';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import { shuffledBatches } from '../data/batches';
 import { DatasetSplits, ImageDataset, subset } from '../data/dataset';
@@ -46,6 +47,8 @@ export interface RunMetadata {
   /** Gradient worker threads of the latest session (0 = the main thread computed the gradients). */
   workers?: number;
   backend: BackendInfo;
+  /** The runtime options (DIFFUSION_*) of the latest session. */
+  runtime?: RuntimeOptions;
   versions: Record<string, string>;
   data: DatasetSplits['source'] & { trainCount: number; testCount: number };
   epochs: Array<{ epoch: number; meanLoss: number; lr: number; seconds: number }>;
@@ -170,6 +173,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
     parameterCount: model.parameterCount(),
     microBatch,
     backend,
+    runtime: runtimeOptions(),
     versions: versions(),
     data: { ...opts.data.source, trainCount: trainSet.count, testCount: opts.data.test.count },
     epochs: [],
@@ -190,7 +194,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
     model.loadState(ckpt.values, files.checkpoint);
     startEpoch = Number(ckpt.metadata.epoch);
     optimizer.loadState(ckpt.values, Number(ckpt.metadata.step), files.checkpoint);
-    if (fs.existsSync(files.meta)) meta = { ...readRunMetadata(files.meta), backend };
+    if (fs.existsSync(files.meta)) meta = { ...readRunMetadata(files.meta), backend, runtime: runtimeOptions() };
     truncateJsonLines<LossRecord>(files.lossLog, (r) => r.step <= optimizer.step);
     // The checkpoint and the loss log are the truth: a kill between the checkpoint and run.json
     // leaves run.json an epoch behind, so its records are rebuilt from them.

@@ -8,6 +8,7 @@
 //   results copied out (~0.1 ns per element).
 import { setFlagsFromString } from 'v8';
 import { CONTROL_WORDS, HelperThread } from './helper-thread';
+import { RUNTIME_OPTION_VARIABLES, runtimeOptions } from '../../runtime-options';
 
 // The project's TypeScript lib has no WebAssembly types (no DOM lib); the members used here:
 export interface WasmMemory {
@@ -25,11 +26,11 @@ function webAssembly(): WasmApi {
 }
 
 /** Environment variable: 0 runs the JavaScript loops / the backend's own kernels instead (for comparisons). */
-export const SIMD_KERNELS_ENV_VAR = 'DIFFUSION_SIMD_KERNELS';
+export const SIMD_KERNELS_ENV_VAR = RUNTIME_OPTION_VARIABLES.simdKernels;
 
 /** Whether the SIMD kernels are switched on (they are unless DIFFUSION_SIMD_KERNELS=0). */
 export function simdKernelsEnabled(): boolean {
-  return process.env[SIMD_KERNELS_ENV_VAR] !== '0';
+  return runtimeOptions().simdKernels;
 }
 
 /** The wasm backend's heap: its memory and allocator. */
@@ -64,7 +65,7 @@ export function backendHeap(): BackendHeap | undefined {
 }
 
 /** Environment variable: 0 keeps every SIMD kernel on the calling thread (no helper thread). */
-export const SIMD_HELPER_ENV_VAR = 'DIFFUSION_SIMD_HELPER';
+export const SIMD_HELPER_ENV_VAR = RUNTIME_OPTION_VARIABLES.simdHelper;
 
 /** Every module, by label (the helper thread instantiates them all). */
 const modules = new Map<string, SimdModule<unknown>>();
@@ -77,7 +78,7 @@ let helper: { memory: WasmMemory; thread: HelperThread | null } | undefined;
  * with two or more cores, unless DIFFUSION_SIMD_HELPER=0; else null.
  */
 export function helperThread(): HelperThread | null {
-  if (process.env[SIMD_HELPER_ENV_VAR] === '0' || heap === undefined) return null;
+  if (!runtimeOptions().simdHelper || heap === undefined) return null;
   if (helper?.memory !== heap.backend.memory) {
     const compiled: Record<string, object> = {};
     for (const [label, module] of modules) {

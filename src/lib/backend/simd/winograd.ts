@@ -7,6 +7,7 @@
 import { padInput, type ConvGeometry } from './conv-kernels';
 import { WINOGRAD_KERNELS_WASM } from './winograd-kernels-wasm';
 import { backendHeap, onBackendHeap, runSplit, SimdModule, simdKernelsEnabled } from './module';
+import { RUNTIME_OPTION_VARIABLES, runtimeOptions } from '../../runtime-options';
 
 interface WinogradKernels {
   wino_filter(w: number, u: number, ci: number, co: number): void;
@@ -27,7 +28,7 @@ interface WinogradKernels {
 const winogradModule = new SimdModule<WinogradKernels>('winograd', WINOGRAD_KERNELS_WASM, { relaxedSimd: true });
 
 /** Environment variable: 0 sends 3x3 and 2x2 convs to the direct SIMD conv instead (for comparisons). */
-export const WINOGRAD_ENV_VAR = 'DIFFUSION_SIMD_WINOGRAD';
+export const WINOGRAD_ENV_VAR = RUNTIME_OPTION_VARIABLES.winograd;
 
 /** Tiles transformed and multiplied together (a multiple of 4): their V and M stay in cache. */
 const CHUNK_TILES = 32;
@@ -38,7 +39,7 @@ export function winogradApplies(g: ConvGeometry): boolean {
   return (g.filterHeight === 3 || g.filterHeight === 2) && g.filterWidth === g.filterHeight &&
     g.strideHeight === 1 && g.strideWidth === 1 &&
     g.inChannels % 4 === 0 && g.inChannels > 0 && g.outChannels % 8 === 0 && g.outChannels > 0 &&
-    sizes.every((d) => d > 0) && simdKernelsEnabled() && process.env[WINOGRAD_ENV_VAR] !== '0' &&
+    sizes.every((d) => d > 0) && simdKernelsEnabled() && runtimeOptions().winograd &&
     winogradModule.heapKernels() !== null;
 }
 
