@@ -13,7 +13,7 @@ import {
   subcategoryLabels, trainEmojiClassifier,
 } from '../lib/judge/emoji-judge';
 import { loadEmojiCascade, loadEmojiStage1 } from '../lib/pretrained/emoji-model';
-import { createProgress } from '../lib/train/progress';
+import { createProgress } from '../lib/progress';
 import { runFiles, RunMetadata } from '../lib/train/trainer';
 
 /**

@@ -10,7 +10,7 @@ import { encodePng } from '../lib/display/png';
 import { ddpmSampleGrid, denoiserResults, samplingFrames } from '../lib/figures/partb';
 import { evaluateClassConditioned } from '../lib/judge/evaluate';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
-import { createProgress } from '../lib/train/progress';
+import { createProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';

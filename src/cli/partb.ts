@@ -9,7 +9,7 @@ import { B1_SIGMAS, ddpmSampleGrid, denoiserResults, noisingGrid, outOfDistribut
 import { writeFileAtomic } from '../lib/io/atomic';
 import { outputsPath } from '../lib/io/outputs';
 import { evaluateClassConditioned } from '../lib/judge/evaluate';
-import { createProgress } from '../lib/train/progress';
+import { createProgress } from '../lib/progress';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';

@@ -15,7 +15,7 @@ export { loadCheckpoint, saveCheckpoint } from './checkpoint';
 export { type TrainConfig, type ModelKind, MODEL_KINDS, defaultTrainConfig, learningRateAt } from './train/config';
 export { createModel, createNetwork, scheduleFor, type TrainableNet } from './train/networks';
 export { train, trainNetwork, plannedRunDir, loadTrainedModel, loadTrainedNetwork, readLossLog, runFiles, type LossRecord, type RunMetadata, type TrainResult } from './train/trainer';
-export { createProgress, type ProgressCallback, type ProgressEvent } from './train/progress';
+export { createProgress, type ProgressCallback, type ProgressEvent } from './progress';
 export { ddpmSample, type DdpmSampleResult } from './sample';
 export { denoiseAtSigma } from './denoise';
 export { loadOrTrainJudge, DigitClassifier } from './judge/classifier';
@@ -32,6 +32,7 @@ export { type DiffusionModel, type ModelOutput, PromptDictionary } from './pretr
 export { BuiltinModel, loadBuiltinModel, builtinPrompts } from './pretrained/builtin';
 export { BUILTIN_PROMPTS, DIGIT_PROMPTS, FASHION_PROMPTS, GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from './pretrained/builtin-spec';
 export { type PromptEncoder, type SuperResolutionModel } from './pretrained/model';
+export { PART_A_MODELS, PART_A_MODEL_KINDS, type PartAModelKind, type PartAModelEntry } from './pretrained/registry';
 export { EmojiTextToImage, EmojiPrompts, EmojiUpsampler, loadEmojiCascade, loadEmojiStage1 } from './pretrained/emoji-model';
 export { stage1Config, stage2Config, emojiTrainingSet, emojiVocabulary } from './pretrained/emoji-spec';
 export { loadEmojiImages, GENERATOR_STYLES, JUDGE_STYLES, EMOJI_STYLE_SOURCES, type EmojiImages, type EmojiStyle } from './data/emoji';

@@ -1,14 +1,16 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BackendInfo, initBackend } from '../lib/backend/select';
+import { BackendInfo, describeBackend, initBackend } from '../lib/backend/select';
+import { runtimeOptions } from '../lib/runtime-options';
+import { RUN_INFO_MIME, RunInfo } from './run-info';
 import { VegaLiteSpec } from '../lib/display/charts';
 import { prefixSvgIds, vegaLiteToSvg } from '../lib/display/vega-svg';
 import { RgbImage } from '../lib/display/image';
 import { encodePng } from '../lib/display/png';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
-import { ProgressCallback, ProgressEvent, formatDuration } from '../lib/train/progress';
+import { ProgressCallback, ProgressEvent, formatDuration } from '../lib/progress';
 import { SHARED_MODEL_MIME, SHARED_MODEL_NAMES, SharedModelMetadata, SharedModelName } from '../lib/demo/shared-model';
 import { TrainConfig } from '../lib/train/config';
 import { encodeNetworkFile } from '../lib/train/network-file';
@@ -78,6 +80,11 @@ export async function startNotebook(name: string, params: NotebookParams): Promi
   const staging = process.env[FIGURES_DIR_ENV_VAR];
   const outDir = staging ? path.join(staging, name) : outputsPath(name);
   fs.mkdirSync(outDir, { recursive: true });
+  const run: RunInfo = { backend: describeBackend(backend), runtime: runtimeOptions() };
+  emit(
+    { data: { [RUN_INFO_MIME]: run, 'text/plain': `Running on ${run.backend}.` }, metadata: { runInfo: true }, transient: {} },
+    `[diffusion] notebook ${name} running on ${run.backend}`,
+  );
   return { name, params, backend, outDir };
 }
 

@@ -6,9 +6,11 @@ import { versions } from '../lib/versions';
 import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
 import { acquireLock } from '../lib/io/lock';
 import { removeLeftoversOfDeadProcesses, removeStaleTempFiles } from '../lib/io/atomic';
-import { Cell, declaredParameters, executeNotebook, Notebook, NotebookExecutionError, readNotebook, writeNotebookAtomic } from './execute';
+import { declaredParameters, executeNotebook, NotebookExecutionError } from './execute';
+import { Cell, Notebook, readNotebook, writeNotebookAtomic } from './nbformat';
 import { DEFAULT_REPORT_CONFIG, readReportConfig, ReportConfig } from './config';
 import { buildSite } from './site';
+import { RUN_INFO_MIME, RunInfo } from '../notebook/run-info';
 
 /**
  * `npm run report`: executes every notebook with the project kernel (skipping those whose inputs
@@ -87,14 +89,17 @@ export function cacheKey(
   })).digest('hex');
 }
 
-/** Drops what is for the live notebook only: progress displays and the injected parameters' echo. */
+/** Drops what is for the live notebook only: progress and run-info displays, the injected parameters' echo. */
 export function prepareForSite(nb: Notebook): Notebook {
   const cells: Cell[] = nb.cells.map((cell) => {
     if (cell.cell_type !== 'code') return cell;
     const tags = (cell.metadata?.tags as string[] | undefined) ?? [];
     const outputs = tags.includes('injected-parameters')
       ? []
-      : cell.outputs.filter((o) => !(o.output_type === 'display_data' && (o.metadata as Record<string, unknown> | undefined)?.progress));
+      : cell.outputs.filter((o) => {
+        const meta = o.output_type === 'display_data' ? (o.metadata as Record<string, unknown> | undefined) : undefined;
+        return !(meta?.progress || meta?.runInfo);
+      });
     return { ...cell, outputs };
   });
   return { ...nb, cells };
@@ -223,7 +228,7 @@ async function executeAndRender(
     intro: (config.intro ? `${config.intro}\n\n` : '') + 'Every figure on these pages was produced by the notebooks in `notebooks/`, run headlessly by `npm run report` '
       + `with the **${opts.profile}** profile and seed **${opts.seed}**. \`manifest.json\` lists each figure with its hash and provenance.`,
     parts,
-    notebooks: [...results.entries()].map(([name, nb]) => ({ name, notebook: prepareForSite(nb) as never, metadata: figureBackend(nb) })),
+    notebooks: [...results.entries()].map(([name, nb]) => ({ name, notebook: prepareForSite(nb), metadata: runInfo(nb) })),
     appendix: [{ name: 'credits', title: 'Credits and licences', markdown: fs.readFileSync(CREDITS_FILE, 'utf8') }],
     demo: true,
     trustNotebookHtml: opts.trustNotebookHtml,
@@ -244,15 +249,12 @@ async function executeAndRender(
   return { executed, cached, siteDir, figures };
 }
 
-/** The backend a notebook actually ran on, read from its first "[diffusion] backend:" line. */
-function figureBackend(nb: Notebook): Record<string, unknown> {
+/** What a notebook ran on (backend and runtime options), from the output startNotebook sends. */
+function runInfo(nb: Notebook): Partial<RunInfo> {
   for (const cell of nb.cells) {
     if (cell.cell_type !== 'code') continue;
     for (const o of cell.outputs) {
-      if (o.output_type !== 'stream') continue;
-      const text = Array.isArray(o.text) ? o.text.join('') : String(o.text);
-      const m = /\[diffusion\] backend: (.*)/.exec(text);
-      if (m) return { backend: m[1].trim() };
+      if (o.output_type === 'display_data' && RUN_INFO_MIME in o.data) return o.data[RUN_INFO_MIME] as RunInfo;
     }
   }
   return {};

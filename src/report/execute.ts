@@ -1,8 +1,7 @@
 import { randomBytes } from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from '../lib/io/atomic';
 import { KernelClient, KernelMessage, KernelTimeoutError } from './kernel-client';
+import { Cell, cellTags, CodeCell, joinText, MimeBundle, Notebook, Output, readNotebook } from './nbformat';
 
 /**
  * Runs a notebook's code cells top to bottom in a fresh tslab kernel and returns the executed
@@ -20,40 +19,6 @@ import { KernelClient, KernelMessage, KernelTimeoutError } from './kernel-client
  * redeclaring `const` in the injected cell would narrow the type to a literal and break later
  * comparisons, hence `let`.
  */
-
-export type MimeBundle = Record<string, unknown>;
-
-export type Output =
-  | { output_type: 'stream'; name: 'stdout' | 'stderr'; text: string }
-  | { output_type: 'display_data'; data: MimeBundle; metadata: Record<string, unknown> }
-  | { output_type: 'execute_result'; data: MimeBundle; metadata: Record<string, unknown>; execution_count: number | null }
-  | { output_type: 'error'; ename: string; evalue: string; traceback: string[] };
-
-export interface CodeCell {
-  cell_type: 'code';
-  id?: string;
-  metadata: Record<string, unknown> & { tags?: string[] };
-  source: string | string[];
-  outputs: Output[];
-  execution_count: number | null;
-}
-
-export interface TextCell {
-  cell_type: 'markdown' | 'raw';
-  id?: string;
-  metadata: Record<string, unknown>;
-  source: string | string[];
-  attachments?: Record<string, MimeBundle>;
-}
-
-export type Cell = CodeCell | TextCell;
-
-export interface Notebook {
-  nbformat: 4;
-  nbformat_minor: number;
-  metadata: Record<string, unknown>;
-  cells: Cell[];
-}
 
 /** Values a parameter may take: anything JSON can write, which is also a TypeScript literal. */
 export type ParameterValue = string | number | boolean | null | ParameterValue[] | { [key: string]: ParameterValue };
@@ -103,7 +68,7 @@ export class NotebookExecutionError extends Error {
     readonly partial: Notebook,
   ) {
     const cell = partial.cells[cellIndex];
-    const firstLine = sourceText(cell.source).split('\n').find((l) => l.trim() !== '') ?? '';
+    const firstLine = joinText(cell.source).split('\n').find((l) => l.trim() !== '') ?? '';
     super(
       `Notebook ${path.basename(notebook)} failed in cell ${cellIndex + 1} of ${partial.cells.length}` +
         ` (${firstLine.trim().slice(0, 80)}):\n${errorText.trim()}\n` +
@@ -113,35 +78,9 @@ export class NotebookExecutionError extends Error {
   }
 }
 
-export function sourceText(source: string | string[]): string {
-  return Array.isArray(source) ? source.join('') : source;
-}
-
-export function readNotebook(file: string): Notebook {
-  let nb: Notebook;
-  try {
-    nb = JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook;
-  } catch (err) {
-    throw new Error(`Cannot read notebook ${file}: ${(err as Error).message}. It must be a Jupyter notebook (nbformat 4 JSON).`);
-  }
-  if (nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
-    throw new Error(`Notebook ${file} is not nbformat 4 (found nbformat ${String(nb.nbformat)}). Save it from Jupyter 4 or later.`);
-  }
-  return nb;
-}
-
-/** Writes an executed notebook atomically (one space indentation and a final newline, like Jupyter). */
-export function writeNotebookAtomic(file: string, nb: Notebook): void {
-  writeFileAtomic(file, JSON.stringify(nb, null, 1) + '\n');
-}
-
 const PARAMETERS_TAG = 'parameters';
 const INJECTED_TAG = 'injected-parameters';
 
-function tagsOf(cell: Cell): string[] {
-  const tags = cell.metadata.tags;
-  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
-}
 
 /**
  * Returns a copy of `nb` with a cell tagged `injected-parameters` after the `parameters` cell that
@@ -149,8 +88,8 @@ function tagsOf(cell: Cell): string[] {
  * declared with `let` in the parameters cell.
  */
 export function injectParameters(nb: Notebook, parameters: Record<string, ParameterValue>, notebookName = 'notebook'): Notebook {
-  const cells = nb.cells.filter((c) => !tagsOf(c).includes(INJECTED_TAG));
-  const at = cells.findIndex((c) => c.cell_type === 'code' && tagsOf(c).includes(PARAMETERS_TAG));
+  const cells = nb.cells.filter((c) => !cellTags(c).includes(INJECTED_TAG));
+  const at = cells.findIndex((c) => c.cell_type === 'code' && cellTags(c).includes(PARAMETERS_TAG));
   if (at < 0) {
     throw new Error(
       `Notebook ${notebookName} has no cell tagged "${PARAMETERS_TAG}", so parameters ${Object.keys(parameters).join(', ')} cannot be set. ` +
@@ -181,12 +120,12 @@ export function injectParameters(nb: Notebook, parameters: Record<string, Parame
 
 /** Names a parameters cell declares with `let`. */
 function declaredIn(cell: Cell): Set<string> {
-  return new Set([...sourceText(cell.source).matchAll(/\blet\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
+  return new Set([...joinText(cell.source).matchAll(/\blet\s+([A-Za-z_$][\w$]*)/g)].map((m) => m[1]));
 }
 
 /** The parameters a notebook declares (empty when it has no cell tagged "parameters"). */
 export function declaredParameters(nb: Notebook): Set<string> {
-  const cell = nb.cells.find((c) => c.cell_type === 'code' && tagsOf(c).includes(PARAMETERS_TAG));
+  const cell = nb.cells.find((c) => c.cell_type === 'code' && cellTags(c).includes(PARAMETERS_TAG));
   return cell ? declaredIn(cell) : new Set();
 }
 
@@ -230,7 +169,7 @@ export async function executeNotebook(file: string, options: ExecuteOptions = {}
       options.onCell?.(progress('start'));
       cell.outputs = [];
       cell.execution_count = null;
-      const code = sourceText(cell.source);
+      const code = joinText(cell.source);
       if (code.trim() !== '') {
         let result;
         try {

@@ -11,34 +11,7 @@ import { createHash } from 'crypto';
 import { IdRegistry, slugify } from './ids';
 import { createMarkdown, type Heading, type Markdown, type MarkdownEnv } from './markdown';
 import { prefixSvgIds, vegaLiteToSvg } from '../lib/display/vega-svg';
-
-// Input types: loose enough to accept notebooks read from disk (text as string or string[])
-// as well as the executor's own Notebook type.
-export type MultilineText = string | string[];
-
-export type NotebookOutput =
-  | { output_type: 'stream'; name: string; text: MultilineText }
-  | {
-      output_type: 'display_data' | 'execute_result';
-      data: Record<string, unknown>;
-      metadata?: Record<string, unknown>;
-      execution_count?: number | null;
-    }
-  | { output_type: 'error'; ename: string; evalue: string; traceback?: string[] };
-
-export interface NotebookCell {
-  cell_type: 'markdown' | 'code' | 'raw';
-  source: MultilineText;
-  metadata?: Record<string, unknown>;
-  outputs?: NotebookOutput[];
-  execution_count?: number | null;
-}
-
-export interface ExecutedNotebook {
-  nbformat: number;
-  metadata?: Record<string, unknown>;
-  cells: NotebookCell[];
-}
+import { cellTags, type ExecutedNotebook, joinText, type MultilineText, type NotebookCell, type NotebookOutput } from './nbformat';
 
 /** The caption metadata a display_data output (or its cell) carries; see docs/report.md. */
 export interface FigureMetadata {
@@ -172,16 +145,6 @@ interface RenderState {
 }
 
 /** Joins nbformat's multiline text (a string or a list of lines). */
-export function joinText(text: MultilineText | undefined): string {
-  if (text === undefined) return '';
-  return Array.isArray(text) ? text.join('') : text;
-}
-
-function cellTags(cell: NotebookCell): string[] {
-  const tags = cell.metadata?.tags;
-  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
-}
-
 /**
  * Claims every figure's element id before anything else in the notebook, so a heading that
  * happens to slugify to the same text gets the suffix, never the figure an author links to.

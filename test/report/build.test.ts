@@ -4,7 +4,7 @@ import * as path from 'path';
 import { buildReport } from '../../src/report/build';
 import { readReportConfig } from '../../src/report/config';
 import { findChromium, launchChromium } from '../../src/report/chromium';
-import { readNotebook } from '../../src/report/execute';
+import { readNotebook } from '../../src/report/nbformat';
 import { brokenLinks, htmlProblems, inspectPage } from './site-checks';
 import { tempDir } from './site-fixtures';
 

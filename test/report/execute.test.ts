@@ -2,19 +2,11 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import {
-  CellProgress,
-  CodeCell,
-  executeNotebook,
-  injectParameters,
-  Notebook,
-  NotebookExecutionError,
-  Output,
-  readNotebook,
-  toOutputs,
-  writeNotebookAtomic,
-} from '../../src/report/execute';
+import { CellProgress, executeNotebook, injectParameters, NotebookExecutionError, toOutputs } from '../../src/report/execute';
+import { CodeCell, Notebook, Output, readNotebook, writeNotebookAtomic } from '../../src/report/nbformat';
 import { KernelMessage } from '../../src/report/kernel-client';
+import { RUN_INFO_MIME, RunInfo } from '../../src/notebook/run-info';
+import { parseRuntimeOptions } from '../../src/lib/runtime-options';
 
 // These tests start real tslab kernels (3-5 s each), so each notebook runs once and is checked by several cases.
 
@@ -163,6 +155,15 @@ describe('report/execute', function () {
       executed = await executeNotebook(file, {
         timeoutSec: 60, env: { DIFFUSION_OUTPUTS: outputs }, onCellProgress: (p) => running.push({ index: p.index, text: p.text }),
       });
+    });
+
+    it('startNotebook sends what the notebook runs on as data (no stderr to scrape)', () => {
+      const run = (executed.cells[0] as CodeCell).outputs.find((o) => o.output_type === 'display_data' && RUN_INFO_MIME in o.data);
+      assert.ok(run && run.output_type === 'display_data', 'a run-info output');
+      const info = run.data[RUN_INFO_MIME] as RunInfo;
+      assert.match(info.backend, /^wasm \(SIMD, \d threads?\) @tensorflow\/tfjs-backend-wasm 4\.22\.0$/);
+      assert.deepEqual(info.runtime, parseRuntimeOptions());
+      assert.deepEqual(run.metadata, { runInfo: true });
     });
 
     it('passes on a cell\'s progress while it runs', () => {

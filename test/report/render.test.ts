@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'crypto';
 import { IdRegistry } from '../../src/report/ids';
 import { notebookLinkToPage } from '../../src/report/markdown';
-import { cleanTerminalText, imageSize, renderNotebook, type ExecutedNotebook } from '../../src/report/render';
+import type { ExecutedNotebook } from '../../src/report/nbformat';
+import { cleanTerminalText, imageSize, renderNotebook } from '../../src/report/render';
 import { forwardNotebook, pngBase64, trainingNotebook } from './site-fixtures';
 
 describe('report/render', () => {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { encodePng } from '../../src/lib/display/png';
-import type { ExecutedNotebook } from '../../src/report/render';
+import type { ExecutedNotebook } from '../../src/report/nbformat';
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));

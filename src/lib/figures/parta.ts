@@ -2,7 +2,7 @@ import { tf } from '../backend/tf';
 import { GridOptions, hconcat, imageGrid } from '../display/grid';
 import { FloatImages, RgbImage } from '../display/image';
 import { resize } from '../inputs/pixels';
-import { ProgressCallback } from '../train/progress';
+import { ProgressCallback } from '../progress';
 
 /**
  * Figure helpers for Part A's notebooks: model images (NHWC tensors in [-1, 1], gray or RGB) as

@@ -1,14 +1,8 @@
 import { AnagramView } from '../pipelines/anagram';
 import { GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from '../pretrained/builtin-spec';
 import { PromptDictionary, PromptEncoder } from '../pretrained/model';
+import type { PartAModelKind } from '../pretrained/registry';
 import { PartAImageName } from './images';
-
-/**
- * Which Part A model a notebook runs on: the built-in colour text-to-image cascade (trained on
- * emoji art), the built-in digits model (28 px gray, the fast one), or DeepFloyd IF stage I.
- */
-export type PartAModelKind = 'builtin' | 'builtin-digits' | 'deepfloyd-if';
-export const PART_A_MODEL_KINDS: readonly PartAModelKind[] = ['builtin', 'builtin-digits', 'deepfloyd-if'];
 
 export interface AnagramPrompts {
   /** Seen upright. */
@@ -105,11 +99,17 @@ const DEEPFLOYD: PartAPrompts = {
   ],
 };
 
+/** The writeup's prompts for each Part A model (pretrained/registry.ts names them). */
+const PROMPT_SETS: Readonly<Record<PartAModelKind, PartAPrompts>> = {
+  builtin: BUILTIN_COLOUR,
+  'builtin-digits': BUILTIN,
+  'deepfloyd-if': DEEPFLOYD,
+};
+
 export function partAPrompts(kind: PartAModelKind): PartAPrompts {
-  if (kind === 'builtin') return BUILTIN_COLOUR;
-  if (kind === 'builtin-digits') return BUILTIN;
-  if (kind === 'deepfloyd-if') return DEEPFLOYD;
-  throw new Error(`Unknown Part A model "${kind}": use one of ${PART_A_MODEL_KINDS.join(', ')}`);
+  const prompts = PROMPT_SETS[kind];
+  if (!prompts) throw new Error(`Unknown Part A model "${kind}": use one of ${Object.keys(PROMPT_SETS).join(', ')}`);
+  return prompts;
 }
 
 /** Every prompt a set uses (without repeats), e.g. to precompute embeddings for a new model. */

@@ -13,7 +13,7 @@ import { Conv2d, Linear } from '../nn/layers';
 import { Module } from '../nn/module';
 import { deriveSeed, Rng } from '../random';
 import { Adam, adamStep } from '../train/adam';
-import { createProgress, ProgressCallback, ProgressMode } from '../train/progress';
+import { createProgress, ProgressCallback, ProgressMode } from '../progress';
 import { oneHot } from '../nn/one-hot';
 
 /**

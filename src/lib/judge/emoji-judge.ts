@@ -11,7 +11,7 @@ import { BatchNorm2d, Conv2d, Linear, updateRunningStats } from '../nn/layers';
 import { ForwardContext, Module } from '../nn/module';
 import { deriveSeed, Rng } from '../random';
 import { Adam, adamStep } from '../train/adam';
-import { createProgress, ProgressCallback, ProgressMode } from '../train/progress';
+import { createProgress, ProgressCallback, ProgressMode } from '../progress';
 
 /**
  * The fidelity judge of the built-in colour model: a small CNN that reads an emoji's Unicode

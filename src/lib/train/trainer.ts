@@ -20,7 +20,7 @@ import { configHash, isCascadeKind, learningRateAt, TrainConfig, validateTrainCo
 import { BatchDraw, sliceDraw } from './objectives';
 import { createNetwork, drawTrainingBatch, networkLoss, scheduleFor, TrainableNet } from './networks';
 import { GradientWorkers, trainWorkerCount } from './gradient-workers';
-import { createProgress, ProgressCallback, ProgressMode } from './progress';
+import { createProgress, ProgressCallback, ProgressMode } from '../progress';
 import { appendJsonLine, readJsonLines, truncateJsonLines } from './runlog';
 
 /** One line of a run's loss log (loss.jsonl). */

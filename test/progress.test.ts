@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { Writable } from 'stream';
-import { ProgressEvent, createProgress, formatCompact, formatDuration } from '../../src/lib/train/progress';
+import { ProgressEvent, createProgress, formatCompact, formatDuration } from '../src/lib/progress';
 
 /** A stream that records what is written, optionally pretending to be a terminal. */
 function fakeStream(isTTY = false): { stream: Writable; text: () => string } {
