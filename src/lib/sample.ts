@@ -32,7 +32,7 @@ export interface DdpmSampleOptions {
   /**
    * Worker threads evaluating the UNet (nn/unet-workers.ts), 0 = the calling thread. Default: one
    * per core on wasm (DIFFUSION_SAMPLE_WORKERS overrides) for runs of at least AUTO_WORKERS_MIN_CALLS
-   * image evaluations, where starting them (0.15-0.5 s) pays. The samples are the same bits.
+   * image evaluations, where starting them pays (docs/performance.md section 9). The samples are the same bits.
    */
   workers?: number;
 }

@@ -16,9 +16,9 @@
 // Adam from tf ops is ten kernels (and ten temporaries) per parameter tensor; a UNet has ~100
 // parameter tensors, so the per-kernel overhead, not the arithmetic, dominated the update.
 //
-// The loops run in WebAssembly SIMD where they can (simd/channel-kernels.wat: 1.5-10x faster than
-// the JavaScript here, which stays for runtimes without SIMD, BatchNorm channel counts that are
-// not a multiple of 4, and DIFFUSION_SIMD_KERNELS=0). Phi is the standard normal CDF and phi its
+// The loops run in WebAssembly SIMD where they can (simd/channel-kernels.wat; docs/performance.md
+// section 6 has the gains); the JavaScript here stays for runtimes without SIMD, BatchNorm channel
+// counts that are not a multiple of 4, and DIFFUSION_SIMD_KERNELS=0. Phi is the standard normal CDF and phi its
 // density. The SIMD GELU computes Phi from erfc (Abramowitz and Stegun 7.1.26) and one exp per
 // element (|error| < 5e-7); the JavaScript one from tables on [-8, 8] with 256 entries per unit,
 // computed once in float64, and linear interpolation (|error| < 1e-6). Beyond the tables Phi is

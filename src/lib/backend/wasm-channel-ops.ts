@@ -6,9 +6,9 @@
 //   SplitV along the last axis    their gradient
 //   Sum over all axes but the last  the gradient of every conv bias
 //
-// tfjs-backend-wasm 4.22 copies a last-axis concat or split row by row (a [32,28,28,32] split into
-// 16 + 16 took ~3-5 ms, 15-25x a plain copy of the tensor) and sums over leading axes by
-// transposing first. Here they are one pass of WebAssembly SIMD (simd/channel-kernels.wat). Any
+// tfjs-backend-wasm 4.22 copies a last-axis concat or split row by row (many times a plain copy of
+// the tensor; docs/performance.md section 6) and sums over leading axes by transposing first.
+// Here they are one pass of WebAssembly SIMD (simd/channel-kernels.wat). Any
 // other case (another axis, dtype or channel count) goes to the backend's own kernel, kept when
 // these are registered.
 import { tf } from './tf';
@@ -97,8 +97,8 @@ function sum(args: KernelArgs): KernelResult {
 /**
  * Identity without a copy: the output shares the input's memory (the backend counts references),
  * as Reshape does here and Identity does on the cpu backend. Tensors are never written in place,
- * so sharing is safe. wasm's own Identity copies the data; autodiff runs ~200 of them per UNet
- * step (the gradients passed through), ~10 ms at D=16 and micro-batch 32.
+ * so sharing is safe. wasm's own Identity copies the data, and autodiff runs ~200 of them per
+ * UNet step (the gradients passed through; docs/performance.md section 7).
  */
 function identity(args: KernelArgs): KernelResult {
   const x = args.inputs.x;

@@ -21,23 +21,18 @@
 //
 // The wasm Conv2D kernel (XNNPACK) supports dilation > 1 with stride 1 and asymmetric explicit
 // padding (checked against the cpu backend), so no zero-insertion into dy is needed.
-// Cost at x=[64,28,28,64], 3x3, stride 1: about 2x a forward conv2d (two transposes ~50 ms, the
-// conv ~1.4x the forward one).
 //
 // 2. Conv2DBackpropInput (the input gradient of conv2d, and the forward pass of conv2dTranspose)
-// exists but is a plain loop, about 10x slower than Conv2D (x=[64,28,28,64], 3x3: 1880 ms against
-// 166 ms). It is replaced, for NHWC, by Conv2D calls:
+// exists but is a plain loop, far slower than Conv2D. It is replaced, for NHWC, by Conv2D calls:
 //
 //   dx[n,y,x,ci] = sum_{kh,kw,co} dy[n,oh,ow,co] * W[kh,kw,ci,co],  y = oh*sh + kh - top
 //
 // Stride 1: dx = conv2d(dy, W') with W' = W flipped in kh and kw, ci and co swapped, stride 1,
 // padding top' = kh-1-top and bottom' chosen so the output has height H (negative -> crop dy).
 // Stride > 1: one conv over dy whose output channels hold the sh*sw output phases, interleaved
-// afterwards (phaseSplitBackpropInput below). An earlier version convolved a zero-upsampled dy,
-// multiplying sh*sw times as many zeros as values; the phase form was 1.5-2.5x faster at D=64
-// (x=[64,28,28,64]: 4x4 stride 2 266 -> 108 ms, 3x3 stride 2 161 -> 105 ms; the 7x7 stride 7 of
-// the UNet's 1x1 -> 7x7 up-projection 244 -> 26 ms) and 1.3x at D=16. NCHW goes to the
-// original kernel.
+// afterwards (phaseSplitBackpropInput below), rather than over a zero-upsampled dy, which would
+// multiply sh*sw times as many zeros as values. NCHW goes to the original kernel.
+// The costs of each form are in docs/performance.md (sections 5, 7 and 8).
 //
 // The kernels are called directly (not through tf ops) so that the stride/dilation check of
 // tf.conv2d does not apply and no intermediate goes through the engine; intermediates are freed
@@ -429,8 +424,8 @@ let ownBatchMatMul: tf.KernelFunc | undefined;
  * BatchMatMul of two float32 matrices (no batch, or a batch of 1) as a 1x1 convolution over a row of
  * M pixels, through the SIMD kernels: C = A B and C = A B^T by the forward conv (the filter B, or
  * B^T read in place), C = A^T B by the weight gradient; the output's columns a multiple of 8.
- * wasm's own kernel ran the UNet's 1x1 -> 7x7 up-projection (64 x 128 by 128 x 6,272) at ~1 G
- * multiply-adds per second, 50-90 ms; the conv kernel takes ~3. Anything else goes to the backend.
+ * wasm's own kernel is slow for the UNet's 1x1 -> 7x7 up-projection (docs/performance.md,
+ * section 7). Anything else goes to the backend.
  */
 function simdOrOwnBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { a, b } = args.inputs;
