@@ -44,6 +44,9 @@ export interface DdpmSampleResult {
   /** Samples x_0, [N, 28, 28, 1] (the model's size and channels). Values are not clipped; show them through the [0, 1] range. */
   images: Float32Array;
   count: number;
+  /** Height and width of each image, and its channels (the model's). */
+  size: number;
+  channels: number;
   /** x_t snapshots (each as many values as images) and their timesteps, when captureEvery was set. */
   frames: Array<{ t: number; images: Float32Array }>;
 }
@@ -102,7 +105,7 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
       if (opts.captureEvery && ((last - t + 1) % opts.captureEvery === 0 || t === first)) capture(t - 1);
       opts.onStep?.(last - t + 1, last);
     }
-    return { images: (x.dataSync() as Float32Array).slice(), count: n, frames };
+    return { images: (x.dataSync() as Float32Array).slice(), count: n, size: model.imageSize, channels: model.config.channels, frames };
   } finally {
     x.dispose();
     pool?.close();

@@ -15,18 +15,20 @@ import { NoiseSchedule } from '../schedules';
 /** SPEC B1's noise levels for the noising and out-of-distribution grids. */
 export const B1_SIGMAS = [0, 0.2, 0.4, 0.5, 0.6, 0.8, 1.0];
 
-const digits = (count: number, data: Float32Array): FloatImages => ({ count, height: 28, width: 28, channels: 1, data });
+/** A batch of gray square images (Part B's data and samples) for imageGrid. */
+const gray = (count: number, size: number, data: Float32Array): FloatImages => ({ count, height: size, width: size, channels: 1, data });
 
 /** z = x + sigma eps for each image (rows) and each sigma (columns). */
 export function noisingGrid(images: ImageDataset, sigmas: number[], rng: Rng): RgbImage {
-  const out = new Float32Array(images.count * sigmas.length * 784);
+  const pixels = images.height * images.width;
+  const out = new Float32Array(images.count * sigmas.length * pixels);
   for (let i = 0; i < images.count; i++) {
     for (let j = 0; j < sigmas.length; j++) {
-      const o = (i * sigmas.length + j) * 784;
-      for (let p = 0; p < 784; p++) out[o + p] = images.images[i * 784 + p] + sigmas[j] * rng.normal();
+      const o = (i * sigmas.length + j) * pixels;
+      for (let p = 0; p < pixels; p++) out[o + p] = images.images[i * pixels + p] + sigmas[j] * rng.normal();
     }
   }
-  return imageGrid(digits(images.count * sigmas.length, out), {
+  return imageGrid(gray(images.count * sigmas.length, images.height, out), {
     cols: sigmas.length, colLabels: sigmas.map((s) => `sigma=${s}`),
   });
 }
@@ -34,11 +36,12 @@ export function noisingGrid(images: ImageDataset, sigmas: number[], rng: Rng): R
 /** Rows: clean test digits, their noisy versions at sigma, and the denoiser's outputs. */
 export function denoiserResults(model: UNet, images: ImageDataset, sigma: number, rng: Rng, title?: string): RgbImage {
   const { noisy, denoised } = denoiseAtSigma(model, images.images, images.count, sigma, rng);
-  const all = new Float32Array(3 * images.count * 784);
+  const values = images.images.length;
+  const all = new Float32Array(3 * values);
   all.set(images.images, 0);
-  all.set(noisy, images.count * 784);
-  all.set(denoised, 2 * images.count * 784);
-  return imageGrid(digits(3 * images.count, all), {
+  all.set(noisy, values);
+  all.set(denoised, 2 * values);
+  return imageGrid(gray(3 * images.count, images.height, all), {
     cols: images.count, rowLabels: ['input', `noisy ${sigma}`, 'output'], title,
   });
 }
@@ -46,18 +49,18 @@ export function denoiserResults(model: UNet, images: ImageDataset, sigma: number
 /** One digit noised at each sigma (row 1) and the denoiser's output for each (row 2). */
 export function outOfDistributionGrid(model: UNet, image: Float32Array, sigmas: number[], rng: Rng): RgbImage {
   const n = sigmas.length;
-  const noisy = new Float32Array(n * 784);
-  const clean = new Float32Array(n * 784);
+  const size = model.imageSize;
+  const pixels = size * size;
+  const noisy = new Float32Array(n * pixels);
   for (let j = 0; j < n; j++) {
-    clean.set(image.subarray(0, 784), j * 784);
-    for (let p = 0; p < 784; p++) noisy[j * 784 + p] = image[p] + sigmas[j] * rng.normal();
+    for (let p = 0; p < pixels; p++) noisy[j * pixels + p] = image[p] + sigmas[j] * rng.normal();
   }
   // denoiseAtSigma adds its own noise; sigma 0 here passes our noisy images through unchanged.
   const { denoised } = denoiseAtSigma(model, noisy, n, 0, rng);
-  const all = new Float32Array(2 * n * 784);
+  const all = new Float32Array(2 * n * pixels);
   all.set(noisy, 0);
-  all.set(denoised, n * 784);
-  return imageGrid(digits(2 * n, all), {
+  all.set(denoised, n * pixels);
+  return imageGrid(gray(2 * n, size, all), {
     cols: n, colLabels: sigmas.map((s) => `sigma=${s}`), rowLabels: ['noisy', 'denoised'],
   });
 }
@@ -83,7 +86,7 @@ export function ddpmSampleGrid(opts: {
     model: opts.model, schedule: opts.schedule, rng: new Rng(opts.seed), classes, count: opts.count ?? 40,
     guidance: opts.guidance, captureEvery: opts.captureEvery, onStep: opts.onStep,
   });
-  const image = imageGrid(digits(result.count, result.images), {
+  const image = imageGrid(gray(result.count, result.size, result.images), {
     cols: 10, title: opts.title, colLabels: isClass ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined,
   });
   return { image, result };
@@ -91,5 +94,5 @@ export function ddpmSampleGrid(opts: {
 
 /** Frames of a sampling run as grid images, for encodeGif. */
 export function samplingFrames(result: DdpmSampleResult, cols = 10): RgbImage[] {
-  return result.frames.map((f) => imageGrid(digits(result.count, f.images), { cols, scale: 2, title: `t = ${f.t}` }));
+  return result.frames.map((f) => imageGrid(gray(result.count, result.size, f.images), { cols, scale: 2, title: `t = ${f.t}` }));
 }
