@@ -42,6 +42,17 @@ describe('DDPM sampling (Algorithms B.2 and B.4)', () => {
     model.dispose();
   });
 
+  it('leaves no tensors behind, and chunks give the samples one batch gives', () => {
+    const model = createModel({ kind: 'class', hidden: 4, seed: 0 });
+    const before = tf.memory().numTensors;
+    const one = ddpmSample({ model, schedule, classes: [1, 2, 3, 4, 5], rng: new Rng(3), workers: 0 });
+    const chunked = ddpmSample({ model, schedule, classes: [1, 2, 3, 4, 5], rng: new Rng(3), workers: 0, chunk: 2 });
+    assert.equal(tf.memory().numTensors, before);
+    assert.deepEqual(chunked.images, one.images);
+    assert.equal(one.size, 28);
+    model.dispose();
+  });
+
   it('bad inputs are clear errors', () => {
     const cls = createModel({ kind: 'class', hidden: 4, seed: 0 });
     assert.throws(() => ddpmSample({ model: cls, schedule, classes: [12], rng: new Rng(0) }), /Unknown class 12/);

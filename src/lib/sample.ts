@@ -130,22 +130,23 @@ function predictNoise(
     const images = pool.forward(values(inputs.x)!, inputs.x.shape[0], values(inputs.t), values(inputs.c));
     return tf.tensor4d(images, inputs.x.shape);
   };
-  return tf.tidy(() => {
-    const parts: tf.Tensor4D[] = [];
-    for (let start = 0; start < n; start += chunk) {
-      const m = Math.min(n, start + chunk) - start;
+  // Each chunk in its own tidy: the UNet's activations of one chunk are freed before the next.
+  const parts: tf.Tensor4D[] = [];
+  for (let start = 0; start < n; start += chunk) {
+    const m = Math.min(n, start + chunk) - start;
+    parts.push(tf.tidy(() => {
       const xs = tf.slice(x, [start, 0, 0, 0], [m, -1, -1, -1]);
-      if (!classes) {
-        parts.push(unet({ x: xs, t: tf.fill([m, 1], tNorm) as tf.Tensor2D }));
-        continue;
-      }
+      if (!classes) return unet({ x: xs, t: tf.fill([m, 1], tNorm) as tf.Tensor2D });
       // Conditional and unconditional estimates in one batch of 2m.
       const labels = classes.slice(start, start + m);
       const c = tf.concat([oneHot(labels, model.config.numClasses), tf.zeros([m, model.config.numClasses])], 0) as tf.Tensor2D;
       const both = unet({ x: tf.concat([xs, xs], 0) as tf.Tensor4D, t: tf.fill([2 * m, 1], tNorm) as tf.Tensor2D, c });
       const [epsC, epsU] = tf.split(both, 2, 0) as tf.Tensor4D[];
-      parts.push(guide(epsC, epsU, guidance));
-    }
-    return parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor4D);
-  });
+      return guide(epsC, epsU, guidance);
+    }));
+  }
+  if (parts.length === 1) return parts[0];
+  const eps = tf.concat(parts, 0) as tf.Tensor4D;
+  tf.dispose(parts);
+  return eps;
 }
