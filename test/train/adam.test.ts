@@ -4,13 +4,13 @@ import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
 import { fusedKernelsActive } from '../../src/lib/backend/fused-kernels';
 import { Rng } from '../../src/lib/random';
+import { overrideRuntimeOptions } from '../../src/lib/runtime-options';
 import { Adam } from '../../src/lib/train/adam';
 import { relativeError } from '../helpers';
 
 /** Runs `steps` Adam updates on fresh parameters with the same random gradients; returns params, m, v. */
 function runAdam(steps: number, fused: boolean): Float32Array[] {
-  const saved = process.env.DIFFUSION_FUSED_KERNELS;
-  if (!fused) process.env.DIFFUSION_FUSED_KERNELS = '0';
+  const restore = overrideRuntimeOptions({ fusedKernels: fused });
   try {
     assert.equal(fusedKernelsActive(), fused);
     const rng = new Rng(11);
@@ -28,8 +28,7 @@ function runAdam(steps: number, fused: boolean): Float32Array[] {
     adam.dispose();
     return out;
   } finally {
-    if (saved === undefined) delete process.env.DIFFUSION_FUSED_KERNELS;
-    else process.env.DIFFUSION_FUSED_KERNELS = saved;
+    restore();
   }
 }
 
