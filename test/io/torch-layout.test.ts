@@ -173,12 +173,16 @@ describe('torch layout: TF.js <-> PyTorch', () => {
       state['mystery.weight'] = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
       state['up2.up.conv.weight'] = { dtype: 'F32', shape: [4, 2, 3, 3], data: new Float32Array(72) };
       state['t2.fc1.bias'] = { dtype: 'I32', shape: [2], data: new Int32Array(2) };
+      state['t1.fc2.weight'] = { dtype: 'F32', shape: [4, 4], data: new Float32Array(16) }; // right shape: no complaint
+      state['t1.fc1.weight'] = { dtype: 'F32', shape: [1, 4], data: new Float32Array(4) }; // left in TF.js layout
       assert.throws(() => fromTorchState(stateSpec(model), state, 'bad.safetensors'), (err: Error) => {
         assert.match(err.message, /^bad\.safetensors is not a PyTorch state dict of this model/);
         assert.match(err.message, /missing 1 tensor\(s\): "down2\.block\.conv1\.conv\.bias"/);
         assert.match(err.message, /1 tensor\(s\) this model does not have: "mystery\.weight"/);
         assert.match(err.message, /"up2\.up\.conv\.weight" \(conv-transpose2d-weight\) has shape \[4, 2, 3, 3\], expected \[4, 2, 4, 4\]/);
         assert.match(err.message, /"t2\.fc1\.bias" is I32; it must be a float tensor/);
+        assert.match(err.message, /"t1\.fc1\.weight" \(linear-weight\) has shape \[1, 4\], expected \[4, 1\] \(the TF\.js layout: this tensor was not converted/);
+        assert.doesNotMatch(err.message, /t1\.fc2\.weight/);
         assert.match(err.message, /scripts\/torch_unets\.py/);
         return true;
       });

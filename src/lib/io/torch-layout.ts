@@ -178,7 +178,8 @@ export function fromTorchState(spec: readonly StateTensorSpec[], tensors: Readon
     if (!FLOAT_DTYPES.has(found.dtype)) {
       problems.push(`"${t.name}" is ${found.dtype}; it must be a float tensor (F32, F16, BF16 or F64)`);
     } else if (!sameShape(found.shape, want)) {
-      problems.push(`"${t.name}" (${t.role}) has shape [${found.shape.join(', ')}], expected [${want.join(', ')}]`);
+      const hint = sameShape(found.shape, t.shape) ? ' (the TF.js layout: this tensor was not converted to PyTorch layout)' : '';
+      problems.push(`"${t.name}" (${t.role}) has shape [${found.shape.join(', ')}], expected [${want.join(', ')}]${hint}`);
     } else {
       values.set(t.name, torchToTfjs(t.role, t.name, found.shape, toFloat32(found)));
     }
