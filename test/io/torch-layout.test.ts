@@ -201,7 +201,7 @@ describe('torch layout: TF.js <-> PyTorch', () => {
       const file = path.join(tempDir('torch-layout'), 'torch.safetensors');
       writeSafetensorsFile(file, torchState(), { layout: 'torch' });
       assert.throws(() => loadCheckpoint(file), new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds PyTorch-layout tensors.*diffusion import --torch`));
-      fs.rmSync(file);
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
     });
   });
 
