@@ -8,7 +8,7 @@ import { detectLayout } from '../lib/io/torch-layout';
 import { UNet } from '../lib/nn/unet';
 import { configHash, TrainConfig } from '../lib/train/config';
 import { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from '../lib/train/torch-unet';
-import { loadTrainedModel, RunMetadata, runFiles } from '../lib/train/trainer';
+import { loadTrainedModel, readRunMetadata, RunMetadata, runFiles } from '../lib/train/trainer';
 import { versions } from '../lib/versions';
 
 /**
@@ -31,7 +31,10 @@ function loadSource(source: string, epoch: number | undefined): { model: UNet; c
     throw new Error(`${source} is already a PyTorch-layout file: PyTorch loads it as it is (scripts/torch_unets.py); to use it here, diffusion import --torch ${source} --out DIR.`);
   }
   const { values, metadata } = loadCheckpoint(source);
-  const { model, config } = unetFromCheckpoint(values, metadata, source);
+  // A file of a run folder (model-epoch-NNN, checkpoint): the run's config says T, schedule, ...
+  const runMeta = runFiles(path.dirname(source)).meta;
+  const known: Record<string, string> = !metadata.config && fs.existsSync(runMeta) ? { config: JSON.stringify(readRunMetadata(runMeta).config) } : {};
+  const { model, config } = unetFromCheckpoint(values, { ...metadata, ...known }, source);
   return { model, config, extra: { source, ...(metadata.epoch ? { epoch: metadata.epoch } : {}) } };
 }
 

@@ -65,6 +65,14 @@ describe('diffusion export --torch / import --torch', function () {
     assert.equal(metadata.layout, 'torch');
     assert.equal(metadata.epoch, '1');
     assert.ok(!fs.readdirSync(dir).some((f) => f.endsWith('.tmp')), 'no temporary files left');
+
+    // A weights file of a run, as the trainer writes it (no config in it): the run's config goes along.
+    const epochFile = path.join(run, 'model-epoch-001.safetensors');
+    const { tensors, metadata: epochMeta } = readSafetensorsFile(epochFile);
+    writeSafetensorsFile(epochFile, tensors, { epoch: epochMeta.epoch, configHash: epochMeta.configHash, layout: 'tfjs' });
+    r = cli('export', '--torch', epochFile, '--out', back);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(readSafetensorsFile(back).metadata.config) as { T: number }).T, 20);
   });
 
   it('import into a .safetensors file gives a TF.js checkpoint, which exports back to the same tensors', () => {

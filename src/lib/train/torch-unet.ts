@@ -16,10 +16,11 @@ import { createModel } from './networks';
 /** metadata "model" of an exported file. */
 export const TORCH_UNET_MODEL = 'diffusion-ts Part B UNet';
 
-/** The inputs of the PyTorch model, as written into an exported file's metadata. */
-export const TORCH_UNET_INPUTS =
-  'x [N, 1, 28, 28] float32 in [0, 1] (NCHW); t [N, 1] = timestep / T (time and class kinds); ' +
-  'c [N, num_classes] one-hot, all zeros = unconditional (class kind). Call model(x), model(x, t) or model(x, t, c) in eval mode.';
+/** How to call the PyTorch model, as written into an exported file's metadata. */
+export function torchUNetInputs(config: Pick<TrainConfig, 'pixelRange'>): string {
+  return `x [N, 1, 28, 28] float32 in ${config.pixelRange === 'symmetric' ? '[-1, 1]' : '[0, 1]'} (NCHW); t [N, 1] = timestep / T (time and class kinds); ` +
+    'c [N, num_classes] one-hot, all zeros = unconditional (class kind). Call model(x), model(x, t) or model(x, t, c) in eval mode.';
+}
 
 export interface TorchUNetFile {
   tensors: Record<string, NamedTensor>;
@@ -97,7 +98,7 @@ export function exportTorchUNet(model: UNet, config: TrainConfig, extra: Record<
     kind,
     hidden: String(model.config.hidden),
     num_classes: String(model.config.numClasses),
-    inputs: TORCH_UNET_INPUTS,
+    inputs: torchUNetInputs(config),
     config: JSON.stringify(config),
   };
   return { tensors, metadata };
