@@ -22,6 +22,7 @@ import { runPartB } from './partb';
 import { BUILTIN_DIR, runPretrain } from './pretrain';
 import { runEmojiPretrain } from './pretrain-emoji';
 import { runEmojiEvaluation } from './evaluate-emoji';
+import { runExportTorch, runImportTorch } from './torch';
 
 const HELP = `diffusion: train, sample and evaluate the Part B diffusion models (MNIST)
 
@@ -33,6 +34,8 @@ Usage:
   diffusion bench [options]
   diffusion partb [--profile quick] [--seed S]
   diffusion pretrain [digits|emoji] [options]
+  diffusion export --torch RUN-OR-CHECKPOINT --out FILE.safetensors [--epoch N]
+  diffusion import --torch FILE.safetensors --out DIR-OR-FILE.safetensors
   diffusion <command> --help
 
 Commands:
@@ -46,6 +49,9 @@ Commands:
              cascade, 32 px + 32 -> 64 px) or digits (digits + Fashion-MNIST, the fast model).
   partb      All of Part B: train the three models, write every figure to outputs/partb/<profile>/,
              judge the class-conditioned samples.
+  export     Write a Part B UNet as a PyTorch state dict (safetensors, PyTorch layout) for
+             scripts/torch_unets.py.
+  import     Read a PyTorch state dict of a Part B UNet into a run folder or a checkpoint file.
 
 Environment (read once at start, checked, recorded in run.json; an unknown DIFFUSION_ name is an error):
   DIFFUSION_BACKEND         force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
@@ -127,8 +133,12 @@ async function main(argv: string[]): Promise<void> {
       return cmdPartB(rest);
     case 'pretrain':
       return cmdPretrain(rest);
+    case 'export':
+      return cmdExport(rest);
+    case 'import':
+      return cmdImport(rest);
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench, partb, pretrain (see diffusion --help).`);
+      throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench, partb, pretrain, export, import (see diffusion --help).`);
   }
 }
 
@@ -326,6 +336,53 @@ async function cmdSample(args: string[]): Promise<void> {
   writeFileAtomic(out, png);
   process.stderr.write(`wrote ${out}\n`);
   model.dispose();
+}
+
+const EXPORT_HELP = `diffusion export --torch SOURCE --out FILE.safetensors [options]
+
+Writes a Part B UNet (denoiser, time- or class-conditioned) as a PyTorch state dict: the same
+tensor names, PyTorch's layouts (conv weights [out, in, kh, kw], transposed-conv weights
+[in, out, kh, kw], linear weights [out, in]), BatchNorm's num_batches_tracked, and metadata
+"layout": "torch". In PyTorch: scripts/torch_unets.py's UNet(D, kind).load_state_dict(...).
+
+Options:
+  --torch SOURCE     a training run folder (has run.json) or a .safetensors checkpoint of a Part B UNet
+  --out FILE         the file to write (written atomically)
+  --epoch N          with a run folder: the weights after epoch N (default: the last)
+  -h, --help         this help
+`;
+
+const IMPORT_HELP = `diffusion import --torch FILE.safetensors --out DEST
+
+Reads a PyTorch state dict of a Part B UNet (names and modules as in scripts/torch_unets.py;
+kind and width are read off the tensors' shapes), converts it to this project's TF.js layout
+and checks every tensor's name and shape.
+
+Options:
+  --torch FILE       the PyTorch-layout .safetensors file
+  --out DEST         a new (or empty) folder: a run folder for sample and evaluate (--run DEST);
+                     a name ending in .safetensors: one TF.js-layout checkpoint file
+  -h, --help         this help
+`;
+
+async function cmdExport(args: string[]): Promise<void> {
+  const { values } = parse(args, { torch: { type: 'string' }, out: { type: 'string' }, epoch: { type: 'string' } }, EXPORT_HELP);
+  if (!values.torch) throw new UsageError(`--torch SOURCE is required (a run folder or a checkpoint file to export in PyTorch layout).\n\n${EXPORT_HELP}`);
+  if (!values.out) throw new UsageError(`--out FILE is required, e.g. --out model.safetensors.\n\n${EXPORT_HELP}`);
+  const out = String(values.out);
+  if (fs.existsSync(out) && fs.statSync(out).isDirectory()) {
+    throw new UsageError(`--out ${out} is a folder: give a file name, e.g. ${path.join(out, 'model.safetensors')}`);
+  }
+  await initBackend();
+  runExportTorch({ source: String(values.torch), out, epoch: num(values.epoch, 'epoch') });
+}
+
+async function cmdImport(args: string[]): Promise<void> {
+  const { values } = parse(args, { torch: { type: 'string' }, out: { type: 'string' } }, IMPORT_HELP);
+  if (!values.torch) throw new UsageError(`--torch FILE is required (the PyTorch state dict to import).\n\n${IMPORT_HELP}`);
+  if (!values.out) throw new UsageError(`--out DEST is required: a new folder for a run, or a file name ending in .safetensors.\n\n${IMPORT_HELP}`);
+  await initBackend();
+  runImportTorch({ file: String(values.torch), out: String(values.out) });
 }
 
 const PARTB_HELP = `diffusion partb [options]

@@ -12,6 +12,8 @@ export { loadFashionMnist } from './data/fashion';
 export { subset, takePerClass, type ImageDataset, type DatasetSplits } from './data/dataset';
 export { UNet, type UNetConfig, type Conditioning } from './nn/unet';
 export { loadCheckpoint, saveCheckpoint } from './checkpoint';
+export { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from './train/torch-unet';
+export { permuteAxes, tfjsToTorch, torchToTfjs, toTorchState, fromTorchState, stateSpec, detectLayout, type CheckpointLayout } from './io/torch-layout';
 export { type TrainConfig, type ModelKind, MODEL_KINDS, defaultTrainConfig, learningRateAt } from './train/config';
 export { createModel, createNetwork, scheduleFor, type TrainableNet } from './train/networks';
 export { train, trainNetwork, plannedRunDir, loadTrainedModel, loadTrainedNetwork, readLossLog, runFiles, type LossRecord, type RunMetadata, type TrainResult } from './train/trainer';

@@ -23,8 +23,8 @@ export class Conv2d extends Module {
               readonly stride = 1, readonly padding = 0) {
     super();
     const fanIn = inChannels * kernelSize * kernelSize;
-    this.weight = this.addParam('weight', uniformInit(rng, [kernelSize, kernelSize, inChannels, outChannels], fanIn));
-    this.bias = this.addParam('bias', uniformInit(rng, [outChannels], fanIn));
+    this.weight = this.addParam('weight', uniformInit(rng, [kernelSize, kernelSize, inChannels, outChannels], fanIn), 'conv2d-weight');
+    this.bias = this.addParam('bias', uniformInit(rng, [outChannels], fanIn), 'bias');
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
@@ -44,8 +44,8 @@ export class ConvTranspose2d extends Module {
     super();
     // PyTorch computes fan-in from weight dim 1 (= out channels) for transposed convs.
     const fanIn = outChannels * kernelSize * kernelSize;
-    this.weight = this.addParam('weight', uniformInit(rng, [kernelSize, kernelSize, outChannels, inChannels], fanIn));
-    this.bias = this.addParam('bias', uniformInit(rng, [outChannels], fanIn));
+    this.weight = this.addParam('weight', uniformInit(rng, [kernelSize, kernelSize, outChannels, inChannels], fanIn), 'conv-transpose2d-weight');
+    this.bias = this.addParam('bias', uniformInit(rng, [outChannels], fanIn), 'bias');
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
@@ -73,8 +73,8 @@ export class Linear extends Module {
 
   constructor(rng: Rng, readonly inFeatures: number, readonly outFeatures: number) {
     super();
-    this.weight = this.addParam('weight', uniformInit(rng, [inFeatures, outFeatures], inFeatures));
-    this.bias = this.addParam('bias', uniformInit(rng, [outFeatures], inFeatures));
+    this.weight = this.addParam('weight', uniformInit(rng, [inFeatures, outFeatures], inFeatures), 'linear-weight');
+    this.bias = this.addParam('bias', uniformInit(rng, [outFeatures], inFeatures), 'bias');
   }
 
   forward(x: tf.Tensor2D): tf.Tensor2D {
@@ -96,10 +96,10 @@ export class BatchNorm2d extends Module {
 
   constructor(readonly channels: number) {
     super();
-    this.gamma = this.addParam('weight', tf.ones([channels]));
-    this.beta = this.addParam('bias', tf.zeros([channels]));
-    this.runningMean = this.addBuffer('running_mean', tf.zeros([channels]));
-    this.runningVar = this.addBuffer('running_var', tf.ones([channels]));
+    this.gamma = this.addParam('weight', tf.ones([channels]), 'batchnorm');
+    this.beta = this.addParam('bias', tf.zeros([channels]), 'batchnorm');
+    this.runningMean = this.addBuffer('running_mean', tf.zeros([channels]), 'batchnorm');
+    this.runningVar = this.addBuffer('running_var', tf.ones([channels]), 'batchnorm');
   }
 
   forward(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {

@@ -2,6 +2,14 @@ import { tf } from '../backend/tf';
 import { Rng } from '../random';
 
 /**
+ * What a parameter or buffer is, which fixes how it maps to another framework's layout
+ * (io/torch-layout.ts): a Conv2d weight is HWIO here, a ConvTranspose2d weight [kh, kw, out, in],
+ * a Linear weight [in, out]; biases and BatchNorm tensors are vectors everywhere. 'unspecified'
+ * is a tensor whose layer declared nothing: converters refuse it unless it is a vector.
+ */
+export type TensorRole = 'conv2d-weight' | 'conv-transpose2d-weight' | 'linear-weight' | 'bias' | 'batchnorm' | 'unspecified';
+
+/**
  * A minimal PyTorch-like module: named trainable parameters, named buffers (BatchNorm running
  * statistics) and named children. Names are dotted paths ("down1.conv.weight") and are the keys
  * of checkpoints, so a model's state is plain data.
@@ -9,19 +17,22 @@ import { Rng } from '../random';
 export abstract class Module {
   private readonly ownParams = new Map<string, tf.Variable>();
   private readonly ownBuffers = new Map<string, tf.Variable>();
+  private readonly ownRoles = new Map<string, TensorRole>();
   private readonly children = new Map<string, Module>();
 
-  protected addParam(name: string, value: tf.Tensor): tf.Variable {
+  protected addParam(name: string, value: tf.Tensor, role: TensorRole = 'unspecified'): tf.Variable {
     const v = tf.variable(value, true);
     value.dispose();
     this.ownParams.set(name, v);
+    this.ownRoles.set(name, role);
     return v;
   }
 
-  protected addBuffer(name: string, value: tf.Tensor): tf.Variable {
+  protected addBuffer(name: string, value: tf.Tensor, role: TensorRole = 'unspecified'): tf.Variable {
     const v = tf.variable(value, false);
     value.dispose();
     this.ownBuffers.set(name, v);
+    this.ownRoles.set(name, role);
     return v;
   }
 
@@ -56,6 +67,14 @@ export abstract class Module {
   /** Every parameter and buffer by name, the content of a model checkpoint. */
   stateEntries(): Array<[string, tf.Variable]> {
     return [...this.namedParameters(), ...this.namedBuffers()];
+  }
+
+  /** What each parameter and buffer is (see TensorRole), by the names of stateEntries. */
+  stateRoles(prefix = ''): Map<string, TensorRole> {
+    const out = new Map<string, TensorRole>();
+    for (const [n, role] of this.ownRoles) out.set(prefix + n, role);
+    for (const [n, c] of this.children) for (const [name, role] of c.stateRoles(`${prefix}${n}.`)) out.set(name, role);
+    return out;
   }
 
   /** Loads named values into this model; every name must be present with the right shape. */

@@ -1,5 +1,6 @@
 import { StateValues } from '../checkpoint';
 import { decodeSafetensors, encodeSafetensors, float32ToF16Bits, NamedTensor, toFloat32 } from '../io/safetensors';
+import { requireTfjsLayout } from '../io/torch-layout';
 import { NetworkKind, TrainConfig } from './config';
 import { createNetwork, TrainableNet } from './networks';
 
@@ -34,6 +35,7 @@ export async function encodeNetworkFile(net: TrainableNet, config: TrainConfig, 
 /** Reads the config and values of a network file, without building the network. */
 export function decodeNetworkFile(bytes: Uint8Array, source: string): { config: TrainConfig; values: StateValues; metadata: Record<string, string> } {
   const { tensors, metadata } = decodeSafetensors(bytes, { source });
+  requireTfjsLayout(metadata, Object.keys(tensors), source);
   if (!metadata.config) {
     throw new Error(`${source} has no "config" metadata: it is not a network file of this project (write one with encodeNetworkFile).`);
   }

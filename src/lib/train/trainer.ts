@@ -50,13 +50,16 @@ export interface RunMetadata {
   /** The runtime options (DIFFUSION_*) of the latest session. */
   runtime?: RuntimeOptions;
   versions: Record<string, string>;
-  data: DatasetSplits['source'] & { trainCount: number; testCount: number };
+  /** What it was trained on; kind 'none' for weights imported from elsewhere (see `imported`). */
+  data: (DatasetSplits['source'] | { kind: 'none'; description: string }) & { trainCount: number; testCount: number };
   epochs: Array<{ epoch: number; meanLoss: number; lr: number; seconds: number }>;
   trainingSeconds: number;
   startedAt: string;
   updatedAt: string;
   /** Filled in by evaluation (class-conditioned runs). */
   evaluation?: unknown;
+  /** Weights not trained here but imported (diffusion import --torch): from which file, when. */
+  imported?: { from: string; layout: 'torch'; at: string };
 }
 
 export interface TrainOptions {

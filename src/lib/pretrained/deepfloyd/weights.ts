@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../../backend/tf';
 import { NamedTensor, TensorInfo, readSafetensorsHeader, toFloat32 } from '../../io/safetensors';
+import { permuteAxes } from '../../io/torch-layout';
 import { IFUNetConfig } from './config';
 import { expectedParameters } from './architecture';
 import { ForwardShape, MemoryEstimate, checkFitsBackend, estimateIFMemory } from './memory';
@@ -159,34 +160,12 @@ function readStored(t: StoredTensor): NamedTensor {
   return { dtype: t.info.dtype, shape: t.info.shape, data };
 }
 
-/** PyTorch conv weight [out, in, kh, kw] -> TF filter [kh, kw, in, out]. */
-export function oihwToHwio(src: Float32Array, [o, i, kh, kw]: number[]): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let a = 0; a < o; a++) {
-    for (let b = 0; b < i; b++) {
-      for (let y = 0; y < kh; y++) {
-        for (let x = 0; x < kw; x++) out[((y * kw + x) * i + b) * o + a] = src[((a * i + b) * kh + y) * kw + x];
-      }
-    }
-  }
-  return out;
-}
-
-/** PyTorch linear weight [out, in] -> [in, out]. */
-export function transpose2d(src: Float32Array, [rows, cols]: number[]): Float32Array {
-  const out = new Float32Array(src.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
-  return out;
-}
-
-/** The tensor in TF layout: 4-D conv weights to HWIO, 2-D `.weight`s to [in, out], the rest as is. */
+/** The tensor in TF layout: 4-D conv weights [out, in, kh, kw] to HWIO, 2-D `.weight`s to [in, out], the rest as is. */
 function toTfLayout(name: string, data: Float32Array, shape: number[]): tf.Tensor {
-  if (shape.length === 4) {
-    const [o, i, kh, kw] = shape;
-    return tf.tensor4d(oihwToHwio(data, shape), [kh, kw, i, o]);
-  }
-  if (shape.length === 2 && name.endsWith('.weight')) return tf.tensor2d(transpose2d(data, shape), [shape[1], shape[0]]);
-  return tf.tensor(data, shape);
+  const perm = shape.length === 4 ? [2, 3, 1, 0] : shape.length === 2 && name.endsWith('.weight') ? [1, 0] : null;
+  if (!perm) return tf.tensor(data, shape);
+  const t = permuteAxes(data, shape, perm);
+  return tf.tensor(t.data, t.shape);
 }
 
 export interface LoadWeightsOptions {

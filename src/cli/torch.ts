@@ -1,0 +1,97 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { backendInfo } from '../lib/backend/select';
+import { loadCheckpoint, saveCheckpointSync } from '../lib/checkpoint';
+import { writeFileAtomic } from '../lib/io/atomic';
+import { readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile } from '../lib/io/safetensors';
+import { detectLayout } from '../lib/io/torch-layout';
+import { UNet } from '../lib/nn/unet';
+import { configHash, TrainConfig } from '../lib/train/config';
+import { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from '../lib/train/torch-unet';
+import { loadTrainedModel, readRunMetadata, RunMetadata, runFiles } from '../lib/train/trainer';
+import { versions } from '../lib/versions';
+
+/**
+ * diffusion export --torch / import --torch: Part B UNets to and from PyTorch state dicts
+ * (safetensors in PyTorch layout; the PyTorch modules are in scripts/torch_unets.py).
+ */
+
+/** A run folder (has run.json) or a checkpoint file: the UNet it holds and its training config. */
+function loadSource(source: string, epoch: number | undefined): { model: UNet; config: TrainConfig; extra: Record<string, string> } {
+  if (!fs.existsSync(source)) {
+    throw new Error(`${source} does not exist: give a training run folder (with run.json) or a .safetensors checkpoint of a Part B UNet.`);
+  }
+  if (fs.statSync(source).isDirectory()) {
+    const loaded = loadTrainedModel(source, epoch);
+    return { model: loaded.model, config: loaded.meta.config, extra: { source, epoch: String(loaded.epoch) } };
+  }
+  if (epoch !== undefined) throw new Error(`--epoch picks the weights of a run folder; ${source} is a file, which holds one set of weights.`);
+  const header = readSafetensorsHeader(source);
+  if (detectLayout(header.metadata, Object.keys(header.tensors), source) === 'torch') {
+    throw new Error(`${source} is already a PyTorch-layout file: PyTorch loads it as it is (scripts/torch_unets.py); to use it here, diffusion import --torch ${source} --out DIR.`);
+  }
+  const { values, metadata } = loadCheckpoint(source);
+  // A file of a run folder (model-epoch-NNN, checkpoint): the run's config says T, schedule, ...
+  const runMeta = runFiles(path.dirname(source)).meta;
+  const known: Record<string, string> = !metadata.config && fs.existsSync(runMeta) ? { config: JSON.stringify(readRunMetadata(runMeta).config) } : {};
+  const { model, config } = unetFromCheckpoint(values, { ...metadata, ...known }, source);
+  return { model, config, extra: { source, ...(metadata.epoch ? { epoch: metadata.epoch } : {}) } };
+}
+
+/** Writes the UNet of a run or checkpoint as a PyTorch-layout safetensors file. */
+export function runExportTorch(opts: { source: string; out: string; epoch?: number }): void {
+  const { model, config, extra } = loadSource(opts.source, opts.epoch);
+  try {
+    const { tensors, metadata } = exportTorchUNet(model, config, extra);
+    writeSafetensorsFile(opts.out, tensors, metadata);
+    process.stderr.write(
+      `wrote ${opts.out}: ${config.kind} UNet, D = ${config.hidden}, ${model.parameterCount()} parameters, PyTorch layout ` +
+        `(load it with scripts/torch_unets.py's UNet(${config.hidden}, '${config.kind}').load_state_dict)\n`,
+    );
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Imports a PyTorch state dict of a Part B UNet. `out` ending in .safetensors: one TF.js-layout
+ * checkpoint; otherwise a new run folder (run.json + model-epoch-001.safetensors) that sample
+ * and evaluate take with --run.
+ */
+export function runImportTorch(opts: { file: string; out: string }): void {
+  if (!fs.existsSync(opts.file) || !fs.statSync(opts.file).isFile()) {
+    throw new Error(`${opts.file} is not a file: give a .safetensors PyTorch state dict (e.g. from scripts/torch_unets.py init or diffusion export --torch).`);
+  }
+  const asFile = opts.out.endsWith('.safetensors');
+  if (!asFile && fs.existsSync(opts.out) && (!fs.statSync(opts.out).isDirectory() || fs.readdirSync(opts.out).length > 0)) {
+    throw new Error(`--out ${opts.out} already exists and is not an empty folder: give a new folder for the run, or a file name ending in .safetensors.`);
+  }
+  const { model, config } = importTorchUNet(readSafetensorsFile(opts.file), opts.file);
+  try {
+    const metadata = { epoch: '1', configHash: configHash(config), importedFrom: opts.file, config: JSON.stringify(config) };
+    if (asFile) {
+      saveCheckpointSync(opts.out, model.stateEntries(), metadata);
+    } else {
+      const files = runFiles(opts.out);
+      saveCheckpointSync(files.epochWeights(1), model.stateEntries(), metadata);
+      // run.json last: a folder without it is no run, so a failed import leaves nothing usable-looking.
+      writeFileAtomic(files.meta, JSON.stringify(importedRunMetadata(model, config, opts.file), null, 2) + '\n');
+    }
+    process.stderr.write(
+      `imported ${opts.file}: ${config.kind} UNet, D = ${config.hidden}, ${model.parameterCount()} parameters; wrote ${asFile ? opts.out : `the run folder ${opts.out} (use it with --run)`}\n`,
+    );
+  } finally {
+    model.dispose();
+  }
+}
+
+function importedRunMetadata(model: UNet, config: TrainConfig, from: string): RunMetadata {
+  const now = new Date().toISOString();
+  return {
+    kind: config.kind, config, configHash: configHash(config), seed: config.seed, status: 'complete',
+    epochsDone: 1, steps: 0, parameterCount: model.parameterCount(), microBatch: 0, backend: backendInfo(), versions: versions(),
+    data: { kind: 'none', description: `not trained here: weights imported from ${path.resolve(from)}`, trainCount: 0, testCount: 0 },
+    epochs: [], trainingSeconds: 0, startedAt: now, updatedAt: now,
+    imported: { from: path.resolve(from), layout: 'torch', at: now },
+  };
+}

@@ -1,0 +1,68 @@
+// Small Part B UNets with every tensor set (BatchNorm statistics included), and inputs for them,
+// for the PyTorch interop tests.
+import { tf } from '../../src/lib/backend/tf';
+import { NamedTensor } from '../../src/lib/io/safetensors';
+import { permuteAxes } from '../../src/lib/io/torch-layout';
+import { UNet } from '../../src/lib/nn/unet';
+import { ModelKind, MODEL_KINDS } from '../../src/lib/train/config';
+import { createModel } from '../../src/lib/train/networks';
+import { uniformValues } from '../helpers';
+
+export const KINDS: readonly ModelKind[] = MODEL_KINDS;
+
+/**
+ * A UNet of the kind with every parameter and buffer drawn at random: weights in [-0.5, 0.5),
+ * running variances in [0.5, 1.5), so a layout mix-up of any tensor changes the output.
+ */
+export function randomUNet(kind: ModelKind, hidden: number, seed: number): UNet {
+  const model = createModel({ kind, hidden, seed });
+  const values = new Map(model.stateEntries().map(([name, v], i) => {
+    const variance = name.endsWith('.running_var');
+    return [name, { shape: [...v.shape], data: uniformValues(v.size, seed * 1000 + i + 1, variance ? 0.5 : -0.5, variance ? 1.5 : 0.5) }];
+  }));
+  model.loadState(values, 'random values');
+  return model;
+}
+
+export interface UNetInputData {
+  /** NHWC [n, 28, 28, 1] for this project. */
+  x: Float32Array;
+  /** t / T, [n, 1]. */
+  t: Float32Array;
+  /** One-hot [n, 10]; the last row all zeros (unconditional). */
+  c: Float32Array;
+  n: number;
+}
+
+export function unetInputs(n: number, seed: number): UNetInputData {
+  const x = uniformValues(n * 784, seed, 0, 1);
+  const t = uniformValues(n, seed + 1, 0, 1);
+  const c = new Float32Array(n * 10);
+  for (let i = 0; i < n - 1; i++) c[i * 10 + ((i * 3 + seed) % 10)] = 1;
+  return { x, t, c, n };
+}
+
+/** The inputs as PyTorch takes them (x NCHW), for scripts/torch_unets.py. */
+export function torchInputs(kind: ModelKind, inp: UNetInputData): Record<string, NamedTensor> {
+  const x = permuteAxes(inp.x, [inp.n, 28, 28, 1], [0, 3, 1, 2]);
+  const out: Record<string, NamedTensor> = { x: { dtype: 'F32', shape: x.shape, data: x.data } };
+  if (kind !== 'denoiser') out.t = { dtype: 'F32', shape: [inp.n, 1], data: inp.t };
+  if (kind === 'class') out.c = { dtype: 'F32', shape: [inp.n, 10], data: inp.c };
+  return out;
+}
+
+/** The model's eval-mode output, NHWC [n, 28, 28, 1] flattened (the same order as NCHW for one channel). */
+export function forwardData(model: UNet, inp: UNetInputData): Float32Array {
+  return tf.tidy(() => model.forward({
+    x: tf.tensor4d(inp.x, [inp.n, 28, 28, 1]),
+    t: tf.tensor2d(inp.t, [inp.n, 1]),
+    c: tf.tensor2d(inp.c, [inp.n, 10]),
+  }).dataSync() as Float32Array);
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`maxAbsDiff: lengths differ (${a.length} vs ${b.length})`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
