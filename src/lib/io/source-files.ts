@@ -1,15 +1,17 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { projectRoot } from '../versions';
 
 /**
- * The path of a file shipped inside src/lib (weights, images), whether the code runs from
- * src/lib (the notebook kernel compiles the sources in place) or from dist/src/lib (the compiled
- * CLI and tests), where only code is emitted. Returns the first candidate that exists, else the
- * src/lib one (so an error names where the file belongs).
+ * The path of a file shipped inside src/lib (weights, images). The code runs from src/lib itself
+ * (the notebook kernel compiles the sources in place), from dist/src/lib (`npm run build`) or from
+ * dist/lib (`npm run build:lib`, which is what an installed package runs), and the compilers emit
+ * only code: the files stay in the package's src/lib, found from its package.json, so the lookup
+ * holds wherever the package sits. Returns the file beside the code if it is there, else the
+ * src/lib one, whether or not it exists (so an error names where the file belongs).
  */
 export function sourceFile(...parts: string[]): string {
-  const libRoot = path.resolve(__dirname, '..');
-  const inSource = path.join(libRoot, '..', '..', '..', 'src', 'lib', ...parts);
-  const candidates = [path.join(libRoot, ...parts), inSource];
-  return candidates.find((f) => fs.existsSync(f)) ?? (libRoot.includes(`${path.sep}dist${path.sep}`) ? inSource : candidates[0]);
+  const beside = path.join(__dirname, '..', ...parts);
+  if (fs.existsSync(beside)) return beside;
+  return path.join(projectRoot(), 'src', 'lib', ...parts);
 }

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { tf } from '../backend/tf';
 import { loadCheckpoint } from '../checkpoint';
+import { sourceFile } from '../io/source-files';
 import { UNet } from '../nn/unet';
 import { Rng } from '../random';
 import { cosineSchedule, NoiseSchedule } from '../schedules';
@@ -9,21 +9,16 @@ import { TrainConfig } from '../train/config';
 import { BUILTIN_PROMPTS, UNCONDITIONAL_PROMPT } from './builtin-spec';
 import { DiffusionModel, ModelOutput, PromptDictionary } from './model';
 
-/** The shipped weights, relative to this file (src/lib/pretrained/weights/). */
+/** The shipped weights (src/lib/pretrained/weights/builtin.safetensors). */
 export function builtinWeightsFile(): string {
-  // Compiled code runs from dist/src/lib/pretrained; the weights stay in the source tree.
-  const candidates = [
-    path.join(__dirname, 'weights', 'builtin.safetensors'),
-    path.join(__dirname, '..', '..', '..', '..', 'src', 'lib', 'pretrained', 'weights', 'builtin.safetensors'),
-  ];
-  const found = candidates.find((f) => fs.existsSync(f));
-  if (!found) {
+  const file = sourceFile('pretrained', 'weights', 'builtin.safetensors');
+  if (!fs.existsSync(file)) {
     throw new Error(
-      `The built-in model's weights are missing (looked for ${candidates.join(' and ')}). ` +
+      `The built-in model's weights are missing: ${file}. ` +
         'They ship with the repository; restore src/lib/pretrained/weights/ from git, or retrain them with `diffusion pretrain --export`.',
     );
   }
-  return found;
+  return file;
 }
 
 /**
