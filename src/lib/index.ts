@@ -1,43 +1,50 @@
 /**
  * The library's public API in one import, for notebooks and users:
- *   import * as dl from './src/lib/index';
+ *   import * as dl from './src/lib/index';        (notebooks, code in this repository)
+ *   import { forward } from 'diffusion-ts';       (another project: the packed library, dist/lib)
+ * Everything a user calls is here with the types its signatures name; modules' other exports
+ * (kernels, workers, test hooks) are internal.
  */
 export { tf } from './backend/tf';
-export { initBackend, backendInfo, type BackendInfo } from './backend/select';
+export { initBackend, backendInfo, describeBackend, BACKEND_CHOICES, type BackendInfo, type BackendChoice, type InitBackendOptions } from './backend/select';
 export { Rng, deriveSeed } from './random';
 export * from './schedules';
 export * from './scheduler';
-export { loadMnist } from './data/mnist';
-export { loadFashionMnist } from './data/fashion';
-export { subset, takePerClass, type ImageDataset, type DatasetSplits } from './data/dataset';
+export { loadMnist, DIGIT_CLASSES, type LoadMnistOptions } from './data/mnist';
+export { loadFashionMnist, FASHION_CLASSES } from './data/fashion';
+export { subset, takePerClass, type ImageDataset, type DatasetSplits, type Labels } from './data/dataset';
 export { UNet, type UNetConfig, type Conditioning } from './nn/unet';
-export { loadCheckpoint, saveCheckpoint } from './checkpoint';
+export { loadCheckpoint, saveCheckpoint, saveCheckpointSync, type LoadedCheckpoint, type StateValues } from './checkpoint';
+export {
+  readSafetensorsFile, writeSafetensorsFile, readSafetensorsHeader, encodeSafetensors, decodeSafetensors,
+  type NamedTensor, type SafeDType, type SafetensorsHeader, type TensorInfo,
+} from './io/safetensors';
 export { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from './train/torch-unet';
 export { permuteAxes, tfjsToTorch, torchToTfjs, toTorchState, fromTorchState, stateSpec, detectLayout, type CheckpointLayout } from './io/torch-layout';
 export { type TrainConfig, type ModelKind, MODEL_KINDS, defaultTrainConfig, learningRateAt } from './train/config';
 export { createModel, createNetwork, scheduleFor, type TrainableNet } from './train/networks';
 export { train, trainNetwork, plannedRunDir, loadTrainedModel, loadTrainedNetwork, readLossLog, runFiles, type LossRecord, type RunMetadata, type TrainResult } from './train/trainer';
 export { createProgress, type ProgressCallback, type ProgressEvent } from './progress';
-export { ddpmSample, type DdpmSampleResult } from './sample';
+export { ddpmSample, type DdpmSampleOptions, type DdpmSampleResult } from './sample';
 export { denoiseAtSigma } from './denoise';
 export { loadOrTrainJudge, DigitClassifier } from './judge/classifier';
 export { evaluateClassConditioned, type ClassAccuracy } from './judge/evaluate';
 export { PROFILES, PROFILE_NAMES, getProfile, trainConfigFor, type Profile, type ProfileName } from './profiles';
 export * from './figures/partb';
-export { imageGrid, hconcat, vconcat } from './display/grid';
-export { encodePng, decodePng } from './display/png';
-export { encodeGif } from './display/gif';
+export { imageGrid, hconcat, vconcat, type GridOptions } from './display/grid';
+export { encodePng, decodePng, type PixelImage } from './display/png';
+export { encodeGif, type GifOptions } from './display/gif';
 export { type RgbImage, type FloatImages, toRgb8, upscaleNearest } from './display/image';
 export { lossCurveSpec, accuracyBarsSpec, type VegaLiteSpec } from './display/charts';
 export * from './pipelines/index';
 export { type DiffusionModel, type ModelOutput, PromptDictionary } from './pretrained/model';
-export { BuiltinModel, loadBuiltinModel, builtinPrompts } from './pretrained/builtin';
+export { BuiltinModel, loadBuiltinModel, builtinPrompts, builtinWeightsFile } from './pretrained/builtin';
 export { BUILTIN_PROMPTS, DIGIT_PROMPTS, FASHION_PROMPTS, GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from './pretrained/builtin-spec';
 export { type PromptEncoder, type SuperResolutionModel } from './pretrained/model';
 export { PART_A_MODELS, PART_A_MODEL_KINDS, type PartAModelKind, type PartAModelEntry } from './pretrained/registry';
 export { EmojiTextToImage, EmojiPrompts, EmojiUpsampler, loadEmojiCascade, loadEmojiStage1 } from './pretrained/emoji-model';
 export { stage1Config, stage2Config, emojiTrainingSet, emojiVocabulary } from './pretrained/emoji-spec';
-export { loadEmojiImages, GENERATOR_STYLES, JUDGE_STYLES, EMOJI_STYLE_SOURCES, type EmojiImages, type EmojiStyle } from './data/emoji';
+export { loadEmojiImages, GENERATOR_STYLES, JUDGE_STYLES, EMOJI_STYLE_SOURCES, type EmojiImages, type EmojiStyle, type LoadEmojiOptions } from './data/emoji';
 export { Vocabulary, UnknownWordsError, words } from './text/tokenizer';
 export { composeCaption, CAPTION_FRAMES } from './text/captions';
 export { CascadeUNet, type CascadeUNetConfig } from './nn/cascade-unet';
