@@ -1,0 +1,186 @@
+// The library as another project gets it: `npm pack` (whose prepack builds dist/lib), `npm install`
+// of the tarball into a new project (from the npm cache that `npm ci` filled), then the README's
+// example, type-checked with this project's TypeScript against the installed declarations and
+// run, and a CommonJS and an ES module script that load the package by name.
+import assert from 'assert/strict';
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { decodePng } from '../../src/lib/display/png';
+
+/** The repository root: the nearest folder above this (compiled) file with package.json. */
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+const ROOT = repoRoot();
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  devDependencies: Record<string, string>;
+};
+/** The project's TypeScript (node_modules/.bin/tsc may be tslab's older copy). */
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const README_HEADING = '## Use the library from your own project';
+
+interface Output {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command; a failure throws with everything it printed. */
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Output {
+  try {
+    const stdout = execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    return { stdout, stderr: '' };
+  } catch (error) {
+    const e = error as { status?: number; stdout?: string; stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed (exit ${e.status}):\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`);
+  }
+}
+
+/** Runs a Node script; returns its exit status and what it printed. */
+function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Output & { status: number | null } {
+  const result = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8' });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The README's example: the first ```ts block of its "Use the library" section. */
+function readmeExample(readme: string): string {
+  const start = readme.indexOf(README_HEADING);
+  if (start < 0) throw new Error(`README.md has no "${README_HEADING}" section`);
+  const match = /```ts\n([\s\S]*?)```/.exec(readme.slice(start));
+  if (!match) throw new Error(`README.md's "${README_HEADING}" section has no \`\`\`ts example`);
+  return match[1];
+}
+
+describe('the packed library, installed into another project', function () {
+  this.timeout(300_000);
+  let tmp = '';
+  let project = '';
+  let packed: { filename: string; size: number; files: Array<{ path: string }> };
+
+  before(function () {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'diffusion-pack-')));
+    // --json: the file list on stdout; prepack's build output goes to stderr.
+    const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT).stdout) as Array<typeof packed>;
+    packed = info;
+    project = path.join(tmp, 'project');
+    fs.mkdirSync(project);
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'uses-diffusion-ts', version: '1.0.0', private: true }) + '\n');
+    const typesNode = `@types/node@${PACKAGE.devDependencies['@types/node']}`;
+    run('npm', ['install', path.join(tmp, packed.filename), typesNode, '--prefer-offline', '--no-audit', '--no-fund'], project);
+    fs.writeFileSync(path.join(project, 'example.ts'), readmeExample(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')));
+  });
+
+  after(function () {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ships the library build with declarations, its sources, the weights and images, and no tests or CLI build', function () {
+    const files = new Set(packed.files.map((f) => f.path));
+    for (const f of [
+      'package.json',
+      'README.md',
+      'dist/lib/index.js',
+      'dist/lib/index.d.ts',
+      'dist/lib/index.d.ts.map',
+      'dist/lib/train/gradient-worker.js',
+      'dist/lib/nn/unet-worker.js',
+      'src/lib/index.ts',
+      'src/lib/pretrained/weights/builtin.safetensors',
+      'src/lib/pretrained/weights/emoji-stage1.safetensors',
+      'src/lib/pretrained/weights/emoji-stage2.safetensors',
+      'src/lib/inputs/assets/photo-cat.png',
+      'src/lib/inputs/assets/README.md',
+      'docs/credits.md',
+    ]) {
+      assert.ok(files.has(f), `${f} is missing from ${packed.filename}`);
+    }
+    const stray = [...files].filter((f) => /^(dist\/(src|test)|test|notebooks|outputs)\//.test(f) || f.endsWith('.tgz'));
+    assert.deepEqual(stray, []);
+  });
+
+  it('loads with require() and with import, from its own dist/lib, exporting only the package root', function () {
+    const cjs = [
+      "const dl = require('diffusion-ts');",
+      "let deep = 'loaded';",
+      "try { require('diffusion-ts/dist/lib/random'); } catch (e) { deep = e.code; }",
+      'const s = dl.cosineSchedule(1000);',
+      'console.log(JSON.stringify({',
+      "  entry: require.resolve('diffusion-ts'), version: require('diffusion-ts/package.json').version, deep,",
+      "  T: s.alphasCumprod.length, abar: [s.alphasCumprod[0], s.alphasCumprod[999]], testHook: 'resetBackendForTests' in dl,",
+      '}));',
+    ].join('\n');
+    fs.writeFileSync(path.join(project, 'check.cjs'), cjs);
+    const out = node(['check.cjs'], project);
+    assert.deepEqual([out.status, out.stderr], [0, '']);
+    const got = JSON.parse(out.stdout) as { entry: string; version: string; deep: string; T: number; abar: number[]; testHook: boolean };
+    assert.equal(got.entry, path.join(project, 'node_modules', 'diffusion-ts', 'dist', 'lib', 'index.js'));
+    assert.equal(got.version, PACKAGE.version);
+    assert.equal(got.deep, 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+    assert.equal(got.T, 1000);
+    assert.ok(got.abar[0] > 0.99 && got.abar[1] < 1e-3, `abar_0 ${got.abar[0]}, abar_999 ${got.abar[1]}`);
+    assert.equal(got.testHook, false);
+
+    // Node finds the CommonJS build's named exports (tsc's __exportStar included) for ES modules.
+    fs.writeFileSync(
+      path.join(project, 'check.mjs'),
+      "import { forward, loadBuiltinModel, partAImage, Rng } from 'diffusion-ts';\n" +
+        'console.log([forward, loadBuiltinModel, partAImage, Rng].map((f) => typeof f).join());\n',
+    );
+    const esm = node(['check.mjs'], project);
+    assert.deepEqual([esm.status, esm.stderr], [0, '']);
+    assert.equal(esm.stdout.trim(), 'function,function,function,function');
+  });
+
+  it("type-checks and compiles the README's example against the installed declarations", function () {
+    // Node 16+ resolution (package.json "exports" with "types"); the next test runs the output.
+    const config = {
+      compilerOptions: { strict: true, target: 'ES2022', module: 'node16', moduleResolution: 'node16', types: ['node'], skipLibCheck: true, outDir: 'out' },
+      files: ['example.ts'],
+    };
+    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(config, null, 2));
+    run(process.execPath, [TSC, '-p', '.'], project);
+    // The older resolution ("types" in package.json), checking every declaration file: the only
+    // errors allowed are TensorFlow.js's own (it needs skipLibCheck), none in diffusion-ts's.
+    let errors = '';
+    try {
+      run(process.execPath, [TSC, '-p', '.', '--noEmit', '--module', 'commonjs', '--moduleResolution', 'node10', '--skipLibCheck', 'false'], project);
+    } catch (error) {
+      errors = (error as Error).message;
+    }
+    const ours = errors.split('\n').filter((line) => /error TS\d+/.test(line) && !line.startsWith('node_modules/@tensorflow/'));
+    assert.deepEqual(ours, []);
+  });
+
+  it("runs the README's example on the wasm backend: the forward process and one denoising step of the built-in model", function () {
+    const compiled = path.join(project, 'out', 'example.js');
+    assert.ok(fs.existsSync(compiled), `${compiled} is missing: the example did not compile (see the test above)`);
+    const out = node([compiled], project, { ...process.env, DIFFUSION_BACKEND: 'wasm' });
+    assert.equal(out.status, 0, out.stderr);
+    assert.match(out.stderr, /^\[diffusion\] backend: wasm \(SIMD/m);
+    const match = /^t = 500: mean squared error ([\d.]+) noisy, ([\d.]+) denoised$/m.exec(out.stdout);
+    assert.ok(match, `unexpected output: ${out.stdout}`);
+    const [noisy, denoised] = [Number(match[1]), Number(match[2])];
+    // abar_500 of the cosine schedule is about 0.49: the noisy image is far off, one step of the model close.
+    assert.ok(noisy > 0.3 && denoised < noisy / 3, `noisy ${noisy}, denoised ${denoised}`);
+    const png = decodePng(fs.readFileSync(path.join(project, 'denoised.png')));
+    assert.equal(png.channels, 3);
+    assert.ok(png.width > 28 * 2 && png.height >= 28, `grid ${png.width}x${png.height}`);
+  });
+
+  it('has a diffusion command that says the installed package is the library only', function () {
+    const out = node([path.join('node_modules', '.bin', 'diffusion'), '--help'], project);
+    assert.deepEqual([out.status, out.stdout], [1, '']);
+    assert.match(out.stderr, /library only[\s\S]*runs from a clone/);
+  });
+});
