@@ -1,26 +1,18 @@
 // The library as another project gets it: `npm pack` (whose prepack builds dist/lib), `npm install`
-// of the tarball into a new project (from the npm cache that `npm ci` filled), then the README's
-// example, type-checked with this project's TypeScript against the installed declarations and
-// run, and a CommonJS and an ES module script that load the package by name.
+// of the tarball into a new project, then the README's example, type-checked with this project's
+// TypeScript against the installed declarations and run, and a CommonJS and an ES module script
+// that load the package by name. The install takes the tarballs from the npm cache that `npm ci`
+// filled (--prefer-offline); the first run on a machine also fetches the registry's metadata of
+// the ~20 packages (npm ci caches only the abbreviated form, npm install asks for the full one).
 import assert from 'assert/strict';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { decodePng } from '../../src/lib/display/png';
+import { projectRoot } from '../../src/lib/versions';
+import { tempDir } from '../helpers';
 
-/** The repository root: the nearest folder above this (compiled) file with package.json. */
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
-
-const ROOT = repoRoot();
+const ROOT = projectRoot();
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   name: string;
   version: string;
@@ -30,16 +22,10 @@ const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const README_HEADING = '## Use the library from your own project';
 
-interface Output {
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command; a failure throws with everything it printed. */
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Output {
+/** Runs a command and returns its stdout; a failure throws with everything it printed. */
+function run(command: string, args: string[], cwd: string): string {
   try {
-    const stdout = execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-    return { stdout, stderr: '' };
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (error) {
     const e = error as { status?: number; stdout?: string; stderr?: string; message: string };
     throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed (exit ${e.status}):\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`);
@@ -47,7 +33,7 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 }
 
 /** Runs a Node script; returns its exit status and what it printed. */
-function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Output & { status: number | null } {
+function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8' });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -69,9 +55,9 @@ describe('the packed library, installed into another project', function () {
   let packed: { filename: string; size: number; files: Array<{ path: string }> };
 
   before(function () {
-    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'diffusion-pack-')));
+    tmp = fs.realpathSync(tempDir('diffusion-pack'));
     // --json: the file list on stdout; prepack's build output goes to stderr.
-    const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT).stdout) as Array<typeof packed>;
+    const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', tmp], ROOT)) as Array<typeof packed>;
     packed = info;
     project = path.join(tmp, 'project');
     fs.mkdirSync(project);
