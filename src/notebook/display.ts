@@ -5,7 +5,7 @@ import { BackendInfo, describeBackend, initBackend } from '../lib/backend/select
 import { runtimeOptions } from '../lib/runtime-options';
 import { RUN_INFO_MIME, RunInfo } from './run-info';
 import { VegaLiteSpec } from '../lib/display/charts';
-import { prefixSvgIds, vegaLiteToSvg } from '../lib/display/vega-svg';
+import { prefixSvgIds, vegaLiteToSvg } from './vega-svg';
 import { RgbImage } from '../lib/display/image';
 import { encodePng } from '../lib/display/png';
 import { writeFileAtomic } from '../lib/io/atomic';

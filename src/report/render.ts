@@ -10,7 +10,7 @@ import { sanitizeNotebookHtml } from './sanitize';
 import { createHash } from 'crypto';
 import { IdRegistry, slugify } from './ids';
 import { createMarkdown, type Heading, type Markdown, type MarkdownEnv } from './markdown';
-import { prefixSvgIds, vegaLiteToSvg } from '../lib/display/vega-svg';
+import { prefixSvgIds, vegaLiteToSvg } from '../notebook/vega-svg';
 import { cellTags, type ExecutedNotebook, joinText, type MultilineText, type NotebookCell, type NotebookOutput } from './nbformat';
 
 /** The caption metadata a display_data output (or its cell) carries; see docs/report.md. */

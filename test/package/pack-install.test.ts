@@ -76,6 +76,7 @@ describe('the packed library, installed into another project', function () {
     for (const f of [
       'package.json',
       'README.md',
+      'LICENSE',
       'dist/lib/index.js',
       'dist/lib/index.d.ts',
       'dist/lib/index.d.ts.map',
