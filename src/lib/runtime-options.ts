@@ -87,6 +87,7 @@ export const RUNTIME_OPTION_VARIABLES = Object.fromEntries(Object.entries(SETTIN
 const OTHER_VARIABLES = [
   'DIFFUSION_OUTPUTS', 'DIFFUSION_FIGURES_DIR', 'DIFFUSION_DATA_CACHE', 'DIFFUSION_DEBUG',
   'DIFFUSION_KILL_AT_WRITE', 'DIFFUSION_PARENT_PID', 'DIFFUSION_CWD', 'DIFFUSION_REQUIRE_TORCH',
+  'DIFFUSION_PROGRESS_STDERR',
 ];
 
 /** Parses and checks the runtime options from an environment (default: this process's). */

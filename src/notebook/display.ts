@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BackendInfo, describeBackend, initBackend } from '../lib/backend/select';
 import { runtimeOptions } from '../lib/runtime-options';
-import { RUN_INFO_MIME, RunInfo } from './run-info';
+import { PROGRESS_LINE_PREFIX, PROGRESS_STDERR_ENV_VAR, RUN_INFO_MIME, RunInfo } from './run-info';
 import { VegaLiteSpec } from '../lib/display/charts';
 import { prefixSvgIds, vegaLiteToSvg } from './vega-svg';
 import { RgbImage } from '../lib/display/image';
@@ -189,6 +189,8 @@ export function notebookProgress(label: string): ProgressCallback {
     const info = e.info ? Object.entries(e.info).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : v}`).join(' ') : '';
     const eta = e.etaSec === null ? '' : ` eta ${formatDuration(e.etaSec)}`;
     const text = `${label}: ${e.done}/${e.total} (${pct}%) ${formatDuration(e.elapsedSec)}${eta} ${info}`.trim();
+    // For the report builder: at once, even while this cell keeps the event loop busy.
+    if (process.env[PROGRESS_STDERR_ENV_VAR] === '1') fs.writeSync(2, `${PROGRESS_LINE_PREFIX}${text}\n`);
     const html = `<div style="font-family:monospace"><progress max="${e.total}" value="${e.done}" style="width:16em"></progress> ${escapeHtml(text)}</div>`;
     const write = kernelDisplay();
     if (!write) return;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'crypto';
 import * as path from 'path';
 import { KernelClient, KernelMessage, KernelTimeoutError } from './kernel-client';
+import { PROGRESS_STDERR_ENV_VAR } from '../notebook/run-info';
 import { Cell, cellTags, CodeCell, joinText, MimeBundle, Notebook, Output, readNotebook } from './nbformat';
 
 /**
@@ -51,8 +52,8 @@ export interface ExecuteOptions {
   env?: Record<string, string>;
   onCell?: (progress: CellProgress) => void;
   /**
-   * Progress reported from inside a running cell: the text of each display the notebook marks
-   * with metadata {"progress": true} (notebookProgress's line, e.g. "training: 120/500 (24%) ...").
+   * Progress reported from inside a running cell, as it happens: notebookProgress's line (e.g.
+   * "training: 120/500 (24%) ..."), which the kernel writes to its stderr when asked (run-info.ts).
    */
   onCellProgress?: (progress: CellProgress & { state: 'running'; text: string }) => void;
 }
@@ -150,7 +151,8 @@ export async function executeNotebook(file: string, options: ExecuteOptions = {}
 
   let kernel: KernelClient;
   try {
-    kernel = await KernelClient.start({ cwd: options.cwd, startTimeoutSec: options.startTimeoutSec, env: options.env });
+    const env = options.onCellProgress ? { ...options.env, [PROGRESS_STDERR_ENV_VAR]: '1' } : options.env;
+    kernel = await KernelClient.start({ cwd: options.cwd, startTimeoutSec: options.startTimeoutSec, env });
   } catch (err) {
     throw new Error(`Notebook ${name}: the kernel did not start. ${(err as Error).message}`);
   }
@@ -173,10 +175,8 @@ export async function executeNotebook(file: string, options: ExecuteOptions = {}
       if (code.trim() !== '') {
         let result;
         try {
-          result = await kernel.execute(code, timeoutMs, (message) => {
-            const text = progressText(message);
-            if (text !== null) options.onCellProgress?.({ ...progress('running'), state: 'running', text });
-          });
+          kernel.onProgressLine = (text) => options.onCellProgress?.({ ...progress('running'), state: 'running', text });
+          result = await kernel.execute(code, timeoutMs);
         } catch (err) {
           const text = err instanceof KernelTimeoutError ? `The cell ${err.message}. Make it faster, or raise the per-cell timeout.` : (err as Error).message;
           throw new NotebookExecutionError(file, cellIndex, text, nb);
@@ -193,15 +193,6 @@ export async function executeNotebook(file: string, options: ExecuteOptions = {}
     await kernel.kill();
   }
   return nb;
-}
-
-/** The text of a progress display (metadata {"progress": true}), or null for any other message. */
-function progressText(message: KernelMessage): string | null {
-  if (message.header.msg_type !== 'display_data' && message.header.msg_type !== 'update_display_data') return null;
-  const metadata = message.content.metadata as Record<string, unknown> | undefined;
-  const data = message.content.data as Record<string, unknown> | undefined;
-  if (metadata?.progress !== true || typeof data?.['text/plain'] !== 'string') return null;
-  return data['text/plain'];
 }
 
 /** tslab prints these to stderr for errors thrown outside the cell's own promise chain (timers, callbacks). */

@@ -6,6 +6,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as zmq from 'zeromq';
+import { PROGRESS_LINE_PREFIX } from '../notebook/run-info';
 
 /**
  * A minimal Jupyter client in pure Node: it starts the project's tslab kernel, talks to it with
@@ -119,8 +120,6 @@ interface PendingRequest {
   iopub: KernelMessage[];
   reply: KernelMessage | null;
   idle: boolean;
-  /** Sees each iopub message as it arrives (e.g. progress while a cell runs). */
-  onIopub?: (message: KernelMessage) => void;
   /** Called on every iopub message and on the reply; completes when both reply and idle arrived. */
   settle: () => void;
   fail: (err: Error) => void;
@@ -136,6 +135,8 @@ export class KernelClient {
   private processLog = '';
   /** kernel_info_reply content (language_info, implementation, ...). */
   kernelInfo: Record<string, unknown> = {};
+  /** Called with each progress line the kernel writes to its stderr (notebook/run-info.ts), as it writes it. */
+  onProgressLine: ((text: string) => void) | null = null;
 
   private constructor(
     private readonly child: ChildProcess,
@@ -145,13 +146,22 @@ export class KernelClient {
     private readonly control: zmq.Dealer,
     private readonly iopub: zmq.Subscriber,
   ) {
-    const keepLog = (chunk: Buffer): void => {
-      this.processLog = (this.processLog + chunk.toString('utf8')).slice(-4000);
+    const keepLog = (text: string): void => {
+      this.processLog = (this.processLog + text).slice(-4000);
     };
-    child.stdout?.on('data', keepLog);
-    child.stderr?.on('data', keepLog);
+    let partialLine = '';
+    child.stdout?.on('data', (chunk: Buffer) => keepLog(chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (partialLine + chunk.toString('utf8')).split('\n');
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith(PROGRESS_LINE_PREFIX)) this.onProgressLine?.(line.slice(PROGRESS_LINE_PREFIX.length));
+        else keepLog(line + '\n');
+      }
+    });
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        keepLog(partialLine);
         this.exitError = new KernelDiedError(
           `The tslab kernel (pid ${child.pid}) exited (${signal ? `signal ${signal}` : `code ${code}`}).` +
             (this.processLog.trim() ? ` Its last output:\n${this.processLog.trim()}` : '') +
@@ -262,9 +272,8 @@ export class KernelClient {
   /**
    * Runs `code` and collects everything it publishes until the kernel is idle again.
    * After `timeoutMs` the kernel's whole process group is killed and KernelTimeoutError is thrown.
-   * `onIopub` sees each message as it arrives, before the cell ends.
    */
-  async execute(code: string, timeoutMs: number, onIopub?: (message: KernelMessage) => void): Promise<ExecuteResult> {
+  async execute(code: string, timeoutMs: number): Promise<ExecuteResult> {
     const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -273,7 +282,7 @@ export class KernelClient {
       }, timeoutMs);
     });
     try {
-      const done = await Promise.race([this.request(this.shell, 'execute_request', content, onIopub), timeout]);
+      const done = await Promise.race([this.request(this.shell, 'execute_request', content), timeout]);
       const status = done.reply.content.status;
       const count = done.reply.content.execution_count;
       return {
@@ -332,7 +341,6 @@ export class KernelClient {
     socket: zmq.Dealer,
     msgType: string,
     content: Record<string, unknown>,
-    onIopub?: (message: KernelMessage) => void,
   ): Promise<{ reply: KernelMessage; iopub: KernelMessage[] }> {
     if (this.exitError) return Promise.reject(this.exitError);
     if (this.closed) return Promise.reject(new KernelDiedError('The kernel client is closed.'));
@@ -350,7 +358,6 @@ export class KernelClient {
         iopub: [],
         reply: null,
         idle: false,
-        onIopub,
         settle: () => {
           if (entry.reply && entry.idle) {
             this.pending.delete(entry.msgId);
@@ -385,7 +392,6 @@ export class KernelClient {
         if (!entry) continue;
         if (isIopub) {
           entry.iopub.push(message);
-          entry.onIopub?.(message);
           if (message.header.msg_type === 'status' && message.content.execution_state === 'idle') entry.idle = true;
         } else {
           entry.reply = message;

@@ -126,7 +126,8 @@ describe('report/execute', function () {
 
   describe('the notebook display helpers in a kernel', () => {
     let executed: Notebook;
-    const running: Array<{ index: number; text: string }> = [];
+    const running: Array<{ index: number; text: string; at: number }> = [];
+    let progressCellDone = 0;
 
     before(async () => {
       const source = notebook(
@@ -138,9 +139,11 @@ describe('report/execute', function () {
         ].join('\n')),
         code([
           "const progress = notebookProgress('training');",
+          // Busy, never awaiting: the kernel's event loop is blocked for the whole cell.
+          'const busy = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end) { /* work */ } };',
           'for (let done = 0; done <= 3; done++) {',
           "  progress({ phase: 'train', done, total: 3, elapsedSec: done, etaSec: null, rate: 1, info: { loss: 0.5 / (done + 1) } });",
-          '  await new Promise((resolve) => setTimeout(resolve, 300));',
+          '  busy(400);',
           '}',
         ].join('\n')),
         code([
@@ -153,7 +156,11 @@ describe('report/execute', function () {
       const outputs = path.join(dir, 'display-outputs');
       const file = writeNotebook('display.ipynb', source);
       executed = await executeNotebook(file, {
-        timeoutSec: 60, env: { DIFFUSION_OUTPUTS: outputs }, onCellProgress: (p) => running.push({ index: p.index, text: p.text }),
+        timeoutSec: 60, env: { DIFFUSION_OUTPUTS: outputs },
+        onCellProgress: (p) => running.push({ index: p.index, text: p.text, at: Date.now() }),
+        onCell: (p) => {
+          if (p.index === 1 && p.state === 'done') progressCellDone = Date.now();
+        },
       });
     });
 
@@ -166,9 +173,11 @@ describe('report/execute', function () {
       assert.deepEqual(run.metadata, { runInfo: true });
     });
 
-    it('passes on a cell\'s progress while it runs', () => {
-      assert.ok(running.length >= 2, `progress lines: ${JSON.stringify(running)}`);
+    it('passes on a cell\'s progress while it runs, even a cell that never yields to the event loop', () => {
+      assert.equal(running.length, 4, `progress lines: ${JSON.stringify(running)}`);
       assert.ok(running.every((p) => p.index === 1));
+      // The first line came as the cell began, not in a burst at its end (4 x 400 ms of work).
+      assert.ok(progressCellDone - running[0].at > 1000, `first line ${progressCellDone - running[0].at} ms before the cell ended`);
       assert.match(running[0].text, /^training: 0\/3 \(0%\)/);
       assert.match(running[running.length - 1].text, /^training: 3\/3 \(100%\) .*loss=0\.125/);
     });
