@@ -14,7 +14,7 @@ import { NoiseSchedule } from './schedules';
  */
 
 /** The timesteps that are noise levels: what training draws from and sampling starts at. */
-export function noiseLevels(schedule: NoiseSchedule): { first: number; last: number } {
+export function noiseLevels(schedule: Pick<NoiseSchedule, 'indexing' | 'T'>): { first: number; last: number } {
   return schedule.indexing === 'ddpm' ? { first: 1, last: schedule.T } : { first: 0, last: schedule.T - 1 };
 }
 

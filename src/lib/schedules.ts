@@ -70,7 +70,7 @@ export function ddpmSchedule(T = 300, betaStart = 1e-4, betaEnd = 0.02): NoiseSc
   const alphasCumprod = new Float32Array(T + 1);
   alphasCumprod[0] = 1;
   alphasCumprod.set(cumprodAlphas(lin), 1);
-  return { T, indexing: 'ddpm', betas, alphas, alphasCumprod };
+  return { T, indexing: SCHEDULE_INDEXING.linear, betas, alphas, alphasCumprod };
 }
 
 /**
@@ -81,8 +81,11 @@ export function cosineSchedule(T = 1000): NoiseSchedule {
   const betas = cosineBetas(T);
   const alphas = new Float32Array(T);
   for (let t = 0; t < T; t++) alphas[t] = Math.fround(1 - betas[t]);
-  return { T, indexing: 'diffusers', betas, alphas, alphasCumprod: cumprodAlphas(betas) };
+  return { T, indexing: SCHEDULE_INDEXING.cosine, betas, alphas, alphasCumprod: cumprodAlphas(betas) };
 }
+
+/** The timestep convention of each schedule a training config can name. */
+export const SCHEDULE_INDEXING: Readonly<Record<'linear' | 'cosine', NoiseSchedule['indexing']>> = { linear: 'ddpm', cosine: 'diffusers' };
 
 /** A schedule by its name in a training config: 'linear' is Part B's ddpmSchedule, 'cosine' DeepFloyd IF's. */
 export function scheduleNamed(name: 'linear' | 'cosine', T: number): NoiseSchedule {

@@ -5,7 +5,7 @@ import { ForwardContext } from '../nn/module';
 import { oneHot } from '../nn/one-hot';
 import { Rng } from '../random';
 import { addNoise, noiseLevels } from '../scheduler';
-import { NoiseSchedule, scheduleNamed } from '../schedules';
+import { NoiseSchedule, SCHEDULE_INDEXING } from '../schedules';
 import { TrainConfig } from './config';
 
 /**
@@ -41,7 +41,7 @@ export function drawBatch(cfg: TrainConfig, images: Float32Array, labels: Labels
   const draw: BatchDraw = { images, labels, count, size, noise: rng.normalArray(images.length) };
   if (cfg.kind !== 'denoiser') {
     // Part B draws t from 1..T (abar_0 = 1 is the clean image); the cosine schedule indexes 0..T-1.
-    const { first } = noiseLevels(scheduleNamed(cfg.schedule, cfg.T));
+    const { first } = noiseLevels({ indexing: SCHEDULE_INDEXING[cfg.schedule], T: cfg.T });
     draw.timesteps = new Int32Array(count);
     for (let i = 0; i < count; i++) draw.timesteps[i] = first + rng.int(cfg.T);
   }
