@@ -7,7 +7,8 @@ import { Rng } from '../../src/lib/random';
 import { ddpmSchedule } from '../../src/lib/schedules';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { Adam } from '../../src/lib/train/adam';
-import { ModelKind, TrainConfig, learningRateAt } from '../../src/lib/train/config';
+import { configHash, ModelKind, TrainConfig, learningRateAt, learningRateAtStep } from '../../src/lib/train/config';
+import { ParameterEma } from '../../src/lib/train/ema';
 import { drawBatch } from '../../src/lib/train/objectives';
 import { addNoise } from '../../src/lib/scheduler';
 import { loadTrainedModel, readLossLog, runFiles, train, TrainingStopped, trainStep } from '../../src/lib/train/trainer';
@@ -175,6 +176,60 @@ describe('training (SPEC B1, B2)', function () {
     for (const r of [straight, first, rest]) r.model.dispose();
   });
 
+  it('cosine: linear warm-up to lr, then half a cosine down to lr * finalLrFactor; the per-epoch schedules unchanged', () => {
+    const c = tiny('time', { lrDecay: 'cosine', lr: 2e-3, warmupSteps: 10, finalLrFactor: 0.01, epochs: 4 });
+    const perEpoch = 30; // 120 steps in all, 110 after the warm-up
+    assert.equal(learningRateAtStep(c, 0, perEpoch), 2e-4);
+    assert.equal(learningRateAtStep(c, 9, perEpoch), 2e-3);
+    assert.equal(learningRateAtStep(c, 10, perEpoch), 2e-3);
+    assert.ok(Math.abs(learningRateAtStep(c, 65, perEpoch) - 2e-3 * (0.01 + 0.99 * 0.5)) < 1e-12);
+    assert.ok(Math.abs(learningRateAtStep(c, 120, perEpoch) - 2e-5) < 1e-12);
+    for (let s = 11; s < 120; s++) assert.ok(learningRateAtStep(c, s, perEpoch) < learningRateAtStep(c, s - 1, perEpoch));
+    const e = tiny('time', { epochs: 4 });
+    for (const s of [0, 29, 30, 95]) assert.equal(learningRateAtStep(e, s, perEpoch), learningRateAt(e, Math.floor(s / perEpoch)));
+    assert.throws(() => learningRateAt(c, 1), /learningRateAtStep/);
+  });
+
+  it('EMA: the epoch weights are the average (the live weights stay in the checkpoint) and a resumed run ends the same', async () => {
+    const config = tiny('time', { epochs: 2, ema: 0.99 });
+    const dir = tempDir('ema');
+    const straight = await train({ config, data, runDir: dir, progress: 'silent' });
+    const files = runFiles(dir);
+    const epochWeights = loadCheckpoint(files.epochWeights(2)).values;
+    const ckpt = loadCheckpoint(files.checkpoint).values;
+    const name = straight.model.namedParameters()[0][0];
+    // The returned model samples with the average, which is what the epoch file holds ...
+    assert.deepEqual(straight.model.namedParameters()[0][1].dataSync(), epochWeights.get(name)!.data);
+    assert.deepEqual(ckpt.get(`ema.${name}`)!.data, epochWeights.get(name)!.data);
+    // ... and differs from the live weights the optimiser goes on from.
+    assert.notDeepEqual(ckpt.get(name)!.data, epochWeights.get(name)!.data);
+    const reused = await train({ config, data, runDir: dir, progress: 'silent' });
+    assert.equal(reused.reused, true);
+    assert.deepEqual(weights(reused.model), weights(straight.model));
+
+    const pausedDir = tempDir('ema-paused');
+    (await train({ config, data, runDir: pausedDir, progress: 'silent', stopAfterEpochs: 1 })).model.dispose();
+    const resumed = await train({ config, data, runDir: pausedDir, progress: 'silent' });
+    assert.deepEqual(weights(resumed.model), weights(straight.model));
+    // A config without EMA keeps SPEC's recipe and the hash it always had.
+    assert.equal(configHash(tiny('time')), configHash({ ...tiny('time'), ema: undefined }));
+    for (const r of [straight, reused, resumed]) r.model.dispose();
+  });
+
+  it('EMA decay warms up as (1 + n) / (10 + n) and then stays at its value', () => {
+    const p = tf.variable(tf.tensor1d([0]));
+    const ema = new ParameterEma([['p', p]], 0.9);
+    assert.equal(ema.currentDecay(), 0.1);
+    p.assign(tf.tensor1d([1]));
+    ema.update(); // 0.1 * 0 + 0.9 * 1
+    assert.ok(Math.abs(ema.averagedEntries()[0][1].dataSync()[0] - 0.9) < 1e-7);
+    for (let i = 0; i < 200; i++) ema.update();
+    assert.equal(ema.currentDecay(), 0.9);
+    assert.throws(() => new ParameterEma([['p', p]], 1), /in \(0, 1\)/);
+    ema.dispose();
+    p.dispose();
+  });
+
   it('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
     const dir = tempDir('nan');
     const bad = syntheticSplits(48);
@@ -201,5 +256,8 @@ describe('training (SPEC B1, B2)', function () {
   it('invalid configs name the bad value', async () => {
     await assert.rejects(train({ config: tiny('class', { batchSize: 0 }), data, progress: 'silent' }), /batchSize must be a positive integer/);
     await assert.rejects(train({ config: tiny('class', { pUncond: 1.5 }), data, progress: 'silent' }), /pUncond/);
+    await assert.rejects(train({ config: tiny('time', { ema: 1 }), data, progress: 'silent' }), /ema must be a decay in \(0, 1\)/);
+    await assert.rejects(train({ config: tiny('time', { warmupSteps: 5 }), data, progress: 'silent' }), /warmupSteps needs lrDecay 'cosine'/);
+    await assert.rejects(train({ config: tiny('time', { lrDecay: 'step' as never }), data, progress: 'silent' }), /lrDecay must be none, exponential or cosine/);
   });
 });

@@ -46,11 +46,22 @@ export interface TrainConfig {
   hidden: number;
   batchSize: number;
   epochs: number;
-  /** Adam learning rate at the first epoch. */
+  /** Adam learning rate at the first epoch (the peak rate for 'cosine'). */
   lr: number;
-  /** 'exponential': lr multiplied by finalLrFactor^(1/epochs) after every epoch (SPEC B2). */
-  lrDecay: 'none' | 'exponential';
+  /**
+   * 'exponential': lr multiplied by finalLrFactor^(1/epochs) after every epoch (SPEC B2).
+   * 'cosine': per step, from lr down to lr * finalLrFactor along half a cosine over the whole run,
+   * after `warmupSteps` of linear warm-up.
+   */
+  lrDecay: 'none' | 'exponential' | 'cosine';
   finalLrFactor: number;
+  /** Steps of linear learning-rate warm-up from 0 ('cosine' only; absent = 0). */
+  warmupSteps?: number;
+  /**
+   * Decay of an exponential moving average of the weights (train/ema.ts); the saved epoch weights
+   * are the average, the weights a model samples with. Absent = no average (SPEC's recipe).
+   */
+  ema?: number;
   /** B1: noise level of the training pairs z = x + sigma eps. */
   sigma: number;
   /** B2: number of diffusion steps. */
@@ -127,17 +138,33 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.microBatch) || c.microBatch < 0) fail(`microBatch must be 0 (auto) or a positive integer`);
   if (!Number.isInteger(c.trainLimit) || c.trainLimit < 0) fail(`trainLimit must be 0 (all) or a positive integer`);
   if (!Number.isInteger(c.seed) || c.seed < 0) fail(`seed must be a non-negative integer, got ${c.seed}`);
-  if (!['none', 'exponential'].includes(c.lrDecay)) fail(`lrDecay must be none or exponential`);
+  if (!['none', 'exponential', 'cosine'].includes(c.lrDecay)) fail(`lrDecay must be none, exponential or cosine, got ${c.lrDecay}`);
+  if (c.warmupSteps !== undefined && !(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) {
+    fail(`warmupSteps must be a non-negative integer, got ${c.warmupSteps}`);
+  }
+  if (c.warmupSteps && c.lrDecay !== 'cosine') fail(`warmupSteps needs lrDecay 'cosine' (got ${c.lrDecay})`);
+  if (c.ema !== undefined && !(c.ema > 0 && c.ema < 1)) fail(`ema must be a decay in (0, 1), e.g. 0.999, got ${c.ema}`);
   if (!['linear', 'cosine'].includes(c.schedule)) fail(`schedule must be linear or cosine`);
   if (!['unit', 'symmetric'].includes(c.pixelRange)) fail(`pixelRange must be unit or symmetric`);
   positiveInt('numClasses');
   if (!(c.pGeneric >= 0 && c.pUncond + c.pGeneric < 1)) fail(`pGeneric must be >= 0 with pUncond + pGeneric < 1`);
 }
 
-/** Learning rate during `epoch` (0-based): SPEC's per-epoch exponential decay. */
+/** Learning rate during `epoch` (0-based) for the per-epoch schedules (SPEC's exponential decay). */
 export function learningRateAt(c: TrainConfig, epoch: number): number {
   if (c.lrDecay === 'none') return c.lr;
+  if (c.lrDecay === 'cosine') throw new Error("The 'cosine' schedule changes the rate every step: use learningRateAtStep.");
   return c.lr * c.finalLrFactor ** (epoch / c.epochs);
+}
+
+/** Learning rate of optimiser step `step` (0-based) in a run of `stepsPerEpoch` steps an epoch. */
+export function learningRateAtStep(c: TrainConfig, step: number, stepsPerEpoch: number): number {
+  if (c.lrDecay !== 'cosine') return learningRateAt(c, Math.floor(step / stepsPerEpoch));
+  const warmup = c.warmupSteps ?? 0;
+  if (step < warmup) return (c.lr * (step + 1)) / warmup;
+  const total = Math.max(1, c.epochs * stepsPerEpoch - warmup);
+  const progress = Math.min(1, (step - warmup) / total);
+  return c.lr * (c.finalLrFactor + (1 - c.finalLrFactor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
 /**

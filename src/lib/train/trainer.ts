@@ -16,7 +16,8 @@ import { deriveSeed, Rng } from '../random';
 import { NoiseSchedule } from '../schedules';
 import { versions } from '../versions';
 import { Adam } from './adam';
-import { configHash, isCascadeKind, learningRateAt, TrainConfig, validateTrainConfig } from './config';
+import { configHash, isCascadeKind, learningRateAtStep, TrainConfig, validateTrainConfig } from './config';
+import { ParameterEma } from './ema';
 import { BatchDraw, sliceDraw } from './objectives';
 import { createNetwork, drawTrainingBatch, networkLoss, scheduleFor, TrainableNet } from './networks';
 import { GradientWorkers, trainWorkerCount } from './gradient-workers';
@@ -164,6 +165,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
 
   const model = createNetwork(config);
   const optimizer = new Adam(model.namedParameters(), { lr: config.lr });
+  const ema = config.ema !== undefined ? new ParameterEma(model.namedParameters(), config.ema) : null;
   const schedule = scheduleFor(config);
   let meta: RunMetadata = {
     kind: config.kind,
@@ -197,6 +199,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
     model.loadState(ckpt.values, files.checkpoint);
     startEpoch = Number(ckpt.metadata.epoch);
     optimizer.loadState(ckpt.values, Number(ckpt.metadata.step), files.checkpoint);
+    ema?.loadState(ckpt.values, optimizer.step, files.checkpoint);
     if (fs.existsSync(files.meta)) meta = { ...readRunMetadata(files.meta), backend, runtime: runtimeOptions() };
     truncateJsonLines<LossRecord>(files.lossLog, (r) => r.step <= optimizer.step);
     // The checkpoint and the loss log are the truth: a kill between the checkpoint and run.json
@@ -204,6 +207,8 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
     meta = reconcileRunMetadata(meta, startEpoch, optimizer.step, Number(ckpt.metadata.trainingSeconds), readJsonLines<LossRecord>(files.lossLog));
     if (startEpoch >= Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity)) {
       writeMeta(files.meta, meta);
+      optimizer.dispose();
+      useSamplingWeights(model, ema);
       return { runDir, model, meta, resumedFromEpoch: startEpoch, reused: true };
     }
   } else {
@@ -230,7 +235,6 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
     const lastEpoch = Math.min(config.epochs, opts.stopAfterEpochs ?? Infinity);
     for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
       const epochStart = performance.now();
-      optimizer.lr = learningRateAt(config, epoch);
       const shuffleRng = new Rng(deriveSeed(config.seed, 'shuffle', epoch));
       const noiseRng = new Rng(deriveSeed(config.seed, 'noise', epoch));
       let lossSum = 0;
@@ -241,6 +245,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
           throw new TrainingStopped(`Training stopped at step ${optimizer.step}; resume continues from epoch ${epoch}.`);
         }
         const stepStart = performance.now();
+        optimizer.lr = learningRateAtStep(config, optimizer.step, batchesPerEpoch);
         const draw = drawTrainingBatch(config, trainSet, indices, noiseRng);
         const loss = workers
           ? await trainStepParallel(model, optimizer, workers, draw, microBatch)
@@ -257,6 +262,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
               'Lower the learning rate (--lr) and train again in a new run folder.',
           );
         }
+        ema?.update();
         meta.trainingSeconds += (performance.now() - stepStart) / 1000;
         lossSum += loss;
         lossCount += 1;
@@ -270,8 +276,8 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
       meta.epochs.push({
         epoch: epoch + 1, meanLoss: lossSum / lossCount, lr: optimizer.lr, seconds: round3((performance.now() - epochStart) / 1000),
       });
-      await saveCheckpoint(files.epochWeights(epoch + 1), model.stateEntries(), { epoch: String(epoch + 1), configHash: hash });
-      await saveCheckpoint(files.checkpoint, [...model.stateEntries(), ...optimizer.stateEntries()], {
+      await saveCheckpoint(files.epochWeights(epoch + 1), samplingEntries(model, ema), { epoch: String(epoch + 1), configHash: hash });
+      await saveCheckpoint(files.checkpoint, [...model.stateEntries(), ...optimizer.stateEntries(), ...(ema?.stateEntries() ?? [])], {
         epoch: String(epoch + 1),
         step: String(optimizer.step),
         configHash: hash,
@@ -285,7 +291,21 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
     await workers?.close();
   }
   optimizer.dispose();
+  useSamplingWeights(model, ema);
   return { runDir, model, meta, resumedFromEpoch: startEpoch, reused: false };
+}
+
+/** The weights a run samples with: the EMA of the parameters (when the config keeps one) and the live buffers. */
+function samplingEntries(model: TrainableNet, ema: ParameterEma | null): Array<[string, tf.Variable]> {
+  return ema ? [...ema.averagedEntries(), ...model.namedBuffers()] : model.stateEntries();
+}
+
+/** Puts the EMA weights into the model a run returns (what its epoch files hold) and frees the average. */
+function useSamplingWeights(model: TrainableNet, ema: ParameterEma | null): void {
+  if (!ema) return;
+  const averaged = new Map(ema.averagedEntries());
+  for (const [name, p] of model.namedParameters()) p.assign(averaged.get(name)!);
+  ema.dispose();
 }
 
 /**
