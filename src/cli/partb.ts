@@ -8,7 +8,7 @@ import { RgbImage } from '../lib/display/image';
 import { B1_SIGMAS, ddpmSampleGrid, denoiserResults, noisingGrid, outOfDistributionGrid, samplingFrames } from '../lib/figures/partb';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { outputsPath } from '../lib/io/outputs';
-import { evaluateClassConditioned } from '../lib/judge/evaluate';
+import { DdpmEvaluation, describeEvaluation, evaluateDdpm } from '../lib/judge/evaluate';
 import { createProgress } from '../lib/progress';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
 import { getProfile, trainConfigFor } from '../lib/profiles';
@@ -20,7 +20,7 @@ import { loadTrainedModel, runFiles, train, TrainResult, RunMetadata } from '../
 /**
  * The whole of Part B from the command line: trains (or reuses) the three models of a profile,
  * writes every Part B figure of SPEC as PNG (and the sampling GIF) under outputs/partb/<profile>/,
- * and judges the class-conditioned model's CFG samples. The folder is replaced as a whole at the
+ * and judges the DDPMs' samples (quality against real digits; class-conditioned: the digit asked for). The folder is replaced as a whole at the
  * end, so it never mixes figures of two runs (or of two versions of a profile).
  */
 export async function runPartB(opts: { profile: string; seed: number; data: DatasetSplits; outDir?: string }): Promise<void> {
@@ -89,24 +89,32 @@ async function writePartB(opts: { profile: string; seed: number; data: DatasetSp
   }
 
   const judge = await loadOrTrainJudge({ data: opts.data, config: profile.judge });
-  const judging = createProgress({ phase: `judge ${profile.judgeSamplesPerClass * 10} CFG samples`, total: runs.class.meta.config.T, unit: 'step' });
-  const evaluation = evaluateClassConditioned({
-    model: runs.class.model, schedule: ddpmSchedule(runs.class.meta.config.T), judge: judge.model,
-    samplesPerClass: profile.judgeSamplesPerClass, seed: opts.seed, onStep: () => judging.tick(1),
-  });
-  judging.finish();
-  const metaFile = runFiles(runs.class.runDir).meta;
-  const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as RunMetadata;
-  meta.evaluation = { ...evaluation, judgeTestAccuracy: judge.testAccuracy };
-  writeFileAtomic(metaFile, JSON.stringify(meta, null, 2) + '\n');
+  const evaluations: Partial<Record<'time' | 'class', DdpmEvaluation>> = {};
+  for (const kind of ['time', 'class'] as const) {
+    const run = runs[kind];
+    const total = kind === 'class' ? profile.judgeSamplesPerClass * 10 : profile.timeSamples;
+    const judging = createProgress({ phase: `judge ${total} ${kind}-conditioned samples`, total: run.meta.config.T, unit: 'step' });
+    const evaluation = evaluateDdpm({
+      model: run.model, schedule: ddpmSchedule(run.meta.config.T), judge: judge.model, data: opts.data,
+      samplesPerClass: profile.judgeSamplesPerClass, count: profile.timeSamples, seed: opts.seed, onStep: () => judging.tick(1),
+    });
+    judging.finish();
+    evaluations[kind] = evaluation;
+    const metaFile = runFiles(run.runDir).meta;
+    const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as RunMetadata;
+    meta.evaluation = { ...evaluation, judgeTestAccuracy: judge.testAccuracy };
+    writeFileAtomic(metaFile, JSON.stringify(meta, null, 2) + '\n');
+    process.stdout.write(`Part B (${opts.profile}) ${kind}-conditioned: ${describeEvaluation(evaluation)}\n`);
+  }
 
   const summary = {
     profile: opts.profile,
     seed: opts.seed,
     data: opts.data.source.description,
     judgeTestAccuracy: judge.testAccuracy,
-    classConditionedAccuracy: evaluation.overall,
-    perDigit: evaluation.perClass,
+    classConditionedAccuracy: evaluations.class?.accuracy?.overall,
+    perDigit: evaluations.class?.accuracy?.perClass,
+    sampleQuality: { time: evaluations.time?.quality, class: evaluations.class?.quality },
     models: Object.fromEntries(
       Object.entries(runs).map(([k, r]) => [k, {
         runDir: r.runDir, hidden: r.meta.config.hidden, epochs: r.meta.epochsDone, steps: r.meta.steps,
@@ -115,10 +123,6 @@ async function writePartB(opts: { profile: string; seed: number; data: DatasetSp
     ),
   };
   writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  process.stdout.write(
-    `Part B (${opts.profile}): judge test accuracy ${(judge.testAccuracy * 100).toFixed(2)}%; ` +
-      `class-conditioned CFG samples judged right ${(evaluation.overall * 100).toFixed(1)}% ` +
-      `(${evaluation.perClass.map((a, d) => `${d}:${Math.round(a * 100)}%`).join(' ')})\n`,
-  );
+  process.stdout.write(`Part B (${opts.profile}): judge test accuracy ${(judge.testAccuracy * 100).toFixed(2)}%\n`);
   for (const r of Object.values(runs)) r.model.dispose();
 }

@@ -7,6 +7,8 @@ import { writeFileAtomic } from '../lib/io/atomic';
 import { BUILTIN_PROMPTS, builtinTrainConfig, builtinTrainingData } from '../lib/pretrained/builtin-spec';
 import { TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, readLossLog, train } from '../lib/train/trainer';
+import { loadOrTrainJudge, readJudgeInfo, SHIPPED_JUDGE_FILE, SHIPPED_JUDGE_INFO } from '../lib/judge/classifier';
+import { versions } from '../lib/versions';
 
 /** Where the shipped weights and their records live (committed to the repository). */
 export const BUILTIN_DIR = path.join('src', 'lib', 'pretrained', 'weights');
@@ -74,4 +76,29 @@ export function writeLossSummary(runDir: string, file: string): void {
     lines.push(JSON.stringify({ step: last.step, epoch: last.epoch, loss: Number(mean.toPrecision(5)), lr: last.lr, seconds: last.seconds }));
   }
   writeFileAtomic(file, lines.join('\n') + '\n');
+}
+
+/**
+ * Trains the MNIST judge afresh (resumable, in outputs/judge/) and, with `exportTo`, ships it:
+ * mnist-judge.safetensors and mnist-judge.json (its identity key, test accuracy, config, data,
+ * training minutes) in the weights folder, where loadOrTrainJudge finds it.
+ */
+export async function runPretrainJudge(opts: { data: DatasetSplits; exportTo?: string; command: string }): Promise<void> {
+  const judge = await loadOrTrainJudge({ data: opts.data, shipped: false });
+  process.stderr.write(`judge: test accuracy ${(judge.testAccuracy * 100).toFixed(2)}% on ${opts.data.test.count} held-out digits (${judge.file})\n`);
+  if (!opts.exportTo) {
+    process.stderr.write(`add --export to write it into ${BUILTIN_DIR}\n`);
+    return;
+  }
+  const info = readJudgeInfo(path.join(path.dirname(judge.file), 'judge.json'));
+  if (!info) throw new Error(`${path.dirname(judge.file)} has no judge.json: delete the folder and run the command again.`);
+  fs.mkdirSync(opts.exportTo, { recursive: true });
+  await saveCheckpoint(path.join(opts.exportTo, SHIPPED_JUDGE_FILE), judge.model.stateEntries(), { kind: 'digit-classifier', key: info.key });
+  writeFileAtomic(path.join(opts.exportTo, SHIPPED_JUDGE_INFO), JSON.stringify({
+    command: opts.command,
+    ...info,
+    versions: versions(),
+  }, null, 2) + '\n');
+  process.stderr.write(`exported the judge to ${opts.exportTo}\n`);
+  judge.model.dispose();
 }

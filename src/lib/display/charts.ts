@@ -78,6 +78,30 @@ export function accuracyBarsSpec(labels: string[], accuracy: number[], opts: { t
   };
 }
 
+/**
+ * Horizontal bars of Frechet distances to the real digits (lower is closer), one per set of
+ * images: real held-out digits (the floor) and each model's samples, each labelled with its value.
+ */
+export function frechetBarsSpec(rows: Array<{ label: string; frechet: number }>, opts: { title?: string } = {}): VegaLiteSpec {
+  const values = rows.map((r) => ({ label: r.label, frechet: round(r.frechet), text: r.frechet.toFixed(0) }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title,
+    description: `Bar chart of the Frechet distance to the training digits (lower is closer) for ${rows.map((r) => r.label).join(', ')}.`,
+    width: 420,
+    height: 28 * rows.length,
+    data: { values },
+    encoding: {
+      y: { field: 'label', type: 'nominal', sort: null, title: null },
+      x: { field: 'frechet', type: 'quantitative', title: 'Frechet distance in the judge\'s features (lower is closer to real digits)' },
+    },
+    layer: [
+      { mark: 'bar' },
+      { mark: { type: 'text', align: 'left', dx: 3 }, encoding: { text: { field: 'text' } } },
+    ],
+  };
+}
+
 function round(x: number): number {
   return Number(x.toPrecision(5));
 }

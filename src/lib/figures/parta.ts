@@ -80,16 +80,16 @@ export function nearAndFar(images: tf.Tensor4D, labels: { near: string; far: str
 
 /**
  * Adapts a progress callback (e.g. the notebook's live progress line) to the pipelines' onStep,
- * with elapsed time, rate, ETA and the timestep reached.
+ * with elapsed time, rate, ETA and the timestep reached (when the loop passes it; Part B's sampler does not).
  */
-export function stepProgress(onProgress: ProgressCallback, phase = 'denoising'): (done: number, total: number, t: number) => void {
+export function stepProgress(onProgress: ProgressCallback, phase = 'denoising'): (done: number, total: number, t?: number) => void {
   let start = 0;
   return (done, total, t) => {
     const now = Date.now();
     if (done <= 1 || start === 0) start = now - 1;
     const elapsedSec = (now - start) / 1000;
     const rate = elapsedSec > 0 ? done / elapsedSec : 0;
-    onProgress({ phase, done, total, elapsedSec, rate, etaSec: rate > 0 ? (total - done) / rate : null, info: { t: t } });
+    onProgress({ phase, done, total, elapsedSec, rate, etaSec: rate > 0 ? (total - done) / rate : null, info: t === undefined ? undefined : { t } });
   };
 }
 

