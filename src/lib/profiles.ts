@@ -20,8 +20,10 @@ export interface Profile {
   figureEpochs: Record<ModelKind, number[]>;
   /** The MNIST judge used to score class-conditioned samples. */
   judge: Partial<JudgeTrainConfig>;
-  /** Samples per digit for the judge's accuracy. */
+  /** Samples per digit for the judge's accuracy and the class-conditioned samples' quality. */
   judgeSamplesPerClass: number;
+  /** Time-conditioned samples for their quality (Frechet distance, confident readings). */
+  timeSamples: number;
 }
 
 export const PROFILES: Record<ProfileName, Profile> = {
@@ -31,22 +33,28 @@ export const PROFILES: Record<ProfileName, Profile> = {
     figureEpochs: { denoiser: [1, 5], time: [5, 20], class: [5, 20] },
     judge: {},
     judgeSamplesPerClass: 100,
+    timeSamples: 1000,
   },
   quick: {
-    description: 'A 2-core CPU budget: D=16 UNets, small batches, many optimiser steps',
+    description: 'A 2-core CPU budget: D=16 denoiser and class-conditioned UNets, a D=32 time-conditioned one, small batches',
     train: {
       // B1 learns fast: 2 epochs over 4,000 digits (126 steps) at 10x SPEC's learning rate.
       // Micro-batches of half a batch let two gradient workers share each step (one per core).
       denoiser: { hidden: 16, batchSize: 64, microBatch: 32, epochs: 2, lr: 1e-3, trainLimit: 4000 },
-      time: { hidden: 16, batchSize: 32, microBatch: 16, epochs: 2 },
+      // Measured (300 samples judged, docs/part-b-quality.md): D=16 for 2 epochs (35 s) drew scrawls
+      // (Frechet distance 1053, read confidently as a digit 27%); D=16 for 8 epochs (181 s) 771 / 34%;
+      // D=32 for 3 epochs with EMA weights (128 s) 724 / 43%: width pays more than steps here.
+      time: { hidden: 32, batchSize: 32, microBatch: 16, epochs: 3, ema: 0.999 },
       // Measured: 6 epochs (1,596 steps) gave CFG digits the judge reads 84.5% right; 8 epochs
       // (2,128 steps) 92.0% with one judge and 89.5% with another (98.1-98.2% test accuracy each):
-      // too close to 90%. 10 epochs = 2,660 steps.
+      // too close to 90%. 10 epochs = 2,660 steps: 95.5%. EMA weights (0.999) and D=32 for 4 epochs
+      // (the same minutes) measured no better (94.5%, 91.0%).
       class: { hidden: 16, batchSize: 32, microBatch: 16, epochs: 10 },
     },
-    figureEpochs: { denoiser: [1, 2], time: [1, 2], class: [2, 10] },
+    figureEpochs: { denoiser: [1, 2], time: [1, 3], class: [2, 10] },
     judge: {},
     judgeSamplesPerClass: 20,
+    timeSamples: 200,
   },
   smoke: {
     description: 'Seconds: tiny UNets on 256 images, for tests; results are noise',
@@ -58,6 +66,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
     figureEpochs: { denoiser: [1, 2], time: [1, 2], class: [1, 2] },
     judge: { epochs: 1 },
     judgeSamplesPerClass: 2,
+    timeSamples: 20,
   },
 };
 
