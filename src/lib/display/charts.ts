@@ -92,7 +92,7 @@ export function frechetBarsSpec(rows: Array<{ label: string; frechet: number }>,
     height: 28 * rows.length,
     data: { values },
     encoding: {
-      y: { field: 'label', type: 'nominal', sort: null, title: null },
+      y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 240 } },
       x: { field: 'frechet', type: 'quantitative', title: 'Frechet distance in the judge\'s features (lower is closer to real digits)' },
     },
     layer: [
