@@ -9,7 +9,7 @@ import { removeLeftoversOfDeadProcesses, removeStaleTempFiles } from '../lib/io/
 import { declaredParameters, executeNotebook, NotebookExecutionError } from './execute';
 import { Cell, Notebook, readNotebook, writeNotebookAtomic } from './nbformat';
 import { DEFAULT_REPORT_CONFIG, readReportConfig, ReportConfig } from './config';
-import { buildSite } from './site';
+import { assertReplaceableSite, buildSite } from './site';
 import { RUN_INFO_MIME, RunInfo } from '../notebook/run-info';
 
 /**
@@ -124,6 +124,8 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
     if (!all.includes(n)) throw new Error(`--only ${n}: no such notebook. Notebooks: ${all.join(', ')}`);
   }
   checkParameters(opts.parameters ?? {}, all.map((n) => [n, declaredParameters(readNotebook(path.join(notebooksDir, `${n}.ipynb`)))]));
+  // Before any notebook runs: the site folder must be new, empty or a site of ours (the build replaces it).
+  assertReplaceableSite(path.resolve(siteDir));
   // Two builds at once would share outputs/ and the site folder: one at a time.
   const release = acquireLock(outputsPath('report.lock'), '`npm run report`');
   // What the notebooks of this build write (their figure folders and executed copies) waits in a

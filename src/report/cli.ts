@@ -15,7 +15,7 @@ Options:
   --seed S           seed passed to every notebook (default 0)
   --only NAME        execute only this notebook (repeatable); others come from the cache
   --force            execute even notebooks whose cache is fresh
-  --out DIR          site folder (default site)
+  --out DIR          site folder (default site); it must be new, empty or a site built here, since a build replaces it
   --config FILE      the writeup's title, parts and notebooks (default report.config.json)
   --cell-timeout S   seconds before a hung cell's kernel is killed (default 3600)
   --model NAME       Part A's model: default (the profile's: builtin, or builtin-digits in smoke),

@@ -95,9 +95,39 @@ export interface SiteResult {
 
 const KATEX_DIR = 'assets/katex';
 
+/**
+ * Refuses an output folder the build must not replace: a file, or a folder that holds anything
+ * but a site this builder wrote (its manifest.json says so). A build replaces the whole folder,
+ * so `--out docs` or `--out ~/` would otherwise delete what was there.
+ */
+export function assertReplaceableSite(outDir: string): void {
+  if (!fs.existsSync(outDir)) return;
+  if (!fs.statSync(outDir).isDirectory()) {
+    throw new Error(`--out ${outDir} is a file, not a folder: give a new or empty folder for the site.`);
+  }
+  const entries = fs.readdirSync(outDir);
+  if (entries.length === 0 || isOurSite(outDir)) return;
+  const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? `, ... (${entries.length} entries)` : '');
+  throw new Error(
+    `--out ${outDir} already holds files that are not a site built by this report (${shown}). A build replaces the whole ` +
+      'folder, so it refuses: give a new or empty folder, or move those files away first.',
+  );
+}
+
+/** A folder with a manifest.json of this builder: title, builder versions, pages and figures. */
+function isOurSite(dir: string): boolean {
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Partial<Manifest>;
+    return typeof manifest.title === 'string' && typeof manifest.builder === 'object' && Array.isArray(manifest.pages) && Array.isArray(manifest.figures);
+  } catch {
+    return false;
+  }
+}
+
 /** Builds the whole site into a temporary folder, then swaps it in for `outDir`. */
 export async function buildSite(options: SiteOptions): Promise<SiteResult> {
   const outDir = path.resolve(options.outDir);
+  assertReplaceableSite(outDir);
   const pages = orderPages(options);
   const parent = path.dirname(outDir);
   fs.mkdirSync(parent, { recursive: true });

@@ -35,6 +35,20 @@ describe('report options', function () {
     );
   });
 
+  it('refuses an --out folder of other files before any notebook runs, and deletes nothing', async () => {
+    const root = tempDir('report-out-');
+    const out = path.join(root, 'x');
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(out, 'keep'), 'k\n');
+    const lines: string[] = [];
+    await assert.rejects(
+      buildReport({ profile: 'smoke', seed: 0, siteDir: out, cacheDir: path.join(root, 'executed'), log: (l) => lines.push(l) }),
+      /--out .*x already holds files that are not a site built by this report \(keep\)/,
+    );
+    assert.deepEqual(fs.readdirSync(out), ['keep']);
+    assert.deepEqual(lines.filter((l) => l.includes('executing')), [], 'no notebook ran');
+  });
+
   it('hide-input keeps a cell\'s code collapsed even when it also says show-input', async () => {
     const nb = (tags: string[]) => ({
       nbformat: 4, nbformat_minor: 5, metadata: {},

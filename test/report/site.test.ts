@@ -243,4 +243,22 @@ describe('report/site', function () {
       fs.rmSync(out);
     });
   });
+
+  it('replaces only a site of its own: a folder holding other files (or a file) is refused and left as it was', async () => {
+    const other = path.join(root, 'docs');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'keep.md'), 'mine\n');
+    await assert.rejects(buildSite(siteOptions(other)), /--out .*docs already holds files that are not a site built by this report \(keep\.md\)/);
+    assert.equal(fs.readFileSync(path.join(other, 'keep.md'), 'utf8'), 'mine\n');
+    assert.deepEqual(fs.readdirSync(root).filter((n) => n.startsWith('.docs.')), [], 'no build folder left beside it');
+    const file = path.join(root, 'a-file');
+    fs.writeFileSync(file, 'x');
+    await assert.rejects(buildSite(siteOptions(file)), /is a file, not a folder/);
+    // An empty folder, and a site this builder wrote, are fine (the second build replaces the first).
+    const empty = path.join(root, 'empty');
+    fs.mkdirSync(empty);
+    await buildSite(siteOptions(empty));
+    await buildSite(siteOptions(empty));
+    assert.ok(fs.existsSync(path.join(empty, 'manifest.json')));
+  });
 });
