@@ -17,14 +17,14 @@ import { Adam, adamStep } from '../train/adam';
 import { createProgress, ProgressCallback, ProgressMode } from '../progress';
 import { oneHot } from '../nn/one-hot';
 
+/** Width of the judge's feature layer (fc1). */
+export const FEATURE_DIM = 128;
+
 /**
  * A small CNN that classifies 28x28 digits, used as a judge of generated samples:
  * conv3x3(32) relu, conv3x3 stride 2 (32) relu, conv3x3(64) relu, conv3x3 stride 2 (64) relu,
  * dense 128 relu, dense 10. About 0.45M parameters.
  */
-/** Width of the judge's feature layer (fc1). */
-export const FEATURE_DIM = 128;
-
 export class DigitClassifier extends Module {
   private readonly c1: Conv2d;
   private readonly c2: Conv2d;
