@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { buildReport } from './build';
 import { printSiteToPdf } from './pdf';
@@ -35,8 +36,19 @@ Options:
   -h, --help         this help
 `;
 
+/** The options that take a value, so that `--seed -1` reads -1 as the seed (then refused) rather than as an option. */
+const VALUE_OPTIONS = ['profile', 'seed', 'only', 'out', 'config', 'cell-timeout', 'model', 'model-path', 'prompts-path', 'param'];
+
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') && !args[i].includes('=') ? args[i].slice(2) : null;
+    if (name && VALUE_OPTIONS.includes(name) && /^-[\d.]/.test(args[i + 1] ?? '')) joined.push(`${args[i]}=${args[++i]}`);
+    else joined.push(args[i]);
+  }
   const { values } = parseArgs({
+    args: joined,
     options: {
       profile: { type: 'string', default: 'quick' },
       seed: { type: 'string', default: '0' },
@@ -61,7 +73,11 @@ async function main(): Promise<void> {
     return;
   }
   const seed = Number(values.seed);
-  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
+  if (!/^\d+$/.test(String(values.seed)) || !Number.isSafeInteger(seed)) throw new Error(`--seed must be a non-negative integer, got "${values.seed}"`);
+  const cellTimeout = Number(values['cell-timeout']);
+  if (!(Number.isFinite(cellTimeout) && cellTimeout > 0) || String(values['cell-timeout']).trim() === '') {
+    throw new Error(`--cell-timeout must be a positive number of seconds, got "${values['cell-timeout']}"`);
+  }
   if (!['full', 'quick', 'smoke'].includes(String(values.profile))) {
     throw new Error(`Unknown profile "${values.profile}". Choose full, quick or smoke.`);
   }
@@ -69,7 +85,7 @@ async function main(): Promise<void> {
   if (!values['pdf-only']) {
     await buildReport({
       profile: String(values.profile), seed, only: values.only, force: values.force, siteDir, config: values.config, trustNotebookHtml: values['trust-notebook-html'],
-      cellTimeoutSec: Number(values['cell-timeout']),
+      cellTimeoutSec: cellTimeout,
       parameters: { ...partAModelParameters(values.model, values['model-path'], values['prompts-path']), ...notebookParameters(values.param ?? []) },
       noExecute: values['no-execute'],
     });
@@ -101,6 +117,12 @@ function partAModelParameters(model?: string, modelPath?: string, promptsPath?: 
   }
   if (model !== 'deepfloyd-if') throw new Error(`Unknown --model "${model}". Choose default, builtin, builtin-digits or deepfloyd-if.`);
   if (!modelPath || !promptsPath) throw new Error('--model deepfloyd-if needs --model-path DIR and --prompts-path FILE (see docs/deepfloyd-if.md).');
+  if (!fs.existsSync(modelPath) || !fs.statSync(modelPath).isDirectory()) {
+    throw new Error(`--model-path ${modelPath} is not a folder: give the diffusers folder of IF stage I (see docs/deepfloyd-if.md).`);
+  }
+  if (!fs.existsSync(promptsPath) || !fs.statSync(promptsPath).isFile()) {
+    throw new Error(`--prompts-path ${promptsPath} is not a file: give the prompt embeddings (safetensors; see docs/deepfloyd-if.md).`);
+  }
   return { model, modelPath, promptsPath };
 }
 

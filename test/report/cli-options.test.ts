@@ -27,6 +27,26 @@ describe('report options', function () {
     for (const flag of ['--param', '--config', '--no-execute', '--pdf-only', '--trust-notebook-html', '--only', '--force']) assert.ok(help.stdout.includes(flag), flag);
   });
 
+  it('numbers and model paths are checked before anything runs, negative numbers included', () => {
+    const out = path.join(tempDir('report-numbers-'), 'site');
+    const cases: Array<[string[], RegExp]> = [
+      [['--seed', '-1'], /--seed must be a non-negative integer, got "-1"/],
+      [['--seed', '0x2'], /--seed must be a non-negative integer, got "0x2"/],
+      [['--cell-timeout', 'abc'], /--cell-timeout must be a positive number of seconds, got "abc"/],
+      [['--cell-timeout', '0'], /--cell-timeout must be a positive number of seconds, got "0"/],
+      [['--cell-timeout', '-5'], /--cell-timeout must be a positive number of seconds, got "-5"/],
+      [['--model', 'deepfloyd-if', '--model-path', path.join(out, 'none'), '--prompts-path', CLI], /--model-path .*none is not a folder/],
+      [['--model', 'deepfloyd-if', '--model-path', __dirname, '--prompts-path', path.join(out, 'none')], /--prompts-path .*none is not a file/],
+    ];
+    for (const [args, message] of cases) {
+      const r = spawnSync(process.execPath, [CLI, ...args, '--out', out], { encoding: 'utf8', timeout: 30_000 });
+      assert.notEqual(r.status, 0, args.join(' '));
+      assert.match(r.stderr, message, args.join(' '));
+      assert.doesNotMatch(r.stderr, /\[report\] .*executing/, 'nothing ran');
+    }
+    assert.equal(fs.existsSync(out), false, 'no site was written');
+  });
+
   it('--no-execute renders from executed copies only, and names a notebook that has none', async () => {
     const root = tempDir('report-noexec-');
     await assert.rejects(
