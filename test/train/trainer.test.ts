@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../../src/lib/backend/tf';
 import { loadCheckpoint } from '../../src/lib/checkpoint';
+import { readSafetensorsFile, writeSafetensorsFile } from '../../src/lib/io/safetensors';
 import { Rng } from '../../src/lib/random';
 import { ddpmSchedule } from '../../src/lib/schedules';
 import { trainConfigFor } from '../../src/lib/profiles';
@@ -251,6 +252,23 @@ describe('training (SPEC B1, B2)', function () {
     fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 1000));
     await assert.rejects(train({ config: tiny('denoiser', { epochs: 1 }), data, runDir: dir, progress: 'silent' }), /truncated|corrupt/);
     assert.throws(() => loadTrainedModel(path.join(dir, 'nope')), /not a training run/);
+  });
+
+  it('a checkpoint whose optimiser state is not finite is refused on resume, naming the file and the fix', async () => {
+    const config = tiny('time', { epochs: 2 });
+    for (const value of [Infinity, NaN]) {
+      const dir = tempDir('bad-adam');
+      (await train({ config, data, runDir: dir, progress: 'silent', stopAfterEpochs: 1 })).model.dispose();
+      const file = runFiles(dir).checkpoint;
+      const { tensors, metadata } = readSafetensorsFile(file);
+      const name = Object.keys(tensors).find((n) => n.startsWith('adam.v.'))!;
+      (tensors[name].data as Float32Array)[3] = value;
+      writeSafetensorsFile(file, tensors, metadata);
+      await assert.rejects(
+        train({ config, data, runDir: dir, progress: 'silent' }),
+        (err: Error) => err.message.includes(file) && err.message.includes(`"${name}" holds ${value}`) && /Delete it to train the run again/.test(err.message),
+      );
+    }
   });
 
   it('invalid configs name the bad value', async () => {

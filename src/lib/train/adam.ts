@@ -88,6 +88,13 @@ export class Adam {
       if (v.data.length !== variable.size) {
         throw new Error(`${source}: optimiser state "${name}" has ${v.data.length} values, expected ${variable.size}.`);
       }
+      const bad = v.data.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) {
+        throw new Error(
+          `${source}: optimiser state "${name}" holds ${v.data[bad]} (at index ${bad}), which no finished step writes: the file is damaged. ` +
+            'Delete it to train the run again from the start, or train in a new run folder.',
+        );
+      }
       tf.tidy(() => variable.assign(tf.tensor(v.data, variable.shape, 'float32')));
     }
     this.step = step;
