@@ -173,7 +173,9 @@ const NUMERIC_OPTIONS: Readonly<Record<string, Bound>> = {
 function checkNumeric(name: string, value: string): void {
   const b = NUMERIC_OPTIONS[name];
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || (b.integer && !Number.isInteger(n)) || n < b.min || n > b.max) {
+  // Decimal only: Number() would also read "0x2" as 2 and "0b1" as 1.
+  const decimal = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value);
+  if (!decimal || !Number.isFinite(n) || (b.integer && !Number.isInteger(n)) || n < b.min || n > b.max) {
     throw new UsageError(`--${name} must be ${b.integer ? 'an integer' : 'a number'} from ${b.min} to ${b.max}, got "${value}"`);
   }
 }
@@ -189,6 +191,14 @@ function parse(args: string[], options: OptionSpec, help: string, maxPositionals
     const name = args[i].startsWith('--') && !args[i].includes('=') ? args[i].slice(2) : null;
     if (name && options[name]?.type === 'string' && /^-[\d.]/.test(args[i + 1] ?? '')) joined.push(`${args[i]}=${args[++i]}`);
     else joined.push(args[i]);
+  }
+  // An option given twice would silently take its last value: name it instead.
+  const seen = new Map<string, string>();
+  for (const arg of joined) {
+    const m = /^--([^=]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !options[m[1]]) continue;
+    if (seen.has(m[1])) throw new UsageError(`--${m[1]} is given more than once: give it once.\n\n${help}`);
+    seen.set(m[1], m[2] ?? '');
   }
   let parsed: Parsed;
   try {
@@ -298,8 +308,8 @@ async function cmdSample(args: string[]): Promise<void> {
     {
       run: { type: 'string' },
       epoch: { type: 'string' },
-      'per-class': { type: 'string', default: '4' },
-      n: { type: 'string', default: '40' },
+      'per-class': { type: 'string' },
+      n: { type: 'string' },
       guidance: { type: 'string', default: '5' },
       sigma: { type: 'string' },
       seed: { type: 'string', default: '0' },
@@ -312,13 +322,25 @@ async function cmdSample(args: string[]): Promise<void> {
   if (!values.run) throw new UsageError(`--run DIR is required.\n\n${SAMPLE_HELP}`);
   for (const flag of ['out', 'gif'] as const) {
     const file = values[flag];
+    const ext = flag === 'gif' ? '.gif' : '.png';
     if (typeof file === 'string' && fs.existsSync(file) && fs.statSync(file).isDirectory()) {
       throw new UsageError(`--${flag} ${file} is a folder: give a file name, e.g. ${path.join(file, flag === 'gif' ? 'sampling.gif' : 'samples.png')}`);
+    }
+    if (typeof file === 'string' && !file.toLowerCase().endsWith(ext)) {
+      throw new UsageError(`--${flag} ${file}: the ${flag === 'gif' ? 'animation is written as a GIF' : 'samples are written as a PNG'}, so give a name ending in ${ext}`);
     }
   }
   await initBackend();
   const runDir = String(values.run);
   const { model, meta, epoch } = loadTrainedModel(runDir, num(values.epoch, 'epoch'));
+  // How many samples: --per-class for class-conditioned runs, --n for time-conditioned ones.
+  const countFlag = { class: 'per-class', time: 'n', denoiser: null }[meta.kind as ModelKind];
+  for (const flag of ['n', 'per-class'] as const) {
+    if (values[flag] !== undefined && flag !== countFlag) {
+      model.dispose();
+      throw new UsageError(`--${flag} does not apply to ${runDir}, a ${meta.kind} run${countFlag ? `: it takes --${countFlag} N` : ' (it denoises the test digits)'}.`);
+    }
+  }
   const rng = new Rng(num(values.seed, 'seed')!);
   const out = (values.out as string | undefined) ?? path.join(runDir, `samples-epoch-${epoch}.png`);
   let png: Buffer;
@@ -330,7 +352,7 @@ async function cmdSample(args: string[]): Promise<void> {
     const guidance = num(values.guidance, 'guidance', false)!;
     const { image, result } = ddpmSampleGrid({
       model, schedule: ddpmSchedule(meta.config.T), seed: num(values.seed, 'seed')!, guidance,
-      perClass: num(values['per-class'], 'per-class'), count: num(values.n, 'n'), captureEvery: values.gif ? 10 : undefined,
+      perClass: num(values['per-class'], 'per-class') ?? 4, count: num(values.n, 'n') ?? 40, captureEvery: values.gif ? 10 : undefined,
       title: meta.kind === 'class' ? `class-conditioned, CFG ${guidance}, epoch ${epoch}` : `time-conditioned, epoch ${epoch}`,
     });
     png = encodePng(image);

@@ -4,7 +4,10 @@ import assert from 'assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { tempDir } from '../helpers';
+import { saveCheckpointSync } from '../../src/lib/checkpoint';
+import { trainConfigFor } from '../../src/lib/profiles';
+import { createModel } from '../../src/lib/train/networks';
+import { tempDir, useDefaultBackend } from '../helpers';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
@@ -16,6 +19,7 @@ function cli(...args: string[]): { status: number | null; stderr: string; ms: nu
 
 describe('reliability: command-line options are checked up front', function () {
   this.timeout(120_000);
+  before(useDefaultBackend);
 
   const cases: Array<[string[], RegExp]> = [
     [['train', 'time', '--epochs', '99999999999999999999'], /--epochs must be an integer from 1 to 100000, got "99999999999999999999"/],
@@ -27,6 +31,12 @@ describe('reliability: command-line options are checked up front', function () {
     [['evaluate', '--run', 'nowhere', '--samples-per-class', '0'], /--samples-per-class must be an integer from 1 to 10000, got "0"/],
     [['pretrain', '--export-only'], /--export-only exports an existing run: give its folder with --out DIR/],
     [['frobnicate'], /Commands: train, sample, evaluate, bench, partb, pretrain/],
+    [['train', 'time', '--epochs', '0x2'], /--epochs must be an integer from 1 to 100000, got "0x2"/],
+    [['train', 'time', '--lr', '0b1'], /--lr must be a number from 1e-12 to 10, got "0b1"/],
+    [['train', 'time', '--epochs', '2', '--epochs', '3'], /--epochs is given more than once: give it once/],
+    [['sample', '--run', 'x', '--seed=1', '--seed', '2'], /--seed is given more than once/],
+    [['sample', '--run', 'x', '--out', 'samples.jpg'], /--out samples\.jpg: the samples are written as a PNG, so give a name ending in \.png/],
+    [['sample', '--run', 'x', '--gif', 'sampling.mp4'], /--gif sampling\.mp4: the animation is written as a GIF, so give a name ending in \.gif/],
   ];
   for (const [args, message] of cases) {
     it(`diffusion ${args.join(' ')}`, () => {
@@ -41,6 +51,21 @@ describe('reliability: command-line options are checked up front', function () {
     const dir = tempDir('gif-dir-');
     const r = cli('sample', '--run', dir, '--gif', dir);
     assert.ok(r.stderr.includes(`--gif ${dir} is a folder: give a file name`), r.stderr);
+  });
+
+  it('sample: --n is for time-conditioned runs and --per-class for class-conditioned ones, and each says so', () => {
+    for (const [kind, wrong, right] of [['class', '--n', '--per-class'], ['time', '--per-class', '--n']]) {
+      const dir = tempDir(`count-${kind}-`);
+      // A run folder of that kind: run.json and the weights of epoch 1 of a tiny model.
+      const config = trainConfigFor(kind as 'class' | 'time', 'smoke', { epochs: 1 });
+      const model = createModel(config);
+      saveCheckpointSync(path.join(dir, 'model-epoch-001.safetensors'), model.stateEntries(), { epoch: '1' });
+      model.dispose();
+      fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ kind, config, epochsDone: 1, epochs: [] }));
+      const r = cli('sample', '--run', dir, wrong, '3');
+      assert.notEqual(r.status, 0);
+      assert.ok(r.stderr.includes(`${wrong} does not apply to ${dir}, a ${kind} run: it takes ${right} N`), r.stderr);
+    }
   });
 
   it('an invalid run.json is named in the error', () => {
