@@ -34,4 +34,37 @@ describe('reliability: one report build at a time', () => {
       else process.env[OUTPUTS_ENV_VAR] = saved;
     }
   });
+
+  it('processes racing for a stale lock: exactly one holds it every time', async function () {
+    this.timeout(120_000);
+    const racer = `
+      const fs = require('fs');
+      const { acquireLock } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'lib', 'io', 'lock.js'))});
+      const [file, log, startAt] = process.argv.slice(1);
+      while (Date.now() < Number(startAt)) {}
+      try {
+        const release = acquireLock(file, 'race');
+        fs.appendFileSync(log, 'won\\n');
+        const until = Date.now() + 400;
+        while (Date.now() < until) {}
+        release();
+      } catch (err) {
+        fs.appendFileSync(log, /Another race is running/.test(err.message) ? 'lost\\n' : 'error ' + err.message + '\\n');
+      }`;
+    const dir = tempDir('lock-race-');
+    for (let trial = 0; trial < 6; trial++) {
+      const file = path.join(dir, `race-${trial}.lock`);
+      // Stale: a dead process's lock (odd trials: an empty file, as a process killed while writing one would leave).
+      fs.writeFileSync(file, trial % 2 === 0 ? JSON.stringify({ pid: 999999999 }) : '');
+      const log = path.join(dir, `race-${trial}.log`);
+      const startAt = String(Date.now() + 1500);
+      await Promise.all(Array.from({ length: 6 }, () => new Promise<void>((resolve) => {
+        spawn(process.execPath, ['-e', racer, file, log, startAt], { stdio: 'ignore' }).on('exit', () => resolve());
+      })));
+      const lines = fs.readFileSync(log, 'utf8').trim().split('\n').sort();
+      assert.deepEqual(lines, ['lost', 'lost', 'lost', 'lost', 'lost', 'won'], `trial ${trial}: ${lines.join(', ')}`);
+      assert.ok(!fs.existsSync(file), 'the winner released it');
+      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith(`race-${trial}.lock.`)), [], 'no temp file or mutex left');
+    }
+  });
 });
