@@ -46,7 +46,7 @@ describe('inputs/loadUserImage', () => {
     }
     x.dispose();
     assert.throws(() => userImageFromBytes(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]), 28, 1, 'cat.jpg'),
-      /cat\.jpg is a JPEG that cannot be decoded .*re-save it, or convert it to PNG/);
+      /cat\.jpg is a JPEG without a frame header \(no image size\): the file is damaged or cut short; re-save it/);
     assert.throws(() => loadUserImage('/nonexistent/cat.png', 28), /does not exist/);
   });
 });

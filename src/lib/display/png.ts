@@ -134,7 +134,7 @@ export const MAX_PNG_PIXELS = 50_000_000;
  * 4 (gray+alpha) or 6 (RGBA), 1 to 16 bits per sample, plain or interlaced (Adam7), to 8 bits per
  * sample. Transparency chunks (tRNS) and colour profiles are ignored.
  */
-export function decodePng(buf: Uint8Array): PixelImage {
+export function decodePng(buf: Uint8Array, opts: { maxBytes?: number; maxPixels?: number } = {}): PixelImage {
   if (buf.length < SIGNATURE.length || !SIGNATURE.equals(buf.subarray(0, SIGNATURE.length))) {
     throw new Error('not a PNG file: the 8-byte PNG signature is missing; check the path, or convert the image to PNG');
   }
@@ -209,9 +209,10 @@ export function decodePng(buf: Uint8Array): PixelImage {
 
   // Decompression bombs: refuse sizes no input needs before allocating, and stop inflating at the
   // bytes the declared size needs (a tiny file can otherwise inflate to gigabytes).
-  if (width * height > MAX_PNG_PIXELS) {
+  const maxPixels = Math.min(MAX_PNG_PIXELS, opts.maxPixels ?? Infinity);
+  if (width * height > maxPixels) {
     throw new Error(
-      `PNG declares ${width}x${height} pixels, more than the ${MAX_PNG_PIXELS / 1e6} million this decoder accepts: ` +
+      `PNG declares ${width}x${height} pixels, more than the ${Number((maxPixels / 1e6).toFixed(1))} million ${maxPixels < MAX_PNG_PIXELS ? 'allowed here' : 'this decoder accepts'}: ` +
         'scale the image down first (the models work at 28 to 256 pixels)',
     );
   }
@@ -222,6 +223,14 @@ export function decodePng(buf: Uint8Array): PixelImage {
     x0, y0, dx, dy, w: Math.ceil((width - x0) / dx), h: Math.ceil((height - y0) / dy),
   })).filter((p) => p.w > 0 && p.h > 0);
   const expected = passes.reduce((n, p) => n + (rowBytes(p.w) + 1) * p.h, 0);
+  // A caller's own limit on decoded bytes (the inflated data, and the 8-bit pixels made of it).
+  const decoded = Math.max(expected, width * height * (colorType === 3 ? 3 : channels));
+  if (opts.maxBytes !== undefined && decoded > opts.maxBytes) {
+    throw new Error(
+      `PNG declares ${width}x${height} pixels of ${bitsPerPixel} bits, ${(decoded / 2 ** 20).toFixed(0)} MiB decoded, more than the ` +
+        `${(opts.maxBytes / 2 ** 20).toFixed(0)} MiB allowed here: scale the image down first (the models work at 28 to 256 pixels)`,
+    );
+  }
   let raw: Buffer;
   try {
     raw = zlib.inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 });
