@@ -6,6 +6,7 @@ import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE } from '../lib/pretrained/emoji-mo
 import { emojiTrainingSet, emojiVocabulary, STAGE1_SIZE, STAGE2_SIZE, stage1Config, stage2Config } from '../lib/pretrained/emoji-spec';
 import { TrainConfig } from '../lib/train/config';
 import { encodeNetworkFile } from '../lib/train/network-file';
+import { recordShippedChecksum } from '../lib/io/checksums';
 import { loadTrainedNetwork, trainNetwork, TrainResult } from '../lib/train/trainer';
 import { TrainableNet } from '../lib/train/networks';
 import { writeLossSummary } from './pretrain';
@@ -68,6 +69,7 @@ export async function runEmojiPretrain(opts: EmojiPretrainOptions): Promise<void
     const r = results[stage]!;
     const file = stage === 1 ? EMOJI_STAGE1_FILE : EMOJI_STAGE2_FILE;
     writeFileAtomic(path.join(opts.exportTo, file), await encodeNetworkFile(r.model, r.meta.config));
+    recordShippedChecksum(path.join(opts.exportTo, file));
     writeLossSummary(r.runDir, path.join(opts.exportTo, file.replace('.safetensors', '-loss.jsonl')));
     const { vocabulary: _words, ...cascade } = r.meta.config.cascade!;
     record[`stage${stage}`] = {

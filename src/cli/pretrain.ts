@@ -4,6 +4,7 @@ import { saveCheckpoint } from '../lib/checkpoint';
 import { loadFashionMnist } from '../lib/data/fashion';
 import { DatasetSplits } from '../lib/data/dataset';
 import { writeFileAtomic } from '../lib/io/atomic';
+import { recordShippedChecksum } from '../lib/io/checksums';
 import { BUILTIN_PROMPTS, builtinTrainConfig, builtinTrainingData } from '../lib/pretrained/builtin-spec';
 import { TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, readLossLog, train } from '../lib/train/trainer';
@@ -46,6 +47,7 @@ export async function runPretrain(opts: {
     config: JSON.stringify(result.meta.config),
     prompts: JSON.stringify(BUILTIN_PROMPTS),
   });
+  recordShippedChecksum(path.join(opts.exportTo, 'builtin.safetensors'));
   writeLossSummary(result.runDir, path.join(opts.exportTo, 'builtin-loss.jsonl'));
   const meta = result.meta;
   writeFileAtomic(path.join(opts.exportTo, 'builtin.json'), JSON.stringify({
@@ -94,6 +96,7 @@ export async function runPretrainJudge(opts: { data: DatasetSplits; exportTo?: s
   if (!info) throw new Error(`${path.dirname(judge.file)} has no judge.json: delete the folder and run the command again.`);
   fs.mkdirSync(opts.exportTo, { recursive: true });
   await saveCheckpoint(path.join(opts.exportTo, SHIPPED_JUDGE_FILE), judge.model.stateEntries(), { kind: 'digit-classifier', key: info.key });
+  recordShippedChecksum(path.join(opts.exportTo, SHIPPED_JUDGE_FILE));
   writeFileAtomic(path.join(opts.exportTo, SHIPPED_JUDGE_INFO), JSON.stringify({
     command: opts.command,
     ...info,

@@ -88,6 +88,7 @@ describe('the packed library, installed into another project', function () {
       'src/lib/pretrained/weights/emoji-stage2.safetensors',
       'src/lib/pretrained/weights/mnist-judge.safetensors',
       'src/lib/pretrained/weights/mnist-judge.json',
+      'src/lib/pretrained/weights/SHA256SUMS',
       'src/lib/inputs/assets/photo-cat.png',
       'src/lib/inputs/assets/README.md',
       'docs/credits.md',

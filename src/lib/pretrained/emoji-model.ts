@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../backend/tf';
 import { loadCheckpoint } from '../checkpoint';
+import { checkShippedFile } from '../io/checksums';
 import { sourceFile } from '../io/source-files';
 import { CascadeUNet } from '../nn/cascade-unet';
 import { TextToImageNet } from '../nn/text-to-image';
@@ -167,7 +168,9 @@ function readWeights(file: string): Uint8Array {
         'src/lib/pretrained/weights/ from git, or retrain them with `diffusion pretrain emoji --export`.',
     );
   }
-  return fs.readFileSync(file);
+  const bytes = fs.readFileSync(file);
+  checkShippedFile(file, bytes);
+  return bytes;
 }
 
 /** The two shipped stages (no training, no network access). */
