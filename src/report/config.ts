@@ -31,6 +31,7 @@ export function readReportConfig(file = DEFAULT_REPORT_CONFIG): ReportConfig {
   if (!fs.existsSync(file)) {
     throw new Error(`${file} not found: the report reads its title and parts from it. Run from the repository root, or pass --config FILE.`);
   }
+  if (fs.statSync(file).isDirectory()) throw new Error(`--config ${file} is a folder: give a JSON file like report.config.json.`);
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));

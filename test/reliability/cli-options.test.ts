@@ -68,6 +68,25 @@ describe('reliability: command-line options are checked up front', function () {
     }
   });
 
+  it('a run.json of the wrong shape or config is named with the field, and a file is not taken for a folder', () => {
+    const config = trainConfigFor('time', 'smoke', { epochs: 1 });
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ kind: 'time', config, epochsDone: 1, epochs: 'none' }, /run\.json: "epochs" must be a list of epoch records, got "none": delete it and train again/],
+      [{ kind: 'time', config: { ...config, seed: '3' }, epochsDone: 1, epochs: [] }, /run\.json: Invalid training config for "time": seed must be a non-negative integer, got 3/],
+    ];
+    for (const [meta, message] of cases) {
+      const dir = tempDir('shape-run-');
+      fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(meta));
+      const r = cli('sample', '--run', dir);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, message);
+    }
+    const file = path.join(tempDir('a-file-'), 'passwd');
+    fs.writeFileSync(file, 'root:x:0:0\n');
+    assert.match(cli('train', 'time', '--profile', 'smoke', '--data-dir', file).stderr, /passwd is a file, not a dataset folder: give the folder that holds the IDX files/);
+    assert.match(cli('train', 'time', '--profile', 'smoke', '--no-download', '--out', file).stderr, /The run folder .*passwd is a file: give a folder for the run's files/);
+  });
+
   it('an invalid run.json is named in the error', () => {
     const dir = tempDir('bad-run-');
     fs.writeFileSync(path.join(dir, 'run.json'), '{ not json');

@@ -37,6 +37,7 @@ describe('report options', function () {
       [['--cell-timeout', '-5'], /--cell-timeout must be a positive number of seconds, got "-5"/],
       [['--model', 'deepfloyd-if', '--model-path', path.join(out, 'none'), '--prompts-path', CLI], /--model-path .*none is not a folder/],
       [['--model', 'deepfloyd-if', '--model-path', __dirname, '--prompts-path', path.join(out, 'none')], /--prompts-path .*none is not a file/],
+      [['--config', __dirname], /--config .* is a folder: give a JSON file like report\.config\.json/],
     ];
     for (const [args, message] of cases) {
       const r = spawnSync(process.execPath, [CLI, ...args, '--out', out], { encoding: 'utf8', timeout: 30_000 });

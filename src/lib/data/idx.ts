@@ -146,8 +146,9 @@ export function findIdxFile(dir: string, base: string): string | null {
  * A missing folder or missing files are errors that name what is missing and end with `fix`.
  */
 export function loadIdxDir(dir: string, classes: string[], fix: string): { train: ImageDataset; test: ImageDataset } {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new Error(`Dataset folder ${dir} does not exist. ${fix}`);
+  if (!fs.existsSync(dir)) throw new Error(`Dataset folder ${dir} does not exist. ${fix}`);
+  if (!fs.statSync(dir).isDirectory()) {
+    throw new Error(`${dir} is a file, not a dataset folder: give the folder that holds the IDX files. ${fix}`);
   }
   const found: Record<keyof typeof IDX_FILES, string | null> = {
     trainImages: findIdxFile(dir, IDX_FILES.trainImages),

@@ -160,6 +160,9 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
   const hash = runHash(config, opts.data);
   const runDir = opts.runDir ?? defaultRunDir(config, hash);
   const files = runFiles(runDir);
+  if (fs.existsSync(runDir) && !fs.statSync(runDir).isDirectory()) {
+    throw new Error(`The run folder ${runDir} is a file: give a folder for the run's files (--out DIR), new or of an earlier run.`);
+  }
   fs.mkdirSync(runDir, { recursive: true });
   removeStaleTempFiles(runDir);
 
@@ -465,11 +468,26 @@ function checkTrainingData(config: TrainConfig, train: ImageDataset, source: str
 
 /** Reads run.json; invalid JSON is an error that names the file and the fix. */
 export function readRunMetadata(file: string): RunMetadata {
+  let meta: RunMetadata;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as RunMetadata;
+    meta = JSON.parse(fs.readFileSync(file, 'utf8')) as RunMetadata;
   } catch (err) {
     throw new Error(`${file} is not valid JSON (${(err as Error).message}): delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log.`);
   }
+  // The fields the code reads, checked, so a hand-edited or damaged file is named rather than failing deep inside.
+  const fix = 'delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log';
+  const problem = typeof meta !== 'object' || meta === null ? 'it is not a JSON object'
+    : !Array.isArray(meta.epochs) ? `"epochs" must be a list of epoch records, got ${JSON.stringify(meta.epochs)}`
+    : !Number.isInteger(meta.epochsDone) || meta.epochsDone < 0 ? `"epochsDone" must be a non-negative integer, got ${JSON.stringify(meta.epochsDone)}`
+    : typeof meta.config !== 'object' || meta.config === null ? `"config" must be the training config, got ${JSON.stringify(meta.config)}`
+    : null;
+  if (problem) throw new Error(`${file}: ${problem}: ${fix}.`);
+  try {
+    validateTrainConfig(meta.config);
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}: ${fix}.`);
+  }
+  return meta;
 }
 
 /**
