@@ -1,4 +1,3 @@
-import { randomBytes } from 'crypto';
 import * as path from 'path';
 import { KernelClient, KernelMessage, KernelTimeoutError } from './kernel-client';
 import { PROGRESS_STDERR_ENV_VAR } from '../notebook/run-info';
@@ -115,7 +114,8 @@ export function injectParameters(nb: Notebook, parameters: Record<string, Parame
     outputs: [],
     execution_count: null,
   };
-  if (nb.nbformat_minor >= 5) injected.id = `injected-${randomBytes(4).toString('hex')}`;
+  // A fixed id (unique: an earlier injected cell was removed above), so identical builds write identical files.
+  if (nb.nbformat_minor >= 5) injected.id = INJECTED_TAG;
   return { ...nb, cells: [...cells.slice(0, at + 1), injected, ...cells.slice(at + 1)] };
 }
 

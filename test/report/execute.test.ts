@@ -97,6 +97,9 @@ describe('report/execute', function () {
       const injected = executed.cells[2] as CodeCell;
       assert.deepEqual(injected.metadata.tags, ['injected-parameters']);
       assert.match(String(injected.source), /profile = "smoke";\nseed = 5;/);
+      // The same every time: identical builds write identical executed notebooks.
+      const again = injectParameters(executed, { profile: 'smoke', seed: 5 });
+      assert.deepEqual(again.cells[2], { ...injected, outputs: [], execution_count: null });
       // The 'default' branch did not run, and comparing with 'default' still type-checks.
       assert.doesNotMatch(streamText((executed.cells[4] as CodeCell).outputs), /default run/);
     });
