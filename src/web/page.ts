@@ -42,8 +42,11 @@ function slider(label: string, min: number, max: number, step: number, value: nu
   return { row, input };
 }
 
+/** The longest prompt a demo takes (the model's captions are a few words; it reads at most 22 tokens). */
+const MAX_PROMPT_CHARS = 200;
+
 function textInput(label: string, value: string): { row: HTMLElement; input: HTMLInputElement } {
-  const input = el('input', { type: 'text', value, spellcheck: 'false', autocomplete: 'off' });
+  const input = el('input', { type: 'text', value, spellcheck: 'false', autocomplete: 'off', maxlength: MAX_PROMPT_CHARS });
   const { row } = field(label, input);
   return { row, input };
 }
@@ -364,14 +367,36 @@ function cfgRow(): { row: HTMLElement; input: HTMLInputElement } {
   return slider('CFG scale', 0, 15, 0.5, 7);
 }
 
-/** A file input that draws the chosen picture on the pad. */
+/** A prompt as a job takes it: trimmed, and refused (not echoed whole) when longer than any caption. */
+function promptValue(input: HTMLInputElement): string {
+  const prompt = input.value.trim();
+  if (prompt.length > MAX_PROMPT_CHARS) {
+    throw new Error(`The prompt has ${prompt.length} characters; these models read at most ${MAX_PROMPT_CHARS} (a few words): shorten it.`);
+  }
+  return prompt;
+}
+
+/**
+ * A file input that draws the chosen picture on the pad. A file the browser cannot read as an
+ * image clears the pad (so no run uses the previous picture) and says so beside the input.
+ */
 function uploadRow(pad: Sketchpad): HTMLElement {
   const upload = el('input', { type: 'file', accept: 'image/*' });
+  const message = el('p', { class: 'demo-upload-error', role: 'alert' });
   upload.addEventListener('change', async () => {
     const file = upload.files?.[0];
-    if (file) pad.drawImage(await loadImage(file));
+    message.textContent = '';
+    if (!file) return;
+    try {
+      pad.drawImage(await loadImage(file));
+    } catch {
+      pad.clear();
+      message.textContent = `${file.name} is not an image this browser can read: choose a PNG or JPEG file.`;
+    }
   });
-  return field('Or upload an image', upload).row;
+  const { row } = field('Or upload an image', upload);
+  row.append(message);
+  return row;
 }
 
 function imageSourceControls(pad: Sketchpad, brushColours: boolean): HTMLElement[] {
@@ -394,25 +419,32 @@ function imageSourceControls(pad: Sketchpad, brushColours: boolean): HTMLElement
 
 function textToImage(worker: DemoWorker): HTMLElement {
   const prompt = textInput('Prompt', 'a rocket ship');
-  const steps = select('Denoising steps', [['12', '12 (stride 90)'], ['23', '23 (stride 45)'], ['34', '34 (stride 30, as the writeup)'], ['67', '67 (stride 15)']], '34');
+  // The value is the number of timesteps (990, 960, ..., 0); the steps between them are one fewer.
+  const steps = select('Denoising steps', [['12', '11 (stride 90)'], ['23', '22 (stride 45)'], ['34', '33 (stride 30, as the writeup)'], ['67', '66 (stride 15)']], '34');
   const cfg = cfgRow();
   const seed = seedRow();
   let lastImage: Pixels | null = null;
   const stage2 = el('button', { type: 'button', class: 'demo-stage2-run', disabled: true }, 'Stage II: upsample the last image to 64x64');
+  // Stage II runs as its own job from the same panel's last image.
+  const stage2Out = el('div', { class: 'demo-results demo-stage2', 'aria-live': 'polite' });
   const spec: PanelSpec = {
     id: 'text-to-image',
     intro: "Type a prompt in the words the built-in colour model knows (emoji names and keywords, frames such as \"an oil painting of a\"): stage I denoises 32x32 pure noise, step by step; stage II enlarges the result to 64x64.",
     controls: [prompt.row, steps.row, cfg.row, seed.row],
     runLabel: 'Generate',
-    job: () => ({ kind: 'text-to-image', prompt: prompt.input.value.trim(), steps: Number(steps.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) }),
+    job: () => {
+      // A new image: the previous one's stage II result no longer belongs under it.
+      lastImage = null;
+      stage2.disabled = true;
+      stage2Out.replaceChildren();
+      return { kind: 'text-to-image', prompt: promptValue(prompt.input), steps: Number(steps.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) };
+    },
     onResult: (r) => {
       lastImage = r.images[0].image;
       stage2.disabled = false;
     },
   };
   const section = panel(spec, worker);
-  // Stage II runs as its own job from the same panel's last image.
-  const stage2Out = el('div', { class: 'demo-results demo-stage2', 'aria-live': 'polite' });
   stage2.addEventListener('click', async () => {
     if (!lastImage) return;
     stage2.disabled = true;
@@ -441,7 +473,7 @@ function imageToImage(worker: DemoWorker): HTMLElement {
     intro: 'Draw, or start from a photo, then noise it to i_start and let the model denoise it back: a small i_start keeps little of the input.',
     controls: [pad.canvas, ...imageSourceControls(pad, true), prompt.row, iStart.row, cfg.row, seed.row],
     runLabel: 'Edit',
-    job: () => ({ kind: 'edit', image: canvasPixels(pad.canvas, 32, 3), prompt: prompt.input.value.trim(), iStart: Number(iStart.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) }),
+    job: () => ({ kind: 'edit', image: canvasPixels(pad.canvas, 32, 3), prompt: promptValue(prompt.input), iStart: Number(iStart.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) }),
   }, worker);
 }
 
@@ -466,7 +498,7 @@ function inpainting(worker: DemoWorker): HTMLElement {
       const m = canvasPixels(maskAlpha(mask.canvas), 32, 1);
       if (!m.data.some((v) => v > 0.5)) throw new Error('Paint the region to fill first (drag over the image).');
       for (let i = 0; i < m.data.length; i++) m.data[i] = m.data[i] > 0.5 ? 1 : 0;
-      return { kind: 'inpaint', image: canvasPixels(image.canvas, 32, 3), mask: m, prompt: prompt.input.value.trim(), guidance: Number(cfg.input.value), seed: Number(seed.input.value) };
+      return { kind: 'inpaint', image: canvasPixels(image.canvas, 32, 3), mask: m, prompt: promptValue(prompt.input), guidance: Number(cfg.input.value), seed: Number(seed.input.value) };
     },
   }, worker);
 }
@@ -501,7 +533,7 @@ function illusions(worker: DemoWorker): HTMLElement {
     runLabel: 'Make the illusion',
     job: () => ({
       kind: kind.input.value as 'anagram' | 'hybrid',
-      prompts: [first.input.value.trim(), second.input.value.trim()],
+      prompts: [promptValue(first.input), promptValue(second.input)],
       guidance: Number(cfg.input.value),
       seed: Number(seed.input.value),
     }),

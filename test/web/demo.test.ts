@@ -4,6 +4,7 @@
 // two runtimes) and, for the class-conditioned demo, by the project's MNIST judge.
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as http from 'http';
 import * as path from 'path';
 import type { Page } from 'puppeteer-core';
@@ -167,6 +168,23 @@ describe('live demos in headless Chromium', function () {
     assert.deepEqual([big.width, big.height], [64, 64]);
   });
 
+  it('text to image: a new Generate clears the previous stage II result; the steps menu counts what the progress counts', async () => {
+    assert.equal(await page.$$eval('#text-to-image .demo-stage2 canvas', (c) => c.length), 1, 'the stage II result of the test before');
+    assert.match(await run(page, 'text-to-image', 5), /^Done in/);
+    assert.equal(await page.$$eval('#text-to-image .demo-stage2 canvas', (c) => c.length), 0);
+    // 12 timesteps are 11 steps, as the progress showed ("Step 11 of 11").
+    const label = await page.$eval('#text-to-image select option[value="12"]', (o) => o.textContent ?? '');
+    assert.match(label, /^11 /);
+  });
+
+  it('text to image: an overlong prompt is refused with its length, not echoed, and the field has a limit', async () => {
+    assert.equal(await page.$eval('#text-to-image input[type="text"]', (e) => e.getAttribute('maxlength')), '200');
+    await setInput(page, '#text-to-image input[type="text"]', 'a '.repeat(1000));
+    const status = await run(page, 'text-to-image', 6);
+    assert.equal(status, 'The prompt has 1999 characters; these models read at most 200 (a few words): shorten it.');
+    await setInput(page, '#text-to-image input[type="text"]', 'a rocket ship');
+  });
+
   it('image to image: a drawing made with the mouse is edited, as Node edits the same input', async () => {
     await drag(page, '#image-to-image canvas.demo-pad', [[0.2, 0.2], [0.8, 0.3], [0.5, 0.8], [0.2, 0.2]]);
     const input = await canvasPixels(page, '#image-to-image canvas.demo-pad', 3);
@@ -185,6 +203,22 @@ describe('live demos in headless Chromium', function () {
     const diff = maxStepDifference(edited, node);
     assert.ok(diff <= 2, `browser and Node differ by up to ${diff}/255`);
     assert.ok(meanAbs(edited.data, shownInput.data) > 0.01, 'the edit changed the image');
+  });
+
+  it('a file that is not an image is named beside the upload, and the pad is cleared so no run uses the old picture', async () => {
+    const notImage = path.join(os.tmpdir(), `not-an-image-${process.pid}.png`);
+    fs.writeFileSync(notImage, 'these are not the bytes of a picture\n');
+    try {
+      const upload = (await page.$('#image-to-image input[type="file"]')) as unknown as { uploadFile(f: string): Promise<void> };
+      await upload.uploadFile(notImage);
+      await page.waitForFunction(`document.querySelector('#image-to-image .demo-upload-error').textContent !== ''`, { timeout: 10_000 });
+      const message = await page.$eval('#image-to-image .demo-upload-error', (e) => e.textContent ?? '');
+      assert.equal(message, `${path.basename(notImage)} is not an image this browser can read: choose a PNG or JPEG file.`);
+      const pad = await canvasPixels(page, '#image-to-image canvas.demo-pad', 3);
+      assert.ok(pad.data.every((v) => v > 0.99), 'the earlier drawing is gone');
+    } finally {
+      fs.rmSync(notImage, { force: true });
+    }
   });
 
   it('inpainting: the painted region is filled and the rest is kept', async () => {
