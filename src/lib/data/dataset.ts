@@ -46,6 +46,12 @@ export interface DatasetSplits {
 }
 
 /** The images at `indices`, in that order (indices may repeat). */
+/** `n` images spread evenly over the data set (data sets may be sorted by class, so not the first n). */
+export function evenlySpaced(ds: ImageDataset, n: number): ImageDataset {
+  if (n >= ds.count) return ds;
+  return subset(ds, Array.from({ length: n }, (_, i) => Math.floor((i * ds.count) / n)));
+}
+
 export function subset(ds: ImageDataset, indices: ArrayLike<number>): ImageDataset {
   return {
     images: gatherImages(ds, indices),

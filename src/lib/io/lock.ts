@@ -35,7 +35,7 @@ export function acquireLock(file: string, what: string): () => void {
     if (createExclusive(file, me)) return release;
     const owner = readOwner(file);
     if (owner === undefined) continue; // released in between: try again
-    if (owner?.pid !== undefined && processAlive(owner.pid)) {
+    if (ownerAlive(owner)) {
       throw new Error(
         `Another ${what} is running (pid ${owner.pid}, started ${owner.startedAt ?? 'at an unknown time'}): wait for it to finish, ` +
           `or stop it (kill ${owner.pid}). Lock file: ${file}`,
@@ -53,13 +53,18 @@ export function acquireLock(file: string, what: string): () => void {
     try {
       // Only the mutex holder deletes a lock, so the lock read again here is the one deleted.
       const again = readOwner(file);
-      if (again !== undefined && !(again?.pid !== undefined && processAlive(again.pid))) fs.rmSync(file, { force: true });
+      if (again !== undefined && !ownerAlive(again)) fs.rmSync(file, { force: true });
       if (createExclusive(file, me)) return release;
     } finally {
       fs.rmSync(mutex, { recursive: true, force: true });
     }
   }
   throw new Error(`Could not take the lock ${file}: other processes keep taking it; try again.`);
+}
+
+/** Whether the process that wrote a lock still runs (an unreadable lock has none). */
+function ownerAlive(owner: LockOwner | null): owner is LockOwner & { pid: number } {
+  return owner?.pid !== undefined && processAlive(owner.pid);
 }
 
 /** Creates `file` holding `owner` if it does not exist, atomically and whole; false if it exists. */

@@ -1,4 +1,4 @@
-import { DatasetSplits, ImageDataset } from '../data/dataset';
+import { DatasetSplits, evenlySpaced, ImageDataset } from '../data/dataset';
 import { UNet } from '../nn/unet';
 import { Rng } from '../random';
 import { ddpmSample } from '../sample';
@@ -65,12 +65,24 @@ export function realDigitBaseline(judge: DigitClassifier, data: DatasetSplits, c
   reference: FeatureStats;
   real: { stats: FeatureStats; probabilities: Float32Array; count: number };
 } {
-  const train = judge.read(data.train.images, data.train.count);
-  const reference = featureStats(train.features, data.train.count, FEATURE_DIM);
-  const n = Math.min(count, data.test.count);
-  const picked = evenlySpaced(data.test, n);
-  const real = judge.read(picked, n);
-  return { reference, real: { stats: featureStats(real.features, n, FEATURE_DIM), probabilities: real.probabilities, count: n } };
+  const reference = referenceStats(judge, data.train);
+  const picked = evenlySpaced(data.test, Math.min(count, data.test.count));
+  const real = judge.read(picked.images, picked.count);
+  return { reference, real: { stats: featureStats(real.features, picked.count, FEATURE_DIM), probabilities: real.probabilities, count: picked.count } };
+}
+
+/** The judge's feature statistics of a training set, computed once per judge and data set (a report judges two models). */
+const referenceCache = new WeakMap<DigitClassifier, WeakMap<ImageDataset, FeatureStats>>();
+
+function referenceStats(judge: DigitClassifier, train: ImageDataset): FeatureStats {
+  let byData = referenceCache.get(judge);
+  if (!byData) referenceCache.set(judge, (byData = new WeakMap()));
+  let stats = byData.get(train);
+  if (!stats) {
+    stats = featureStats(judge.read(train.images, train.count).features, train.count, FEATURE_DIM);
+    byData.set(train, stats);
+  }
+  return stats;
 }
 
 /**
@@ -157,16 +169,6 @@ function argMax(values: Float32Array, offset: number, length: number): { index: 
   let index = 0;
   for (let j = 1; j < length; j++) if (values[offset + j] > values[offset + index]) index = j;
   return { index, value: values[offset + index] };
-}
-
-function evenlySpaced(ds: ImageDataset, n: number): Float32Array {
-  const pixels = ds.height * ds.width * (ds.channels ?? 1);
-  const out = new Float32Array(n * pixels);
-  for (let i = 0; i < n; i++) {
-    const j = Math.floor((i * ds.count) / n);
-    out.set(ds.images.subarray(j * pixels, (j + 1) * pixels), i * pixels);
-  }
-  return out;
 }
 
 /** One line of an evaluation's numbers, for terminals and logs. */

@@ -5,7 +5,7 @@ import { BackendInfo, backendInfo } from '../backend/select';
 import { RuntimeOptions, runtimeOptions } from '../runtime-options';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint';
 import { shuffledBatches } from '../data/batches';
-import { DatasetSplits, ImageDataset, subset } from '../data/dataset';
+import { DatasetSplits, evenlySpaced, ImageDataset } from '../data/dataset';
 import { removeStaleTempFiles, writeFileAtomic } from '../io/atomic';
 import { readSafetensorsHeader } from '../io/safetensors';
 import { outputsPath } from '../io/outputs';
@@ -445,11 +445,9 @@ export function readLossLog(runDir: string): LossRecord[] {
   return readJsonLines<LossRecord>(runFiles(runDir).lossLog);
 }
 
-/** `limit` evenly spaced images (datasets may be sorted by class, so not the first ones). */
+/** `limit` evenly spaced images (0 = all). */
 function limitDataset(ds: ImageDataset, limit: number): ImageDataset {
-  if (limit <= 0 || limit >= ds.count) return ds;
-  const indices = Array.from({ length: limit }, (_, i) => Math.floor((i * ds.count) / limit));
-  return subset(ds, indices);
+  return limit <= 0 ? ds : evenlySpaced(ds, limit);
 }
 
 /** Refuses data the run cannot learn from, before anything is written. */
