@@ -112,19 +112,39 @@ class DemoWorker {
   private pending = new Map<number, { resolve(r: { result: DemoResult; ms: { load: number; compute: number } }): void; reject(e: Error): void; handlers: RunHandlers }>();
   backendLine = '';
 
-  constructor(private readonly backend: BackendName, private readonly onBackend: (line: string) => void) {}
+  constructor(
+    private readonly backend: BackendName,
+    private readonly onBackend: (line: string) => void,
+    /** Told of a failure when no run is waiting to show it. */
+    private readonly onIdleFailure: (message: string) => void,
+  ) {}
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker('demo/worker.js');
-    worker.onmessage = (event: MessageEvent<FromWorker>) => this.receive(event.data);
+    let started = false;
+    worker.onmessage = (event: MessageEvent<FromWorker>) => {
+      started = true;
+      this.receive(event.data);
+    };
+    worker.onmessageerror = () => this.stopped('a message from it could not be read');
     worker.onerror = (event) => {
       event.preventDefault();
-      this.failAll(new Error(`The demo worker failed: ${event.message || 'it could not be loaded'}`));
+      // A script that never ran (a 404, a syntax error) gives an error event with no message.
+      if (!started && !event.message) {
+        this.failAll(new Error('The demo worker could not start: demo/worker.js did not load. Reload the page; if this happens again, the site is incomplete: rebuild it with `npm run report`.'));
+      } else {
+        this.stopped((event.message || 'an unknown error').replace(/^Uncaught (\w*Error: )?/, ''));
+      }
     };
     worker.postMessage({ type: 'init', backend: this.backend } satisfies ToWorker);
     this.worker = worker;
     return worker;
+  }
+
+  /** An error the worker did not tie to a job: its state is unknown, so it is replaced. */
+  private stopped(reason: string): void {
+    this.failAll(new Error(`The demo worker stopped: ${reason}. Run it again; the next run starts a fresh worker.`));
   }
 
   private receive(msg: FromWorker): void {
@@ -134,7 +154,9 @@ class DemoWorker {
       return;
     }
     if (msg.type === 'error' && msg.id === null) {
-      this.failAll(new Error(msg.message));
+      // Failing to start says what to do itself; anything else is a failure outside any job.
+      if (msg.starting) this.failAll(new Error(msg.message));
+      else this.stopped(msg.message);
       return;
     }
     const job = msg.id === null ? undefined : this.pending.get(msg.id);
@@ -151,6 +173,7 @@ class DemoWorker {
   }
 
   private failAll(error: Error): void {
+    if (this.pending.size === 0) this.onIdleFailure(error.message);
     for (const job of this.pending.values()) job.reject(error);
     this.pending.clear();
     this.worker?.terminate();
@@ -167,6 +190,7 @@ class DemoWorker {
   }
 
   cancel(): void {
+    if (this.pending.size === 0) return;
     this.failAll(new Error('Cancelled.'));
   }
 }
@@ -578,7 +602,8 @@ function main(): void {
   const backend = (params.get('backend') ?? 'wasm') as BackendName;
   if (!['wasm', 'webgl', 'cpu'].includes(backend)) throw new Error(`?backend= must be wasm, webgl or cpu, got ${backend}`);
   const backendNote = el('p', { class: 'demo-backend' }, `Backend: ${backend} (starts with the first demo you run). `, el('a', { href: backend === 'webgl' ? '?backend=wasm' : '?backend=webgl' }, backend === 'webgl' ? 'Use wasm' : 'Use WebGL'));
-  const worker = new DemoWorker(backend, (line) => (backendNote.firstChild!.textContent = `Backend: ${line}. `));
+  const setNote = (line: string) => (backendNote.firstChild!.textContent = line);
+  const worker = new DemoWorker(backend, (line) => setNote(`Backend: ${line}. `), (message) => setNote(`${message} `));
   root.prepend(backendNote);
   // Each demo replaces the static section of the same id that the site wrote (links to it work
   // without scripts too).

@@ -27,7 +27,8 @@ export type FromWorker =
   | { type: 'loading'; id: number; model: DemoModelName; bytes: number }
   | { type: 'progress'; id: number; done: number; total: number; frame?: Pixels }
   | { type: 'result'; id: number; result: DemoResult; ms: { load: number; compute: number } }
-  | { type: 'error'; id: number | null; message: string };
+  /** id null: not tied to a job; starting: the backend could not start. */
+  | { type: 'error'; id: number | null; message: string; starting?: boolean };
 
 /**
  * The demos of try.html, in page order, in one place: the site writes a static section for each

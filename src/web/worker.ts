@@ -37,10 +37,25 @@ async function start(backend: BackendName): Promise<void> {
   scope.postMessage({ type: 'ready', backend: tf.getBackend(), simd, threads: 1 });
 }
 
+const REBUILD = 'the site is incomplete or damaged: rebuild it with `npm run report` (or run the notebook that shares this model first), then reload the page';
+
 async function fetchBytes(url: string): Promise<Uint8Array> {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`Could not fetch ${url}: HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`Could not fetch ${url}: HTTP ${response.status}; ${REBUILD}.`);
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Reads a fetched model file, naming the file and the fix when its bytes are not a model. */
+function readModel<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new Error(`models/${file} could not be read (${messageOf(err)}); ${REBUILD}.`);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** Loads a model once; later jobs reuse it. */
@@ -55,12 +70,12 @@ async function load(name: DemoModelName, id: number): Promise<void> {
   scope.postMessage({ type: 'loading', id, model: name, bytes: entry.bytes });
   const bytes = await fetchBytes(`models/${entry.file}`);
   if (name === 'colour') {
-    models.colour = emojiStage1FromBytes(bytes, entry.file);
+    models.colour = readModel(entry.file, () => emojiStage1FromBytes(bytes, entry.file));
   } else if (name === 'colour-stage2') {
     await load('colour', id);
-    models.colour!.stage2 = emojiStage2FromBytes(bytes, entry.file);
+    models.colour!.stage2 = readModel(entry.file, () => emojiStage2FromBytes(bytes, entry.file));
   } else {
-    const { net, config } = readNetworkFile(bytes, entry.file, name === 'denoiser' ? 'denoiser' : 'class');
+    const { net, config } = readModel(entry.file, () => readNetworkFile(bytes, entry.file, name === 'denoiser' ? 'denoiser' : 'class'));
     if (name === 'denoiser') models.denoiser = net as UNet;
     else models.classConditioned = { model: net as UNet, T: config.T };
   }
@@ -93,11 +108,18 @@ async function run(id: number, job: DemoJob): Promise<void> {
 scope.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === 'init') {
-    ready = start(msg.backend).catch((err: Error) => scope.postMessage({ type: 'error', id: null, message: err.message }));
+    ready = start(msg.backend).catch((err: unknown) => scope.postMessage({ type: 'error', id: null, message: messageOf(err), starting: true }));
     return;
   }
   const id = msg.id;
   (ready ?? Promise.resolve())
     .then(() => run(id, msg.job))
-    .catch((err: Error) => scope.postMessage({ type: 'error', id, message: err.message }));
+    .catch((err: unknown) => scope.postMessage({ type: 'error', id, message: messageOf(err) }));
 };
+
+// A rejection nobody handled is not tied to a job: the page is told, and replaces this worker.
+// (Uncaught exceptions reach the page as the Worker's error event.)
+self.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  scope.postMessage({ type: 'error', id: null, message: messageOf(event.reason) });
+});

@@ -312,6 +312,66 @@ describe('live demos in headless Chromium', function () {
     assert.deepEqual(errors, []);
   });
 
+  /**
+   * A copy of the site, changed by `damage`, served on its own port and opened in a new page.
+   * (Request interception would not do: it stalls the worker's own fetches.)
+   */
+  async function damagedSite(damage: (copy: string) => void): Promise<{ p: Page; copy: string; close(): Promise<void> }> {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-damaged-'));
+    fs.cpSync(siteDir, copy, { recursive: true });
+    damage(copy);
+    const served = await serveStatic(copy, 0);
+    const p = await chromium!.browser.newPage();
+    await p.goto(`${served.url}try.html`, { waitUntil: 'load' });
+    await p.waitForSelector('html[data-demo-ready]');
+    return {
+      p,
+      copy,
+      async close() {
+        await p.close();
+        served.server.close();
+        fs.rmSync(copy, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('worker failures reach the page with the fix: the worker script missing, a model file cut short or absent', async () => {
+    const model = 'demo/models/class-conditioned.f16.safetensors';
+    const cases: Array<[(copy: string) => void, RegExp]> = [
+      [(copy) => fs.rmSync(path.join(copy, 'demo', 'worker.js')), /demo worker could not start.*demo\/worker\.js.*npm run report/s],
+      [(copy) => fs.truncateSync(path.join(copy, model), fs.statSync(path.join(copy, model)).size >> 1), /class-conditioned\.f16\.safetensors could not be read.*npm run report/s],
+      [(copy) => fs.rmSync(path.join(copy, model)), /class-conditioned\.f16\.safetensors: HTTP 404.*npm run report/s],
+    ];
+    for (const [damage, expected] of cases) {
+      const site = await damagedSite(damage);
+      try {
+        assert.match(await run(site.p, 'sample-digit', 1), expected);
+        assert.equal(await site.p.$eval('#sample-digit button.demo-run', (e) => (e as unknown as { disabled: boolean }).disabled), false);
+      } finally {
+        await site.close();
+      }
+    }
+  });
+
+  it('an error the worker does not catch (thrown or rejected) stops the run and is shown, and the next run works', async () => {
+    for (const failure of ["throw new Error('injected failure')", "Promise.reject(new Error('injected failure'))"]) {
+      const worker = (copy: string) => path.join(copy, 'demo', 'worker.js');
+      let original = '';
+      // This worker fails as its first job starts; the next run gets the real script again.
+      const site = await damagedSite((copy) => {
+        original = fs.readFileSync(worker(copy), 'utf8');
+        fs.writeFileSync(worker(copy), `${original}\nself.addEventListener('message', () => setTimeout(() => { ${failure}; }, 0));`);
+      });
+      try {
+        assert.match(await run(site.p, 'sample-digit', 1), /demo worker stopped: injected failure\. Run it again/);
+        fs.writeFileSync(worker(site.copy), original);
+        assert.match(await run(site.p, 'sample-digit', 2), /^Done in/);
+      } finally {
+        await site.close();
+      }
+    }
+  });
+
   it('from a file:// URL the page says how to serve it instead of failing', async () => {
     const p = await chromium!.browser.newPage();
     try {
