@@ -1,5 +1,6 @@
 import assert from 'assert/strict';
 import * as fs from 'fs';
+import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { writeFileAtomic } from '../../src/lib/io/atomic';
 import { tempDir } from '../helpers';
@@ -23,5 +24,23 @@ describe('io/atomic: writeFileAtomic', () => {
     }
     assert.equal(fs.readFileSync(file, 'utf8'), 'old\n');
     assert.deepEqual(fs.readdirSync(dir), ['run.json']);
+  });
+
+  it('on a real full disk (a 1 MiB tmpfs) too, where mounting one is allowed (root)', function () {
+    const mount = tempDir('atomic-tmpfs-');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount], { stdio: 'ignore' });
+    } catch {
+      this.skip(); // not root, or no mount in this container
+    }
+    try {
+      const file = path.join(mount, 'model.safetensors');
+      writeFileAtomic(file, new Uint8Array(600_000).fill(1));
+      assert.throws(() => writeFileAtomic(file, new Uint8Array(600_000).fill(2)), /No space left to write .*model\.safetensors \(ENOSPC: .*previous file, if any, is unchanged/);
+      assert.equal(fs.readFileSync(file)[0], 1);
+      assert.deepEqual(fs.readdirSync(mount), ['model.safetensors']);
+    } finally {
+      execFileSync('umount', [mount]);
+    }
   });
 });

@@ -52,6 +52,10 @@ describe('reliability: damaged weights are refused, naming the file and the fix'
     assert.throws(() => loadBuiltinModel(builtin), new RegExp(`${builtin.replace(/[/.]/g, '\\$&')} is damaged: its SHA-256 is .* restore it with \`git checkout -- `));
     flipMiddle(path.join(dir, EMOJI_STAGE1_FILE), 4);
     assert.throws(() => loadEmojiCascade(dir), /emoji-stage1\.safetensors is damaged: .*git checkout/);
+    // Cut short (an interrupted copy): the same message, not 'delete it and retrain'.
+    fs.copyFileSync(path.join(weightsDir(), EMOJI_STAGE1_FILE), path.join(dir, EMOJI_STAGE1_FILE));
+    fs.truncateSync(path.join(dir, EMOJI_STAGE2_FILE), fs.statSync(path.join(dir, EMOJI_STAGE2_FILE)).size >> 1);
+    assert.throws(() => loadEmojiCascade(dir), /emoji-stage2\.safetensors is damaged: .*git checkout/);
   });
 
   it('SHA256SUMS lists every shipped weights file with its present hash (sha256sum -c reads it)', () => {
