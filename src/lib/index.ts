@@ -39,11 +39,11 @@ export { type RgbImage, type FloatImages, toRgb8, upscaleNearest } from './displ
 export { lossCurveSpec, accuracyBarsSpec, frechetBarsSpec, type VegaLiteSpec } from './display/charts';
 export * from './pipelines/index';
 export { type DiffusionModel, type ModelOutput, PromptDictionary } from './pretrained/model';
-export { BuiltinModel, loadBuiltinModel, builtinPrompts, builtinWeightsFile } from './pretrained/builtin';
+export { BuiltinModel, loadBuiltinDigitsModel, loadBuiltinModel, builtinPrompts, builtinWeightsFile } from './pretrained/builtin';
 export { BUILTIN_PROMPTS, DIGIT_PROMPTS, FASHION_PROMPTS, GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from './pretrained/builtin-spec';
 export { type PromptEncoder, type SuperResolutionModel } from './pretrained/model';
 export { PART_A_MODELS, PART_A_MODEL_KINDS, type PartAModelKind, type PartAModelEntry } from './pretrained/registry';
-export { EmojiTextToImage, EmojiPrompts, EmojiUpsampler, loadEmojiCascade, loadEmojiStage1 } from './pretrained/emoji-model';
+export { EmojiTextToImage, EmojiPrompts, EmojiUpsampler, loadBuiltinColourModel, loadEmojiCascade, loadEmojiStage1, type BuiltinColourModel } from './pretrained/emoji-model';
 export { stage1Config, stage2Config, emojiTrainingSet, emojiVocabulary } from './pretrained/emoji-spec';
 export { loadEmojiImages, GENERATOR_STYLES, JUDGE_STYLES, EMOJI_STYLE_SOURCES, type EmojiImages, type EmojiStyle, type LoadEmojiOptions } from './data/emoji';
 export { Vocabulary, UnknownWordsError, words } from './text/tokenizer';

@@ -1,6 +1,7 @@
 // The library as another project gets it: `npm pack` (whose prepack builds dist/lib), `npm install`
-// of the tarball into a new project, then the README's example, type-checked with this project's
-// TypeScript against the installed declarations and run, and a CommonJS and an ES module script
+// of the tarball into a new project, then the README's tsconfig and examples, type-checked with
+// this project's TypeScript and the newest and oldest it supports against the installed
+// declarations, and run, and a CommonJS and an ES module script
 // that load the package by name. The install takes the tarballs from the npm cache that `npm ci`
 // filled (--prefer-offline); the first run on a machine also fetches the registry's metadata of
 // the ~20 packages (npm ci caches only the abbreviated form, npm install asks for the full one).
@@ -20,6 +21,11 @@ const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf
 };
 /** The project's TypeScript (node_modules/.bin/tsc may be tslab's older copy). */
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+/** The newest and the oldest TypeScript the README promises (devDependencies under other names). */
+const OTHER_TSC = ['typescript-newest', 'typescript-oldest'].map((name) => ({
+  version: (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version,
+  tsc: path.join(ROOT, 'node_modules', name, 'bin', 'tsc'),
+}));
 const README_HEADING = '## Use the library from your own project';
 
 /** Runs a command and returns its stdout; a failure throws with everything it printed. */
@@ -39,14 +45,20 @@ function node(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env)
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The README's example: the first ```ts block of its "Use the library" section. */
-function readmeExample(readme: string): string {
+/** The README's "Use the library" section: its tsconfig.json (```json) and its examples (```ts), in order. */
+function readmeSection(readme: string): { tsconfig: string; examples: string[] } {
   const start = readme.indexOf(README_HEADING);
   if (start < 0) throw new Error(`README.md has no "${README_HEADING}" section`);
-  const match = /```ts\n([\s\S]*?)```/.exec(readme.slice(start));
-  if (!match) throw new Error(`README.md's "${README_HEADING}" section has no \`\`\`ts example`);
-  return match[1];
+  const end = readme.indexOf('\n## ', start + README_HEADING.length);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const tsconfig = /```json\n([\s\S]*?)```/.exec(section);
+  const examples = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  if (!tsconfig || examples.length !== 2) throw new Error(`README.md's "${README_HEADING}" section should hold a \`\`\`json tsconfig and two \`\`\`ts examples`);
+  return { tsconfig: tsconfig[1], examples };
 }
+
+/** The README's examples, in the order it gives them. */
+const EXAMPLES = ['text-to-image.ts', 'denoise.ts'];
 
 describe('the packed library, installed into another project', function () {
   this.timeout(300_000);
@@ -64,7 +76,11 @@ describe('the packed library, installed into another project', function () {
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'uses-diffusion-ts', version: '1.0.0', private: true }) + '\n');
     const typesNode = `@types/node@${PACKAGE.devDependencies['@types/node']}`;
     run('npm', ['install', path.join(tmp, packed.filename), typesNode, '--prefer-offline', '--no-audit', '--no-fund'], project);
-    fs.writeFileSync(path.join(project, 'example.ts'), readmeExample(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')));
+    const { tsconfig, examples } = readmeSection(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
+    const config = JSON.parse(tsconfig) as { files?: string[] };
+    config.files = EXAMPLES;
+    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(config, null, 2));
+    EXAMPLES.forEach((name, i) => fs.writeFileSync(path.join(project, name), examples[i]));
   });
 
   after(function () {
@@ -124,22 +140,24 @@ describe('the packed library, installed into another project', function () {
     // Node finds the CommonJS build's named exports (tsc's __exportStar included) for ES modules.
     fs.writeFileSync(
       path.join(project, 'check.mjs'),
-      "import { forward, loadBuiltinModel, partAImage, Rng } from 'diffusion-ts';\n" +
-        'console.log([forward, loadBuiltinModel, partAImage, Rng].map((f) => typeof f).join());\n',
+      "import { forward, loadBuiltinDigitsModel, partAImage, Rng, textToImage } from 'diffusion-ts';\n" +
+        'console.log([forward, loadBuiltinDigitsModel, partAImage, Rng, textToImage].map((f) => typeof f).join());\n',
     );
     const esm = node(['check.mjs'], project);
     assert.deepEqual([esm.status, esm.stderr], [0, '']);
-    assert.equal(esm.stdout.trim(), 'function,function,function,function');
+    assert.equal(esm.stdout.trim(), 'function,function,function,function,function');
   });
 
-  it("type-checks and compiles the README's example against the installed declarations", function () {
-    // Node 16+ resolution (package.json "exports" with "types"); the next test runs the output.
-    const config = {
-      compilerOptions: { strict: true, target: 'ES2022', module: 'node16', moduleResolution: 'node16', types: ['node'], skipLibCheck: true, outDir: 'out' },
-      files: ['example.ts'],
-    };
-    fs.writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify(config, null, 2));
+  it("type-checks and compiles the README's examples with its tsconfig, under this project's TypeScript and the newest and oldest it names", function () {
+    // Node 16+ resolution (package.json "exports" with "types"); the tests below run the output.
     run(process.execPath, [TSC, '-p', '.'], project);
+    for (const { version, tsc } of OTHER_TSC) {
+      try {
+        run(process.execPath, [tsc, '-p', '.', '--noEmit'], project);
+      } catch (error) {
+        throw new Error(`TypeScript ${version}: ${(error as Error).message}`);
+      }
+    }
     // The older resolution ("types" in package.json), checking every declaration file: the only
     // errors allowed are TensorFlow.js's own (it needs skipLibCheck), none in diffusion-ts's.
     let errors = '';
@@ -152,12 +170,27 @@ describe('the packed library, installed into another project', function () {
     assert.deepEqual(ours, []);
   });
 
-  it("runs the README's example on the wasm backend: the forward process and one denoising step of the built-in model", function () {
-    const compiled = path.join(project, 'out', 'example.js');
+  /** Runs one compiled example on the wasm backend and returns what it printed. */
+  function runExample(name: string): { stdout: string; stderr: string } {
+    const compiled = path.join(project, 'out', name.replace(/\.ts$/, '.js'));
     assert.ok(fs.existsSync(compiled), `${compiled} is missing: the example did not compile (see the test above)`);
     const out = node([compiled], project, { ...process.env, DIFFUSION_BACKEND: 'wasm' });
     assert.equal(out.status, 0, out.stderr);
     assert.match(out.stderr, /^\[diffusion\] backend: wasm \(SIMD/m);
+    return out;
+  }
+
+  it("runs the README's text-to-image example: a 64x64 colour PNG of the prompt", function () {
+    runExample('text-to-image.ts');
+    const png = decodePng(fs.readFileSync(path.join(project, 'smiling-face.png')));
+    assert.deepEqual([png.width, png.height, png.channels], [64, 64, 3]);
+    // A picture, not a flat or noisy field: the yellow face fills most of it (mean red and green high, blue low).
+    const mean = [0, 1, 2].map((c) => png.data.filter((_, i) => i % 3 === c).reduce((a, b) => a + b, 0) / (64 * 64 * 255));
+    assert.ok(mean[0] > 0.5 && mean[1] > 0.45 && mean[2] < mean[1] - 0.15, `mean RGB ${mean.map((v) => v.toFixed(2)).join(', ')}`);
+  });
+
+  it("runs the README's digits example: the forward process and one denoising step of the built-in digits model", function () {
+    const out = runExample('denoise.ts');
     const match = /^t = 500: mean squared error ([\d.]+) noisy, ([\d.]+) denoised$/m.exec(out.stdout);
     assert.ok(match, `unexpected output: ${out.stdout}`);
     const [noisy, denoised] = [Number(match[1]), Number(match[2])];
@@ -166,6 +199,13 @@ describe('the packed library, installed into another project', function () {
     const png = decodePng(fs.readFileSync(path.join(project, 'denoised.png')));
     assert.equal(png.channels, 3);
     assert.ok(png.width > 28 * 2 && png.height >= 28, `grid ${png.width}x${png.height}`);
+  });
+
+  it('a model loaded before initBackend() is an error that says to call it', function () {
+    fs.writeFileSync(path.join(project, 'no-backend.cjs'), "require('diffusion-ts').loadBuiltinDigitsModel();\n");
+    const out = node(['no-backend.cjs'], project);
+    assert.equal(out.status, 1);
+    assert.match(out.stderr, /new UNet\(\) needs a TensorFlow\.js backend, and none is set up yet: call `await initBackend\(\)`/);
   });
 
   it('has a diffusion command that says the installed package is the library only', function () {

@@ -4,7 +4,7 @@ import assert from 'assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { sha256, SUMS_FILE } from '../../src/lib/io/checksums';
-import { builtinWeightsFile, loadBuiltinModel } from '../../src/lib/pretrained/builtin';
+import { builtinWeightsFile, loadBuiltinDigitsModel } from '../../src/lib/pretrained/builtin';
 import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE, loadEmojiCascade, weightsDir } from '../../src/lib/pretrained/emoji-model';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { loadTrainedModel, runFiles, train } from '../../src/lib/train/trainer';
@@ -49,7 +49,7 @@ describe('reliability: damaged weights are refused, naming the file and the fix'
     }
     const builtin = path.join(dir, path.basename(builtinWeightsFile()));
     flipMiddle(builtin, 4);
-    assert.throws(() => loadBuiltinModel(builtin), new RegExp(`${builtin.replace(/[/.]/g, '\\$&')} is damaged: its SHA-256 is .* restore it with \`git checkout -- `));
+    assert.throws(() => loadBuiltinDigitsModel(builtin), new RegExp(`${builtin.replace(/[/.]/g, '\\$&')} is damaged: its SHA-256 is .* restore it with \`git checkout -- `));
     flipMiddle(path.join(dir, EMOJI_STAGE1_FILE), 4);
     assert.throws(() => loadEmojiCascade(dir), /emoji-stage1\.safetensors is damaged: .*git checkout/);
     // Cut short (an interrupted copy): the same message, not 'delete it and retrain'.

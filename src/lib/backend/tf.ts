@@ -12,3 +12,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 
 export { tf };
+
+/**
+ * Throws a message that names the fix when no backend is registered at all: tfjs would fail
+ * later with a bare "No backend found in registry". Called where a user's first tensors are
+ * made (every model's constructor, image inputs). A backend the caller registered and set up
+ * without initBackend (e.g. by importing @tensorflow/tfjs-node) counts.
+ */
+export function requireBackend(what: string): void {
+  if (tf.engine().backendNames().length > 0) return;
+  throw new Error(`${what} needs a TensorFlow.js backend, and none is set up yet: call \`await initBackend()\` (exported by this library) once, before creating models or images.`);
+}

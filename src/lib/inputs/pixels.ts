@@ -1,4 +1,4 @@
-import { tf } from '../backend/tf';
+import { requireBackend, tf } from '../backend/tf';
 
 /**
  * A plain image on the CPU: row-major HWC floats. Part A's inputs are built here and turned into
@@ -112,6 +112,7 @@ export function toChannels(im: Pixels, channels: number): Pixels {
  * model's channels, mapped to [-1, 1], shape [1, size, size, channels].
  */
 export function toModelInput(im: Pixels, size: number, channels: number): tf.Tensor4D {
+  requireBackend('A model input image');
   const square = centerCropSquare(im);
   const sized = square.height === size ? square : resize(square, size, size);
   const out = toChannels(sized, channels);

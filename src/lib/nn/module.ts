@@ -1,4 +1,4 @@
-import { tf } from '../backend/tf';
+import { requireBackend, tf } from '../backend/tf';
 import { Rng } from '../random';
 
 /**
@@ -15,6 +15,10 @@ export type TensorRole = 'conv2d-weight' | 'conv-transpose2d-weight' | 'linear-w
  * of checkpoints, so a model's state is plain data.
  */
 export abstract class Module {
+  constructor() {
+    requireBackend(`new ${new.target.name}()`);
+  }
+
   private readonly ownParams = new Map<string, tf.Variable>();
   private readonly ownBuffers = new Map<string, tf.Variable>();
   private readonly ownRoles = new Map<string, TensorRole>();

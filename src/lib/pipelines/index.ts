@@ -13,3 +13,4 @@ export * from './inpaint';
 export * from './anagram';
 export * from './hybrid';
 export * from './upsample';
+export * from './text-to-image';

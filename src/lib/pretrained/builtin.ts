@@ -70,8 +70,8 @@ export function builtinPrompts(): PromptDictionary {
   return new PromptDictionary(entries, dim);
 }
 
-/** Loads the shipped built-in model (no training, no network). */
-export function loadBuiltinModel(file = builtinWeightsFile()): BuiltinModel {
+/** Loads the shipped built-in digits model, 28x28 gray digits and clothes (no training, no network). */
+export function loadBuiltinDigitsModel(file = builtinWeightsFile()): BuiltinModel {
   const { values, metadata } = loadCheckpoint(file);
   if (!metadata.config) throw new Error(`${file} has no "config" metadata: it is not a built-in model export.`);
   const config = JSON.parse(metadata.config) as TrainConfig;
@@ -79,3 +79,6 @@ export function loadBuiltinModel(file = builtinWeightsFile()): BuiltinModel {
   unet.loadState(values, file);
   return new BuiltinModel(unet, config);
 }
+
+/** @deprecated The same as loadBuiltinDigitsModel, whose name says which built-in model it loads. */
+export const loadBuiltinModel = loadBuiltinDigitsModel;

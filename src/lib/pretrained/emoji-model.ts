@@ -180,6 +180,35 @@ export function loadEmojiCascade(dir = weightsDir()): { stage1: EmojiTextToImage
   return { ...emojiStage1FromBytes(readWeights(file1), file1), stage2: emojiStage2FromBytes(readWeights(file2), file2) };
 }
 
+/** The built-in colour model: a text-to-image cascade (pipelines/text-to-image.ts) with dispose(). */
+export interface BuiltinColourModel {
+  /** Prompt -> 32x32 RGB. */
+  stage1: EmojiTextToImage;
+  /** The prompt encoder: free text of the words the model knows. */
+  prompts: EmojiPrompts;
+  /** 32 -> 64 px super-resolution. */
+  stage2: EmojiUpsampler;
+  /** Frees both stages' weights. */
+  dispose(): void;
+}
+
+/**
+ * Loads Part A's built-in colour model, both stages, from the shipped weights (no training, no
+ * network); `textToImage(model, 'a rocket ship')` draws with it.
+ */
+export function loadBuiltinColourModel(dir = weightsDir()): BuiltinColourModel {
+  const { stage1, prompts, stage2 } = loadEmojiCascade(dir);
+  return {
+    stage1,
+    prompts,
+    stage2,
+    dispose: () => {
+      stage1.dispose();
+      stage2.dispose();
+    },
+  };
+}
+
 /** Stage I alone, from a weights file or a run's epoch weights plus its run.json config. */
 export function loadEmojiStage1(file: string, config?: TrainConfig): { stage1: EmojiTextToImage; prompts: EmojiPrompts } {
   if (!config) return emojiStage1FromBytes(readWeights(file), file);

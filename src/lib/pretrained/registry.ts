@@ -1,6 +1,6 @@
 import { loadDeepFloydIF } from './deepfloyd/if-model';
 import { loadPromptEmbeddings } from './deepfloyd/prompt-embeddings';
-import { builtinPrompts, loadBuiltinModel } from './builtin';
+import { builtinPrompts, loadBuiltinDigitsModel } from './builtin';
 import { loadEmojiCascade } from './emoji-model';
 import { DiffusionModel, PromptEncoder, SuperResolutionModel } from './model';
 
@@ -43,7 +43,7 @@ export const PART_A_MODELS: Readonly<Record<PartAModelKind, PartAModelEntry>> = 
   },
   'builtin-digits': {
     description: 'the built-in 28 px gray model of digits and Fashion-MNIST (the fast one)',
-    load: () => ({ model: loadBuiltinModel(), dictionary: builtinPrompts() }),
+    load: () => ({ model: loadBuiltinDigitsModel(), dictionary: builtinPrompts() }),
   },
   'deepfloyd-if': {
     description: 'DeepFloyd IF stage I from a local diffusers folder, with precomputed T5 prompt embeddings',
