@@ -17,6 +17,7 @@ import { Rng } from '../lib/random';
 import { ddpmSchedule } from '../lib/schedules';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, readRunMetadata, runFiles, train } from '../lib/train/trainer';
+import { versionText } from '../lib/versions';
 import { runBench } from '../bench/bench';
 import { runPartB } from './partb';
 import { BUILTIN_DIR, runPretrain, runPretrainJudge } from './pretrain';
@@ -37,6 +38,7 @@ Usage:
   diffusion export --torch RUN-OR-CHECKPOINT --out FILE.safetensors [--epoch N]
   diffusion import --torch FILE.safetensors --out DIR-OR-FILE.safetensors
   diffusion <command> --help
+  diffusion --version
 
 Commands:
   train      Train a model (B1 single-step denoiser, B2 time-conditioned or class-conditioned DDPM).
@@ -125,6 +127,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(HELP);
+    return;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(versionText());
     return;
   }
   switch (command) {

@@ -13,6 +13,12 @@ export function versions(): Record<string, string> {
   return out;
 }
 
+/** What `--version` prints: this package's version, then Node's and TensorFlow.js's. */
+export function versionText(): string {
+  const { 'diffusion-ts': own = 'unknown', ...others } = versions();
+  return `diffusion-ts ${own}\n${Object.entries(others).map(([k, v]) => `${k} ${v}`).join('\n')}\n`;
+}
+
 /** The installed version of a package, or null when it is not installed. */
 export function packageVersion(name: string): string | null {
   try {

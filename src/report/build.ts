@@ -52,6 +52,8 @@ export interface ReportOptions {
 export interface ReportResult {
   executed: string[];
   cached: string[];
+  /** Left out of the site: not selected by --only, and never executed with this profile and seed. */
+  missing: string[];
   siteDir: string;
   figures: number;
 }
@@ -123,7 +125,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   for (const n of opts.only ?? []) {
     if (!all.includes(n)) throw new Error(`--only ${n}: no such notebook. Notebooks: ${all.join(', ')}`);
   }
-  checkParameters(opts.parameters ?? {}, all.map((n) => [n, declaredParameters(readNotebook(path.join(notebooksDir, `${n}.ipynb`)))]));
+  checkParameters(opts, all.map((n) => [n, declaredParameters(readNotebook(path.join(notebooksDir, `${n}.ipynb`)))]));
   // Before any notebook runs: the site folder must be new, empty or a site of ours (the build replaces it).
   assertReplaceableSite(path.resolve(siteDir));
   // Two builds at once would share outputs/ and the site folder: one at a time.
@@ -142,14 +144,25 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   }
 }
 
-/** Every parameter must be declared by some notebook's parameters cell (profile and seed have their own options). */
-function checkParameters(parameters: Record<string, unknown>, declared: Array<[string, Set<string>]>): void {
-  for (const name of Object.keys(parameters)) {
+/**
+ * Every parameter must be declared by a notebook this build may execute (all of them, or those of
+ * --only); profile and seed have their own options. A parameter nothing reads would be ignored.
+ */
+function checkParameters(opts: ReportOptions, declared: Array<[string, Set<string>]>): void {
+  const names = Object.keys(opts.parameters ?? {});
+  if (names.length > 0 && opts.noExecute) {
+    throw new Error(`--no-execute runs no notebook, so ${names.map((n) => `"${n}"`).join(', ')} would change nothing: drop the parameters, or build without --no-execute.`);
+  }
+  const selected = declared.filter(([n]) => !opts.only || opts.only.includes(n));
+  for (const name of names) {
     if (name === 'profile' || name === 'seed') throw new Error(`Set ${name} with --${name}, not as a parameter.`);
-    if (!declared.some(([, names]) => names.has(name))) {
-      const known = [...new Set(declared.flatMap(([, names]) => [...names]))].filter((n) => n !== 'profile' && n !== 'seed').sort();
-      throw new Error(`No notebook declares a parameter "${name}" in its parameters cell. Declared: ${known.join(', ')}.`);
+    if (selected.some(([, ps]) => ps.has(name))) continue;
+    const declaring = declared.filter(([, ps]) => ps.has(name)).map(([n]) => n);
+    if (declaring.length > 0) {
+      throw new Error(`None of the notebooks to execute (--only ${opts.only!.join(', ')}) declares "${name}"; ${declaring.join(', ')} ${declaring.length > 1 ? 'do' : 'does'}: add it with --only, or drop the parameter.`);
     }
+    const known = [...new Set(declared.flatMap(([, ps]) => [...ps]))].filter((n) => n !== 'profile' && n !== 'seed').sort();
+    throw new Error(`No notebook declares a parameter "${name}" in its parameters cell. Declared: ${known.join(', ')}.`);
   }
 }
 
@@ -163,6 +176,8 @@ async function executeAndRender(
   const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
   const executed: string[] = [];
   const cached: string[] = [];
+  /** Notebooks left out of the site: --only skipped them and they never ran with this profile and seed. */
+  const missing: string[] = [];
   const results = new Map<string, Notebook>();
   const started = Date.now();
 
@@ -179,6 +194,7 @@ async function executeAndRender(
       if (!fs.existsSync(outFile)) {
         if (opts.noExecute) throw new Error(`--no-execute: ${name} has no executed copy in ${cacheDir}/; build once without --no-execute first.`);
         log(`[report] ${name}: not selected and never executed; left out of the site`);
+        missing.push(name);
         continue;
       }
       if (!fresh) log(`[report] ${name}: not selected; using its last executed copy (inputs changed since)`);
@@ -248,7 +264,11 @@ async function executeAndRender(
   }
   const figures = site.manifest.figures.length;
   log(`[report] site written to ${siteDir}/: ${results.size} pages, ${figures} figures (executed ${executed.length}, cached ${cached.length}) in ${fmt((Date.now() - started) / 1000)}`);
-  return { executed, cached, siteDir, figures };
+  if (missing.length > 0) {
+    log(`[report] warning: the site has ${results.size} of ${all.length} notebooks. ${missing.join(', ')} never ran with profile ${opts.profile} and seed ${opts.seed}, `
+      + `so --only left them out; build them with \`npm run report -- --profile ${opts.profile} --seed ${opts.seed} ${missing.map((n) => `--only ${n}`).join(' ')}\`.`);
+  }
+  return { executed, cached, missing, siteDir, figures };
 }
 
 /** What a notebook ran on (backend and runtime options), from the output startNotebook sends. */

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { buildReport } from './build';
 import { printSiteToPdf } from './pdf';
+import { versionText } from '../lib/versions';
 
 const HELP = `npm run report -- [options]     (node dist/src/report/cli.js)
 
@@ -27,12 +28,14 @@ Options:
   --pdf-only         only print the existing site to site/writeup.pdf
   -p, --param NAME=VALUE
                      set a parameter the notebooks declare in their parameters cell (repeatable),
-                     e.g. -p retrain=true; a name no notebook declares is an error
+                     e.g. -p retrain=true; -p seed=3 and -p profile=smoke are --seed and --profile.
+                     A name that none of the notebooks to execute declares is an error
   --no-execute       render from the executed copies only (no notebook runs)
   --trust-notebook-html
                      put notebook HTML (text/html outputs, raw HTML in markdown) in the pages as
                      written; by default it goes through an allow-list (no scripts, event
                      handlers, styles or frames) and the pages' CSP allows no inline script
+  -v, --version      the versions of diffusion-ts, Node.js and TensorFlow.js
   -h, --help         this help
 `;
 
@@ -50,8 +53,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: joined,
     options: {
-      profile: { type: 'string', default: 'quick' },
-      seed: { type: 'string', default: '0' },
+      profile: { type: 'string' },
+      seed: { type: 'string' },
       only: { type: 'string', multiple: true },
       force: { type: 'boolean' },
       out: { type: 'string', default: 'site' },
@@ -66,27 +69,38 @@ async function main(): Promise<void> {
       param: { type: 'string', short: 'p', multiple: true },
       'no-execute': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
     },
   });
   if (values.help) {
     process.stdout.write(HELP);
     return;
   }
-  const seed = Number(values.seed);
-  if (!/^\d+$/.test(String(values.seed)) || !Number.isSafeInteger(seed)) throw new Error(`--seed must be a non-negative integer, got "${values.seed}"`);
+  if (values.version) {
+    process.stdout.write(versionText());
+    return;
+  }
+  // profile and seed are parameters too: -p seed=3 is --seed 3 (both given, they must agree).
+  const params = notebookParameters(values.param ?? []);
+  const profileText = sameOption('profile', values.profile, params.profile) ?? 'quick';
+  const seedText = sameOption('seed', values.seed, params.seed) ?? '0';
+  delete params.profile;
+  delete params.seed;
+  const seed = Number(seedText);
+  if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(seed)) throw new Error(`--seed must be a non-negative integer, got "${seedText}"`);
   const cellTimeout = Number(values['cell-timeout']);
   if (!(Number.isFinite(cellTimeout) && cellTimeout > 0) || String(values['cell-timeout']).trim() === '') {
     throw new Error(`--cell-timeout must be a positive number of seconds, got "${values['cell-timeout']}"`);
   }
-  if (!['full', 'quick', 'smoke'].includes(String(values.profile))) {
-    throw new Error(`Unknown profile "${values.profile}". Choose full, quick or smoke.`);
+  if (!['full', 'quick', 'smoke'].includes(profileText)) {
+    throw new Error(`Unknown profile "${profileText}". Choose full, quick or smoke.`);
   }
   const siteDir = String(values.out);
   if (!values['pdf-only']) {
     await buildReport({
-      profile: String(values.profile), seed, only: values.only, force: values.force, siteDir, config: values.config, trustNotebookHtml: values['trust-notebook-html'],
+      profile: profileText, seed, only: values.only, force: values.force, siteDir, config: values.config, trustNotebookHtml: values['trust-notebook-html'],
       cellTimeoutSec: cellTimeout,
-      parameters: { ...partAModelParameters(values.model, values['model-path'], values['prompts-path']), ...notebookParameters(values.param ?? []) },
+      parameters: { ...partAModelParameters(values.model, values['model-path'], values['prompts-path']), ...params },
       noExecute: values['no-execute'],
     });
   }
@@ -94,6 +108,15 @@ async function main(): Promise<void> {
     const { file, bytes } = await printSiteToPdf({ siteDir, outFile: `${siteDir}/writeup.pdf` });
     process.stderr.write(`[report] PDF written to ${file} (${(bytes / 1e6).toFixed(1)} MB)\n`);
   }
+}
+
+/** An option also given as -p NAME=VALUE: the value, or an error when the two differ. */
+function sameOption(name: string, option: string | undefined, param: string | number | boolean | undefined): string | undefined {
+  const fromParam = param === undefined ? undefined : String(param);
+  if (option !== undefined && fromParam !== undefined && option !== fromParam) {
+    throw new Error(`--${name} ${option} and -p ${name}=${fromParam} disagree: give one of them.`);
+  }
+  return option ?? fromParam;
 }
 
 /** `-p name=value` (papermill's convention): true/false are booleans, numbers numbers, the rest strings. */
@@ -104,7 +127,8 @@ function notebookParameters(pairs: string[]): Record<string, string | number | b
     const name = at > 0 ? pair.slice(0, at) : '';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`-p takes name=value (e.g. -p retrain=true), got "${pair}"`);
     const raw = pair.slice(at + 1);
-    out[name] = raw === 'true' ? true : raw === 'false' ? false : raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+    // Decimal numbers only: "0x2" or "1e" stay strings (a notebook then refuses them by name).
+    out[name] = raw === 'true' ? true : raw === 'false' ? false : /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw) ? Number(raw) : raw;
   }
   return out;
 }

@@ -14,15 +14,34 @@ const CLI = path.join(__dirname, '..', '..', 'src', 'report', 'cli.js');
 describe('report options', function () {
   this.timeout(60_000);
 
-  it('-p sets a declared parameter; an undeclared name or a malformed pair is refused before anything runs', () => {
+  it('-p sets a declared parameter (seed and profile too); an undeclared, unread or malformed one is refused before anything runs', () => {
     const out = path.join(tempDir('report-p-'), 'site');
     const unknown = spawnSync(process.execPath, [CLI, '-p', 'learningrate=3', '--out', out], { encoding: 'utf8' });
     assert.notEqual(unknown.status, 0);
     assert.match(unknown.stderr, /No notebook declares a parameter "learningrate" in its parameters cell\. Declared: .*retrain/);
     const malformed = spawnSync(process.execPath, [CLI, '-p', 'retrain', '--out', out], { encoding: 'utf8' });
     assert.match(malformed.stderr, /-p takes name=value \(e\.g\. -p retrain=true\), got "retrain"/);
-    const seed = spawnSync(process.execPath, [CLI, '-p', 'seed=3', '--out', out], { encoding: 'utf8' });
-    assert.match(seed.stderr, /Set seed with --seed, not as a parameter/);
+    // Nothing needs to run to see which seed a build uses: --no-execute names its cache folder.
+    const seed = spawnSync(process.execPath, [CLI, '-p', 'seed=3', '--no-execute', '--out', out], { encoding: 'utf8' });
+    assert.match(seed.stderr, /--no-execute: a0-sampling has no executed copy in .*quick-seed3\//);
+    const profile = spawnSync(process.execPath, [CLI, '-p', 'profile=smoke', '-p', 'seed=3', '--no-execute', '--out', out], { encoding: 'utf8' });
+    assert.match(profile.stderr, /smoke-seed3\//);
+    const disagree = spawnSync(process.execPath, [CLI, '--seed', '2', '-p', 'seed=3', '--out', out], { encoding: 'utf8' });
+    assert.match(disagree.stderr, /--seed 2 and -p seed=3 disagree: give one of them/);
+    const hex = spawnSync(process.execPath, [CLI, '-p', 'seed=0x2', '--out', out], { encoding: 'utf8' });
+    assert.match(hex.stderr, /--seed must be a non-negative integer, got "0x2"/);
+    // A parameter only skipped notebooks read would change nothing: refused, naming who reads it.
+    const skipped = spawnSync(process.execPath, [CLI, '-p', 'retrain=true', '--only', 'a2-iterative-denoising-and-cfg', '--out', out], { encoding: 'utf8' });
+    assert.match(skipped.stderr, /None of the notebooks to execute \(--only a2-iterative-denoising-and-cfg\) declares "retrain"; .*b1-single-step-denoiser.* add it with --only, or drop the parameter/);
+    const noExecute = spawnSync(process.execPath, [CLI, '-p', 'retrain=true', '--no-execute', '--out', out], { encoding: 'utf8' });
+    assert.match(noExecute.stderr, /--no-execute runs no notebook, so "retrain" would change nothing/);
+    assert.equal(fs.existsSync(out), false, 'no site was written');
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    for (const cli of [CLI, path.join(__dirname, '..', '..', 'src', 'cli', 'main.js')]) {
+      const version = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
+      assert.equal(version.status, 0);
+      assert.match(version.stdout, new RegExp(`^diffusion-ts ${pkg.version.replace(/\./g, '\\.')}\nnode v\\d+[\\s\\S]*@tensorflow/tfjs-core \\d`));
+    }
     const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
     for (const flag of ['--param', '--config', '--no-execute', '--pdf-only', '--trust-notebook-html', '--only', '--force']) assert.ok(help.stdout.includes(flag), flag);
   });
@@ -145,6 +164,14 @@ describe('report options', function () {
         assert.match(index, /The only part/);
         assert.ok(fs.existsSync(path.join(siteDir, 'first.html')));
         assert.ok(!fs.existsSync(path.join(siteDir, 'extra.html')));
+
+        // --only with a notebook that never ran at this profile and seed: left out, with a warning that says how to build it.
+        fs.writeFileSync(configFile, JSON.stringify({ title: 'T', parts: [{ title: 'P', notebooks: ['first', 'extra'] }] }));
+        lines.length = 0;
+        const partial = await buildReport({ ...options, config: configFile, only: ['first'] });
+        assert.deepEqual([partial.executed, partial.cached, partial.missing], [[], ['first'], ['extra']]);
+        assert.ok(lines.some((l) => l.startsWith('[report] warning: the site has 1 of 2 notebooks. extra never ran with profile smoke and seed 0')
+          && l.includes('`npm run report -- --profile smoke --seed 0 --only extra`')), lines.join('\n'));
 
         fs.writeFileSync(configFile, JSON.stringify({ title: 'T', parts: [{ title: 'P', notebooks: ['first', 'missing'] }] }));
         await assert.rejects(buildReport({ ...options, config: configFile }), /my\.config\.json lists notebook "missing", but .*missing\.ipynb does not exist/);
