@@ -48,7 +48,7 @@ export async function vegaLiteToSvg(spec: unknown, baseDir = process.cwd()): Pro
   try {
     compiled = vegaLite.compile(spec).spec;
   } catch (err) {
-    throw new Error(`Vega-Lite spec does not compile: ${(err as Error).message}. Fix the chart spec in the notebook.`);
+    throw new Error(`Vega-Lite spec does not compile: ${(err as Error).message}. Fix the chart spec in the notebook.`, { cause: err });
   }
   const loader = vega.loader({ mode: 'file', baseURL: path.resolve(baseDir) + path.sep });
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', loader });

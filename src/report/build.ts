@@ -227,7 +227,7 @@ async function executeAndRender(
       });
     } catch (err) {
       if (err instanceof NotebookExecutionError) {
-        throw new Error(`${err.message}\nThe site in ${siteDir}/ was left as it was.`);
+        throw new Error(`${err.message}\nThe site in ${siteDir}/ was left as it was.`, { cause: err });
       }
       throw err;
     }

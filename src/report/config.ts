@@ -36,7 +36,7 @@ export function readReportConfig(file = DEFAULT_REPORT_CONFIG): ReportConfig {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}). Fix it, or restore it with git checkout ${file}.`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}). Fix it, or restore it with git checkout ${file}.`, { cause: err });
   }
   return parseReportConfig(raw, file);
 }

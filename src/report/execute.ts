@@ -154,7 +154,7 @@ export async function executeNotebook(file: string, options: ExecuteOptions = {}
     const env = options.onCellProgress ? { ...options.env, [PROGRESS_STDERR_ENV_VAR]: '1' } : options.env;
     kernel = await KernelClient.start({ cwd: options.cwd, startTimeoutSec: options.startTimeoutSec, env });
   } catch (err) {
-    throw new Error(`Notebook ${name}: the kernel did not start. ${(err as Error).message}`);
+    throw new Error(`Notebook ${name}: the kernel did not start. ${(err as Error).message}`, { cause: err });
   }
   try {
     nb.metadata = { ...nb.metadata, language_info: kernel.kernelInfo.language_info ?? nb.metadata.language_info };
@@ -217,6 +217,7 @@ function withoutKernelFrames(text: string): string {
 }
 
 function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex -- ESC is exactly what is being removed
   return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
 }
 

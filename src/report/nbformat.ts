@@ -87,7 +87,7 @@ export function readNotebook(file: string): Notebook {
   try {
     nb = JSON.parse(fs.readFileSync(file, 'utf8')) as Notebook;
   } catch (err) {
-    throw new Error(`Cannot read notebook ${file}: ${(err as Error).message}. It must be a Jupyter notebook (nbformat 4 JSON).`);
+    throw new Error(`Cannot read notebook ${file}: ${(err as Error).message}. It must be a Jupyter notebook (nbformat 4 JSON).`, { cause: err });
   }
   if (nb.nbformat !== 4 || !Array.isArray(nb.cells)) {
     throw new Error(`Notebook ${file} is not nbformat 4 (found nbformat ${String(nb.nbformat)}). Save it from Jupyter 4 or later.`);

@@ -266,7 +266,7 @@ async function renderCodeCell(cell: NotebookCell, cellNumber: number, tags: stri
         try {
           parts.push(renderSharedModel(output.data[SHARED_MODEL_MIME], output.metadata, state));
         } catch (err) {
-          throw new Error(`${where}: ${(err as Error).message}`);
+          throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
         }
       } else if (output.output_type === 'display_data' || output.output_type === 'execute_result') {
         const mime = visualMime(output.data);
@@ -282,7 +282,7 @@ async function renderCodeCell(cell: NotebookCell, cellNumber: number, tags: stri
             parts.push(renderRichText(output.data, state));
           }
         } catch (err) {
-          throw new Error(`${where}: ${(err as Error).message}`);
+          throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
         }
       } else {
         const unknown = output as { output_type?: unknown };

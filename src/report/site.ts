@@ -477,7 +477,7 @@ function swapIn(tmpDir: string, outDir: string, tag: string): void {
   } catch (err) {
     if (hadOld) fs.renameSync(aside, outDir);
     fs.rmSync(tmpDir, { recursive: true, force: true });
-    throw new Error(`Could not move the new site into ${outDir}: ${(err as Error).message}. The previous site is unchanged.`);
+    throw new Error(`Could not move the new site into ${outDir}: ${(err as Error).message}. The previous site is unchanged.`, { cause: err });
   }
   if (hadOld) fs.rmSync(aside, { recursive: true, force: true });
 }

@@ -50,7 +50,7 @@ function readModel<T>(file: string, read: () => T): T {
   try {
     return read();
   } catch (err) {
-    throw new Error(`models/${file} could not be read (${messageOf(err)}); ${REBUILD}.`);
+    throw new Error(`models/${file} could not be read (${messageOf(err)}); ${REBUILD}.`, { cause: err });
   }
 }
 

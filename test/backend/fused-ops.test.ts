@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
 import { fusedKernelsActive, normalCdfPdf } from '../../src/lib/backend/fused-kernels';
-import { SIMD_KERNELS_ENV_VAR, simdKernelsActive } from '../../src/lib/backend/simd/channel-kernels';
+import { simdKernelsActive } from '../../src/lib/backend/simd/channel-kernels';
 import { relativeError as arrayRelativeError, uniformValues } from '../helpers';
 import {
   batchNormTrain, batchNormTrainReference, channelAffine, gelu, geluReference,

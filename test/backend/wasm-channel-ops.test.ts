@@ -2,7 +2,6 @@ import assert from 'assert/strict';
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../src/lib/backend/tf';
 import { initBackend } from '../../src/lib/backend/select';
-import { SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/channel-kernels';
 import { relativeError, uniformValues } from '../helpers';
 import { overrideRuntimeOptions } from '../../src/lib/runtime-options';
 

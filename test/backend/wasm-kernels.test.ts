@@ -6,7 +6,7 @@ import { conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig } from '.
 import * as os from 'os';
 import { interleavePhasesAvailable, simdConvApplies } from '../../src/lib/backend/simd/conv-kernels';
 import { WINOGRAD_ENV_VAR, winogradApplies, winogradFilterGradApplies } from '../../src/lib/backend/simd/winograd';
-import { helperThread, SIMD_HELPER_ENV_VAR, SIMD_KERNELS_ENV_VAR } from '../../src/lib/backend/simd/module';
+import { helperThread } from '../../src/lib/backend/simd/module';
 import { relativeError, uniformValues } from '../helpers';
 import { overrideRuntimeOptions } from '../../src/lib/runtime-options';
 

@@ -12,6 +12,7 @@ describe('io/atomic: writeFileAtomic', () => {
     writeFileAtomic(file, 'old\n');
     // The disk fills up while the new content is written (stubbed on the module object itself,
     // which the compiled import reads through).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object, to stub it
     const nodeFs = require('fs') as { writeFileSync: typeof fs.writeFileSync };
     const real = nodeFs.writeFileSync;
     nodeFs.writeFileSync = () => {

@@ -34,7 +34,7 @@ function run(command: string, args: string[], cwd: string): string {
     return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (error) {
     const e = error as { status?: number; stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed (exit ${e.status}):\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`);
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) failed (exit ${e.status}):\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`, { cause: error });
   }
 }
 
@@ -155,7 +155,7 @@ describe('the packed library, installed into another project', function () {
       try {
         run(process.execPath, [tsc, '-p', '.', '--noEmit'], project);
       } catch (error) {
-        throw new Error(`TypeScript ${version}: ${(error as Error).message}`);
+        throw new Error(`TypeScript ${version}: ${(error as Error).message}`, { cause: error });
       }
     }
     // The older resolution ("types" in package.json), checking every declaration file: the only

@@ -57,7 +57,7 @@ describe('report/render', () => {
     assert.match(forward.html, /<details class="code"><summary>Code \[1\]<\/summary><pre><code class="language-typescript">const shown/);
     assert.doesNotMatch(forward.html, /secretSetup|REMOVED OUTPUT/);
     const training = await renderNotebook(trainingNotebook(), { name: 'training' });
-    assert.match(training.html, /<div class="error-output" role="alert"><p><strong>RangeError<\/strong>: shape mismatch<\/p><pre>RangeError: shape mismatch\n    at checkShapes \(&lt;cell&gt;:1:1\)<\/pre><\/div>/);
+    assert.match(training.html, /<div class="error-output" role="alert"><p><strong>RangeError<\/strong>: shape mismatch<\/p><pre>RangeError: shape mismatch\n {4}at checkShapes \(&lt;cell&gt;:1:1\)<\/pre><\/div>/);
     assert.match(training.html, /<pre class="result">\[ 1, 28, 28 \]<\/pre>/);
   });
 

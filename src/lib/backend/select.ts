@@ -138,6 +138,7 @@ function packageJsonOf(entryFile: string, name: string): PackageJson {
 /** Loads a package by its resolved entry file (a plain require; the name is a variable so that
  * TypeScript needs no types for the optional packages). */
 function load(entryFile: string): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional package, found at run time
   return require(entryFile) as unknown;
 }
 
@@ -190,6 +191,7 @@ async function loadTensorflow(choice: 'tensorflow-gpu' | 'tensorflow', entry: st
       `${pkg.name} ${pkg.version} is installed but failed to load: ${(error as Error).message}. ` +
         `Reinstall it (npm install ${pkg.name}@${tf.version_core}, which downloads the TensorFlow C ` +
         `library) or set ${BACKEND_ENV_VAR}=wasm to skip it.`,
+      { cause: error },
     );
   }
   if (tf.findBackendFactory('tensorflow') === null) {
@@ -341,7 +343,7 @@ async function forced(req: Request & { choice: ForcedChoice }): Promise<BackendI
   try {
     return { ...(await loadChoice(req.choice, entry)), forced: true };
   } catch (error) {
-    throw new Error(`${req.source}: ${(error as Error).message}`);
+    throw new Error(`${req.source}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -153,7 +153,7 @@ function convInfo(
 
 function conv2DBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;
-  backend: {};
+  backend: object;
   attrs?: tf.NamedAttrMap;
 }): tf.TensorInfo {
   const { x, dy } = args.inputs;
@@ -210,7 +210,7 @@ let loopConv2DBackpropInput: tf.KernelFunc | undefined;
 
 function conv2DBackpropInput(args: {
   inputs: tf.NamedTensorInfoMap;
-  backend: {};
+  backend: object;
   attrs?: tf.NamedAttrMap;
 }): tf.TensorInfo | tf.TensorInfo[] {
   const attrs = (args.attrs ?? {}) as unknown as GradientAttrs & { inputShape: Shape4 };
@@ -337,7 +337,7 @@ function phaseSplitBackpropInput(
  * taken (an allocation can grow the heap, which detaches earlier views).
  */
 function simdConvOutput(
-  kernelBackend: {}, geometry: ConvGeometry, outShape: number[],
+  kernelBackend: object, geometry: ConvGeometry, outShape: number[],
   x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, filterTransposed = false,
 ): tf.TensorInfo | null {
   const heap = backendHeap();
@@ -361,7 +361,7 @@ function simdConvOutput(
  * winogradFilterGrad (3x3 stride 1) or simdConvFilterGrad into a new output tensor of `outShape`;
  * null, with nothing left allocated, where neither applies.
  */
-function simdFilterGradOutput(kernelBackend: {}, geometry: ConvGeometry, outShape: number[], x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo | null {
+function simdFilterGradOutput(kernelBackend: object, geometry: ConvGeometry, outShape: number[], x: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo | null {
   const heap = backendHeap();
   if (!simdConvApplies(geometry)) return null;
   const backend = kernelBackend as WasmBackendLike;
@@ -393,7 +393,7 @@ const xnnpackConvs = new Map<string, tf.KernelFunc>();
  * layers are 2x2).
  */
 function simdOrXnnpackConv(kernelName: string) {
-  return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] => {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] => {
     const { x, filter, bias, preluActivationWeights } = args.inputs;
     const attrs = (args.attrs ?? {}) as unknown as GradientAttrs & { activation?: string };
     const dilations = attrs.dilations ?? 1;
@@ -427,7 +427,7 @@ let ownBatchMatMul: tf.KernelFunc | undefined;
  * wasm's own kernel is slow for the UNet's 1x1 -> 7x7 up-projection (docs/performance.md,
  * section 7). Anything else goes to the backend.
  */
-function simdOrOwnBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
+function simdOrOwnBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const { a, b } = args.inputs;
   const transposeA = args.attrs?.transposeA === true;
   const transposeB = args.attrs?.transposeB === true;

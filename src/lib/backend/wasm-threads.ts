@@ -29,6 +29,7 @@ import { tf } from './tf';
 import { parseRuntimeOptions, RUNTIME_OPTION_VARIABLES, runtimeOptions, WASM_MAX_THREADS } from '../runtime-options';
 
 /** The real `os` module object, which emscripten reads os.cpus() from (a namespace import is a copy). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, not an import's copy
 const osModule = require('os') as { cpus: () => os.CpuInfo[] };
 
 /** Environment variable with the number of wasm threads (default: the number of cores). */
@@ -88,6 +89,7 @@ export function workerScriptSource(distDir: string): string {
   for (const file of Object.values(scripts)) {
     if (!fs.existsSync(file)) throw new Error(`${file} is missing`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file path found at run time
   const { wasmWorkerContents } = require(scripts.worker) as { wasmWorkerContents?: unknown };
   if (typeof wasmWorkerContents !== 'string') {
     throw new Error(`${scripts.worker} does not export wasmWorkerContents (another tfjs version?)`);

@@ -38,7 +38,7 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
     try {
       bytes = zlib.gunzipSync(bytes);
     } catch (err) {
-      throw new Error(`IDX file ${name} is gzip-compressed but cannot be decompressed (${message(err)}): it is corrupt or incomplete. ${REPLACE}`);
+      throw new Error(`IDX file ${name} is gzip-compressed but cannot be decompressed (${message(err)}): it is corrupt or incomplete. ${REPLACE}`, { cause: err });
     }
   }
   if (bytes.length < 4) {
@@ -74,7 +74,7 @@ export function readIdxFile(file: string): IdxArray {
   try {
     bytes = fs.readFileSync(file);
   } catch (err) {
-    throw new Error(`Cannot read IDX file ${file}: ${message(err)}`);
+    throw new Error(`Cannot read IDX file ${file}: ${message(err)}`, { cause: err });
   }
   return parseIdx(bytes, file);
 }

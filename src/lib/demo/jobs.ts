@@ -2,7 +2,7 @@ import { tf } from '../backend/tf';
 import { Pixels, toModelInput } from '../inputs/pixels';
 import { UNet } from '../nn/unet';
 import { visualAnagram } from '../pipelines/anagram';
-import { DEFAULT_GUIDANCE, sampleCfg } from '../pipelines/cfg';
+import { sampleCfg } from '../pipelines/cfg';
 import { hybridBlurSettings, hybridImage, lowpass } from '../pipelines/hybrid';
 import { inpaint } from '../pipelines/inpaint';
 import { DenoiseFrame } from '../pipelines/loop';

@@ -236,9 +236,9 @@ export function decodePng(buf: Uint8Array, opts: { maxBytes?: number; maxPixels?
     raw = zlib.inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`PNG image data inflates to more than the ${expected} bytes its ${width}x${height} size needs: the file is corrupt or hostile; re-save it`);
+      throw new Error(`PNG image data inflates to more than the ${expected} bytes its ${width}x${height} size needs: the file is corrupt or hostile; re-save it`, { cause: err });
     }
-    throw new Error(`PNG image data cannot be decompressed (${(err as Error).message}): the file is truncated or corrupt; re-save or re-download it`);
+    throw new Error(`PNG image data cannot be decompressed (${(err as Error).message}): the file is truncated or corrupt; re-save or re-download it`, { cause: err });
   }
   if (raw.length < expected) {
     throw new Error(`PNG image data is truncated: expected ${expected} bytes after decompression, found ${raw.length}; re-save or re-download the file`);

@@ -87,6 +87,6 @@ function decodeJpeg(bytes: Uint8Array, what: string): { width: number; height: n
     const im = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 2 * MAX_USER_IMAGE_BYTES / 2 ** 20 });
     return { width: im.width, height: im.height, channels: 4, data: im.data };
   } catch (err) {
-    throw new Error(`${what} is a JPEG that cannot be decoded (${(err as Error).message}); re-save it, or convert it to PNG.`);
+    throw new Error(`${what} is a JPEG that cannot be decoded (${(err as Error).message}); re-save it, or convert it to PNG.`, { cause: err });
   }
 }

@@ -18,7 +18,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
       throw new Error(`No space left to write ${file} (${code}: the disk or quota holding ${dir} is full): free some space and run again. ` +
-        'Nothing was half-written: the previous file, if any, is unchanged.');
+        'Nothing was half-written: the previous file, if any, is unchanged.', { cause: err });
     }
     throw err;
   }

@@ -209,7 +209,7 @@ export function readJudgeInfo(file: string): JudgeInfo | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as JudgeInfo;
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}): restore it (git checkout for a shipped file) or delete its folder to train the judge again.`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}): restore it (git checkout for a shipped file) or delete its folder to train the judge again.`, { cause: err });
   }
 }
 

@@ -128,7 +128,7 @@ export class GradientWorkers {
       }
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
-      throw new Error(`Could not start gradient workers: ${(e as Error).message}`);
+      throw new Error(`Could not start gradient workers: ${(e as Error).message}`, { cause: e });
     }
     return new GradientWorkers(workers);
   }

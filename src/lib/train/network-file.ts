@@ -43,7 +43,7 @@ export function decodeNetworkFile(bytes: Uint8Array, source: string): { config: 
   try {
     config = JSON.parse(metadata.config) as TrainConfig;
   } catch (err) {
-    throw new Error(`${source}: its "config" metadata is not valid JSON (${(err as Error).message}).`);
+    throw new Error(`${source}: its "config" metadata is not valid JSON (${(err as Error).message}).`, { cause: err });
   }
   const int8 = metadata.int8 ? (JSON.parse(metadata.int8) as string[]) : [];
   const values: StateValues = new Map();

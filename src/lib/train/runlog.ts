@@ -65,7 +65,7 @@ export function readJsonLines<T>(file: string): T[] {
     } catch (err) {
       throw new Error(
         `Run log ${file} is corrupt at line ${i + 1}: ${(err as Error).message}. ` +
-        'Fix or delete that line, or delete the file to start the log afresh.');
+        'Fix or delete that line, or delete the file to start the log afresh.', { cause: err });
     }
   });
   return records;

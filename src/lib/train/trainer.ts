@@ -470,7 +470,7 @@ export function readRunMetadata(file: string): RunMetadata {
   try {
     meta = JSON.parse(fs.readFileSync(file, 'utf8')) as RunMetadata;
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}): delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log.`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}): delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log.`, { cause: err });
   }
   // The fields the code reads, checked, so a hand-edited or damaged file is named rather than failing deep inside.
   const fix = 'delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log';
@@ -483,7 +483,7 @@ export function readRunMetadata(file: string): RunMetadata {
   try {
     validateTrainConfig(meta.config);
   } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}: ${fix}.`);
+    throw new Error(`${file}: ${(err as Error).message}: ${fix}.`, { cause: err });
   }
   return meta;
 }

@@ -112,7 +112,7 @@ export function runSplit(
   const half = total >> 1;
   const helperPart = args(half, total - half);
   thread.post(kernel, helperPart);
-  let helped = false;
+  let helped: boolean;
   try {
     local(...args(0, half));
   } finally {

@@ -245,13 +245,13 @@ export function readIFUNetConfig(file: string): IFUNetConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`Cannot read the UNet config ${file} (${(err as Error).message}). Point to a diffusers model folder that has unet/config.json.`);
+    throw new Error(`Cannot read the UNet config ${file} (${(err as Error).message}). Point to a diffusers model folder that has unet/config.json.`, { cause: err });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}). Download it again.`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}). Download it again.`, { cause: err });
   }
   return parseIFUNetConfig(json, file);
 }

@@ -74,7 +74,7 @@ function readIndex(indexFile: string): Map<string, string> {
   try {
     json = JSON.parse(fs.readFileSync(indexFile, 'utf8'));
   } catch (err) {
-    throw new Error(`IF weights: cannot read the shard index ${indexFile} (${(err as Error).message}). Download it again.`);
+    throw new Error(`IF weights: cannot read the shard index ${indexFile} (${(err as Error).message}). Download it again.`, { cause: err });
   }
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
