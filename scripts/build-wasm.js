@@ -27,7 +27,10 @@ async function assemble(name, text, validate = true) {
 }
 
 function base64Lines(binary) {
-  const lines = binary.toString('base64').match(/.{1,96}/g).map((l) => `  '${l}' +`);
+  const lines = binary
+    .toString('base64')
+    .match(/.{1,96}/g)
+    .map((l) => `  '${l}' +`);
   lines[lines.length - 1] = lines[lines.length - 1].replace(/ \+$/, ',');
   return lines;
 }

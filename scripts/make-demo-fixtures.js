@@ -16,12 +16,21 @@ async function main() {
   fs.mkdirSync(out, { recursive: true });
   await initBackend({ quiet: true });
   const record = {};
-  for (const [name, runDir] of [['denoiser', values.denoiser], ['class-conditioned', values.class]]) {
+  for (const [name, runDir] of [
+    ['denoiser', values.denoiser],
+    ['class-conditioned', values.class],
+  ]) {
     if (!runDir) continue;
     const { model, meta, epoch } = loadTrainedNetwork(runDir);
     const bytes = await encodeNetworkFile(model, meta.config, { dtype: 'F16' });
     fs.writeFileSync(path.join(out, `${name}.f16.safetensors`), bytes);
-    record[name] = { run: path.basename(runDir), epoch, kind: meta.config.kind, hidden: meta.config.hidden, lastEpochLoss: meta.epochs[meta.epochs.length - 1].meanLoss };
+    record[name] = {
+      run: path.basename(runDir),
+      epoch,
+      kind: meta.config.kind,
+      hidden: meta.config.hidden,
+      lastEpochLoss: meta.epochs[meta.epochs.length - 1].meanLoss,
+    };
   }
   if (values.judge) {
     const file = path.join(values.judge, 'classifier.safetensors');

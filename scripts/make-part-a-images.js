@@ -25,8 +25,12 @@ async function main() {
     const src = path.join(SKIMAGE, p.file);
     if (!fs.existsSync(src)) throw new Error(`${src} is missing: apt-get install python3-skimage (or set SKIMAGE_DATA)`);
     const [left, top, side] = p.box;
-    await sharp(src).extract({ left, top, width: side, height: side }).resize(SIZE, SIZE, { kernel: 'lanczos3' })
-      .removeAlpha().png({ compressionLevel: 9 }).toFile(path.join(OUT, p.out));
+    await sharp(src)
+      .extract({ left, top, width: side, height: side })
+      .resize(SIZE, SIZE, { kernel: 'lanczos3' })
+      .removeAlpha()
+      .png({ compressionLevel: 9 })
+      .toFile(path.join(OUT, p.out));
     console.log(`made ${p.out} from ${p.file}`);
   }
   const set = require('@iconify-json/emojione/icons.json');
@@ -34,8 +38,12 @@ async function main() {
   const w = icon.width || set.width;
   const h = icon.height || set.height;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">${icon.body}</svg>`;
-  await sharp(Buffer.from(svg), { density: 600 }).resize(SIZE, SIZE, { fit: 'contain', background: '#ffffff' })
-    .flatten({ background: '#ffffff' }).removeAlpha().png({ compressionLevel: 9 }).toFile(path.join(OUT, 'web-sunflower.png'));
+  await sharp(Buffer.from(svg), { density: 600 })
+    .resize(SIZE, SIZE, { fit: 'contain', background: '#ffffff' })
+    .flatten({ background: '#ffffff' })
+    .removeAlpha()
+    .png({ compressionLevel: 9 })
+    .toFile(path.join(OUT, 'web-sunflower.png'));
   console.log('made web-sunflower.png from @iconify-json/emojione (sunflower)');
 }
 

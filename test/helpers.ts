@@ -70,7 +70,11 @@ export function uniformValues(n: number, seed: number, lo = -1, hi = 1): Float32
  */
 export function syntheticNamedSplits(count = 24, size = 8, seed = 1): DatasetSplits {
   const rng = new Rng(seed);
-  const colours = [[1, 0, 0], [0, 0.6, 0], [0, 0, 1]];
+  const colours = [
+    [1, 0, 0],
+    [0, 0.6, 0],
+    [0, 0, 1],
+  ];
   const names = ['red dot', 'green dot', 'blue dot', 'red blob', 'green blob', 'blue blob'];
   const images = new Float32Array(count * size * size * 3);
   const labels = new Uint16Array(count);
@@ -88,7 +92,13 @@ export function syntheticNamedSplits(count = 24, size = 8, seed = 1): DatasetSpl
     }
   }
   const train: ImageDataset = {
-    images, labels, count, height: size, width: size, channels: 3, classes: names,
+    images,
+    labels,
+    count,
+    height: size,
+    width: size,
+    channels: 3,
+    classes: names,
     captions: { subjects: names.map((n) => ({ names: [n], keywords: [n.split(' ')[0]] })), styleWords: ['flat', 'shiny'], style },
   };
   return {

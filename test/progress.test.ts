@@ -18,7 +18,12 @@ function fakeStream(isTTY = false): { stream: Writable; text: () => string } {
 /** A clock in milliseconds that moves only when told. */
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
   let t = 1000;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 describe('progress', () => {

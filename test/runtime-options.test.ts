@@ -3,27 +3,51 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { cacheKey } from '../src/report/build';
 import {
-  overrideRuntimeOptions, parseRuntimeOptions, RUNTIME_OPTION_VARIABLES, RuntimeOptionError, runtimeOptions, runtimeOptionsEnv,
+  overrideRuntimeOptions,
+  parseRuntimeOptions,
+  RUNTIME_OPTION_VARIABLES,
+  RuntimeOptionError,
+  runtimeOptions,
+  runtimeOptionsEnv,
 } from '../src/lib/runtime-options';
 import { tempDir } from './helpers';
 
 describe('runtime options (DIFFUSION_*)', () => {
   it('default to automatic choices with every kernel on', () => {
     assert.deepEqual(parseRuntimeOptions({ PATH: '/bin' }), {
-      backend: 'auto', wasmThreads: null, trainWorkers: null, sampleWorkers: null,
-      simdKernels: true, simdHelper: true, winograd: true, fusedKernels: true,
+      backend: 'auto',
+      wasmThreads: null,
+      trainWorkers: null,
+      sampleWorkers: null,
+      simdKernels: true,
+      simdHelper: true,
+      winograd: true,
+      fusedKernels: true,
     });
   });
 
   it('reads each variable, ignoring blanks and the variables that are not options', () => {
     const options = parseRuntimeOptions({
-      DIFFUSION_BACKEND: 'cpu', DIFFUSION_WASM_THREADS: '2', DIFFUSION_TRAIN_WORKERS: '0', DIFFUSION_SAMPLE_WORKERS: ' ',
-      DIFFUSION_SIMD_KERNELS: '0', DIFFUSION_SIMD_HELPER: '1', DIFFUSION_SIMD_WINOGRAD: '0', DIFFUSION_FUSED_KERNELS: '0',
-      DIFFUSION_OUTPUTS: '/tmp/x', DIFFUSION_DATA_CACHE: '/tmp/y',
+      DIFFUSION_BACKEND: 'cpu',
+      DIFFUSION_WASM_THREADS: '2',
+      DIFFUSION_TRAIN_WORKERS: '0',
+      DIFFUSION_SAMPLE_WORKERS: ' ',
+      DIFFUSION_SIMD_KERNELS: '0',
+      DIFFUSION_SIMD_HELPER: '1',
+      DIFFUSION_SIMD_WINOGRAD: '0',
+      DIFFUSION_FUSED_KERNELS: '0',
+      DIFFUSION_OUTPUTS: '/tmp/x',
+      DIFFUSION_DATA_CACHE: '/tmp/y',
     });
     assert.deepEqual(options, {
-      backend: 'cpu', wasmThreads: 2, trainWorkers: 0, sampleWorkers: null,
-      simdKernels: false, simdHelper: true, winograd: false, fusedKernels: false,
+      backend: 'cpu',
+      wasmThreads: 2,
+      trainWorkers: 0,
+      sampleWorkers: null,
+      simdKernels: false,
+      simdHelper: true,
+      winograd: false,
+      fusedKernels: false,
     });
     // What worker threads get reads back as the same options.
     assert.deepEqual(parseRuntimeOptions(runtimeOptionsEnv(options)), options);
@@ -38,7 +62,11 @@ describe('runtime options (DIFFUSION_*)', () => {
       [{ DIFFUSION_BAKEND: 'wasm' }, /DIFFUSION_BAKEND is not a setting of this library\. Settings: DIFFUSION_BACKEND, /],
     ];
     for (const [env, message] of cases) {
-      assert.throws(() => parseRuntimeOptions(env), (e: Error) => e instanceof RuntimeOptionError && message.test(e.message), JSON.stringify(env));
+      assert.throws(
+        () => parseRuntimeOptions(env),
+        (e: Error) => e instanceof RuntimeOptionError && message.test(e.message),
+        JSON.stringify(env),
+      );
     }
   });
 

@@ -37,7 +37,10 @@ describe('DDPM sampling (Algorithms B.2 and B.4)', () => {
     const model = createModel({ kind: 'time', hidden: 4, seed: 0 });
     const steps: number[] = [];
     const r = ddpmSample({ model, schedule, count: 2, rng: new Rng(1), captureEvery: 5, onStep: (d) => steps.push(d) });
-    assert.deepEqual(r.frames.map((f) => f.t), [10, 5, 0]);
+    assert.deepEqual(
+      r.frames.map((f) => f.t),
+      [10, 5, 0],
+    );
     assert.equal(steps.length, 10);
     model.dispose();
   });

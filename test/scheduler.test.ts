@@ -72,7 +72,8 @@ describe('scheduler: the diffusion maths in one place', () => {
       const got = denoiseStep(s, tensor(x), t, t - 1, tensor(e), t > 1 ? tensor(z) : null, { variance: 'beta' }).dataSync();
       for (let i = 0; i < 16; i++) {
         const x0 = (x[i] - Math.sqrt(1 - abar) * e[i]) / Math.sqrt(abar);
-        const want = (Math.sqrt(abarPrev) * beta) / (1 - abar) * x0 + (Math.sqrt(alpha) * (1 - abarPrev)) / (1 - abar) * x[i] + (t > 1 ? Math.sqrt(beta) * z[i] : 0);
+        const want =
+          ((Math.sqrt(abarPrev) * beta) / (1 - abar)) * x0 + ((Math.sqrt(alpha) * (1 - abarPrev)) / (1 - abar)) * x[i] + (t > 1 ? Math.sqrt(beta) * z[i] : 0);
         assert.ok(Math.abs(got[i] - want) < 2e-5 * Math.max(1, Math.abs(want)), `t = ${t}, pixel ${i}: ${got[i]} vs ${want}`);
       }
     }

@@ -20,7 +20,13 @@ describe('schedules', () => {
   it('Part A: cosine schedule matches the reference values of SPEC', () => {
     const s = cosineSchedule(1000);
     const ref: Array<[number, number]> = [
-      [0, 0.999959], [250, 0.84589], [500, 0.49228], [690, 0.21452], [750, 0.14318], [990, 1.967e-4], [999, 2.43e-9],
+      [0, 0.999959],
+      [250, 0.84589],
+      [500, 0.49228],
+      [690, 0.21452],
+      [750, 0.14318],
+      [990, 1.967e-4],
+      [999, 2.43e-9],
     ];
     for (const [t, v] of ref) assert.ok(close(s.alphasCumprod[t], v, 2e-3), `abar[${t}] = ${s.alphasCumprod[t]}, want ${v}`);
     assert.ok(Math.max(...s.betas) <= Math.fround(0.999));

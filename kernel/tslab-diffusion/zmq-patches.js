@@ -26,7 +26,10 @@ function serializeSends(zmq) {
   const queues = new WeakMap(); // sockets are not extensible: keep each one's queue here
   const queued = function (msg) {
     const next = (queues.get(this) || Promise.resolve()).then(() => send.call(this, msg));
-    queues.set(this, next.catch(() => undefined));
+    queues.set(
+      this,
+      next.catch(() => undefined),
+    );
     return next;
   };
   queued.__queued = true;

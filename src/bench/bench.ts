@@ -132,9 +132,16 @@ export async function runBench(args: string[]): Promise<void> {
     const r = JSON.parse(lastLine) as BenchCase;
     results.push(r);
     printRow([
-      r.kind, r.size, String(r.hidden), String(r.batchSize), String(r.microBatch), r.trainImagesPerSec.toFixed(1),
+      r.kind,
+      r.size,
+      String(r.hidden),
+      String(r.batchSize),
+      String(r.microBatch),
+      r.trainImagesPerSec.toFixed(1),
       r.trainImagesPerCpuSec.toFixed(1),
-      r.sampleImagesPerSec.toFixed(1), r.peakRssMB.toFixed(0), `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''}, workers: ${r.workers} train, ${r.sampleWorkers} sample)`,
+      r.sampleImagesPerSec.toFixed(1),
+      r.peakRssMB.toFixed(0),
+      `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''}, workers: ${r.workers} train, ${r.sampleWorkers} sample)`,
     ]);
   }
   if (values.json) {
@@ -174,14 +181,18 @@ async function benchCase(
   const labels = new Uint8Array(config.batchSize).map(() => rng.int(10));
 
   const workerCount = trainWorkerCount(Math.ceil(config.batchSize / microBatch), backend.name, requestedWorkers);
-  const workers = workerCount > 0
-    ? await GradientWorkers.start(config, workerCount, backend.name, model.namedParameters().map(([n, v]) => [n, v.shape]))
-    : null;
+  const workers =
+    workerCount > 0
+      ? await GradientWorkers.start(
+          config,
+          workerCount,
+          backend.name,
+          model.namedParameters().map(([n, v]) => [n, v.shape]),
+        )
+      : null;
   const step = async () => {
     const draw = drawBatch(config, images, labels, rng);
-    return workers
-      ? trainStepParallel(model, optimizer, workers, draw, microBatch)
-      : trainStep(model, optimizer, config, schedule, draw, microBatch);
+    return workers ? trainStepParallel(model, optimizer, workers, draw, microBatch) : trainStep(model, optimizer, config, schedule, draw, microBatch);
   };
   await step(); // warm-up: kernels compiled, buffers allocated
   const t0 = performance.now();
@@ -225,10 +236,19 @@ async function benchCase(
   const sampleImagesPerSec = (reps * chunk) / ((performance.now() - t1) / 1000);
   pool?.close();
   return {
-    kind, size, hidden: config.hidden, batchSize: config.batchSize, microBatch,
-    trainImagesPerSec, trainImagesPerCpuSec, sampleImagesPerSec,
+    kind,
+    size,
+    hidden: config.hidden,
+    batchSize: config.batchSize,
+    microBatch,
+    trainImagesPerSec,
+    trainImagesPerCpuSec,
+    sampleImagesPerSec,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
-    backend: backend.name, threads: backend.threads, workers: workerCount, sampleWorkers,
+    backend: backend.name,
+    threads: backend.threads,
+    workers: workerCount,
+    sampleWorkers,
   };
 }
 

@@ -82,7 +82,7 @@ async function benchBackend(page: Page, url: string, backend: string): Promise<B
   await paint(page, '#inpainting .demo-stack canvas:nth-child(2)');
   result.demos.push({ demo: 'inpainting', computeMs: (await runPanel(page, 'inpainting', timeout)).computeMs, steps: 33 });
   result.demos.push({ demo: 'visual anagram (2 prompts)', computeMs: (await runPanel(page, 'illusions', timeout)).computeMs, steps: 33 });
-  const models = JSON.parse(await page.evaluate(`fetch('demo/models/models.json').then((r) => r.text())`) as string) as { models: Record<string, unknown> };
+  const models = JSON.parse((await page.evaluate(`fetch('demo/models/models.json').then((r) => r.text())`)) as string) as { models: Record<string, unknown> };
   if (models.models.denoiser) {
     await paint(page, '#denoise-digit canvas.demo-pad');
     result.demos.push({ demo: 'B1 denoise a digit', computeMs: (await runPanel(page, 'denoise-digit', timeout)).computeMs, steps: 1 });
@@ -97,13 +97,19 @@ async function benchBackend(page: Page, url: string, backend: string): Promise<B
 function pageWeight(site: string): Array<{ part: string; bytes: number }> {
   const demo = path.join(site, 'demo');
   const sum = (dir: string, test: (f: string) => boolean) =>
-    fs.readdirSync(dir).filter(test).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+    fs
+      .readdirSync(dir)
+      .filter(test)
+      .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
   const out = [
     { part: 'JavaScript (page + worker)', bytes: sum(demo, (f) => f.endsWith('.js')) },
     { part: 'wasm binaries', bytes: sum(demo, (f) => f.endsWith('.wasm')) },
     { part: 'example images', bytes: sum(path.join(demo, 'images'), () => true) },
   ];
-  for (const f of fs.readdirSync(path.join(demo, 'models')).filter((n) => n.endsWith('.safetensors')).sort()) {
+  for (const f of fs
+    .readdirSync(path.join(demo, 'models'))
+    .filter((n) => n.endsWith('.safetensors'))
+    .sort()) {
     out.push({ part: `model ${f}`, bytes: fs.statSync(path.join(demo, 'models', f)).size });
   }
   return out;
@@ -112,7 +118,12 @@ function pageWeight(site: string): Array<{ part: string; bytes: number }> {
 export async function runDemoBench(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { site: { type: 'string', default: 'site' }, backends: { type: 'string', default: 'wasm,webgl' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      site: { type: 'string', default: 'site' },
+      backends: { type: 'string', default: 'wasm,webgl' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -149,8 +160,11 @@ export async function runDemoBench(args: string[]): Promise<void> {
       lines.push(`${r.backend}: failed: ${r.error}`, '');
       continue;
     }
-    lines.push(`${r.backend}: first image ${(r.firstImageMs! / 1000).toFixed(2)} s from a fresh page; text-to-image ${r.textStepMs!.toFixed(1)} ms per CFG step`);
-    for (const d of r.demos) lines.push(`  ${d.demo.padEnd(40)} ${(d.computeMs / 1000).toFixed(2).padStart(7)} s  (${(d.computeMs / d.steps).toFixed(1)} ms/step)`);
+    lines.push(
+      `${r.backend}: first image ${(r.firstImageMs! / 1000).toFixed(2)} s from a fresh page; text-to-image ${r.textStepMs!.toFixed(1)} ms per CFG step`,
+    );
+    for (const d of r.demos)
+      lines.push(`  ${d.demo.padEnd(40)} ${(d.computeMs / 1000).toFixed(2).padStart(7)} s  (${(d.computeMs / d.steps).toFixed(1)} ms/step)`);
     lines.push('');
   }
   lines.push('Page weight the demos add:');

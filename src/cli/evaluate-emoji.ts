@@ -9,8 +9,15 @@ import { writeFileAtomic } from '../lib/io/atomic';
 import { outputsPath } from '../lib/io/outputs';
 import { evaluatePromptFidelity, fidelityPrompts } from '../lib/judge/emoji-fidelity';
 import {
-  classifierAccuracy, DEFAULT_EMOJI_JUDGE_CONFIG, EmojiClassifier, EmojiJudgeRecord, judgeInputs, loadEmojiJudge, saveEmojiJudge,
-  subcategoryLabels, trainEmojiClassifier,
+  classifierAccuracy,
+  DEFAULT_EMOJI_JUDGE_CONFIG,
+  EmojiClassifier,
+  EmojiJudgeRecord,
+  judgeInputs,
+  loadEmojiJudge,
+  saveEmojiJudge,
+  subcategoryLabels,
+  trainEmojiClassifier,
 } from '../lib/judge/emoji-judge';
 import { loadEmojiCascade, loadEmojiStage1 } from '../lib/pretrained/emoji-model';
 import { createProgress } from '../lib/progress';
@@ -37,7 +44,11 @@ export const JUDGE_HELD_OUT_STYLE = 'twemoji';
 export async function loadOrTrainEmojiJudge(generator: EmojiImages): Promise<{ model: EmojiClassifier; record: EmojiJudgeRecord; dir: string }> {
   const styles = [...GENERATOR_STYLES, ...JUDGE_STYLES];
   const images = await loadEmojiImages({ styles });
-  const key = crypto.createHash('sha256').update(JSON.stringify({ config: DEFAULT_EMOJI_JUDGE_CONFIG, versions: images.versions, styles, held: JUDGE_HELD_OUT_STYLE })).digest('hex').slice(0, 10);
+  const key = crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ config: DEFAULT_EMOJI_JUDGE_CONFIG, versions: images.versions, styles, held: JUDGE_HELD_OUT_STYLE }))
+    .digest('hex')
+    .slice(0, 10);
   const dir = outputsPath('judge', `emoji-${key}`);
   const cached = loadEmojiJudge(dir);
   if (cached) return { ...cached, dir };
@@ -52,7 +63,12 @@ export async function loadOrTrainEmojiJudge(generator: EmojiImages): Promise<{ m
     return { images: im, labels: Int32Array.from(idx, (i) => labels[i]) };
   };
   const heldOut = JUDGE_HELD_OUT_STYLE;
-  const train = pick(indicesOfStyles(images, styles.filter((s) => s !== heldOut)));
+  const train = pick(
+    indicesOfStyles(
+      images,
+      styles.filter((s) => s !== heldOut),
+    ),
+  );
   const test = pick(indicesOfStyles(images, [heldOut]));
   process.stderr.write(`[judge] without ${heldOut}: training on ${train.labels.length} images of the other styles\n`);
   // Each training checkpoints every epoch in the judge's folder: a killed one resumes.
@@ -64,7 +80,12 @@ export async function loadOrTrainEmojiJudge(generator: EmojiImages): Promise<{ m
   const all = pick([...Array(images.count).keys()]);
   const model = trainEmojiClassifier(all.images, all.labels, classes, { checkpointFile: path.join(dir, 'training-final.safetensors') });
   const record: EmojiJudgeRecord = {
-    classes, config: DEFAULT_EMOJI_JUDGE_CONFIG, trainedOn: styles, trainImages: images.count, heldOutStyleAccuracy, backend: backendInfo(),
+    classes,
+    config: DEFAULT_EMOJI_JUDGE_CONFIG,
+    trainedOn: styles,
+    trainImages: images.count,
+    heldOutStyleAccuracy,
+    backend: backendInfo(),
   };
   await saveEmojiJudge(dir, model, record);
   for (const f of ['training-probe.safetensors', 'training-final.safetensors']) fs.rmSync(path.join(dir, f), { force: true });
@@ -85,8 +106,9 @@ export async function runEmojiEvaluation(opts: {
   const judge = await loadOrTrainEmojiJudge(generator);
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   process.stderr.write(
-    `[judge] ${judge.dir}: reads a style it never saw (${Object.entries(judge.record.heldOutStyleAccuracy).map(([s, a]) => `${s} ${pct(a)}`).join(', ')}) ` +
-      `when trained without it\n`,
+    `[judge] ${judge.dir}: reads a style it never saw (${Object.entries(judge.record.heldOutStyleAccuracy)
+      .map(([s, a]) => `${s} ${pct(a)}`)
+      .join(', ')}) ` + `when trained without it\n`,
   );
   let model;
   let label: string;
@@ -108,10 +130,21 @@ export async function runEmojiEvaluation(opts: {
     };
   }
   const prompts = fidelityPrompts(generator, model.prompts, opts.perSubcategory);
-  const progress = createProgress({ phase: `sample ${prompts.length} prompts x ${opts.samplesPerPrompt}`, total: Math.ceil(prompts.length / 8) * 33, unit: 'step' });
+  const progress = createProgress({
+    phase: `sample ${prompts.length} prompts x ${opts.samplesPerPrompt}`,
+    total: Math.ceil(prompts.length / 8) * 33,
+    unit: 'step',
+  });
   const result = evaluatePromptFidelity({
-    model: model.stage1, encoder: model.prompts, judge: judge.model, training: generator, prompts,
-    samplesPerPrompt: opts.samplesPerPrompt, guidance: opts.guidance, seed: opts.seed, onStep: () => progress.tick(1),
+    model: model.stage1,
+    encoder: model.prompts,
+    judge: judge.model,
+    training: generator,
+    prompts,
+    samplesPerPrompt: opts.samplesPerPrompt,
+    guidance: opts.guidance,
+    seed: opts.seed,
+    onStep: () => progress.tick(1),
   });
   progress.finish();
   disposeAll();

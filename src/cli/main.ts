@@ -170,10 +170,23 @@ const real = (min: number, max: number): Bound => ({ min, max, integer: false })
 
 /** Every numeric option of every command and the values it takes: checked before any work starts. */
 const NUMERIC_OPTIONS: Readonly<Record<string, Bound>> = {
-  epochs: int(1, 100_000), 'stop-after': int(1, 100_000), epoch: int(1, 100_000), batch: int(1, 65_536), 'micro-batch': int(1, 65_536),
-  hidden: int(1, 4096), lr: real(1e-12, 10), seed: int(0, 2 ** 32 - 1), workers: int(0, 64), 'per-class': int(1, 1000),
-  n: int(1, 10_000), guidance: real(0, 100), sigma: real(0, 100), 'samples-per-class': int(1, 10_000), samples: int(1, 1000),
-  'per-subcategory': int(1, 100), stage: int(1, 2),
+  epochs: int(1, 100_000),
+  'stop-after': int(1, 100_000),
+  epoch: int(1, 100_000),
+  batch: int(1, 65_536),
+  'micro-batch': int(1, 65_536),
+  hidden: int(1, 4096),
+  lr: real(1e-12, 10),
+  seed: int(0, 2 ** 32 - 1),
+  workers: int(0, 64),
+  'per-class': int(1, 1000),
+  n: int(1, 10_000),
+  guidance: real(0, 100),
+  sigma: real(0, 100),
+  'samples-per-class': int(1, 10_000),
+  samples: int(1, 1000),
+  'per-subcategory': int(1, 100),
+  stage: int(1, 2),
 };
 
 function checkNumeric(name: string, value: string): void {
@@ -333,7 +346,9 @@ async function cmdSample(args: string[]): Promise<void> {
       throw new UsageError(`--${flag} ${file} is a folder: give a file name, e.g. ${path.join(file, flag === 'gif' ? 'sampling.gif' : 'samples.png')}`);
     }
     if (typeof file === 'string' && !file.toLowerCase().endsWith(ext)) {
-      throw new UsageError(`--${flag} ${file}: the ${flag === 'gif' ? 'animation is written as a GIF' : 'samples are written as a PNG'}, so give a name ending in ${ext}`);
+      throw new UsageError(
+        `--${flag} ${file}: the ${flag === 'gif' ? 'animation is written as a GIF' : 'samples are written as a PNG'}, so give a name ending in ${ext}`,
+      );
     }
   }
   await initBackend();
@@ -344,7 +359,9 @@ async function cmdSample(args: string[]): Promise<void> {
   for (const flag of ['n', 'per-class'] as const) {
     if (values[flag] !== undefined && flag !== countFlag) {
       model.dispose();
-      throw new UsageError(`--${flag} does not apply to ${runDir}, a ${meta.kind} run${countFlag ? `: it takes --${countFlag} N` : ' (it denoises the test digits)'}.`);
+      throw new UsageError(
+        `--${flag} does not apply to ${runDir}, a ${meta.kind} run${countFlag ? `: it takes --${countFlag} N` : ' (it denoises the test digits)'}.`,
+      );
     }
   }
   const rng = new Rng(num(values.seed, 'seed')!);
@@ -357,8 +374,13 @@ async function cmdSample(args: string[]): Promise<void> {
   } else {
     const guidance = num(values.guidance, 'guidance', false)!;
     const { image, result } = ddpmSampleGrid({
-      model, schedule: ddpmSchedule(meta.config.T), seed: num(values.seed, 'seed')!, guidance,
-      perClass: num(values['per-class'], 'per-class') ?? 4, count: num(values.n, 'n') ?? 40, captureEvery: values.gif ? 10 : undefined,
+      model,
+      schedule: ddpmSchedule(meta.config.T),
+      seed: num(values.seed, 'seed')!,
+      guidance,
+      perClass: num(values['per-class'], 'per-class') ?? 4,
+      count: num(values.n, 'n') ?? 40,
+      captureEvery: values.gif ? 10 : undefined,
       title: meta.kind === 'class' ? `class-conditioned, CFG ${guidance}, epoch ${epoch}` : `time-conditioned, epoch ${epoch}`,
     });
     png = encodePng(image);
@@ -489,24 +511,43 @@ async function cmdPretrain(args: string[]): Promise<void> {
   const { values } = parse(
     args,
     {
-      epochs: { type: 'string' }, hidden: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-      seed: { type: 'string' }, out: { type: 'string' }, export: { type: 'boolean' }, 'export-only': { type: 'boolean' }, 'stop-after': { type: 'string' }, 'fashion-dir': { type: 'string' },
+      epochs: { type: 'string' },
+      hidden: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      export: { type: 'boolean' },
+      'export-only': { type: 'boolean' },
+      'stop-after': { type: 'string' },
+      'fashion-dir': { type: 'string' },
       ...dataOptions,
     },
     PRETRAIN_HELP,
   );
   if (values['export-only'] && !values.out) throw new UsageError('--export-only exports an existing run: give its folder with --out DIR.');
   const overrides: Partial<TrainConfig> = {};
-  for (const [key, flag, integer] of [['epochs', 'epochs', true], ['hidden', 'hidden', true], ['batchSize', 'batch', true],
-    ['lr', 'lr', false], ['seed', 'seed', true]] as const) {
+  for (const [key, flag, integer] of [
+    ['epochs', 'epochs', true],
+    ['hidden', 'hidden', true],
+    ['batchSize', 'batch', true],
+    ['lr', 'lr', false],
+    ['seed', 'seed', true],
+  ] as const) {
     const v = num(values[flag], flag, integer);
     if (v !== undefined) (overrides as Record<string, number>)[key] = v;
   }
   await initBackend();
   const digits = await loadData(values);
   await runPretrain({
-    digits, fashionDir: values['fashion-dir'] as string | undefined, overrides, runDir: values.out as string | undefined,
-    exportTo: values.export || values['export-only'] ? BUILTIN_DIR : undefined, exportOnly: Boolean(values['export-only']), stopAfterEpochs: num(values['stop-after'], 'stop-after'), command: `diffusion pretrain ${args.join(' ')}`.trim(),
+    digits,
+    fashionDir: values['fashion-dir'] as string | undefined,
+    overrides,
+    runDir: values.out as string | undefined,
+    exportTo: values.export || values['export-only'] ? BUILTIN_DIR : undefined,
+    exportOnly: Boolean(values['export-only']),
+    stopAfterEpochs: num(values['stop-after'], 'stop-after'),
+    command: `diffusion pretrain ${args.join(' ')}`.trim(),
   });
 }
 
@@ -534,8 +575,15 @@ async function cmdPretrainEmoji(args: string[]): Promise<void> {
   const { values } = parse(
     args,
     {
-      stage: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
-      out1: { type: 'string' }, out2: { type: 'string' }, export: { type: 'boolean' }, 'export-only': { type: 'boolean' }, 'stop-after': { type: 'string' },
+      stage: { type: 'string' },
+      epochs: { type: 'string' },
+      lr: { type: 'string' },
+      seed: { type: 'string' },
+      out1: { type: 'string' },
+      out2: { type: 'string' },
+      export: { type: 'boolean' },
+      'export-only': { type: 'boolean' },
+      'stop-after': { type: 'string' },
     },
     PRETRAIN_EMOJI_HELP,
   );
@@ -543,7 +591,11 @@ async function cmdPretrainEmoji(args: string[]): Promise<void> {
   if (stage !== undefined && stage !== 1 && stage !== 2) throw new UsageError(`--stage must be 1 or 2, got "${String(values.stage)}"`);
   if (values['export-only'] && (!values.out1 || !values.out2)) throw new UsageError('--export-only exports existing runs: give both --out1 and --out2.');
   const overrides: Partial<TrainConfig> = {};
-  for (const [key, flag, integer] of [['epochs', 'epochs', true], ['lr', 'lr', false], ['seed', 'seed', true]] as const) {
+  for (const [key, flag, integer] of [
+    ['epochs', 'epochs', true],
+    ['lr', 'lr', false],
+    ['seed', 'seed', true],
+  ] as const) {
     const v = num(values[flag], flag, integer);
     if (v !== undefined) (overrides as Record<string, number>)[key] = v;
   }
@@ -583,8 +635,13 @@ async function cmdEvaluateEmoji(args: string[]): Promise<void> {
   const { values } = parse(
     args,
     {
-      samples: { type: 'string', default: '4' }, 'per-subcategory': { type: 'string', default: '1' }, guidance: { type: 'string', default: '7' },
-      seed: { type: 'string', default: '0' }, run: { type: 'string' }, epoch: { type: 'string' }, out: { type: 'string' },
+      samples: { type: 'string', default: '4' },
+      'per-subcategory': { type: 'string', default: '1' },
+      guidance: { type: 'string', default: '7' },
+      seed: { type: 'string', default: '0' },
+      run: { type: 'string' },
+      epoch: { type: 'string' },
+      out: { type: 'string' },
     },
     EVALUATE_EMOJI_HELP,
   );
@@ -592,8 +649,12 @@ async function cmdEvaluateEmoji(args: string[]): Promise<void> {
   if (values.epoch !== undefined && !values.run) throw new UsageError('--epoch needs --run DIR (a stage I run folder).');
   await initBackend();
   await runEmojiEvaluation({
-    samplesPerPrompt: positive('samples'), perSubcategory: positive('per-subcategory'), guidance: num(values.guidance, 'guidance', false)!,
-    seed: num(values.seed, 'seed')!, runDir: values.run as string | undefined, epoch: values.epoch === undefined ? undefined : positive('epoch'),
+    samplesPerPrompt: positive('samples'),
+    perSubcategory: positive('per-subcategory'),
+    guidance: num(values.guidance, 'guidance', false)!,
+    seed: num(values.seed, 'seed')!,
+    runDir: values.run as string | undefined,
+    epoch: values.epoch === undefined ? undefined : positive('epoch'),
     outDir: values.out as string | undefined,
   });
 }
@@ -622,8 +683,10 @@ async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> 
     model.dispose();
     throw new UsageError(`evaluate judges samples of a time- or class-conditioned run; ${runDir} is the single-step denoiser, which does not sample.`);
   }
-  if (meta.kind === 'class' && values.n !== undefined) throw new UsageError('--n is for time-conditioned runs; a class-conditioned run takes --samples-per-class.');
-  if (meta.kind === 'time' && values['samples-per-class'] !== undefined) throw new UsageError('--samples-per-class is for class-conditioned runs; a time-conditioned run takes --n.');
+  if (meta.kind === 'class' && values.n !== undefined)
+    throw new UsageError('--n is for time-conditioned runs; a class-conditioned run takes --samples-per-class.');
+  if (meta.kind === 'time' && values['samples-per-class'] !== undefined)
+    throw new UsageError('--samples-per-class is for class-conditioned runs; a time-conditioned run takes --n.');
   const profile = getProfile(String(values.profile ?? profileHint ?? 'quick'));
   const data = await loadData(values);
   const judge = await loadOrTrainJudge({ data, config: profile.judge });
@@ -633,8 +696,15 @@ async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> 
   const total = meta.kind === 'class' ? samplesPerClass * meta.config.numClasses : count;
   const judging = createProgress({ phase: `sample and judge ${total}${meta.kind === 'class' ? ' CFG' : ''} samples`, total: meta.config.T, unit: 'step' });
   const result = evaluateDdpm({
-    model, schedule: ddpmSchedule(meta.config.T), judge: judge.model, data, samplesPerClass, count,
-    guidance: num(values.guidance, 'guidance', false), seed: num(values.seed, 'seed')!, onStep: () => judging.tick(1),
+    model,
+    schedule: ddpmSchedule(meta.config.T),
+    judge: judge.model,
+    data,
+    samplesPerClass,
+    count,
+    guidance: num(values.guidance, 'guidance', false),
+    seed: num(values.seed, 'seed')!,
+    onStep: () => judging.tick(1),
   });
   judging.finish();
   process.stdout.write(describeEvaluation(result) + '\n');
@@ -647,7 +717,7 @@ async function cmdEvaluate(args: string[], profileHint?: string): Promise<void> 
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   const e = err as Error;
-  const detail = process.env.DIFFUSION_DEBUG && !(e instanceof UsageError) ? e.stack ?? e.message : e.message;
+  const detail = process.env.DIFFUSION_DEBUG && !(e instanceof UsageError) ? (e.stack ?? e.message) : e.message;
   process.stderr.write(`error: ${detail}\n`);
   process.exit(e instanceof UsageError ? 2 : 1);
 });

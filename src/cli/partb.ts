@@ -75,7 +75,12 @@ async function writePartB(opts: { profile: string; seed: number; data: DatasetSp
       const { model } = loadTrainedModel(run.runDir, epoch);
       const last = epoch === run.meta.epochsDone;
       const { image, result } = ddpmSampleGrid({
-        model, schedule, seed: opts.seed, perClass: 4, count: 40, captureEvery: last && kind === 'class' ? 10 : undefined,
+        model,
+        schedule,
+        seed: opts.seed,
+        perClass: 4,
+        count: 40,
+        captureEvery: last && kind === 'class' ? 10 : undefined,
         title: `${kind === 'class' ? 'class-conditioned, CFG 5' : 'time-conditioned'}, epoch ${epoch}`,
       });
       save(`b2-${kind}-samples-epoch-${epoch}.png`, image);
@@ -95,8 +100,14 @@ async function writePartB(opts: { profile: string; seed: number; data: DatasetSp
     const total = kind === 'class' ? profile.judgeSamplesPerClass * 10 : profile.timeSamples;
     const judging = createProgress({ phase: `judge ${total} ${kind}-conditioned samples`, total: run.meta.config.T, unit: 'step' });
     const evaluation = evaluateDdpm({
-      model: run.model, schedule: ddpmSchedule(run.meta.config.T), judge: judge.model, data: opts.data,
-      samplesPerClass: profile.judgeSamplesPerClass, count: profile.timeSamples, seed: opts.seed, onStep: () => judging.tick(1),
+      model: run.model,
+      schedule: ddpmSchedule(run.meta.config.T),
+      judge: judge.model,
+      data: opts.data,
+      samplesPerClass: profile.judgeSamplesPerClass,
+      count: profile.timeSamples,
+      seed: opts.seed,
+      onStep: () => judging.tick(1),
     });
     judging.finish();
     evaluations[kind] = evaluation;
@@ -116,10 +127,17 @@ async function writePartB(opts: { profile: string; seed: number; data: DatasetSp
     perDigit: evaluations.class?.accuracy?.perClass,
     sampleQuality: { time: evaluations.time?.quality, class: evaluations.class?.quality },
     models: Object.fromEntries(
-      Object.entries(runs).map(([k, r]) => [k, {
-        runDir: r.runDir, hidden: r.meta.config.hidden, epochs: r.meta.epochsDone, steps: r.meta.steps,
-        finalEpochLoss: r.meta.epochs[r.meta.epochs.length - 1]?.meanLoss, trainingMinutes: minutes[k],
-      }]),
+      Object.entries(runs).map(([k, r]) => [
+        k,
+        {
+          runDir: r.runDir,
+          hidden: r.meta.config.hidden,
+          epochs: r.meta.epochsDone,
+          steps: r.meta.steps,
+          finalEpochLoss: r.meta.epochs[r.meta.epochs.length - 1]?.meanLoss,
+          trainingMinutes: minutes[k],
+        },
+      ]),
     ),
   };
   writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

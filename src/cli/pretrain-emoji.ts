@@ -36,18 +36,23 @@ export async function runEmojiPretrain(opts: EmojiPretrainOptions): Promise<void
     onProgress: (done, total) => process.stderr.write(`\r[data] rendering emoji ${done}/${total}${done === total ? '\n' : ''}`),
   });
   const vocabulary = emojiVocabulary(images);
-  process.stderr.write(`[data] ${images.count} images of ${images.entries.length} emoji (${GENERATOR_STYLES.join(', ')}); vocabulary ${vocabulary.list.length} words\n`);
+  process.stderr.write(
+    `[data] ${images.count} images of ${images.entries.length} emoji (${GENERATOR_STYLES.join(', ')}); vocabulary ${vocabulary.list.length} words\n`,
+  );
   const results: Partial<Record<1 | 2, TrainResult<TrainableNet>>> = {};
   for (const stage of opts.stages) {
     const config = stage === 1 ? stage1Config(vocabulary, opts.overrides) : stage2Config(opts.overrides);
     const data = emojiTrainingSet(images, stage === 1 ? STAGE1_SIZE : STAGE2_SIZE);
     const runDir = opts.runDirs[stage];
-    results[stage] = opts.exportOnly && runDir
-      ? { ...loadTrainedNetwork(runDir), runDir, resumedFromEpoch: 0, reused: true }
-      : await trainNetwork({ config, data, runDir, stopAfterEpochs: opts.stopAfterEpochs });
+    results[stage] =
+      opts.exportOnly && runDir
+        ? { ...loadTrainedNetwork(runDir), runDir, resumedFromEpoch: 0, reused: true }
+        : await trainNetwork({ config, data, runDir, stopAfterEpochs: opts.stopAfterEpochs });
     const r = results[stage]!;
     const last = r.meta.epochs[r.meta.epochs.length - 1];
-    process.stderr.write(`stage ${stage}: ${r.meta.epochsDone}/${config.epochs} epochs, last epoch loss ${last?.meanLoss.toFixed(5)}; run folder ${r.runDir}\n`);
+    process.stderr.write(
+      `stage ${stage}: ${r.meta.epochsDone}/${config.epochs} epochs, last epoch loss ${last?.meanLoss.toFixed(5)}; run folder ${r.runDir}\n`,
+    );
   }
   if (!opts.exportTo) {
     process.stderr.write('add --export to write the weights into the repository\n');

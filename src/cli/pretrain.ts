@@ -34,9 +34,10 @@ export async function runPretrain(opts: {
   const data = builtinTrainingData(opts.digits, fashion);
   const config = builtinTrainConfig(opts.overrides);
   process.stderr.write(`built-in model: ${data.train.count} training images (${data.source.description})\n`);
-  const result = opts.exportOnly && opts.runDir
-    ? { ...loadTrainedModel(opts.runDir), runDir: opts.runDir }
-    : await train({ config, data, runDir: opts.runDir, stopAfterEpochs: opts.stopAfterEpochs });
+  const result =
+    opts.exportOnly && opts.runDir
+      ? { ...loadTrainedModel(opts.runDir), runDir: opts.runDir }
+      : await train({ config, data, runDir: opts.runDir, stopAfterEpochs: opts.stopAfterEpochs });
   if (!opts.exportTo) {
     process.stderr.write(`run folder ${result.runDir}; add --export to write the weights into ${BUILTIN_DIR}\n`);
     return;
@@ -50,20 +51,27 @@ export async function runPretrain(opts: {
   recordShippedChecksum(path.join(opts.exportTo, 'builtin.safetensors'));
   writeLossSummary(result.runDir, path.join(opts.exportTo, 'builtin-loss.jsonl'));
   const meta = result.meta;
-  writeFileAtomic(path.join(opts.exportTo, 'builtin.json'), JSON.stringify({
-    // How to regenerate these weights (an --export-only export was trained by the same command).
-    command: opts.command.replace('--export-only', '--export'),
-    seed: config.seed,
-    config: meta.config,
-    epochsExported: meta.epochsDone,
-    prompts: BUILTIN_PROMPTS,
-    parameterCount: meta.parameterCount,
-    epochs: meta.epochs,
-    trainingMinutes: Math.round(meta.trainingSeconds / 6) / 10,
-    backend: meta.backend,
-    versions: meta.versions,
-    data: meta.data,
-  }, null, 2) + '\n');
+  writeFileAtomic(
+    path.join(opts.exportTo, 'builtin.json'),
+    JSON.stringify(
+      {
+        // How to regenerate these weights (an --export-only export was trained by the same command).
+        command: opts.command.replace('--export-only', '--export'),
+        seed: config.seed,
+        config: meta.config,
+        epochsExported: meta.epochsDone,
+        prompts: BUILTIN_PROMPTS,
+        parameterCount: meta.parameterCount,
+        epochs: meta.epochs,
+        trainingMinutes: Math.round(meta.trainingSeconds / 6) / 10,
+        backend: meta.backend,
+        versions: meta.versions,
+        data: meta.data,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   process.stderr.write(`exported the built-in model to ${opts.exportTo}\n`);
 }
 
@@ -97,11 +105,18 @@ export async function runPretrainJudge(opts: { data: DatasetSplits; exportTo?: s
   fs.mkdirSync(opts.exportTo, { recursive: true });
   await saveCheckpoint(path.join(opts.exportTo, SHIPPED_JUDGE_FILE), judge.model.stateEntries(), { kind: 'digit-classifier', key: info.key });
   recordShippedChecksum(path.join(opts.exportTo, SHIPPED_JUDGE_FILE));
-  writeFileAtomic(path.join(opts.exportTo, SHIPPED_JUDGE_INFO), JSON.stringify({
-    command: opts.command,
-    ...info,
-    versions: versions(),
-  }, null, 2) + '\n');
+  writeFileAtomic(
+    path.join(opts.exportTo, SHIPPED_JUDGE_INFO),
+    JSON.stringify(
+      {
+        command: opts.command,
+        ...info,
+        versions: versions(),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   process.stderr.write(`exported the judge to ${opts.exportTo}\n`);
   judge.model.dispose();
 }

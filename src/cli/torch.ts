@@ -28,7 +28,9 @@ function loadSource(source: string, epoch: number | undefined): { model: UNet; c
   if (epoch !== undefined) throw new Error(`--epoch picks the weights of a run folder; ${source} is a file, which holds one set of weights.`);
   const header = readSafetensorsHeader(source);
   if (detectLayout(header.metadata, Object.keys(header.tensors), source) === 'torch') {
-    throw new Error(`${source} is already a PyTorch-layout file: PyTorch loads it as it is (scripts/torch_unets.py); to use it here, diffusion import --torch ${source} --out DIR.`);
+    throw new Error(
+      `${source} is already a PyTorch-layout file: PyTorch loads it as it is (scripts/torch_unets.py); to use it here, diffusion import --torch ${source} --out DIR.`,
+    );
   }
   const { values, metadata } = loadCheckpoint(source);
   // A file of a run folder (model-epoch-NNN, checkpoint): the run's config says T, schedule, ...
@@ -88,10 +90,22 @@ export function runImportTorch(opts: { file: string; out: string }): void {
 function importedRunMetadata(model: UNet, config: TrainConfig, from: string): RunMetadata {
   const now = new Date().toISOString();
   return {
-    kind: config.kind, config, configHash: configHash(config), seed: config.seed, status: 'complete',
-    epochsDone: 1, steps: 0, parameterCount: model.parameterCount(), microBatch: 0, backend: backendInfo(), versions: versions(),
+    kind: config.kind,
+    config,
+    configHash: configHash(config),
+    seed: config.seed,
+    status: 'complete',
+    epochsDone: 1,
+    steps: 0,
+    parameterCount: model.parameterCount(),
+    microBatch: 0,
+    backend: backendInfo(),
+    versions: versions(),
     data: { kind: 'none', description: `not trained here: weights imported from ${path.resolve(from)}`, trainCount: 0, testCount: 0 },
-    epochs: [], trainingSeconds: 0, startedAt: now, updatedAt: now,
+    epochs: [],
+    trainingSeconds: 0,
+    startedAt: now,
+    updatedAt: now,
     imported: { from: path.resolve(from), layout: 'torch', at: now },
   };
 }

@@ -20,18 +20,21 @@ export interface LoadedCheckpoint {
 }
 
 /** Saves named variables (read back from the backend) atomically. */
-export async function saveCheckpoint(
-  file: string,
-  entries: ReadonlyArray<[string, tf.Tensor]>,
-  metadata: Record<string, string>,
-): Promise<void> {
+export async function saveCheckpoint(file: string, entries: ReadonlyArray<[string, tf.Tensor]>, metadata: Record<string, string>): Promise<void> {
   const values = await Promise.all(entries.map(([, t]) => t.data() as Promise<Float32Array>));
   writeChecked(file, checkpointTensors(entries, values), { ...metadata, [LAYOUT_KEY]: 'tfjs' });
 }
 
 /** saveCheckpoint for synchronous loops (reads the values with dataSync). */
 export function saveCheckpointSync(file: string, entries: ReadonlyArray<[string, tf.Tensor]>, metadata: Record<string, string>): void {
-  writeChecked(file, checkpointTensors(entries, entries.map(([, t]) => t.dataSync() as Float32Array)), { ...metadata, [LAYOUT_KEY]: 'tfjs' });
+  writeChecked(
+    file,
+    checkpointTensors(
+      entries,
+      entries.map(([, t]) => t.dataSync() as Float32Array),
+    ),
+    { ...metadata, [LAYOUT_KEY]: 'tfjs' },
+  );
 }
 
 /** The data section of an encoded safetensors buffer (the tensors' bytes, after the header). */

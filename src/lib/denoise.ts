@@ -6,7 +6,13 @@ import { Rng } from './random';
  * SPEC B1: noisy inputs z = x + sigma eps and the single-step denoiser's estimates D(z), for a
  * batch of clean images [N, 28, 28, C] (the model's size and channels) in [0, 1].
  */
-export function denoiseAtSigma(model: UNet, images: Float32Array, count: number, sigma: number, rng: Rng): {
+export function denoiseAtSigma(
+  model: UNet,
+  images: Float32Array,
+  count: number,
+  sigma: number,
+  rng: Rng,
+): {
   noisy: Float32Array;
   denoised: Float32Array;
 } {

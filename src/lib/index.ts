@@ -16,19 +16,46 @@ export { subset, takePerClass, type ImageDataset, type DatasetSplits, type Label
 export { UNet, type UNetConfig, type Conditioning } from './nn/unet';
 export { loadCheckpoint, saveCheckpoint, saveCheckpointSync, type LoadedCheckpoint, type StateValues } from './checkpoint';
 export {
-  readSafetensorsFile, writeSafetensorsFile, readSafetensorsHeader, encodeSafetensors, decodeSafetensors,
-  type NamedTensor, type SafeDType, type SafetensorsHeader, type TensorInfo,
+  readSafetensorsFile,
+  writeSafetensorsFile,
+  readSafetensorsHeader,
+  encodeSafetensors,
+  decodeSafetensors,
+  type NamedTensor,
+  type SafeDType,
+  type SafetensorsHeader,
+  type TensorInfo,
 } from './io/safetensors';
 export { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from './train/torch-unet';
 export { permuteAxes, tfjsToTorch, torchToTfjs, toTorchState, fromTorchState, stateSpec, detectLayout, type CheckpointLayout } from './io/torch-layout';
 export { type TrainConfig, type ModelKind, MODEL_KINDS, defaultTrainConfig, learningRateAt, learningRateAtStep } from './train/config';
 export { createModel, createNetwork, scheduleFor, type TrainableNet } from './train/networks';
-export { train, trainNetwork, plannedRunDir, loadTrainedModel, loadTrainedNetwork, readLossLog, runFiles, type LossRecord, type RunMetadata, type TrainResult } from './train/trainer';
+export {
+  train,
+  trainNetwork,
+  plannedRunDir,
+  loadTrainedModel,
+  loadTrainedNetwork,
+  readLossLog,
+  runFiles,
+  type LossRecord,
+  type RunMetadata,
+  type TrainResult,
+} from './train/trainer';
 export { createProgress, type ProgressCallback, type ProgressEvent } from './progress';
 export { ddpmSample, type DdpmSampleOptions, type DdpmSampleResult } from './sample';
 export { denoiseAtSigma } from './denoise';
 export { loadOrTrainJudge, DigitClassifier, type Judge } from './judge/classifier';
-export { evaluateDdpm, describeEvaluation, measureSampleQuality, realDigitBaseline, CONFIDENT, type ClassAccuracy, type SampleQuality, type DdpmEvaluation } from './judge/evaluate';
+export {
+  evaluateDdpm,
+  describeEvaluation,
+  measureSampleQuality,
+  realDigitBaseline,
+  CONFIDENT,
+  type ClassAccuracy,
+  type SampleQuality,
+  type DdpmEvaluation,
+} from './judge/evaluate';
 export { featureStats, frechetDistance, type FeatureStats } from './judge/frechet';
 export { PROFILES, PROFILE_NAMES, getProfile, trainConfigFor, type Profile, type ProfileName } from './profiles';
 export * from './figures/partb';
@@ -43,7 +70,15 @@ export { BuiltinModel, loadBuiltinDigitsModel, loadBuiltinModel, builtinPrompts,
 export { BUILTIN_PROMPTS, DIGIT_PROMPTS, FASHION_PROMPTS, GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from './pretrained/builtin-spec';
 export { type PromptEncoder, type SuperResolutionModel } from './pretrained/model';
 export { PART_A_MODELS, PART_A_MODEL_KINDS, type PartAModelKind, type PartAModelEntry } from './pretrained/registry';
-export { EmojiTextToImage, EmojiPrompts, EmojiUpsampler, loadBuiltinColourModel, loadEmojiCascade, loadEmojiStage1, type BuiltinColourModel } from './pretrained/emoji-model';
+export {
+  EmojiTextToImage,
+  EmojiPrompts,
+  EmojiUpsampler,
+  loadBuiltinColourModel,
+  loadEmojiCascade,
+  loadEmojiStage1,
+  type BuiltinColourModel,
+} from './pretrained/emoji-model';
 export { stage1Config, stage2Config, emojiTrainingSet, emojiVocabulary } from './pretrained/emoji-spec';
 export { loadEmojiImages, GENERATOR_STYLES, JUDGE_STYLES, EMOJI_STYLE_SOURCES, type EmojiImages, type EmojiStyle, type LoadEmojiOptions } from './data/emoji';
 export { Vocabulary, UnknownWordsError, words } from './text/tokenizer';

@@ -47,18 +47,22 @@ export class RuntimeOptionError extends Error {
   override name = 'RuntimeOptionError';
 }
 
-const choice = <T extends string>(values: readonly T[], what: string): Parser<T> => (value, name) => {
-  if ((values as readonly string[]).includes(value)) return value as T;
-  throw new RuntimeOptionError(`${name}=${value} is not ${what}. Use one of: ${values.join(', ')}.`);
-};
+const choice =
+  <T extends string>(values: readonly T[], what: string): Parser<T> =>
+  (value, name) => {
+    if ((values as readonly string[]).includes(value)) return value as T;
+    throw new RuntimeOptionError(`${name}=${value} is not ${what}. Use one of: ${values.join(', ')}.`);
+  };
 
-const count = (min: number, max: number, what: string, meaning: string): Parser<number | null> => (value, name) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new RuntimeOptionError(`${name}=${value} is not ${what}. Use a whole number from ${min} to ${max} (${meaning}), or unset it for one per core.`);
-  }
-  return n;
-};
+const count =
+  (min: number, max: number, what: string, meaning: string): Parser<number | null> =>
+  (value, name) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new RuntimeOptionError(`${name}=${value} is not ${what}. Use a whole number from ${min} to ${max} (${meaning}), or unset it for one per core.`);
+    }
+    return n;
+  };
 
 const onOff: Parser<boolean> = (value, name) => {
   if (value === '1') return true;
@@ -85,8 +89,14 @@ export const RUNTIME_OPTION_VARIABLES = Object.fromEntries(Object.entries(SETTIN
  * test suite's and report builder's own hooks. Anything else starting with DIFFUSION_ is a typo.
  */
 const OTHER_VARIABLES = [
-  'DIFFUSION_OUTPUTS', 'DIFFUSION_FIGURES_DIR', 'DIFFUSION_DATA_CACHE', 'DIFFUSION_DEBUG',
-  'DIFFUSION_KILL_AT_WRITE', 'DIFFUSION_PARENT_PID', 'DIFFUSION_CWD', 'DIFFUSION_REQUIRE_TORCH',
+  'DIFFUSION_OUTPUTS',
+  'DIFFUSION_FIGURES_DIR',
+  'DIFFUSION_DATA_CACHE',
+  'DIFFUSION_DEBUG',
+  'DIFFUSION_KILL_AT_WRITE',
+  'DIFFUSION_PARENT_PID',
+  'DIFFUSION_CWD',
+  'DIFFUSION_REQUIRE_TORCH',
   'DIFFUSION_PROGRESS_STDERR',
 ];
 
@@ -98,7 +108,9 @@ export function parseRuntimeOptions(env: Record<string, string | undefined> = pr
     const setting = SETTINGS[name];
     if (!setting) {
       if (OTHER_VARIABLES.includes(name)) continue;
-      throw new RuntimeOptionError(`${name} is not a setting of this library. Settings: ${Object.keys(SETTINGS).join(', ')}; also ${OTHER_VARIABLES.join(', ')}.`);
+      throw new RuntimeOptionError(
+        `${name} is not a setting of this library. Settings: ${Object.keys(SETTINGS).join(', ')}; also ${OTHER_VARIABLES.join(', ')}.`,
+      );
     }
     const value = raw?.trim();
     if (value) options[setting.key] = setting.parse(value, name);

@@ -68,7 +68,7 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
   }
   const classes = opts.classes ? Array.from(opts.classes) : null;
   if (conditioning === 'class' && !classes) throw new Error('A class-conditioned UNet needs `classes` (one digit per sample).');
-  const n = classes ? classes.length : opts.count ?? 0;
+  const n = classes ? classes.length : (opts.count ?? 0);
   if (!Number.isInteger(n) || n < 1) throw new Error(`ddpmSample: number of samples must be a positive integer, got ${n}`);
   if (classes) {
     for (const c of classes) {
@@ -134,16 +134,18 @@ function predictNoise(
   const parts: tf.Tensor4D[] = [];
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(n, start + chunk) - start;
-    parts.push(tf.tidy(() => {
-      const xs = tf.slice(x, [start, 0, 0, 0], [m, -1, -1, -1]);
-      if (!classes) return unet({ x: xs, t: tf.fill([m, 1], tNorm) as tf.Tensor2D });
-      // Conditional and unconditional estimates in one batch of 2m.
-      const labels = classes.slice(start, start + m);
-      const c = tf.concat([oneHot(labels, model.config.numClasses), tf.zeros([m, model.config.numClasses])], 0) as tf.Tensor2D;
-      const both = unet({ x: tf.concat([xs, xs], 0) as tf.Tensor4D, t: tf.fill([2 * m, 1], tNorm) as tf.Tensor2D, c });
-      const [epsC, epsU] = tf.split(both, 2, 0) as tf.Tensor4D[];
-      return guide(epsC, epsU, guidance);
-    }));
+    parts.push(
+      tf.tidy(() => {
+        const xs = tf.slice(x, [start, 0, 0, 0], [m, -1, -1, -1]);
+        if (!classes) return unet({ x: xs, t: tf.fill([m, 1], tNorm) as tf.Tensor2D });
+        // Conditional and unconditional estimates in one batch of 2m.
+        const labels = classes.slice(start, start + m);
+        const c = tf.concat([oneHot(labels, model.config.numClasses), tf.zeros([m, model.config.numClasses])], 0) as tf.Tensor2D;
+        const both = unet({ x: tf.concat([xs, xs], 0) as tf.Tensor4D, t: tf.fill([2 * m, 1], tNorm) as tf.Tensor2D, c });
+        const [epsC, epsU] = tf.split(both, 2, 0) as tf.Tensor4D[];
+        return guide(epsC, epsU, guidance);
+      }),
+    );
   }
   if (parts.length === 1) return parts[0];
   const eps = tf.concat(parts, 0) as tf.Tensor4D;

@@ -186,7 +186,9 @@ export function stridedTimesteps(start = 990, stride = 30): number[] {
   if (!Number.isInteger(start) || start < 1) throw new Error(`stridedTimesteps: start must be a positive integer, got ${start}`);
   if (!Number.isInteger(stride) || stride < 1) throw new Error(`stridedTimesteps: stride must be a positive integer, got ${stride}`);
   if (start % stride !== 0) {
-    throw new Error(`stridedTimesteps: start ${start} is not a multiple of stride ${stride}, so the list would not end at t = 0; use e.g. start ${start - (start % stride)}`);
+    throw new Error(
+      `stridedTimesteps: start ${start} is not a multiple of stride ${stride}, so the list would not end at t = 0; use e.g. start ${start - (start % stride)}`,
+    );
   }
   const out: number[] = [];
   for (let t = start; t >= 0; t -= stride) out.push(t);

@@ -16,7 +16,9 @@ export function versions(): Record<string, string> {
 /** What `--version` prints: this package's version, then Node's and TensorFlow.js's. */
 export function versionText(): string {
   const { 'diffusion-ts': own = 'unknown', ...others } = versions();
-  return `diffusion-ts ${own}\n${Object.entries(others).map(([k, v]) => `${k} ${v}`).join('\n')}\n`;
+  return `diffusion-ts ${own}\n${Object.entries(others)
+    .map(([k, v]) => `${k} ${v}`)
+    .join('\n')}\n`;
 }
 
 /** The installed version of a package, or null when it is not installed. */

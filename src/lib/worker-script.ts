@@ -26,8 +26,7 @@ export function workerScriptProblem(file: string, libDir = __dirname): string | 
   const dist = distScript(file, libDir);
   if (!fs.existsSync(dist)) return `${dist} is missing (run \`npm run build\`)`;
   const built = fs.statSync(dist).mtimeMs;
-  const stale = (fs.readdirSync(libDir, { recursive: true }) as string[])
-    .find((f) => f.endsWith('.ts') && fs.statSync(path.join(libDir, f)).mtimeMs > built);
+  const stale = (fs.readdirSync(libDir, { recursive: true }) as string[]).find((f) => f.endsWith('.ts') && fs.statSync(path.join(libDir, f)).mtimeMs > built);
   return stale ? `src/lib/${stale} changed after the last build (run \`npm run build\`)` : null;
 }
 

@@ -186,7 +186,11 @@ export function notebookProgress(label: string): ProgressCallback {
     if (e.done < e.total && now - last < 250) return;
     last = now;
     const pct = e.total > 0 ? Math.round((100 * e.done) / e.total) : 0;
-    const info = e.info ? Object.entries(e.info).map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : v}`).join(' ') : '';
+    const info = e.info
+      ? Object.entries(e.info)
+          .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(4)) : v}`)
+          .join(' ')
+      : '';
     const eta = e.etaSec === null ? '' : ` eta ${formatDuration(e.etaSec)}`;
     const text = `${label}: ${e.done}/${e.total} (${pct}%) ${formatDuration(e.elapsedSec)}${eta} ${info}`.trim();
     // For the report builder: at once, even while this cell keeps the event loop busy.
@@ -216,7 +220,10 @@ export async function shareModel(ctx: NotebookContext, name: SharedModelName, ne
   const metadata: SharedModelMetadata = { name, description };
   emit(
     {
-      data: { [SHARED_MODEL_MIME]: Buffer.from(bytes).toString('base64'), 'text/plain': `Shared with the site's live demos: ${description} (${(bytes.length / 1e3).toFixed(0)} kB, F16).` },
+      data: {
+        [SHARED_MODEL_MIME]: Buffer.from(bytes).toString('base64'),
+        'text/plain': `Shared with the site's live demos: ${description} (${(bytes.length / 1e3).toFixed(0)} kB, F16).`,
+      },
       metadata: { sharedModel: metadata },
       transient: {},
     },

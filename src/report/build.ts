@@ -74,21 +74,24 @@ export function treeHash(dirs: string[]): string {
 }
 
 /** What a notebook's executed copy depends on; a change to any of it means running it again. */
-export function cacheKey(
-  notebookFile: string, profile: string, seed: number, codeHash: string, parameters: Record<string, unknown> = {},
-): string {
+export function cacheKey(notebookFile: string, profile: string, seed: number, codeHash: string, parameters: Record<string, unknown> = {}): string {
   const v = versions();
-  return crypto.createHash('sha256').update(JSON.stringify({
-    notebook: fs.readFileSync(notebookFile, 'utf8'),
-    profile,
-    seed,
-    parameters,
-    code: codeHash,
-    // The kernel inherits this process's environment, so these are the options it will run with.
-    runtime: runtimeOptions(),
-    tfjsNode: v['@tensorflow/tfjs-node'] ?? null,
-    tfjsNodeGpu: v['@tensorflow/tfjs-node-gpu'] ?? null,
-  })).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(
+      JSON.stringify({
+        notebook: fs.readFileSync(notebookFile, 'utf8'),
+        profile,
+        seed,
+        parameters,
+        code: codeHash,
+        // The kernel inherits this process's environment, so these are the options it will run with.
+        runtime: runtimeOptions(),
+        tfjsNode: v['@tensorflow/tfjs-node'] ?? null,
+        tfjsNodeGpu: v['@tensorflow/tfjs-node-gpu'] ?? null,
+      }),
+    )
+    .digest('hex');
 }
 
 /** Drops what is for the live notebook only: progress and run-info displays, the injected parameters' echo. */
@@ -99,9 +102,9 @@ export function prepareForSite(nb: Notebook): Notebook {
     const outputs = tags.includes('injected-parameters')
       ? []
       : cell.outputs.filter((o) => {
-        const meta = o.output_type === 'display_data' ? (o.metadata as Record<string, unknown> | undefined) : undefined;
-        return !(meta?.progress || meta?.runInfo);
-      });
+          const meta = o.output_type === 'display_data' ? (o.metadata as Record<string, unknown> | undefined) : undefined;
+          return !(meta?.progress || meta?.runInfo);
+        });
     return { ...cell, outputs };
   });
   return { ...nb, cells };
@@ -117,7 +120,9 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   const all = config.parts.flatMap((p) => p.notebooks);
   for (const n of all) {
     if (!fs.existsSync(path.join(notebooksDir, `${n}.ipynb`))) {
-      throw new Error(`${configFile} lists notebook "${n}", but ${path.join(notebooksDir, `${n}.ipynb`)} does not exist: add the notebook or remove it from the config.`);
+      throw new Error(
+        `${configFile} lists notebook "${n}", but ${path.join(notebooksDir, `${n}.ipynb`)} does not exist: add the notebook or remove it from the config.`,
+      );
     }
   }
   const unlisted = fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb') && !all.includes(f.slice(0, -'.ipynb'.length)));
@@ -125,7 +130,10 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
   for (const n of opts.only ?? []) {
     if (!all.includes(n)) throw new Error(`--only ${n}: no such notebook. Notebooks: ${all.join(', ')}`);
   }
-  checkParameters(opts, all.map((n) => [n, declaredParameters(readNotebook(path.join(notebooksDir, `${n}.ipynb`)))]));
+  checkParameters(
+    opts,
+    all.map((n) => [n, declaredParameters(readNotebook(path.join(notebooksDir, `${n}.ipynb`)))]),
+  );
   // Before any notebook runs: the site folder must be new, empty or a site of ours (the build replaces it).
   assertReplaceableSite(path.resolve(siteDir));
   // Two builds at once would share outputs/ and the site folder: one at a time.
@@ -151,7 +159,9 @@ export async function buildReport(opts: ReportOptions): Promise<ReportResult> {
 function checkParameters(opts: ReportOptions, declared: Array<[string, Set<string>]>): void {
   const names = Object.keys(opts.parameters ?? {});
   if (names.length > 0 && opts.noExecute) {
-    throw new Error(`--no-execute runs no notebook, so ${names.map((n) => `"${n}"`).join(', ')} would change nothing: drop the parameters, or build without --no-execute.`);
+    throw new Error(
+      `--no-execute runs no notebook, so ${names.map((n) => `"${n}"`).join(', ')} would change nothing: drop the parameters, or build without --no-execute.`,
+    );
   }
   const selected = declared.filter(([n]) => !opts.only || opts.only.includes(n));
   for (const name of names) {
@@ -159,7 +169,9 @@ function checkParameters(opts: ReportOptions, declared: Array<[string, Set<strin
     if (selected.some(([, ps]) => ps.has(name))) continue;
     const declaring = declared.filter(([, ps]) => ps.has(name)).map(([n]) => n);
     if (declaring.length > 0) {
-      throw new Error(`None of the notebooks to execute (--only ${opts.only!.join(', ')}) declares "${name}"; ${declaring.join(', ')} ${declaring.length > 1 ? 'do' : 'does'}: add it with --only, or drop the parameter.`);
+      throw new Error(
+        `None of the notebooks to execute (--only ${opts.only!.join(', ')}) declares "${name}"; ${declaring.join(', ')} ${declaring.length > 1 ? 'do' : 'does'}: add it with --only, or drop the parameter.`,
+      );
     }
     const known = [...new Set(declared.flatMap(([, ps]) => [...ps]))].filter((n) => n !== 'profile' && n !== 'seed').sort();
     throw new Error(`No notebook declares a parameter "${name}" in its parameters cell. Declared: ${known.join(', ')}.`);
@@ -169,8 +181,20 @@ function checkParameters(opts: ReportOptions, declared: Array<[string, Set<strin
 async function executeAndRender(
   opts: ReportOptions,
   log: (line: string) => void,
-  { config, notebooksDir, siteDir, cacheDir, all, staging }: {
-    config: ReportConfig; notebooksDir: string; siteDir: string; cacheDir: string; all: string[]; staging: string;
+  {
+    config,
+    notebooksDir,
+    siteDir,
+    cacheDir,
+    all,
+    staging,
+  }: {
+    config: ReportConfig;
+    notebooksDir: string;
+    siteDir: string;
+    cacheDir: string;
+    all: string[];
+    staging: string;
   },
 ): Promise<ReportResult> {
   const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
@@ -216,7 +240,9 @@ async function executeAndRender(
         onCell: (e) => {
           lastProgressLine = Date.now();
           if (e.state === 'done') {
-            log(`[report]   ${name}: cell ${e.index + 1}/${e.total} done in ${e.elapsedSec.toFixed(1)} s (notebook ${fmt(e.notebookElapsedSec)}, build ${fmt((Date.now() - started) / 1000)})`);
+            log(
+              `[report]   ${name}: cell ${e.index + 1}/${e.total} done in ${e.elapsedSec.toFixed(1)} s (notebook ${fmt(e.notebookElapsedSec)}, build ${fmt((Date.now() - started) / 1000)})`,
+            );
           }
         },
         onCellProgress: (e) => {
@@ -243,8 +269,10 @@ async function executeAndRender(
   const site = await buildSite({
     outDir: siteDir,
     title: config.title,
-    intro: (config.intro ? `${config.intro}\n\n` : '') + 'Every figure on these pages was produced by the notebooks in `notebooks/`, run headlessly by `npm run report` '
-      + `with the **${opts.profile}** profile and seed **${opts.seed}**. \`manifest.json\` lists each figure with its hash and provenance.`,
+    intro:
+      (config.intro ? `${config.intro}\n\n` : '') +
+      'Every figure on these pages was produced by the notebooks in `notebooks/`, run headlessly by `npm run report` ' +
+      `with the **${opts.profile}** profile and seed **${opts.seed}**. \`manifest.json\` lists each figure with its hash and provenance.`,
     parts,
     notebooks: [...results.entries()].map(([name, nb]) => ({ name, notebook: prepareForSite(nb), metadata: runInfo(nb) })),
     appendix: [{ name: 'credits', title: 'Credits and licences', markdown: fs.readFileSync(CREDITS_FILE, 'utf8') }],
@@ -263,10 +291,14 @@ async function executeAndRender(
     for (const ext of ['ipynb', 'key']) fs.renameSync(path.join(staging, 'executed', `${name}.${ext}`), path.join(cacheDir, `${name}.${ext}`));
   }
   const figures = site.manifest.figures.length;
-  log(`[report] site written to ${siteDir}/: ${results.size} pages, ${figures} figures (executed ${executed.length}, cached ${cached.length}) in ${fmt((Date.now() - started) / 1000)}`);
+  log(
+    `[report] site written to ${siteDir}/: ${results.size} pages, ${figures} figures (executed ${executed.length}, cached ${cached.length}) in ${fmt((Date.now() - started) / 1000)}`,
+  );
   if (missing.length > 0) {
-    log(`[report] warning: the site has ${results.size} of ${all.length} notebooks. ${missing.join(', ')} never ran with profile ${opts.profile} and seed ${opts.seed}, `
-      + `so --only left them out; build them with \`npm run report -- --profile ${opts.profile} --seed ${opts.seed} ${missing.map((n) => `--only ${n}`).join(' ')}\`.`);
+    log(
+      `[report] warning: the site has ${results.size} of ${all.length} notebooks. ${missing.join(', ')} never ran with profile ${opts.profile} and seed ${opts.seed}, ` +
+        `so --only left them out; build them with \`npm run report -- --profile ${opts.profile} --seed ${opts.seed} ${missing.map((n) => `--only ${n}`).join(' ')}\`.`,
+    );
   }
   return { executed, cached, missing, siteDir, figures };
 }

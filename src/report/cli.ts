@@ -98,7 +98,13 @@ async function main(): Promise<void> {
   const siteDir = String(values.out);
   if (!values['pdf-only']) {
     await buildReport({
-      profile: profileText, seed, only: values.only, force: values.force, siteDir, config: values.config, trustNotebookHtml: values['trust-notebook-html'],
+      profile: profileText,
+      seed,
+      only: values.only,
+      force: values.force,
+      siteDir,
+      config: values.config,
+      trustNotebookHtml: values['trust-notebook-html'],
       cellTimeoutSec: cellTimeout,
       parameters: { ...partAModelParameters(values.model, values['model-path'], values['prompts-path']), ...params },
       noExecute: values['no-execute'],

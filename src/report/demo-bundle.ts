@@ -38,7 +38,8 @@ const NOT_IN_BROWSER = /^(@tensorflow\/tfjs-layers|sharp|mnist|zeromq|tslab)$/;
 /** Bundles src/web/page.ts and worker.ts (minified, one file each, no source maps: byte-stable). */
 async function bundle(): Promise<DemoFile[]> {
   for (const f of ['page.ts', 'worker.ts']) {
-    if (!fs.existsSync(path.join(WEB_DIR, f))) throw new Error(`The demo sources are missing: ${path.join(WEB_DIR, f)}. Run the report from a checkout of the repository.`);
+    if (!fs.existsSync(path.join(WEB_DIR, f)))
+      throw new Error(`The demo sources are missing: ${path.join(WEB_DIR, f)}. Run the report from a checkout of the repository.`);
   }
   const result = await esbuild.build({
     entryPoints: { page: path.join(WEB_DIR, 'page.ts'), worker: path.join(WEB_DIR, 'worker.ts') },
@@ -54,14 +55,16 @@ async function bundle(): Promise<DemoFile[]> {
     // The library reads these in Node-only paths (settings, worker scripts): harmless values here.
     // No SIMD helper thread: it is a Node worker thread.
     define: { 'process.env': '{"DIFFUSION_SIMD_HELPER":"0"}', __dirname: '"."', __filename: '"browser.js"' },
-    plugins: [{
-      name: 'node-only-modules',
-      setup(build) {
-        build.onResolve({ filter: NODE_BUILTINS }, (a) => ({ path: a.path, namespace: 'node-only' }));
-        build.onResolve({ filter: NOT_IN_BROWSER }, (a) => ({ path: a.path, namespace: 'node-only' }));
-        build.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+    plugins: [
+      {
+        name: 'node-only-modules',
+        setup(build) {
+          build.onResolve({ filter: NODE_BUILTINS }, (a) => ({ path: a.path, namespace: 'node-only' }));
+          build.onResolve({ filter: NOT_IN_BROWSER }, (a) => ({ path: a.path, namespace: 'node-only' }));
+          build.onLoad({ filter: /.*/, namespace: 'node-only' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+        },
       },
-    }],
+    ],
   });
   return result.outputFiles.map((f) => ({ path: `demo/${path.basename(f.path)}`, bytes: f.contents }));
 }
@@ -74,7 +77,11 @@ function wasmBinaries(): DemoFile[] {
 
 function exampleImages(): DemoFile[] {
   const dir = sourceFile('inputs', 'assets');
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.png')).sort().map((f) => ({ path: `demo/images/${f}`, bytes: fs.readFileSync(path.join(dir, f)) }));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .map((f) => ({ path: `demo/images/${f}`, bytes: fs.readFileSync(path.join(dir, f)) }));
 }
 
 function sha256(bytes: Uint8Array): string {

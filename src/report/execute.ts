@@ -68,7 +68,10 @@ export class NotebookExecutionError extends Error {
     readonly partial: Notebook,
   ) {
     const cell = partial.cells[cellIndex];
-    const firstLine = joinText(cell.source).split('\n').find((l) => l.trim() !== '') ?? '';
+    const firstLine =
+      joinText(cell.source)
+        .split('\n')
+        .find((l) => l.trim() !== '') ?? '';
     super(
       `Notebook ${path.basename(notebook)} failed in cell ${cellIndex + 1} of ${partial.cells.length}` +
         ` (${firstLine.trim().slice(0, 80)}):\n${errorText.trim()}\n` +
@@ -80,7 +83,6 @@ export class NotebookExecutionError extends Error {
 
 const PARAMETERS_TAG = 'parameters';
 const INJECTED_TAG = 'injected-parameters';
-
 
 /**
  * Returns a copy of `nb` with a cell tagged `injected-parameters` after the `parameters` cell that

@@ -165,7 +165,7 @@ export class KernelClient {
         this.exitError = new KernelDiedError(
           `The tslab kernel (pid ${child.pid}) exited (${signal ? `signal ${signal}` : `code ${code}`}).` +
             (this.processLog.trim() ? ` Its last output:\n${this.processLog.trim()}` : '') +
-            "\nCheck that `npm install` ran and that the kernel starts: node kernel/tslab-diffusion/launch.js <connection.json>.",
+            '\nCheck that `npm install` ran and that the kernel starts: node kernel/tslab-diffusion/launch.js <connection.json>.',
         );
         for (const p of this.pending.values()) p.fail(this.exitError);
         this.pending.clear();
@@ -251,7 +251,10 @@ export class KernelClient {
       if (this.exitError) throw this.exitError;
       const attempt = this.request(this.shell, 'kernel_info_request', {});
       const outcome = await Promise.race([
-        attempt.then((r) => r, (err: Error) => err),
+        attempt.then(
+          (r) => r,
+          (err: Error) => err,
+        ),
         delay(Math.min(500, Math.max(1, deadline - Date.now()))).then(() => null),
       ]);
       if (outcome instanceof Error) throw outcome;
@@ -337,11 +340,7 @@ export class KernelClient {
   }
 
   /** Sends one request and resolves when its reply and its iopub status "idle" have both arrived. */
-  private request(
-    socket: zmq.Dealer,
-    msgType: string,
-    content: Record<string, unknown>,
-  ): Promise<{ reply: KernelMessage; iopub: KernelMessage[] }> {
+  private request(socket: zmq.Dealer, msgType: string, content: Record<string, unknown>): Promise<{ reply: KernelMessage; iopub: KernelMessage[] }> {
     if (this.exitError) return Promise.reject(this.exitError);
     if (this.closed) return Promise.reject(new KernelDiedError('The kernel client is closed.'));
     const header: MessageHeader = {

@@ -54,10 +54,8 @@ export function createMarkdown(options: { trustHtml?: boolean } = {}): Markdown 
   if (!options.trustHtml) {
     // Raw HTML in markdown: blocks through the allow-list, inline tags only if plain formatting.
     const block = md.renderer.rules.html_block;
-    md.renderer.rules.html_block = (tokens, idx, opts, env, self) =>
-      sanitizeNotebookHtml(block ? block(tokens, idx, opts, env, self) : tokens[idx].content);
-    md.renderer.rules.html_inline = (tokens, idx) =>
-      isSafeInlineTag(tokens[idx].content) ? tokens[idx].content : md.utils.escapeHtml(tokens[idx].content);
+    md.renderer.rules.html_block = (tokens, idx, opts, env, self) => sanitizeNotebookHtml(block ? block(tokens, idx, opts, env, self) : tokens[idx].content);
+    md.renderer.rules.html_inline = (tokens, idx) => (isSafeInlineTag(tokens[idx].content) ? tokens[idx].content : md.utils.escapeHtml(tokens[idx].content));
   }
   return md;
 }

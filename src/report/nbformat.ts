@@ -99,4 +99,3 @@ export function readNotebook(file: string): Notebook {
 export function writeNotebookAtomic(file: string, nb: Notebook): void {
   writeFileAtomic(file, JSON.stringify(nb, null, 1) + '\n');
 }
-

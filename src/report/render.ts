@@ -82,7 +82,6 @@ const VALID_FIGURE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** One markdown renderer per HTML policy, shared by every page. */
 const sharedMarkdown = new Map<boolean, Markdown>();
 
-
 /** Renders one executed notebook. Throws (naming the notebook, cell and fix) on malformed content. */
 export async function renderNotebook(nb: ExecutedNotebook, options: RenderOptions): Promise<RenderedNotebook> {
   const { name } = options;
@@ -174,9 +173,7 @@ function reserveFigureIds(nb: ExecutedNotebook, state: RenderState): void {
 /** The outputs of a cell that show a picture or a chart, each with its figure metadata if any. */
 function figureOutputs(cell: NotebookCell): { output: NotebookOutput; figure: FigureMetadata | null }[] {
   if (cellTags(cell).includes('remove-output')) return [];
-  const visual = (cell.outputs ?? []).filter(
-    (o) => (o.output_type === 'display_data' || o.output_type === 'execute_result') && visualMime(o.data) !== null,
-  );
+  const visual = (cell.outputs ?? []).filter((o) => (o.output_type === 'display_data' || o.output_type === 'execute_result') && visualMime(o.data) !== null);
   // Cell-level metadata is the fallback for kernels whose display API cannot attach metadata:
   // cell.metadata.figures is a list matched in order, cell.metadata.figure applies to the first.
   const cellFigures = cellFigureList(cell);
@@ -347,14 +344,7 @@ function renderRichText(data: Record<string, unknown>, state: RenderState): stri
   return '';
 }
 
-function renderImage(
-  payload: unknown,
-  mime: string,
-  figure: FigureMetadata | null,
-  cellNumber: number,
-  outputNumber: number,
-  state: RenderState,
-): string {
+function renderImage(payload: unknown, mime: string, figure: FigureMetadata | null, cellNumber: number, outputNumber: number, state: RenderState): string {
   let bytes: Buffer;
   if (mime === 'image/svg+xml') {
     bytes = Buffer.from(joinText(payload as MultilineText), 'utf8');
@@ -373,19 +363,11 @@ function renderImage(
     const width = figure?.width ?? size.width * Math.max(1, Math.floor(UPSCALE_TARGET_PX / size.width));
     dims = ` width="${Math.round(width)}" height="${Math.round((width * size.height) / size.width)}"`;
   }
-  const img =
-    `<a class="zoom" href="${escapeAttr(file.path)}">` +
-    `<img class="pixelated" src="${escapeAttr(file.path)}" alt="${alt}"${dims}></a>`;
+  const img = `<a class="zoom" href="${escapeAttr(file.path)}">` + `<img class="pixelated" src="${escapeAttr(file.path)}" alt="${alt}"${dims}></a>`;
   return wrapFigure(img, file, 'image');
 }
 
-async function renderChart(
-  payload: unknown,
-  figure: FigureMetadata | null,
-  cellNumber: number,
-  outputNumber: number,
-  state: RenderState,
-): Promise<string> {
+async function renderChart(payload: unknown, figure: FigureMetadata | null, cellNumber: number, outputNumber: number, state: RenderState): Promise<string> {
   let spec = payload;
   if (typeof payload === 'string' || Array.isArray(payload)) {
     try {

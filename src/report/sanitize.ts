@@ -10,7 +10,22 @@ import sanitizeHtml from 'sanitize-html';
 const OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [
     ...sanitizeHtml.defaults.allowedTags,
-    'img', 'figure', 'figcaption', 'details', 'summary', 'picture', 'source', 'del', 'ins', 'mark', 'small', 'sub', 'sup', 'kbd', 'var', 'samp',
+    'img',
+    'figure',
+    'figcaption',
+    'details',
+    'summary',
+    'picture',
+    'source',
+    'del',
+    'ins',
+    'mark',
+    'small',
+    'sub',
+    'sup',
+    'kbd',
+    'var',
+    'samp',
   ],
   allowedAttributes: {
     '*': ['class', 'id', 'title', 'lang', 'dir', 'role', 'aria-label', 'aria-hidden'],

@@ -11,9 +11,18 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.png': 'image/png', '.gif': 'image/gif', '.jpg': 'image/jpeg', '.svg': 'image/svg+xml',
-  '.woff2': 'font/woff2', '.wasm': 'application/wasm', '.pdf': 'application/pdf', '.safetensors': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.gif': 'image/gif',
+  '.jpg': 'image/jpeg',
+  '.svg': 'image/svg+xml',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+  '.pdf': 'application/pdf',
+  '.safetensors': 'application/octet-stream',
 };
 
 /** Starts a static server for `root` on `port` (0 = any free port); resolves with its address. */
@@ -60,7 +69,9 @@ Serves the built site (default site/) at http://127.0.0.1:8080/ so its live demo
 `;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' }, dir: { type: 'string', default: 'site' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    options: { port: { type: 'string', default: '8080' }, dir: { type: 'string', default: 'site' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return;

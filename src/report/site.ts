@@ -189,7 +189,13 @@ async function writeSite(dir: string, options: SiteOptions, pages: OrderedPage[]
   const rendered: RenderedNotebook[] = [];
   let nextFigure = 1;
   for (const { entry } of pages) {
-    const page = await render(entry.notebook, { name: entry.name, firstFigureNumber: nextFigure, ids, baseDir: options.baseDir, trustNotebookHtml: options.trustNotebookHtml });
+    const page = await render(entry.notebook, {
+      name: entry.name,
+      firstFigureNumber: nextFigure,
+      ids,
+      baseDir: options.baseDir,
+      trustNotebookHtml: options.trustNotebookHtml,
+    });
     nextFigure += page.figureCount;
     rendered.push(page);
   }
@@ -318,8 +324,7 @@ function tableOfContents(
         return `<li><a href="${escapeAttr(file)}">${escapeHtml(titles[i])}</a>${sub}</li>`;
       });
     out.push(
-      `<section class="part">\n<h2>${escapeHtml(part.title)}</h2>\n${markdownBlock(part.intro)}` +
-        `<ol class="toc">\n${items.join('\n')}\n</ol>\n</section>\n`,
+      `<section class="part">\n<h2>${escapeHtml(part.title)}</h2>\n${markdownBlock(part.intro)}` + `<ol class="toc">\n${items.join('\n')}\n</ol>\n</section>\n`,
     );
   }
   return out.join('');

@@ -34,7 +34,14 @@ function field<T extends HTMLInputElement | HTMLSelectElement>(label: string, co
   return { row, control };
 }
 
-function slider(label: string, min: number, max: number, step: number, value: number, format: (v: number) => string = String): { row: HTMLElement; input: HTMLInputElement } {
+function slider(
+  label: string,
+  min: number,
+  max: number,
+  step: number,
+  value: number,
+  format: (v: number) => string = String,
+): { row: HTMLElement; input: HTMLInputElement } {
   const input = el('input', { type: 'range', min, max, step, value });
   const out = el('output', {}, format(value));
   input.addEventListener('input', () => (out.textContent = format(Number(input.value))));
@@ -109,7 +116,10 @@ interface RunHandlers {
 class DemoWorker {
   private worker: Worker | null = null;
   private nextId = 1;
-  private pending = new Map<number, { resolve(r: { result: DemoResult; ms: { load: number; compute: number } }): void; reject(e: Error): void; handlers: RunHandlers }>();
+  private pending = new Map<
+    number,
+    { resolve(r: { result: DemoResult; ms: { load: number; compute: number } }): void; reject(e: Error): void; handlers: RunHandlers }
+  >();
   backendLine = '';
 
   constructor(
@@ -132,7 +142,11 @@ class DemoWorker {
       event.preventDefault();
       // A script that never ran (a 404, a syntax error) gives an error event with no message.
       if (!started && !event.message) {
-        this.failAll(new Error('The demo worker could not start: demo/worker.js did not load. Reload the page; if this happens again, the site is incomplete: rebuild it with `npm run report`.'));
+        this.failAll(
+          new Error(
+            'The demo worker could not start: demo/worker.js did not load. Reload the page; if this happens again, the site is incomplete: rebuild it with `npm run report`.',
+          ),
+        );
       } else {
         this.stopped((event.message || 'an unknown error').replace(/^Uncaught (\w*Error: )?/, ''));
       }
@@ -207,7 +221,13 @@ class Sketchpad {
   private last: [number, number] | null = null;
   onChange: () => void = () => {};
 
-  constructor(resolution: number, readonly background: string, colour: string, brush: number, label: string) {
+  constructor(
+    resolution: number,
+    readonly background: string,
+    colour: string,
+    brush: number,
+    label: string,
+  ) {
     this.canvas = el('canvas', { width: resolution, height: resolution, class: 'demo-pad', role: 'img', 'aria-label': label });
     this.colour = colour;
     this.brush = brush;
@@ -333,7 +353,8 @@ function panel(spec: PanelSpec, worker: DemoWorker): HTMLElement {
   );
   if (!SERVED) {
     runButton.disabled = true;
-    status.textContent = 'The live demos need the site served over http: browsers do not run its Web Worker from a file. Run `npm run serve` in the repository and open the address it prints.';
+    status.textContent =
+      'The live demos need the site served over http: browsers do not run its Web Worker from a file. Run `npm run serve` in the repository and open the address it prints.';
   }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -444,7 +465,16 @@ function imageSourceControls(pad: Sketchpad, brushColours: boolean): HTMLElement
 function textToImage(worker: DemoWorker): HTMLElement {
   const prompt = textInput('Prompt', 'a rocket ship');
   // The value is the number of timesteps (990, 960, ..., 0); the steps between them are one fewer.
-  const steps = select('Denoising steps', [['12', '11 (stride 90)'], ['23', '22 (stride 45)'], ['34', '33 (stride 30, as the writeup)'], ['67', '66 (stride 15)']], '34');
+  const steps = select(
+    'Denoising steps',
+    [
+      ['12', '11 (stride 90)'],
+      ['23', '22 (stride 45)'],
+      ['34', '33 (stride 30, as the writeup)'],
+      ['67', '66 (stride 15)'],
+    ],
+    '34',
+  );
   const cfg = cfgRow();
   const seed = seedRow();
   let lastImage: Pixels | null = null;
@@ -453,7 +483,8 @@ function textToImage(worker: DemoWorker): HTMLElement {
   const stage2Out = el('div', { class: 'demo-results demo-stage2', 'aria-live': 'polite' });
   const spec: PanelSpec = {
     id: 'text-to-image',
-    intro: "Type a prompt in the words the built-in colour model knows (emoji names and keywords, frames such as \"an oil painting of a\"): stage I denoises 32x32 pure noise, step by step; stage II enlarges the result to 64x64.",
+    intro:
+      'Type a prompt in the words the built-in colour model knows (emoji names and keywords, frames such as "an oil painting of a"): stage I denoises 32x32 pure noise, step by step; stage II enlarges the result to 64x64.',
     controls: [prompt.row, steps.row, cfg.row, seed.row],
     runLabel: 'Generate',
     job: () => {
@@ -461,7 +492,13 @@ function textToImage(worker: DemoWorker): HTMLElement {
       lastImage = null;
       stage2.disabled = true;
       stage2Out.replaceChildren();
-      return { kind: 'text-to-image', prompt: promptValue(prompt.input), steps: Number(steps.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) };
+      return {
+        kind: 'text-to-image',
+        prompt: promptValue(prompt.input),
+        steps: Number(steps.input.value),
+        guidance: Number(cfg.input.value),
+        seed: Number(seed.input.value),
+      };
     },
     onResult: (r) => {
       lastImage = r.images[0].image;
@@ -474,7 +511,10 @@ function textToImage(worker: DemoWorker): HTMLElement {
     stage2.disabled = true;
     stage2Out.textContent = 'Upsampling...';
     try {
-      const { result } = await worker.run({ kind: 'upsample', image: lastImage, seed: Number(seed.input.value) }, { onLoading: () => (stage2Out.textContent = 'Loading stage II...'), onProgress: () => {} });
+      const { result } = await worker.run(
+        { kind: 'upsample', image: lastImage, seed: Number(seed.input.value) },
+        { onLoading: () => (stage2Out.textContent = 'Loading stage II...'), onProgress: () => {} },
+      );
       stage2Out.replaceChildren(resultFigure(result.images[0].label, result.images[0].image));
     } catch (err) {
       stage2Out.textContent = (err as Error).message;
@@ -492,20 +532,32 @@ function imageToImage(worker: DemoWorker): HTMLElement {
   const iStart = slider('i_start (less = more editing)', 1, 25, 1, 10, (v) => `${v} (t = ${990 - 30 * v})`);
   const cfg = cfgRow();
   const seed = seedRow();
-  return panel({
-    id: 'image-to-image',
-    intro: 'Draw, or start from a photo, then noise it to i_start and let the model denoise it back: a small i_start keeps little of the input.',
-    controls: [pad.canvas, ...imageSourceControls(pad, true), prompt.row, iStart.row, cfg.row, seed.row],
-    runLabel: 'Edit',
-    job: () => ({ kind: 'edit', image: canvasPixels(pad.canvas, 32, 3), prompt: promptValue(prompt.input), iStart: Number(iStart.input.value), guidance: Number(cfg.input.value), seed: Number(seed.input.value) }),
-  }, worker);
+  return panel(
+    {
+      id: 'image-to-image',
+      intro: 'Draw, or start from a photo, then noise it to i_start and let the model denoise it back: a small i_start keeps little of the input.',
+      controls: [pad.canvas, ...imageSourceControls(pad, true), prompt.row, iStart.row, cfg.row, seed.row],
+      runLabel: 'Edit',
+      job: () => ({
+        kind: 'edit',
+        image: canvasPixels(pad.canvas, 32, 3),
+        prompt: promptValue(prompt.input),
+        iStart: Number(iStart.input.value),
+        guidance: Number(cfg.input.value),
+        seed: Number(seed.input.value),
+      }),
+    },
+    worker,
+  );
 }
 
 function inpainting(worker: DemoWorker): HTMLElement {
   const image = new Sketchpad(256, '#ffffff', '#000000', 0, 'the image to inpaint');
   const mask = new Sketchpad(256, 'transparent', 'rgba(230, 30, 60, 0.6)', 40, 'paint here the region to fill');
   const stack = el('div', { class: 'demo-stack' }, image.canvas, mask.canvas);
-  void loadImage(EXAMPLES[0][0]).then((b) => image.drawImage(b)).catch(() => {});
+  void loadImage(EXAMPLES[0][0])
+    .then((b) => image.drawImage(b))
+    .catch(() => {});
   const example = select('Image', EXAMPLES, EXAMPLES[0][0]);
   example.input.addEventListener('change', async () => image.drawImage(await loadImage(example.input.value)));
   const clear = el('button', { type: 'button' }, 'Clear the mask');
@@ -513,18 +565,28 @@ function inpainting(worker: DemoWorker): HTMLElement {
   const prompt = textInput('Prompt', 'a high quality photo');
   const cfg = cfgRow();
   const seed = seedRow();
-  return panel({
-    id: 'inpainting',
-    intro: 'Paint over the part to replace; everything else is kept from the image at every step.',
-    controls: [stack, example.row, uploadRow(image), el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
-    runLabel: 'Inpaint',
-    job: () => {
-      const m = canvasPixels(maskAlpha(mask.canvas), 32, 1);
-      if (!m.data.some((v) => v > 0.5)) throw new Error('Paint the region to fill first (drag over the image).');
-      for (let i = 0; i < m.data.length; i++) m.data[i] = m.data[i] > 0.5 ? 1 : 0;
-      return { kind: 'inpaint', image: canvasPixels(image.canvas, 32, 3), mask: m, prompt: promptValue(prompt.input), guidance: Number(cfg.input.value), seed: Number(seed.input.value) };
+  return panel(
+    {
+      id: 'inpainting',
+      intro: 'Paint over the part to replace; everything else is kept from the image at every step.',
+      controls: [stack, example.row, uploadRow(image), el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
+      runLabel: 'Inpaint',
+      job: () => {
+        const m = canvasPixels(maskAlpha(mask.canvas), 32, 1);
+        if (!m.data.some((v) => v > 0.5)) throw new Error('Paint the region to fill first (drag over the image).');
+        for (let i = 0; i < m.data.length; i++) m.data[i] = m.data[i] > 0.5 ? 1 : 0;
+        return {
+          kind: 'inpaint',
+          image: canvasPixels(image.canvas, 32, 3),
+          mask: m,
+          prompt: promptValue(prompt.input),
+          guidance: Number(cfg.input.value),
+          seed: Number(seed.input.value),
+        };
+      },
     },
-  }, worker);
+    worker,
+  );
 }
 
 /** The painted area of a transparent canvas as white on black. */
@@ -545,23 +607,33 @@ function maskAlpha(canvas: HTMLCanvasElement): HTMLCanvasElement {
 }
 
 function illusions(worker: DemoWorker): HTMLElement {
-  const kind = select('Illusion', [['anagram', 'visual anagram (upright / upside down)'], ['hybrid', 'hybrid image (far / up close)']], 'anagram');
+  const kind = select(
+    'Illusion',
+    [
+      ['anagram', 'visual anagram (upright / upside down)'],
+      ['hybrid', 'hybrid image (far / up close)'],
+    ],
+    'anagram',
+  );
   const first = textInput('First prompt (upright, or from far)', 'an oil painting of an old man');
   const second = textInput('Second prompt (upside down, or up close)', 'an oil painting of people and fire');
   const cfg = cfgRow();
   const seed = seedRow();
-  return panel({
-    id: 'illusions',
-    intro: 'Two prompts, one image: every step averages the two noise estimates (anagram) or mixes their low and high frequencies (hybrid).',
-    controls: [kind.row, first.row, second.row, cfg.row, seed.row],
-    runLabel: 'Make the illusion',
-    job: () => ({
-      kind: kind.input.value as 'anagram' | 'hybrid',
-      prompts: [promptValue(first.input), promptValue(second.input)],
-      guidance: Number(cfg.input.value),
-      seed: Number(seed.input.value),
-    }),
-  }, worker);
+  return panel(
+    {
+      id: 'illusions',
+      intro: 'Two prompts, one image: every step averages the two noise estimates (anagram) or mixes their low and high frequencies (hybrid).',
+      controls: [kind.row, first.row, second.row, cfg.row, seed.row],
+      runLabel: 'Make the illusion',
+      job: () => ({
+        kind: kind.input.value as 'anagram' | 'hybrid',
+        prompts: [promptValue(first.input), promptValue(second.input)],
+        guidance: Number(cfg.input.value),
+        seed: Number(seed.input.value),
+      }),
+    },
+    worker,
+  );
 }
 
 function denoiseDigit(worker: DemoWorker): HTMLElement {
@@ -570,29 +642,53 @@ function denoiseDigit(worker: DemoWorker): HTMLElement {
   clear.addEventListener('click', () => pad.clear());
   // Without a pointer: a 7 drawn for you.
   const example = el('button', { type: 'button' }, 'Draw a 7 for me');
-  example.addEventListener('click', () => pad.strokes([[[0.25, 0.22], [0.75, 0.22], [0.45, 0.85]]]));
+  example.addEventListener('click', () =>
+    pad.strokes([
+      [
+        [0.25, 0.22],
+        [0.75, 0.22],
+        [0.45, 0.85],
+      ],
+    ]),
+  );
   const sigma = slider('Noise sigma', 0, 1, 0.05, 0.5, (v) => v.toFixed(2));
   const seed = seedRow();
-  return panel({
-    id: 'denoise-digit',
-    intro: 'Draw a digit (white on black, like MNIST), add noise of level sigma and let the UNet trained in B1 remove it in one step.',
-    controls: [pad.canvas, el('div', { class: 'demo-buttons' }, clear, example), sigma.row, seed.row],
-    runLabel: 'Add noise and denoise',
-    job: () => ({ kind: 'denoise-digit', image: canvasPixels(pad.canvas, 28, 1), sigma: Number(sigma.input.value), seed: Number(seed.input.value) }),
-  }, worker);
+  return panel(
+    {
+      id: 'denoise-digit',
+      intro: 'Draw a digit (white on black, like MNIST), add noise of level sigma and let the UNet trained in B1 remove it in one step.',
+      controls: [pad.canvas, el('div', { class: 'demo-buttons' }, clear, example), sigma.row, seed.row],
+      runLabel: 'Add noise and denoise',
+      job: () => ({ kind: 'denoise-digit', image: canvasPixels(pad.canvas, 28, 1), sigma: Number(sigma.input.value), seed: Number(seed.input.value) }),
+    },
+    worker,
+  );
 }
 
 function sampleDigit(worker: DemoWorker): HTMLElement {
-  const digit = select('Digit', Array.from({ length: 10 }, (_, d): [string, string] => [String(d), String(d)]), '7');
+  const digit = select(
+    'Digit',
+    Array.from({ length: 10 }, (_, d): [string, string] => [String(d), String(d)]),
+    '7',
+  );
   const gamma = slider('CFG scale gamma', 0, 10, 0.5, 5);
   const seed = seedRow();
-  return panel({
-    id: 'sample-digit',
-    intro: 'Sample a digit with the class-conditioned UNet trained in B2, from pure noise through every timestep, with classifier-free guidance.',
-    controls: [digit.row, gamma.row, seed.row],
-    runLabel: 'Sample',
-    job: () => ({ kind: 'sample-digit', digit: Number(digit.input.value), guidance: Number(gamma.input.value), seed: Number(seed.input.value), frameEvery: 10 }),
-  }, worker);
+  return panel(
+    {
+      id: 'sample-digit',
+      intro: 'Sample a digit with the class-conditioned UNet trained in B2, from pure noise through every timestep, with classifier-free guidance.',
+      controls: [digit.row, gamma.row, seed.row],
+      runLabel: 'Sample',
+      job: () => ({
+        kind: 'sample-digit',
+        digit: Number(digit.input.value),
+        guidance: Number(gamma.input.value),
+        seed: Number(seed.input.value),
+        frameEvery: 10,
+      }),
+    },
+    worker,
+  );
 }
 
 function main(): void {
@@ -601,9 +697,18 @@ function main(): void {
   const params = new URLSearchParams(location.search);
   const backend = (params.get('backend') ?? 'wasm') as BackendName;
   if (!['wasm', 'webgl', 'cpu'].includes(backend)) throw new Error(`?backend= must be wasm, webgl or cpu, got ${backend}`);
-  const backendNote = el('p', { class: 'demo-backend' }, `Backend: ${backend} (starts with the first demo you run). `, el('a', { href: backend === 'webgl' ? '?backend=wasm' : '?backend=webgl' }, backend === 'webgl' ? 'Use wasm' : 'Use WebGL'));
+  const backendNote = el(
+    'p',
+    { class: 'demo-backend' },
+    `Backend: ${backend} (starts with the first demo you run). `,
+    el('a', { href: backend === 'webgl' ? '?backend=wasm' : '?backend=webgl' }, backend === 'webgl' ? 'Use wasm' : 'Use WebGL'),
+  );
   const setNote = (line: string) => (backendNote.firstChild!.textContent = line);
-  const worker = new DemoWorker(backend, (line) => setNote(`Backend: ${line}. `), (message) => setNote(`${message} `));
+  const worker = new DemoWorker(
+    backend,
+    (line) => setNote(`Backend: ${line}. `),
+    (message) => setNote(`${message} `),
+  );
   root.prepend(backendNote);
   // Each demo replaces the static section of the same id that the site wrote (links to it work
   // without scripts too).

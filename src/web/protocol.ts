@@ -18,9 +18,7 @@ export interface DemoModelIndex {
 
 export type BackendName = 'wasm' | 'webgl' | 'cpu';
 
-export type ToWorker =
-  | { type: 'init'; backend: BackendName }
-  | { type: 'run'; id: number; job: DemoJob };
+export type ToWorker = { type: 'init'; backend: BackendName } | { type: 'run'; id: number; job: DemoJob };
 
 export type FromWorker =
   | { type: 'ready'; backend: string; simd: boolean; threads: number }
@@ -47,24 +45,39 @@ export interface DemoPanel {
 
 export const DEMO_PANELS: readonly DemoPanel[] = [
   {
-    id: 'text-to-image', title: 'Text to image, with classifier-free guidance', linkText: 'text to image, step by step, with stage II',
-    sections: [['a0-sampling', 'A.0'], ['a2-iterative-denoising-and-cfg', '1.5 and 1.6']],
+    id: 'text-to-image',
+    title: 'Text to image, with classifier-free guidance',
+    linkText: 'text to image, step by step, with stage II',
+    sections: [
+      ['a0-sampling', 'A.0'],
+      ['a2-iterative-denoising-and-cfg', '1.5 and 1.6'],
+    ],
   },
   {
-    id: 'image-to-image', title: 'Image to image (SDEdit) and hand-drawn edits', linkText: 'SDEdit on your drawing or photo',
+    id: 'image-to-image',
+    title: 'Image to image (SDEdit) and hand-drawn edits',
+    linkText: 'SDEdit on your drawing or photo',
     sections: [['a3-image-to-image', '1.7 to 1.7.3']],
   },
   { id: 'inpainting', title: 'Inpainting', linkText: 'inpainting', sections: [['a3-image-to-image', '1.7.2']] },
   {
-    id: 'illusions', title: 'Visual anagrams and hybrid images', linkText: 'anagrams and hybrids of your prompts',
+    id: 'illusions',
+    title: 'Visual anagrams and hybrid images',
+    linkText: 'anagrams and hybrids of your prompts',
     sections: [['a4-illusions', '1.8 and 1.9']],
   },
   {
-    id: 'denoise-digit', title: 'Part B1: the single-step denoiser', linkText: 'denoise a digit you draw',
-    sections: [['b1-single-step-denoiser', 'B1']], sharedModel: 'denoiser',
+    id: 'denoise-digit',
+    title: 'Part B1: the single-step denoiser',
+    linkText: 'denoise a digit you draw',
+    sections: [['b1-single-step-denoiser', 'B1']],
+    sharedModel: 'denoiser',
   },
   {
-    id: 'sample-digit', title: 'Part B2: class-conditioned sampling', linkText: 'class-conditioned sampling',
-    sections: [['b2-diffusion-models', 'B2.4 and B2.5']], sharedModel: 'class-conditioned',
+    id: 'sample-digit',
+    title: 'Part B2: class-conditioned sampling',
+    linkText: 'class-conditioned sampling',
+    sections: [['b2-diffusion-models', 'B2.4 and B2.5']],
+    sharedModel: 'class-conditioned',
   },
 ];

@@ -102,7 +102,10 @@ async function run(id: number, job: DemoJob): Promise<void> {
     scope.postMessage({ type: 'progress', id, done: p.done, total: p.total, frame: p.frame });
   });
   const t2 = performance.now();
-  scope.postMessage({ type: 'result', id, result, ms: { load: t1 - t0, compute: t2 - t1 } }, result.images.map((r) => r.image.data.buffer));
+  scope.postMessage(
+    { type: 'result', id, result, ms: { load: t1 - t0, compute: t2 - t1 } },
+    result.images.map((r) => r.image.data.buffer),
+  );
 }
 
 scope.onmessage = (event) => {
@@ -112,9 +115,7 @@ scope.onmessage = (event) => {
     return;
   }
   const id = msg.id;
-  (ready ?? Promise.resolve())
-    .then(() => run(id, msg.job))
-    .catch((err: unknown) => scope.postMessage({ type: 'error', id, message: messageOf(err) }));
+  (ready ?? Promise.resolve()).then(() => run(id, msg.job)).catch((err: unknown) => scope.postMessage({ type: 'error', id, message: messageOf(err) }));
 };
 
 // A rejection nobody handled is not tied to a job: the page is told, and replaces this worker.

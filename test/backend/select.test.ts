@@ -3,13 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tf } from '../../src/lib/backend/tf';
-import {
-  backendInfo,
-  BackendInfo,
-  describeBackend,
-  initBackend,
-  resetBackendForTests,
-} from '../../src/lib/backend/select';
+import { backendInfo, BackendInfo, describeBackend, initBackend, resetBackendForTests } from '../../src/lib/backend/select';
 import { wasmThreadsRequested } from '../../src/lib/backend/wasm-threads';
 
 const ENV = 'DIFFUSION_BACKEND';
@@ -57,10 +51,7 @@ function makeFakeNative(root: string, fake: FakeNative): void {
     fs.writeFileSync(file, text);
   };
   const shared = fake.coreVersion === tf.version_core;
-  write(
-    '@tensorflow/tfjs-core/package.json',
-    JSON.stringify({ name: '@tensorflow/tfjs-core', version: fake.coreVersion, main: shared ? ours : 'index.js' }),
-  );
+  write('@tensorflow/tfjs-core/package.json', JSON.stringify({ name: '@tensorflow/tfjs-core', version: fake.coreVersion, main: shared ? ours : 'index.js' }));
   write('@tensorflow/tfjs-core/index.js', '');
   write('@tensorflow/tfjs/package.json', JSON.stringify({ name: '@tensorflow/tfjs', version: fake.coreVersion }));
   write('@tensorflow/tfjs/index.js', '');
@@ -177,7 +168,10 @@ describe('initBackend', () => {
     setEnv('tensorflow');
     await assert.rejects(initBackend({ quiet: true }), /not installed.*npm install --no-save @tensorflow\/tfjs-node@4\.22\.0/);
     setEnv('tensorflow-gpu');
-    await assert.rejects(initBackend({ quiet: true }), /npm install --no-save @tensorflow\/tfjs-node-gpu@4\.22\.0.*CUDA 11\.2 and cuDNN 8\.1.*again after every npm ci/);
+    await assert.rejects(
+      initBackend({ quiet: true }),
+      /npm install --no-save @tensorflow\/tfjs-node-gpu@4\.22\.0.*CUDA 11\.2 and cuDNN 8\.1.*again after every npm ci/,
+    );
     // A failed attempt leaves no state behind: auto still works afterwards.
     setEnv(undefined);
     assert.equal((await initBackend({ quiet: true })).name, 'wasm');
@@ -216,10 +210,7 @@ describe('initBackend', () => {
   it('an installed tfjs-node that fails to load is an error, not a silent fallback', async () => {
     makeFakeNative(tmp, { packages: { '@tensorflow/tfjs-node': false }, coreVersion: tf.version_core, broken: true });
     resetBackendForTests({ searchFrom: tmp });
-    await assert.rejects(
-      initBackend({ quiet: true }),
-      /tfjs-node 4\.22\.0 is installed but failed to load: libtensorflow.*DIFFUSION_BACKEND=wasm/,
-    );
+    await assert.rejects(initBackend({ quiet: true }), /tfjs-node 4\.22\.0 is installed but failed to load: libtensorflow.*DIFFUSION_BACKEND=wasm/);
   });
 
   it('refuses a tfjs-node whose tfjs-core version differs from ours, saying how to fix it', async () => {

@@ -15,7 +15,15 @@ async function onBoth(shapes: number[][], f: (xs: tf.Tensor[]) => tf.Tensor | tf
   const run = async (backend: 'cpu' | 'wasm') => {
     await use(backend);
     return tf.tidy(() => {
-      const xs = shapes.map((s, i) => tf.tensor(uniformValues(s.reduce((a, b) => a * b, 1), i + 1), s));
+      const xs = shapes.map((s, i) =>
+        tf.tensor(
+          uniformValues(
+            s.reduce((a, b) => a * b, 1),
+            i + 1,
+          ),
+          s,
+        ),
+      );
       const out = f(xs);
       return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
     });
@@ -44,15 +52,52 @@ describe('wasm Concat, SplitV and Sum along channels (SIMD)', function () {
   });
 
   for (const simd of [true, false]) {
-    const label = simd ? 'SIMD' : 'the backend\'s own kernels';
+    const label = simd ? 'SIMD' : "the backend's own kernels";
     it(`match the cpu backend, including the cases they leave to the original (${label})`, async () => {
       const restore = overrideRuntimeOptions({ simdKernels: simd });
       try {
         // Concat: last axis (SIMD), negative axis, another axis and odd channels (the original).
-        assertSame(await onBoth([[2, 3, 5, 4], [2, 3, 5, 8], [2, 3, 5, 12]], (xs) => tf.concat(xs, 3)), 'concat last axis');
-        assertSame(await onBoth([[6, 8], [6, 4]], (xs) => tf.concat(xs, -1)), 'concat axis -1');
-        assertSame(await onBoth([[2, 3, 5, 4], [2, 4, 5, 4]], (xs) => tf.concat(xs, 1)), 'concat axis 1');
-        assertSame(await onBoth([[2, 3, 5, 3], [2, 3, 5, 4]], (xs) => tf.concat(xs, 3)), 'concat 3 + 4 channels');
+        assertSame(
+          await onBoth(
+            [
+              [2, 3, 5, 4],
+              [2, 3, 5, 8],
+              [2, 3, 5, 12],
+            ],
+            (xs) => tf.concat(xs, 3),
+          ),
+          'concat last axis',
+        );
+        assertSame(
+          await onBoth(
+            [
+              [6, 8],
+              [6, 4],
+            ],
+            (xs) => tf.concat(xs, -1),
+          ),
+          'concat axis -1',
+        );
+        assertSame(
+          await onBoth(
+            [
+              [2, 3, 5, 4],
+              [2, 4, 5, 4],
+            ],
+            (xs) => tf.concat(xs, 1),
+          ),
+          'concat axis 1',
+        );
+        assertSame(
+          await onBoth(
+            [
+              [2, 3, 5, 3],
+              [2, 3, 5, 4],
+            ],
+            (xs) => tf.concat(xs, 3),
+          ),
+          'concat 3 + 4 channels',
+        );
         // SplitV: sizes, equal parts, -1, another axis, odd sizes.
         assertSame(await onBoth([[2, 3, 5, 24]], ([x]) => tf.split(x, [8, 4, 12], 3)), 'split 8/4/12');
         assertSame(await onBoth([[4, 16]], ([x]) => tf.split(x, 2, -1)), 'split in 2');
@@ -67,10 +112,13 @@ describe('wasm Concat, SplitV and Sum along channels (SIMD)', function () {
         assertSame(await onBoth([[4, 7, 7, 16]], ([x]) => tf.sum(x)), 'sum of all');
         // The gradient of a concat (a split) and of a bias (a sum), through autodiff.
         // The gradients of a concat (a split) and of a broadcast bias (a sum), through autodiff.
-        assertSame(await onBoth([[2, 3, 3, 8], [2, 3, 3, 4], [2, 3, 3, 12], [12]], ([a, b, w, bias]) => {
-          const loss = (p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.concat([p, q], 3), c), w)) as tf.Scalar;
-          return tf.grads(loss)([a, b, bias]);
-        }), 'gradients');
+        assertSame(
+          await onBoth([[2, 3, 3, 8], [2, 3, 3, 4], [2, 3, 3, 12], [12]], ([a, b, w, bias]) => {
+            const loss = (p: tf.Tensor, q: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.concat([p, q], 3), c), w)) as tf.Scalar;
+            return tf.grads(loss)([a, b, bias]);
+          }),
+          'gradients',
+        );
       } finally {
         restore();
       }

@@ -14,9 +14,14 @@ type Shape4 = [number, number, number, number];
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 function randomTensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(uniformValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(
+    uniformValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 }
-
 
 async function use(backend: 'cpu' | 'wasm'): Promise<void> {
   assert.ok(await tf.setBackend(backend));
@@ -78,14 +83,24 @@ describe('wasm convolution gradient kernels', () => {
       x: [2, 28, 28, 2],
       filter: [3, 3, 2, 3],
       strides: 2,
-      pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+      pad: [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ],
     },
     {
       name: 'k=3 s=2 explicit pad 1, H=14',
       x: [2, 14, 14, 3],
       filter: [3, 3, 3, 4],
       strides: 2,
-      pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+      pad: [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ],
     },
     { name: 'k=4 s=2 pad 1', x: [2, 8, 8, 3], filter: [4, 4, 3, 2], strides: 2, pad: 1 },
     { name: 'k=1', x: [2, 5, 5, 4], filter: [1, 1, 4, 3], strides: 1, pad: 'valid' },
@@ -98,14 +113,24 @@ describe('wasm convolution gradient kernels', () => {
       x: [2, 6, 7, 2],
       filter: [3, 3, 2, 2],
       strides: 1,
-      pad: [[0, 0], [0, 2], [1, 0], [0, 0]],
+      pad: [
+        [0, 0],
+        [0, 2],
+        [1, 0],
+        [0, 0],
+      ],
     },
     {
       name: 'padding wider than the kernel',
       x: [1, 5, 6, 2],
       filter: [2, 2, 2, 3],
       strides: 2,
-      pad: [[0, 0], [3, 2], [2, 3], [0, 0]],
+      pad: [
+        [0, 0],
+        [3, 2],
+        [2, 3],
+        [0, 0],
+      ],
     },
     { name: 'batch 5', x: [5, 6, 6, 2], filter: [3, 3, 2, 3], strides: 2, pad: 1 },
     { name: 'batch 1', x: [1, 6, 6, 2], filter: [3, 3, 2, 3], strides: 1, pad: 'same' },
@@ -145,7 +170,10 @@ describe('wasm convolution gradient kernels', () => {
 
   // Output channels a multiple of 8 take the WebAssembly SIMD weight gradient (simd/conv-kernels.wat);
   // 5 input channels cover its blocks of 4 and the single remaining channel.
-  for (const c of [...cases, { name: 'k=7 s=7 (the 1x1 -> 7x7 up-projection)', x: [2, 7, 7, 3] as Shape4, filter: [7, 7, 3, 8] as Shape4, strides: 7, pad: 'valid' as Pad }]) {
+  for (const c of [
+    ...cases,
+    { name: 'k=7 s=7 (the 1x1 -> 7x7 up-projection)', x: [2, 7, 7, 3] as Shape4, filter: [7, 7, 3, 8] as Shape4, strides: 7, pad: 'valid' as Pad },
+  ]) {
     const filter: Shape4 = [c.filter[0], c.filter[1], 5, 16];
     const x: Shape4 = [c.x[0], c.x[1], c.x[2], 5];
     for (const simd of ['1', '0']) {
@@ -185,9 +213,16 @@ describe('wasm convolution gradient kernels', () => {
         const backFilterShape: Shape4 = [c.filter[0], c.filter[1], 16, 5];
         const dy = randomTensor(tf.backend_util.computeConv2DInfo(backXShape, backFilterShape, c.strides, 1, c.pad).outShape, 34);
         const backFilter = randomTensor(backFilterShape, 35);
-        const back = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy, filter: backFilter }, {
-          strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: backXShape,
-        });
+        const back = tf.engine().runKernel<tf.Tensor>(
+          'Conv2DBackpropInput',
+          { dy, filter: backFilter },
+          {
+            strides: c.strides,
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            inputShape: backXShape,
+          },
+        );
         const out = [plain, fused, back].map((t) => ({ shape: t.shape, data: t.dataSync() as Float32Array }));
         tf.dispose([x, filter, bias, plain, fused, dy, backFilter, back]);
         return out;
@@ -211,12 +246,36 @@ describe('wasm convolution gradient kernels', () => {
     { name: "'same', 8x8", x: [2, 8, 8, 4], k: 3, ci: 4, co: 8, pad: 'same' },
     { name: "'same', odd 7x9", x: [1, 7, 9, 8], k: 3, ci: 8, co: 16, pad: 'same' },
     { name: "'valid', 9x7, 12 channels", x: [3, 9, 7, 12], k: 3, ci: 12, co: 8, pad: 'valid' },
-    { name: 'asymmetric padding', x: [2, 5, 6, 4], k: 3, ci: 4, co: 8, pad: [[0, 0], [0, 2], [1, 0], [0, 0]] },
+    {
+      name: 'asymmetric padding',
+      x: [2, 5, 6, 4],
+      k: 3,
+      ci: 4,
+      co: 8,
+      pad: [
+        [0, 0],
+        [0, 2],
+        [1, 0],
+        [0, 0],
+      ],
+    },
     { name: "1x1 image, 'same'", x: [1, 1, 1, 4], k: 3, ci: 4, co: 8, pad: 'same' },
     { name: 'batch 5 of 9x9 (tiles across chunks and images)', x: [5, 9, 9, 8], k: 3, ci: 8, co: 24, pad: 'same' },
     { name: "2x2 'valid', 8x8", x: [2, 8, 8, 4], k: 2, ci: 4, co: 8, pad: 'valid' },
     { name: "2x2 'same', odd 7x10", x: [1, 7, 10, 8], k: 2, ci: 8, co: 16, pad: 'same' },
-    { name: '2x2 asymmetric padding', x: [2, 5, 6, 4], k: 2, ci: 4, co: 8, pad: [[0, 0], [2, 0], [0, 1], [0, 0]] },
+    {
+      name: '2x2 asymmetric padding',
+      x: [2, 5, 6, 4],
+      k: 2,
+      ci: 4,
+      co: 8,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [0, 1],
+        [0, 0],
+      ],
+    },
     { name: '2x2, batch 5 of 11x11', x: [5, 11, 11, 12], k: 2, ci: 12, co: 8, pad: 'valid' },
   ];
   for (const c of winogradCases) {
@@ -243,7 +302,7 @@ describe('wasm convolution gradient kernels', () => {
         assert.ok(error < 1e-4, `${name}: relative error ${error}`);
       }
       // The gradients: the filter's by Winograd too (3x3), the input's a stride-1 conv of dy.
-      for (const kernel of c.k === 3 ? ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const : []) {
+      for (const kernel of c.k === 3 ? (['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const) : []) {
         const want = await gradient(kernel, 'cpu', c.x, filterShape, 1, c.pad);
         const got = await gradient(kernel, 'wasm', c.x, filterShape, 1, c.pad);
         assert.deepEqual(got.shape, want.shape, kernel);
@@ -278,17 +337,43 @@ describe('wasm convolution gradient kernels', () => {
   // The UNet's strided layers: the transposed 4x4 stride-2 conv (UpConv) and the input gradient of
   // the 3x3 stride-2 conv (DownConv) are 2x2 phase convs, which take F(3x3, 2x2).
   for (const c of [
-    { name: 'transposed 4x4 stride 2 (UpConv), 7 -> 14', dy: [2, 7, 7, 16] as Shape4, filter: [4, 4, 8, 16] as Shape4, x: [2, 14, 14, 8] as Shape4, strides: 2, pad: 1 as Pad },
-    { name: '3x3 stride 2 pad 1 (DownConv), 14 -> 7', dy: [2, 7, 7, 8] as Shape4, filter: [3, 3, 8, 8] as Shape4, x: [2, 14, 14, 8] as Shape4, strides: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] as Pad },
+    {
+      name: 'transposed 4x4 stride 2 (UpConv), 7 -> 14',
+      dy: [2, 7, 7, 16] as Shape4,
+      filter: [4, 4, 8, 16] as Shape4,
+      x: [2, 14, 14, 8] as Shape4,
+      strides: 2,
+      pad: 1 as Pad,
+    },
+    {
+      name: '3x3 stride 2 pad 1 (DownConv), 14 -> 7',
+      dy: [2, 7, 7, 8] as Shape4,
+      filter: [3, 3, 8, 8] as Shape4,
+      x: [2, 14, 14, 8] as Shape4,
+      strides: 2,
+      pad: [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ] as Pad,
+    },
   ]) {
     it(`Conv2DBackpropInput through the 2x2 Winograd phase conv matches the cpu backend: ${c.name}`, async () => {
       const run = async (backend: 'cpu' | 'wasm') => {
         await use(backend);
         const dy = randomTensor(c.dy, 71);
         const filter = randomTensor(c.filter, 72);
-        const out = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy, filter }, {
-          strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x,
-        });
+        const out = tf.engine().runKernel<tf.Tensor>(
+          'Conv2DBackpropInput',
+          { dy, filter },
+          {
+            strides: c.strides,
+            pad: c.pad,
+            dataFormat: 'NHWC',
+            inputShape: c.x,
+          },
+        );
         const result = { shape: out.shape, data: out.dataSync() as Float32Array };
         tf.dispose([dy, filter, out]);
         return result;
@@ -313,8 +398,9 @@ describe('wasm convolution gradient kernels', () => {
       const restore = overrideRuntimeOptions({ simdHelper: helper === '1' });
       try {
         // the direct conv (stride 2) and Winograd's two (tiles split between the threads)
-        return tf.tidy(() => [tf.conv2d(x, filter, 2, 'same'), tf.conv2d(x, filter, 1, 'same'), tf.conv2d(x, filter2, 1, 'valid')]
-          .map((t) => t.dataSync() as Float32Array));
+        return tf.tidy(() =>
+          [tf.conv2d(x, filter, 2, 'same'), tf.conv2d(x, filter, 1, 'same'), tf.conv2d(x, filter2, 1, 'valid')].map((t) => t.dataSync() as Float32Array),
+        );
       } finally {
         restore();
       }
@@ -332,17 +418,20 @@ describe('wasm convolution gradient kernels', () => {
     const run = (helper: string) => {
       const restore = overrideRuntimeOptions({ simdHelper: helper === '1' });
       try {
-        return tf.tidy(() => [
-          tf.engine().runKernel<tf.Tensor>('DiffusionGelu', { x }, {}),
-          tf.engine().runKernel<tf.Tensor>('DiffusionGeluGrad', { x, dy: tf.mul(x, scale) }, {}),
-          tf.engine().runKernel<tf.Tensor>('DiffusionChannelAffine', { x, scale, shift }, {}),
-        ].map((t) => t.dataSync() as Float32Array));
+        return tf.tidy(() =>
+          [
+            tf.engine().runKernel<tf.Tensor>('DiffusionGelu', { x }, {}),
+            tf.engine().runKernel<tf.Tensor>('DiffusionGeluGrad', { x, dy: tf.mul(x, scale) }, {}),
+            tf.engine().runKernel<tf.Tensor>('DiffusionChannelAffine', { x, scale, shift }, {}),
+          ].map((t) => t.dataSync() as Float32Array),
+        );
       } finally {
         restore();
       }
     };
     const [split, single] = [run('1'), run('0')];
-    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    const same = (a: Float32Array, b: Float32Array) =>
+      Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     for (let i = 0; i < 3; i++) assert.ok(same(split[i], single[i]), `${['GELU', 'GELU gradient', 'affine'][i]} differs`);
     tf.dispose([x, scale, shift]);
   });
@@ -350,8 +439,13 @@ describe('wasm convolution gradient kernels', () => {
   // BatchMatMul as a 1x1 conv through the SIMD kernels (output columns a multiple of 8); other
   // cases (both transposed, a batch, 6 columns) go to the backend's own kernel.
   for (const [m, k, n, transposeA, transposeB, batch] of [
-    [64, 32, 16, false, false, 1], [64, 32, 56, false, true, 1], [10, 7, 24, true, false, 1], [7, 5, 8, false, true, 1],
-    [12, 9, 16, true, true, 1], [6, 4, 6, false, false, 1], [8, 4, 16, false, false, 3],
+    [64, 32, 16, false, false, 1],
+    [64, 32, 56, false, true, 1],
+    [10, 7, 24, true, false, 1],
+    [7, 5, 8, false, true, 1],
+    [12, 9, 16, true, true, 1],
+    [6, 4, 6, false, false, 1],
+    [8, 4, 16, false, false, 3],
   ] as Array<[number, number, number, boolean, boolean, number]>) {
     it(`BatchMatMul ${batch > 1 ? `batch ${batch}, ` : ''}[${m} x ${k}] by [${k} x ${n}]${transposeA ? ', A transposed' : ''}${transposeB ? ', B transposed' : ''} matches the cpu backend`, async () => {
       const run = async (backend: 'cpu' | 'wasm') => {
@@ -377,12 +471,16 @@ describe('wasm convolution gradient kernels', () => {
       await use(backend);
       const dy = randomTensor([2, 3, 4, 4], 7); // NCHW: 3 channels, 4x4
       const filter = randomTensor([3, 3, 2, 3], 8);
-      const dx = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy, filter }, {
-        strides: 2,
-        pad: 'same',
-        dataFormat: 'NCHW',
-        inputShape: [2, 2, 8, 8],
-      });
+      const dx = tf.engine().runKernel<tf.Tensor>(
+        'Conv2DBackpropInput',
+        { dy, filter },
+        {
+          strides: 2,
+          pad: 'same',
+          dataFormat: 'NCHW',
+          inputShape: [2, 2, 8, 8],
+        },
+      );
       const data = dx.dataSync() as Float32Array;
       tf.dispose([dy, filter, dx]);
       return data;
@@ -426,8 +524,18 @@ describe('wasm convolution gradient kernels', () => {
     });
     for (const scale of [2, 3]) {
       const r = results[scale - 1];
-      assert.ok(relativeError(r.dx, results[0].dx.map((v) => v * scale)) < 1e-5);
-      assert.ok(relativeError(r.dW, results[0].dW.map((v) => v * scale)) < 1e-5);
+      assert.ok(
+        relativeError(
+          r.dx,
+          results[0].dx.map((v) => v * scale),
+        ) < 1e-5,
+      );
+      assert.ok(
+        relativeError(
+          r.dW,
+          results[0].dW.map((v) => v * scale),
+        ) < 1e-5,
+      );
     }
     tf.dispose([x, base, dyBase]);
   });
@@ -444,7 +552,12 @@ describe('wasm convolution gradient kernels', () => {
   });
 
   it('gives the gradients of a small conv net that cpu gives', async () => {
-    const pad1: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
+    const pad1: Pad = [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ];
     const grads = async (backend: 'cpu' | 'wasm'): Promise<Float32Array[]> => {
       await use(backend);
       const x = randomTensor([2, 6, 6, 2], 10);

@@ -35,8 +35,9 @@ describe('wasm heap guard', () => {
     installWasmHeapGuard(backend); // idempotent
     assert.equal(wasm._malloc(16), 8);
     assert.equal(wasm._malloc(0), 8);
-    assert.throws(() => wasm._malloc(100 * 1024 ** 2), (e: unknown) =>
-      e instanceof WasmHeapExhaustedError && /wasm heap is full: cannot allocate 100 MB/.test(e.message) &&
-      /--micro-batch/.test(e.message));
+    assert.throws(
+      () => wasm._malloc(100 * 1024 ** 2),
+      (e: unknown) => e instanceof WasmHeapExhaustedError && /wasm heap is full: cannot allocate 100 MB/.test(e.message) && /--micro-batch/.test(e.message),
+    );
   });
 });

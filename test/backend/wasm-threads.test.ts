@@ -6,12 +6,7 @@ import * as vm from 'vm';
 import { tf } from '../../src/lib/backend/tf';
 import { backendInfo, initBackend } from '../../src/lib/backend/select';
 import { relativeError } from '../helpers';
-import {
-  WASM_MAX_THREADS,
-  WASM_THREADS_ENV_VAR,
-  wasmThreadsRequested,
-  workerScriptSource,
-} from '../../src/lib/backend/wasm-threads';
+import { WASM_MAX_THREADS, WASM_THREADS_ENV_VAR, wasmThreadsRequested, workerScriptSource } from '../../src/lib/backend/wasm-threads';
 import { RuntimeOptionError } from '../../src/lib/runtime-options';
 
 const SELECT = path.join(__dirname, '../../src/lib/backend/select.js');
@@ -69,7 +64,6 @@ function runChild(threads: string): Promise<ChildResult> {
     });
   });
 }
-
 
 describe('wasm threads', () => {
   describe('wasmThreadsRequested', () => {

@@ -11,14 +11,21 @@ describe('npm run bench', function () {
 
   it('--hidden and --batch bench those widths and write the figures with --json', () => {
     const json = path.join(tempDir('bench'), 'bench.json');
-    const run = spawnSync(process.execPath, [CLI, 'bench', '--models', 'denoiser', '--hidden', '4,8', '--batch', '6', '--steps', '1', '--workers', '0', '--json', json], { encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [CLI, 'bench', '--models', 'denoiser', '--hidden', '4,8', '--batch', '6', '--steps', '1', '--workers', '0', '--json', json],
+      { encoding: 'utf8' },
+    );
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /train img\/s/);
     const report = JSON.parse(fs.readFileSync(json, 'utf8')) as { results: Array<Record<string, number | string>> };
-    assert.deepEqual(report.results.map((r) => [r.kind, r.size, r.hidden, r.batchSize, r.workers, r.sampleWorkers]), [
-      ['denoiser', 'custom', 4, 6, 0, 0],
-      ['denoiser', 'custom', 8, 6, 0, 0],
-    ]);
+    assert.deepEqual(
+      report.results.map((r) => [r.kind, r.size, r.hidden, r.batchSize, r.workers, r.sampleWorkers]),
+      [
+        ['denoiser', 'custom', 4, 6, 0, 0],
+        ['denoiser', 'custom', 8, 6, 0, 0],
+      ],
+    );
     for (const r of report.results) {
       for (const k of ['trainImagesPerSec', 'trainImagesPerCpuSec', 'sampleImagesPerSec', 'peakRssMB']) {
         assert.ok(typeof r[k] === 'number' && (r[k] as number) > 0, `${k} = ${r[k]}`);

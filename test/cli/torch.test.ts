@@ -48,7 +48,7 @@ describe('diffusion export --torch / import --torch', function () {
     assert.match(r.stderr, /imported .*: time UNet, D = 3/);
     const meta = JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8')) as RunMetadata;
     assert.equal(meta.kind, 'time');
-    assert.equal(meta.config.T, 20, 'the training config in the file\'s metadata is kept');
+    assert.equal(meta.config.T, 20, "the training config in the file's metadata is kept");
     assert.equal(meta.imported?.from, path.resolve(torchFile));
     assert.equal(readSafetensorsFile(path.join(run, 'model-epoch-001.safetensors')).metadata.layout, 'tfjs');
 
@@ -95,8 +95,14 @@ describe('diffusion export --torch / import --torch', function () {
       [['export', '--out', 'x.safetensors'], /--torch SOURCE is required/],
       [['export', '--torch', torchFile], /--out FILE is required/],
       [['export', '--torch', torchFile, '--out', dir], /--out .* is a folder: give a file name, e\.g\. .*model\.safetensors/],
-      [['export', '--torch', path.join(dir, 'nowhere'), '--out', 'x.safetensors'], /nowhere does not exist: give a training run folder \(with run\.json\) or a \.safetensors checkpoint/],
-      [['export', '--torch', torchFile, '--out', path.join(dir, 'x.safetensors')], /is already a PyTorch-layout file: PyTorch loads it as it is .*diffusion import --torch/],
+      [
+        ['export', '--torch', path.join(dir, 'nowhere'), '--out', 'x.safetensors'],
+        /nowhere does not exist: give a training run folder \(with run\.json\) or a \.safetensors checkpoint/,
+      ],
+      [
+        ['export', '--torch', torchFile, '--out', path.join(dir, 'x.safetensors')],
+        /is already a PyTorch-layout file: PyTorch loads it as it is .*diffusion import --torch/,
+      ],
       [['export', '--torch', ckpt, '--epoch', '2', '--out', path.join(dir, 'x.safetensors')], /--epoch picks the weights of a run folder/],
       [['export', '--torch', ckpt, '--epoch', '0', '--out', 'x.safetensors'], /--epoch must be an integer from 1 to 100000, got "0"/],
       [['import', '--torch', torchFile], /--out DEST is required/],

@@ -16,9 +16,15 @@ describe('data/batches', () => {
     const rng = new Rng(7);
     for (let epoch = 0; epoch < 3; epoch++) {
       const batches = shuffledBatches(103, 10, rng);
-      assert.deepEqual(batches.map((b) => b.length), [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 3]);
+      assert.deepEqual(
+        batches.map((b) => b.length),
+        [10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 3],
+      );
       const seen = batches.flatMap((b) => Array.from(b)).sort((x, y) => x - y);
-      assert.deepEqual(seen, Array.from({ length: 103 }, (_, i) => i));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 103 }, (_, i) => i),
+      );
     }
   });
 
@@ -53,7 +59,10 @@ describe('data/batches', () => {
     const ds = tinyDataset(10);
     const images = gatherImages(ds, Int32Array.from([7, 2, 7]));
     assert.equal(images.length, 12);
-    assert.deepEqual(Array.from(images), [7, 7, 7, 7, 2, 2, 2, 2, 7, 7, 7, 7].map((v) => Math.fround(v / 100)));
+    assert.deepEqual(
+      Array.from(images),
+      [7, 7, 7, 7, 2, 2, 2, 2, 7, 7, 7, 7].map((v) => Math.fround(v / 100)),
+    );
     assert.deepEqual(Array.from(gatherLabels(ds, [7, 2, 7])), [1, 2, 1]);
     assert.throws(() => gatherImages(ds, [10]), /index 10 is out of range for a dataset of 10 images/);
     assert.throws(() => gatherLabels(ds, [-1]), /index -1 is out of range/);

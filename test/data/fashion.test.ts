@@ -40,7 +40,10 @@ describe('data/fashion', () => {
   });
 
   it('explains how to get the data when the folder is missing', async () => {
-    await assert.rejects(loadFashionMnist({ dir: path.join(dir, 'absent') }), /absent does not exist\. .*apt-get install dataset-fashion-mnist.*FASHION_MNIST_DIR/);
+    await assert.rejects(
+      loadFashionMnist({ dir: path.join(dir, 'absent') }),
+      /absent does not exist\. .*apt-get install dataset-fashion-mnist.*FASHION_MNIST_DIR/,
+    );
   });
 
   it('loads the Debian package when it is installed', async function () {

@@ -54,12 +54,15 @@ describe('data/idx', () => {
     const full = idxBytes([3, 2, 2], new Uint8Array(12));
     const file = path.join(dir, 'short-idx3-ubyte');
     fs.writeFileSync(file, full.subarray(0, full.length - 5));
-    assert.throws(() => readIdxFile(file), (err: Error) => {
-      assert.match(err.message, /short-idx3-ubyte is truncated/);
-      assert.match(err.message, /need 28 bytes, found 23/);
-      assert.match(err.message, /download it again/);
-      return true;
-    });
+    assert.throws(
+      () => readIdxFile(file),
+      (err: Error) => {
+        assert.match(err.message, /short-idx3-ubyte is truncated/);
+        assert.match(err.message, /need 28 bytes, found 23/);
+        assert.match(err.message, /download it again/);
+        return true;
+      },
+    );
     assert.throws(() => parseIdx(full.subarray(0, 10), 'hdr'), /hdr is truncated: its 3-dimensional header needs 16 bytes, found 10/);
   });
 
@@ -82,10 +85,7 @@ describe('data/idx', () => {
   it('rejects images and labels with different counts', () => {
     writeIdx(path.join(dir, 'img'), [5, 2, 2], new Uint8Array(20));
     writeIdx(path.join(dir, 'lab'), [4], [0, 1, 2, 3]);
-    assert.throws(
-      () => loadIdxPair(path.join(dir, 'img'), path.join(dir, 'lab'), DIGITS),
-      /img holds 5 images but .*lab holds 4 labels/,
-    );
+    assert.throws(() => loadIdxPair(path.join(dir, 'img'), path.join(dir, 'lab'), DIGITS), /img holds 5 images but .*lab holds 4 labels/);
   });
 
   it('rejects labels outside the classes, and swapped files', () => {
@@ -120,12 +120,15 @@ describe('data/idx', () => {
 
   it('lists the missing files of an incomplete folder, and reports a missing folder', () => {
     writeSplitDir(dir, { skip: ['train-labels-idx1-ubyte', 't10k-images-idx3-ubyte'] });
-    assert.throws(() => loadIdxDir(dir, DIGITS, 'Do the fix.'), (err: Error) => {
-      assert.match(err.message, /is missing train-labels-idx1-ubyte\[\.gz\], t10k-images-idx3-ubyte\[\.gz\] /);
-      assert.doesNotMatch(err.message, /missing train-images/);
-      assert.match(err.message, /Do the fix\.$/);
-      return true;
-    });
+    assert.throws(
+      () => loadIdxDir(dir, DIGITS, 'Do the fix.'),
+      (err: Error) => {
+        assert.match(err.message, /is missing train-labels-idx1-ubyte\[\.gz\], t10k-images-idx3-ubyte\[\.gz\] /);
+        assert.doesNotMatch(err.message, /missing train-images/);
+        assert.match(err.message, /Do the fix\.$/);
+        return true;
+      },
+    );
     assert.throws(() => loadIdxDir(path.join(dir, 'nope'), DIGITS, 'Do the fix.'), /nope does not exist\. Do the fix\./);
   });
 });

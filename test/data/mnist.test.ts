@@ -3,15 +3,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
-import {
-  downloadToCache,
-  downloadVerified,
-  loadMnist,
-  MNIST_FILES,
-  PinnedFile,
-  sha256Hex,
-  verifyCachedFiles,
-} from '../../src/lib/data/mnist';
+import { downloadToCache, downloadVerified, loadMnist, MNIST_FILES, PinnedFile, sha256Hex, verifyCachedFiles } from '../../src/lib/data/mnist';
 import { tempDir, writeSplitDir } from './fixtures';
 
 /** Runs `fn` with the given environment variables removed, restoring them afterwards. */
@@ -101,8 +93,14 @@ describe('data/mnist', () => {
       }
       const perDigit = (labels: ArrayLike<number>) => Array.from({ length: 10 }, (_, d) => Array.from(labels).filter((l) => l === d).length);
       const totals = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978];
-      assert.deepEqual(perDigit(a.train.labels), totals.map((n) => Math.floor(n * 0.85)));
-      assert.deepEqual(perDigit(a.test.labels), totals.map((n) => n - Math.floor(n * 0.85)));
+      assert.deepEqual(
+        perDigit(a.train.labels),
+        totals.map((n) => Math.floor(n * 0.85)),
+      );
+      assert.deepEqual(
+        perDigit(a.test.labels),
+        totals.map((n) => n - Math.floor(n * 0.85)),
+      );
       // Digits are interleaved, so the first ten images are one of each.
       assert.deepEqual(Array.from(a.train.labels.subarray(0, 10)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 
@@ -172,7 +170,8 @@ describe('data/mnist', () => {
         if (req.url === '/good/data.gz') res.end(good);
         else if (req.url === '/tampered/data.gz') res.end(Buffer.from('the fake bytes'));
         else if (req.url === '/moved/data.gz') res.writeHead(302, { location: '/good/data.gz' }).end();
-        else if (req.url === '/silent/data.gz') return; // never answers
+        else if (req.url === '/silent/data.gz')
+          return; // never answers
         else res.writeHead(404).end();
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -57,7 +57,10 @@ describe('demo jobs (what the site runs in the browser, run here in Node)', func
     assert.throws(() => runDemoJob(models, { ...base, guidance: 50 }), /guidance must be from 0 to 20, got 50/);
     assert.throws(() => runDemoJob(models, { ...base, seed: -1 }), /seed must be an integer from 0/);
     assert.throws(() => runDemoJob(models, { ...base, prompt: 'a rocket shipp' }), /"shipp" \(nearest known: .*ship/);
-    assert.throws(() => runDemoJob(models, { kind: 'sample-digit', digit: 3, guidance: 5, seed: 0, frameEvery: 10 }), /needs Part B2's class-conditioned model, which the page has not loaded/);
+    assert.throws(
+      () => runDemoJob(models, { kind: 'sample-digit', digit: 3, guidance: 5, seed: 0, frameEvery: 10 }),
+      /needs Part B2's class-conditioned model, which the page has not loaded/,
+    );
     assert.throws(() => runDemoJob(models, { kind: 'nonsense' } as never), /seed must be/);
     assert.throws(() => runDemoJob(models, { kind: 'nonsense', seed: 0 } as never), /Unknown demo job "nonsense"/);
   });
@@ -66,7 +69,10 @@ describe('demo jobs (what the site runs in the browser, run here in Node)', func
     const data = new Float32Array(28 * 28);
     for (let y = 5; y < 23; y++) data[y * 28 + 14] = 1;
     const out = runDemoJob(models, { kind: 'denoise-digit', image: { width: 28, height: 28, channels: 1, data }, sigma: 0.5, seed: 1 });
-    assert.deepEqual(out.images.map((i) => i.label), ['your digit', 'noisy, sigma = 0.5', 'denoised']);
+    assert.deepEqual(
+      out.images.map((i) => i.label),
+      ['your digit', 'noisy, sigma = 0.5', 'denoised'],
+    );
     assert.deepEqual(out.images[0].image.data, data);
   });
 });

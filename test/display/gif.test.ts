@@ -3,7 +3,6 @@ import { encodeGif, lzwEncode } from '../../src/lib/display/gif';
 import type { RgbImage } from '../../src/lib/display/image';
 import { randomBytes } from './bytes';
 
-
 function grayFrame(width: number, height: number, levels: Uint8Array): RgbImage {
   const data = new Uint8Array(width * height * 3);
   levels.forEach((v, p) => data.fill(v, p * 3, p * 3 + 3));
@@ -163,7 +162,8 @@ describe('display/gif', () => {
   });
 
   it('maps colour frames to the nearest colour-cube entry', () => {
-    const width = 8, height = 8;
+    const width = 8,
+      height = 8;
     const frames = [31, 32].map((seed) => ({ width, height, data: randomBytes(width * height * 3, seed) }));
     const parsed = parseGif(encodeGif(frames));
     parsed.frames.forEach((frame, f) => {

@@ -33,7 +33,13 @@ describe('display/grid', () => {
     assert.deepEqual(pixel(grid, x, y), [102, 102, 102]);
     assert.deepEqual(pixel(grid, x + 7, y + 5), [102, 102, 102]);
     // Its white marker pixel (1, 2) becomes the 2x2 block at (x+2..x+3, y+4..y+5).
-    for (const [dx, dy] of [[2, 4], [3, 4], [2, 5], [3, 5]]) assert.deepEqual(pixel(grid, x + dx, y + dy), [255, 255, 255]);
+    for (const [dx, dy] of [
+      [2, 4],
+      [3, 4],
+      [2, 5],
+      [3, 5],
+    ])
+      assert.deepEqual(pixel(grid, x + dx, y + dy), [255, 255, 255]);
     assert.deepEqual(pixel(grid, x + 1, y + 4), [102, 102, 102]);
     // Padding and the empty sixth cell stay background.
     assert.deepEqual(pixel(grid, x - 1, y), [255, 255, 255]);
@@ -59,8 +65,14 @@ describe('display/grid', () => {
 
   it('adds room for a title, headers, row labels and captions, and draws dark text there', () => {
     const grid = imageGrid(batch(4, 10, 10), {
-      cols: 2, scale: 3, padding: 4, range: [0, 1],
-      title: 'T', colLabels: ['a', 'b'], rowLabels: ['r0', 'row1'], cellLabels: ['x', 'y', 'z', 'w'],
+      cols: 2,
+      scale: 3,
+      padding: 4,
+      range: [0, 1],
+      title: 'T',
+      colLabels: ['a', 'b'],
+      rowLabels: ['r0', 'row1'],
+      cellLabels: ['x', 'y', 'z', 'w'],
     });
     const rowLabelWidth = 4 * 6 - 1; // 'row1'
     const gridLeft = 4 + rowLabelWidth + 4;
@@ -74,7 +86,12 @@ describe('display/grid', () => {
     assert.ok(countDark(grid, gridLeft + 34, 22, gridLeft + 64, 29) > 5, 'header b');
     assert.ok(countDark(grid, 4, gridTop, gridLeft - 4, gridTop + 30) > 5, 'row label r0');
     assert.ok(countDark(grid, 4, gridTop + rowHeight + 4, gridLeft - 4, gridTop + rowHeight + 34) > 5, 'row label row1');
-    for (const [r, c] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+    for (const [r, c] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]) {
       const y = gridTop + r * (rowHeight + 4) + 33;
       const x = gridLeft + c * 34;
       assert.ok(countDark(grid, x, y, x + 30, y + 7) > 3, `caption of cell ${r},${c}`);
@@ -134,9 +151,6 @@ describe('display/grid', () => {
     assert.equal(imageGrid({ ...batch(1, 4, 4) }).description, 'A greyscale image of 4x4 pixels.');
     const plain = blankImage(2, 2);
     assert.equal(hconcat([plain, plain]).description, undefined, 'nothing to say about undescribed pictures');
-    assert.equal(
-      vconcat([grid, plain]).description,
-      `2 pictures stacked, top to bottom. (1) ${grid.description} (2) unlabelled`,
-    );
+    assert.equal(vconcat([grid, plain]).description, `2 pictures stacked, top to bottom. (1) ${grid.description} (2) unlabelled`);
   });
 });

@@ -5,7 +5,10 @@ describe('display/image', () => {
   describe('toRgb8', () => {
     it('maps the range to 0..255 with rounding and clamps outside values', () => {
       const images: FloatImages = {
-        count: 2, height: 1, width: 6, channels: 1,
+        count: 2,
+        height: 1,
+        width: 6,
+        channels: 1,
         data: Float32Array.from([0, 0, 0, 0, 0, 0, -1, -2, 1, 2, 0, 0.5]),
       };
       const img = toRgb8(images, 1, [-1, 1]);

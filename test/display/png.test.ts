@@ -4,7 +4,6 @@ import * as zlib from 'zlib';
 import { crc32, decodePng, encodePng, type PixelImage } from '../../src/lib/display/png';
 import { randomBytes } from './bytes';
 
-
 /** A PNG chunk built independently of the code under test (node's own CRC-32). */
 function chunk(type: string, body: Uint8Array): Buffer {
   const head = Buffer.alloc(8);
@@ -48,7 +47,9 @@ function buildPng(p: HandPng): Buffer {
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
@@ -97,7 +98,7 @@ describe('display/png', () => {
     assert.ok(a.subarray(0, 8).equals(SIGNATURE));
     // Walk the chunks and check each CRC with node's independent implementation.
     const types: string[] = [];
-    for (let pos = 8; pos < a.length; ) {
+    for (let pos = 8; pos < a.length;) {
       const length = a.readUInt32BE(pos);
       types.push(a.toString('latin1', pos + 4, pos + 8));
       assert.equal(a.readUInt32BE(pos + 8 + length), zlib.crc32(a.subarray(pos + 4, pos + 8 + length)));
@@ -115,10 +116,22 @@ describe('display/png', () => {
   it('decodes hand-filtered rows: Sub, Up, Average, Paeth with byte wrap-around', () => {
     // 3x4 gray. Row 0 Sub, row 1 Up, row 2 Average, row 3 Paeth.
     const filtered = Uint8Array.from([
-      1, 200, 100, 5, //  Sub:     200, (100+200)&255=44, 49
-      2, 10, 20, 30, //   Up:      210, 64, 79
-      3, 1, 2, 3, //      Average: 1+(0+210>>1)=106, 2+((106+64)>>1)=87, 3+((87+79)>>1)=86
-      4, 1, 1, 1, //      Paeth:   a=0,b=106,c=0 -> b: 107; a=107,b=87,c=106 -> p=88 -> b: 88; a=88,b=86,c=87 -> p=87 -> c: 88
+      1,
+      200,
+      100,
+      5, //  Sub:     200, (100+200)&255=44, 49
+      2,
+      10,
+      20,
+      30, //   Up:      210, 64, 79
+      3,
+      1,
+      2,
+      3, //      Average: 1+(0+210>>1)=106, 2+((106+64)>>1)=87, 3+((87+79)>>1)=86
+      4,
+      1,
+      1,
+      1, //      Paeth:   a=0,b=106,c=0 -> b: 107; a=107,b=87,c=106 -> p=88 -> b: 88; a=88,b=86,c=87 -> p=87 -> c: 88
     ]);
     const img = decodePng(buildPng({ width: 3, height: 4, colorType: 0, filtered }));
     assert.equal(img.channels, 1);
@@ -136,9 +149,16 @@ describe('display/png', () => {
   });
 
   it('decodes every filter type for colour types 0, 2, 4 and 6, including mixed filters and split IDAT', () => {
-    const cases: Array<[number, number]> = [[0, 1], [2, 3], [4, 2], [6, 4]];
+    const cases: Array<[number, number]> = [
+      [0, 1],
+      [2, 3],
+      [4, 2],
+      [6, 4],
+    ];
     for (const [colorType, bpp] of cases) {
-      const width = 9, height = 6, stride = width * bpp;
+      const width = 9,
+        height = 6,
+        stride = width * bpp;
       const pixels = randomBytes(stride * height, colorType + 100);
       for (const types of [[0], [1], [2], [3], [4], [4, 3, 2, 1, 0]]) {
         const filtered = filterRows(pixels, height, stride, bpp, types);
@@ -174,7 +194,10 @@ describe('display/png', () => {
   it('rejects a bad CRC, naming the chunk', () => {
     const png = Buffer.from(encodePng({ width: 4, height: 4, channels: 3, data: randomBytes(48, 4) }));
     png[16] ^= 0x01; // inside the IHDR body (width)
-    assert.throws(() => decodePng(png), (err: Error) => /bad CRC/.test(err.message) && /IHDR/.test(err.message));
+    assert.throws(
+      () => decodePng(png),
+      (err: Error) => /bad CRC/.test(err.message) && /IHDR/.test(err.message),
+    );
   });
 
   it('reads 16-bit, interlaced (Adam7) and low-bit-depth palette PNGs as an independent decoder (sharp) does', async () => {
@@ -194,7 +217,11 @@ describe('display/png', () => {
     };
     for (const [name, png] of Object.entries(variants)) {
       const depth = png[24]; // IHDR bit depth
-      assert.equal(depth, { 'interlaced RGB': 8, '16-bit RGB': 16, '16-bit RGB, interlaced': 16, '4-bit palette': 4, '2-bit palette': 2, '1-bit palette, interlaced': 1 }[name], `${name}: the encoder wrote ${depth}-bit samples`);
+      assert.equal(
+        depth,
+        { 'interlaced RGB': 8, '16-bit RGB': 16, '16-bit RGB, interlaced': 16, '4-bit palette': 4, '2-bit palette': 2, '1-bit palette, interlaced': 1 }[name],
+        `${name}: the encoder wrote ${depth}-bit samples`,
+      );
       assert.equal(png[28], name.includes('interlaced') ? 1 : 0, `${name}: interlace flag`);
       const ours = decodePng(png);
       if (depth === 16) {

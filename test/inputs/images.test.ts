@@ -12,7 +12,11 @@ describe('inputs/images', () => {
   before(useDefaultBackend);
 
   it('gives every image at the model size and channels, in [-1, 1], with some ink and some background', () => {
-    for (const [size, channels] of [[28, 1], [64, 3], [16, 3]]) {
+    for (const [size, channels] of [
+      [28, 1],
+      [64, 3],
+      [16, 3],
+    ]) {
       for (const name of PART_A_IMAGES) {
         const x = partAImage(name, size, channels);
         assert.deepEqual(x.shape, [1, size, size, channels], name);
@@ -47,7 +51,11 @@ describe('inputs/images', () => {
   it('stores the photos exactly as the Fashion-MNIST test images they name (when the data set is installed)', function () {
     if (!fs.existsSync(DEBIAN_FASHION_DIR)) this.skip();
     const { test } = loadIdxDir(DEBIAN_FASHION_DIR, Array.from({ length: 10 }, String), '');
-    for (const [photo, label] of [[CAMPANILE, 8], [OWN_PHOTO_1, 2], [OWN_PHOTO_2, 7]] as const) {
+    for (const [photo, label] of [
+      [CAMPANILE, 8],
+      [OWN_PHOTO_1, 2],
+      [OWN_PHOTO_2, 7],
+    ] as const) {
       const ref = test.images.subarray(photo.index * 784, (photo.index + 1) * 784);
       const mine = photoPixels(photo);
       assert.equal(test.labels[photo.index], label);
@@ -59,7 +67,16 @@ describe('inputs/images', () => {
     assert.equal(distanceToSegment(0, 1, [0, 0], [2, 0]), 1);
     assert.equal(distanceToSegment(3, 0, [0, 0], [2, 0]), 1);
     // A horizontal line through the middle of a 20 px canvas, 3 px wide: full ink on it, none far away.
-    const im = rasteriseStrokes([[[0.1, 0.5], [0.9, 0.5]]], 20, 3 / 20);
+    const im = rasteriseStrokes(
+      [
+        [
+          [0.1, 0.5],
+          [0.9, 0.5],
+        ],
+      ],
+      20,
+      3 / 20,
+    );
     assert.equal(im.data[10 * 20 + 10], 1);
     assert.equal(im.data[2 * 20 + 10], 0);
     const edge = im.data[8 * 20 + 10]; // 1.5 px from the line's centre: the pen's edge, partly covered

@@ -16,7 +16,10 @@ describe('inputs/pixels', () => {
 
   it('interpolates bilinearly when enlarging, with pixel centres aligned', () => {
     const out = resize({ height: 1, width: 2, channels: 1, data: Float32Array.from([0, 1]) }, 1, 4);
-    assert.deepEqual([...out.data].map((v) => Number(v.toFixed(4))), [0, 0.25, 0.75, 1]);
+    assert.deepEqual(
+      [...out.data].map((v) => Number(v.toFixed(4))),
+      [0, 0.25, 0.75, 1],
+    );
   });
 
   it('centre-crops to a square and converts channels', () => {

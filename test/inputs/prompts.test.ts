@@ -13,14 +13,14 @@ describe('inputs/prompts and settings', () => {
     assert.deepEqual(p.anagrams.map((a) => a.view).sort(), ['flip', 'flip', 'rotate180']);
   });
 
-  it('names every missing prompt of a model\'s dictionary', () => {
+  it("names every missing prompt of a model's dictionary", () => {
     const dict = new PromptDictionary(new Map([['', new Float32Array(2)]]), 2);
     assert.throws(() => checkPromptsKnown(partAPrompts('deepfloyd-if'), dict), /lack "an oil painting of a snowy mountain village".*"a rocket ship"/);
     assert.ok(allPrompts(partAPrompts('deepfloyd-if')).includes(''));
     assert.throws(() => partAPrompts('sd' as never), /Unknown Part A model "sd"/);
   });
 
-  it('keeps SPEC\'s settings in quick and full', () => {
+  it("keeps SPEC's settings in quick and full", () => {
     for (const name of ['quick', 'full']) {
       const s = partASettings(name);
       assert.deepEqual(s.inferenceSteps, [5, 10, 20, 40]);

@@ -38,15 +38,19 @@ describe('inputs/loadUserImage', () => {
     const size = 16;
     const rgb = new Uint8Array(size * size * 3);
     for (let i = 0; i < size * size; i++) rgb.set([200, 40, 40], i * 3); // flat red
-    const jpg = await sharp(Buffer.from(rgb), { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const jpg = await sharp(Buffer.from(rgb), { raw: { width: size, height: size, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
     const x = userImageFromBytes(jpg, 8, 3, 'red.jpg');
     const v = x.dataSync();
     for (let i = 0; i < v.length; i += 3) {
-      assert.ok(Math.abs(v[i] - (2 * 200 / 255 - 1)) < 0.05 && Math.abs(v[i + 1] - (2 * 40 / 255 - 1)) < 0.05, `pixel ${i / 3}`);
+      assert.ok(Math.abs(v[i] - ((2 * 200) / 255 - 1)) < 0.05 && Math.abs(v[i + 1] - ((2 * 40) / 255 - 1)) < 0.05, `pixel ${i / 3}`);
     }
     x.dispose();
-    assert.throws(() => userImageFromBytes(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]), 28, 1, 'cat.jpg'),
-      /cat\.jpg is a JPEG without a frame header \(no image size\): the file is damaged or cut short; re-save it/);
+    assert.throws(
+      () => userImageFromBytes(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]), 28, 1, 'cat.jpg'),
+      /cat\.jpg is a JPEG without a frame header \(no image size\): the file is damaged or cut short; re-save it/,
+    );
     assert.throws(() => loadUserImage('/nonexistent/cat.png', 28), /does not exist/);
   });
 });

@@ -19,7 +19,10 @@ describe('io/atomic: writeFileAtomic', () => {
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     };
     try {
-      assert.throws(() => writeFileAtomic(file, 'new\n'), new RegExp(`No space left to write ${file.replace(/[/.]/g, '\\$&')} \\(ENOSPC: the disk or quota holding .* is full\\): free some space and run again`));
+      assert.throws(
+        () => writeFileAtomic(file, 'new\n'),
+        new RegExp(`No space left to write ${file.replace(/[/.]/g, '\\$&')} \\(ENOSPC: the disk or quota holding .* is full\\): free some space and run again`),
+      );
     } finally {
       nodeFs.writeFileSync = real;
     }
@@ -37,7 +40,10 @@ describe('io/atomic: writeFileAtomic', () => {
     try {
       const file = path.join(mount, 'model.safetensors');
       writeFileAtomic(file, new Uint8Array(600_000).fill(1));
-      assert.throws(() => writeFileAtomic(file, new Uint8Array(600_000).fill(2)), /No space left to write .*model\.safetensors \(ENOSPC: .*previous file, if any, is unchanged/);
+      assert.throws(
+        () => writeFileAtomic(file, new Uint8Array(600_000).fill(2)),
+        /No space left to write .*model\.safetensors \(ENOSPC: .*previous file, if any, is unchanged/,
+      );
       assert.equal(fs.readFileSync(file)[0], 1);
       assert.deepEqual(fs.readdirSync(mount), ['model.safetensors']);
     } finally {

@@ -20,7 +20,7 @@ describe('outputs folder', () => {
     assert.equal(outputsPath('judge'), path.join('/tmp/elsewhere', 'judge'));
   });
 
-  it('holds the training runs by default (so the tests never write into a user\'s outputs/)', () => {
+  it("holds the training runs by default (so the tests never write into a user's outputs/)", () => {
     process.env[OUTPUTS_ENV_VAR] = '/tmp/elsewhere';
     const config = trainConfigFor('time', 'smoke', {});
     assert.equal(defaultRunDir(config, 'abc'), path.join('/tmp/elsewhere', 'runs', 'time-abc'));

@@ -3,8 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  NamedTensor, decodeSafetensors, encodeSafetensors, readSafetensorsFile, readSafetensorsHeader,
-  float32ToF16Bits, toFloat32, writeSafetensorsFile,
+  NamedTensor,
+  decodeSafetensors,
+  encodeSafetensors,
+  readSafetensorsFile,
+  readSafetensorsHeader,
+  float32ToF16Bits,
+  toFloat32,
+  writeSafetensorsFile,
 } from '../../src/lib/io/safetensors';
 
 /** One tensor of every dtype, with awkward sizes so that alignment matters. */
@@ -88,25 +94,27 @@ describe('safetensors', () => {
     });
 
     it('writes the byte layout of the spec exactly', () => {
-      const json = '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},' +
-        '"b":{"dtype":"U8","shape":[1],"data_offsets":[8,9]}}';
+      const json = '{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},' + '"b":{"dtype":"U8","shape":[1],"data_offsets":[8,9]}}';
       const padded = json + ' '.repeat((8 - (json.length % 8)) % 8);
       const expected = handBuilt(padded, [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0, 7]); // 1.0f, -2.0f, 7
-      const actual = encodeSafetensors({
-        b: { dtype: 'U8', shape: [1], data: new Uint8Array([7]) },
-        a: { dtype: 'F32', shape: [2], data: new Float32Array([1, -2]) },
-      }, { k: 'v' });
+      const actual = encodeSafetensors(
+        {
+          b: { dtype: 'U8', shape: [1], data: new Uint8Array([7]) },
+          a: { dtype: 'F32', shape: [2], data: new Float32Array([1, -2]) },
+        },
+        { k: 'v' },
+      );
       assert.deepEqual([...actual], [...expected]);
     });
 
     it('decodes a hand-built file with keys in any order and an unpadded header', () => {
-      const json = '{"w":{"dtype":"I32","shape":[1,2],"data_offsets":[2,10]},' +
-        '"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"__metadata__":{"note":"hand"}}';
+      const json =
+        '{"w":{"dtype":"I32","shape":[1,2],"data_offsets":[2,10]},' + '"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"__metadata__":{"note":"hand"}}';
       const buf = handBuilt(json, [0x00, 0x3c, 5, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
       const out = decodeSafetensors(buf);
       assert.deepEqual(out.metadata, { note: 'hand' });
       assert.deepEqual(out.tensors.w.shape, [1, 2]);
-      assert.deepEqual([...out.tensors.w.data as Int32Array], [5, -1]);
+      assert.deepEqual([...(out.tensors.w.data as Int32Array)], [5, -1]);
       assert.deepEqual([...toFloat32(out.tensors.h)], [1]);
     });
 
@@ -142,8 +150,7 @@ describe('safetensors', () => {
     it('rejects a valid file truncated at any of several points', () => {
       const cuts = [8, 9, 8 + Math.floor(n / 2), 8 + n, 8 + n + 1, valid.length - 8, valid.length - 1];
       for (const cut of cuts) {
-        expectCorrupt(() => decodeSafetensors(valid.subarray(0, cut), { source }),
-          /past the end|not valid UTF-8 JSON|outside the .*data buffer|cover only/);
+        expectCorrupt(() => decodeSafetensors(valid.subarray(0, cut), { source }), /past the end|not valid UTF-8 JSON|outside the .*data buffer|cover only/);
       }
     });
 
@@ -159,27 +166,44 @@ describe('safetensors', () => {
     it('rejects bad JSON and an unknown dtype, naming the tensor', () => {
       expectCorrupt(() => decodeSafetensors(handBuilt('{"a":', []), { source }), /not valid UTF-8 JSON/);
       expectCorrupt(() => decodeSafetensors(handBuilt('[1,2]', []), { source }), /not a JSON object/);
-      expectCorrupt(() => decodeSafetensors(handBuilt('{"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}', [0]), { source }),
-        /tensor "w" has unknown dtype "Q4"/);
+      expectCorrupt(
+        () => decodeSafetensors(handBuilt('{"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}', [0]), { source }),
+        /tensor "w" has unknown dtype "Q4"/,
+      );
     });
 
     it('rejects offsets out of range, overlapping, or not matching dtype x shape', () => {
-      expectCorrupt(() => decodeSafetensors(handBuilt('{"w":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}', [1, 2]), { source }),
-        /tensor "w" has data_offsets \[0, 4\] outside the 2-byte data buffer/);
-      expectCorrupt(() => decodeSafetensors(handBuilt('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', [0, 0, 0, 0]), { source }),
-        /tensor "w" \(F32, shape \[2\]\) needs 8 bytes/);
-      expectCorrupt(() => decodeSafetensors(handBuilt(
-        '{"a":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},"b":{"dtype":"U8","shape":[3],"data_offsets":[2,5]}}',
-        [1, 2, 3, 4, 5]), { source }), /tensor "b" overlaps tensor "a"/);
-      expectCorrupt(() => decodeSafetensors(handBuilt('{"w":{"dtype":"U8","shape":[1],"data_offsets":[2,1]}}', [1, 2]), { source }),
-        /tensor "w" has data_offsets \[2, 1\]/);
+      expectCorrupt(
+        () => decodeSafetensors(handBuilt('{"w":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}', [1, 2]), { source }),
+        /tensor "w" has data_offsets \[0, 4\] outside the 2-byte data buffer/,
+      );
+      expectCorrupt(
+        () => decodeSafetensors(handBuilt('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', [0, 0, 0, 0]), { source }),
+        /tensor "w" \(F32, shape \[2\]\) needs 8 bytes/,
+      );
+      expectCorrupt(
+        () =>
+          decodeSafetensors(
+            handBuilt('{"a":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},"b":{"dtype":"U8","shape":[3],"data_offsets":[2,5]}}', [1, 2, 3, 4, 5]),
+            { source },
+          ),
+        /tensor "b" overlaps tensor "a"/,
+      );
+      expectCorrupt(
+        () => decodeSafetensors(handBuilt('{"w":{"dtype":"U8","shape":[1],"data_offsets":[2,1]}}', [1, 2]), { source }),
+        /tensor "w" has data_offsets \[2, 1\]/,
+      );
     });
 
     it('rejects a buffer not fully covered by tensors', () => {
-      expectCorrupt(() => decodeSafetensors(handBuilt('{"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}', [1, 2, 3]), { source }),
-        /3 bytes but the tensors cover only 2/);
-      expectCorrupt(() => decodeSafetensors(handBuilt('{"w":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}', [1, 2, 3]), { source }),
-        /bytes 0\.\.1 of the data buffer belong to no tensor/);
+      expectCorrupt(
+        () => decodeSafetensors(handBuilt('{"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}', [1, 2, 3]), { source }),
+        /3 bytes but the tensors cover only 2/,
+      );
+      expectCorrupt(
+        () => decodeSafetensors(handBuilt('{"w":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}', [1, 2, 3]), { source }),
+        /bytes 0\.\.1 of the data buffer belong to no tensor/,
+      );
     });
 
     it('without a source, still says what is wrong', () => {
@@ -252,8 +276,12 @@ describe('safetensors', () => {
 
   describe('files', () => {
     let dir: string;
-    beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safetensors-test-')); });
-    afterEach(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'safetensors-test-'));
+    });
+    afterEach(() => {
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
 
     it('writes atomically, leaving no temp file, and reads back', () => {
       const file = path.join(dir, 'sub', 'ckpt.safetensors');
@@ -262,7 +290,7 @@ describe('safetensors', () => {
       assert.deepEqual(fs.readdirSync(path.dirname(file)), ['ckpt.safetensors']);
       const out = readSafetensorsFile(file);
       assert.deepEqual(out.metadata, { step: '20' });
-      assert.deepEqual([...out.tensors.u8.data as Uint8Array], [0, 1, 127, 128, 255]);
+      assert.deepEqual([...(out.tensors.u8.data as Uint8Array)], [0, 1, 127, 128, 255]);
     });
 
     it('names the file when it is truncated', () => {

@@ -6,9 +6,7 @@ import * as path from 'path';
 import { tf } from '../../src/lib/backend/tf';
 import { loadCheckpoint } from '../../src/lib/checkpoint';
 import { NamedTensor, writeSafetensorsFile } from '../../src/lib/io/safetensors';
-import {
-  batchNormCounters, detectLayout, fromTorchState, permuteAxes, stateSpec, tfjsToTorch, toTorchState, torchToTfjs,
-} from '../../src/lib/io/torch-layout';
+import { batchNormCounters, detectLayout, fromTorchState, permuteAxes, stateSpec, tfjsToTorch, toTorchState, torchToTfjs } from '../../src/lib/io/torch-layout';
 import { Conv2d, ConvTranspose2d, Linear } from '../../src/lib/nn/layers';
 import { Module } from '../../src/lib/nn/module';
 import { UNet } from '../../src/lib/nn/unet';
@@ -16,8 +14,15 @@ import { Rng } from '../../src/lib/random';
 import { tempDir, uniformValues, useDefaultBackend } from '../helpers';
 
 /** A layer's output for NHWC input `x` after loading a PyTorch-layout weight (converted) and bias. */
-function runWithTorchWeight(layer: Conv2d | ConvTranspose2d, role: 'conv2d-weight' | 'conv-transpose2d-weight', torchW: Float32Array,
-  torchShape: number[], bias: Float32Array, x: Float32Array, xShape: number[]): { data: Float32Array; shape: number[] } {
+function runWithTorchWeight(
+  layer: Conv2d | ConvTranspose2d,
+  role: 'conv2d-weight' | 'conv-transpose2d-weight',
+  torchW: Float32Array,
+  torchShape: number[],
+  bias: Float32Array,
+  x: Float32Array,
+  xShape: number[],
+): { data: Float32Array; shape: number[] } {
   const w = torchToTfjs(role, 'weight', torchShape, torchW);
   layer.weight.assign(tf.tensor(w.data, w.shape));
   layer.bias.assign(tf.tensor(bias));
@@ -57,18 +62,23 @@ describe('torch layout: TF.js <-> PyTorch', () => {
       ['batchnorm', [5], [5]],
     ];
     for (const [role, tfShape, ptShape] of cases) {
-      const data = uniformValues(tfShape.reduce((a, b) => a * b, 1), 7);
+      const data = uniformValues(
+        tfShape.reduce((a, b) => a * b, 1),
+        7,
+      );
       const pt = tfjsToTorch(role, 'x', tfShape, data);
       assert.deepEqual(pt.shape, ptShape, role);
       const back = torchToTfjs(role, 'x', pt.shape, pt.data);
       assert.deepEqual(back.shape, tfShape, role);
       assert.deepEqual(back.data, data, role);
     }
-    assert.throws(() => tfjsToTorch('unspecified', 'emb.table', [4, 3], new Float32Array(12)),
-      /Tensor "emb\.table" \(shape \[4, 3\]\) comes from a layer that does not say what it is/);
+    assert.throws(
+      () => tfjsToTorch('unspecified', 'emb.table', [4, 3], new Float32Array(12)),
+      /Tensor "emb\.table" \(shape \[4, 3\]\) comes from a layer that does not say what it is/,
+    );
   });
 
-  it('Conv2d: a PyTorch weight [out, in, kh, kw] gives PyTorch\'s cross-correlation (stride 2, padding 1)', () => {
+  it("Conv2d: a PyTorch weight [out, in, kh, kw] gives PyTorch's cross-correlation (stride 2, padding 1)", () => {
     const [n, h, w, ci, co, k, s, p] = [2, 5, 5, 3, 4, 3, 2, 1];
     const layer = new Conv2d(new Rng(1), ci, co, k, s, p);
     const W = uniformValues(co * ci * k * k, 11); // W[o][c][ky][kx]
@@ -78,16 +88,21 @@ describe('torch layout: TF.js <-> PyTorch', () => {
     const oh = Math.floor((h + 2 * p - k) / s) + 1;
     assert.deepEqual(y.shape, [n, oh, oh, co]);
     const expected = new Float32Array(n * oh * oh * co);
-    for (let m = 0; m < n; m++) for (let oy = 0; oy < oh; oy++) for (let ox = 0; ox < oh; ox++) for (let o = 0; o < co; o++) {
-      let sum = b[o];
-      for (let c = 0; c < ci; c++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-        const iy = oy * s - p + ky;
-        const ix = ox * s - p + kx;
-        if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
-        sum += x[((m * h + iy) * w + ix) * ci + c] * W[((o * ci + c) * k + ky) * k + kx];
-      }
-      expected[((m * oh + oy) * oh + ox) * co + o] = sum;
-    }
+    for (let m = 0; m < n; m++)
+      for (let oy = 0; oy < oh; oy++)
+        for (let ox = 0; ox < oh; ox++)
+          for (let o = 0; o < co; o++) {
+            let sum = b[o];
+            for (let c = 0; c < ci; c++)
+              for (let ky = 0; ky < k; ky++)
+                for (let kx = 0; kx < k; kx++) {
+                  const iy = oy * s - p + ky;
+                  const ix = ox * s - p + kx;
+                  if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
+                  sum += x[((m * h + iy) * w + ix) * ci + c] * W[((o * ci + c) * k + ky) * k + kx];
+                }
+            expected[((m * oh + oy) * oh + ox) * co + o] = sum;
+          }
     assertClose(y.data, expected, 1e-5, 'conv2d');
     layer.dispose();
   });
@@ -95,8 +110,15 @@ describe('torch layout: TF.js <-> PyTorch', () => {
   it('ConvTranspose2d: one input pixel reproduces the PyTorch kernel unflipped', () => {
     // PyTorch: ConvTranspose2d(1, 1, 2, stride 1) with weight [[1, 2], [3, 4]] maps [[1]] to [[1, 2], [3, 4]].
     const layer = new ConvTranspose2d(new Rng(2), 1, 1, 2, 1, 0);
-    const y = runWithTorchWeight(layer, 'conv-transpose2d-weight', new Float32Array([1, 2, 3, 4]), [1, 1, 2, 2],
-      new Float32Array([0]), new Float32Array([1]), [1, 1, 1, 1]);
+    const y = runWithTorchWeight(
+      layer,
+      'conv-transpose2d-weight',
+      new Float32Array([1, 2, 3, 4]),
+      [1, 1, 2, 2],
+      new Float32Array([0]),
+      new Float32Array([1]),
+      [1, 1, 1, 1],
+    );
     assert.deepEqual(y.shape, [1, 2, 2, 1]);
     assert.deepEqual([...y.data], [1, 2, 3, 4]);
     layer.dispose();
@@ -116,15 +138,21 @@ describe('torch layout: TF.js <-> PyTorch', () => {
       assert.deepEqual(y.shape, [n, oh, oh, co]);
       // out[y*s - p + ky, x*s - p + kx, o] += in[y, x, c] * W[c, o, ky, kx]
       const expected = new Float32Array(n * oh * oh * co);
-      for (let m = 0; m < n; m++) for (let yy = 0; yy < oh; yy++) for (let xx = 0; xx < oh; xx++) for (let o = 0; o < co; o++) expected[((m * oh + yy) * oh + xx) * co + o] = b[o];
-      for (let m = 0; m < n; m++) for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < h; ix++) for (let c = 0; c < ci; c++) {
-        for (let o = 0; o < co; o++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
-          const oy = iy * s - p + ky;
-          const ox = ix * s - p + kx;
-          if (oy < 0 || ox < 0 || oy >= oh || ox >= oh) continue;
-          expected[((m * oh + oy) * oh + ox) * co + o] += x[((m * h + iy) * h + ix) * ci + c] * W[((c * co + o) * k + ky) * k + kx];
-        }
-      }
+      for (let m = 0; m < n; m++)
+        for (let yy = 0; yy < oh; yy++) for (let xx = 0; xx < oh; xx++) for (let o = 0; o < co; o++) expected[((m * oh + yy) * oh + xx) * co + o] = b[o];
+      for (let m = 0; m < n; m++)
+        for (let iy = 0; iy < h; iy++)
+          for (let ix = 0; ix < h; ix++)
+            for (let c = 0; c < ci; c++) {
+              for (let o = 0; o < co; o++)
+                for (let ky = 0; ky < k; ky++)
+                  for (let kx = 0; kx < k; kx++) {
+                    const oy = iy * s - p + ky;
+                    const ox = ix * s - p + kx;
+                    if (oy < 0 || ox < 0 || oy >= oh || ox >= oh) continue;
+                    expected[((m * oh + oy) * oh + ox) * co + o] += x[((m * h + iy) * h + ix) * ci + c] * W[((c * co + o) * k + ky) * k + kx];
+                  }
+            }
       assertClose(y.data, expected, 1e-5, label);
       layer.dispose();
     });
@@ -154,7 +182,10 @@ describe('torch layout: TF.js <-> PyTorch', () => {
 
     it('the model declares a role for every tensor, and BatchNorm modules get their step counters', () => {
       const spec = stateSpec(model);
-      assert.ok(spec.every((t) => t.role !== 'unspecified'), 'every layer of the UNet says what its tensors are');
+      assert.ok(
+        spec.every((t) => t.role !== 'unspecified'),
+        'every layer of the UNet says what its tensors are',
+      );
       assert.equal(spec.find((t) => t.name === 'up1.up.conv.weight')?.role, 'conv-transpose2d-weight');
       assert.equal(spec.find((t) => t.name === 't1.fc2.weight')?.role, 'linear-weight');
       assert.equal(spec.find((t) => t.name === 'down1.down.bn.running_var')?.role, 'batchnorm');
@@ -175,24 +206,36 @@ describe('torch layout: TF.js <-> PyTorch', () => {
       state['t2.fc1.bias'] = { dtype: 'I32', shape: [2], data: new Int32Array(2) };
       state['t1.fc2.weight'] = { dtype: 'F32', shape: [4, 4], data: new Float32Array(16) }; // right shape: no complaint
       state['t1.fc1.weight'] = { dtype: 'F32', shape: [1, 4], data: new Float32Array(4) }; // left in TF.js layout
-      assert.throws(() => fromTorchState(stateSpec(model), state, 'bad.safetensors'), (err: Error) => {
-        assert.match(err.message, /^bad\.safetensors is not a PyTorch state dict of this model/);
-        assert.match(err.message, /missing 1 tensor\(s\): "down2\.block\.conv1\.conv\.bias"/);
-        assert.match(err.message, /1 tensor\(s\) this model does not have: "mystery\.weight"/);
-        assert.match(err.message, /"up2\.up\.conv\.weight" \(conv-transpose2d-weight\) has shape \[4, 2, 3, 3\], expected \[4, 2, 4, 4\]/);
-        assert.match(err.message, /"t2\.fc1\.bias" is I32; it must be a float tensor/);
-        assert.match(err.message, /"t1\.fc1\.weight" \(linear-weight\) has shape \[1, 4\], expected \[4, 1\] \(the TF\.js layout: this tensor was not converted/);
-        assert.doesNotMatch(err.message, /t1\.fc2\.weight/);
-        assert.match(err.message, /scripts\/torch_unets\.py/);
-        return true;
-      });
+      assert.throws(
+        () => fromTorchState(stateSpec(model), state, 'bad.safetensors'),
+        (err: Error) => {
+          assert.match(err.message, /^bad\.safetensors is not a PyTorch state dict of this model/);
+          assert.match(err.message, /missing 1 tensor\(s\): "down2\.block\.conv1\.conv\.bias"/);
+          assert.match(err.message, /1 tensor\(s\) this model does not have: "mystery\.weight"/);
+          assert.match(err.message, /"up2\.up\.conv\.weight" \(conv-transpose2d-weight\) has shape \[4, 2, 3, 3\], expected \[4, 2, 4, 4\]/);
+          assert.match(err.message, /"t2\.fc1\.bias" is I32; it must be a float tensor/);
+          assert.match(
+            err.message,
+            /"t1\.fc1\.weight" \(linear-weight\) has shape \[1, 4\], expected \[4, 1\] \(the TF\.js layout: this tensor was not converted/,
+          );
+          assert.doesNotMatch(err.message, /t1\.fc2\.weight/);
+          assert.match(err.message, /scripts\/torch_unets\.py/);
+          return true;
+        },
+      );
     });
 
     it('BatchNorm step counters may be absent; F16 weights are read as float32', () => {
       const state = torchState();
       for (const name of batchNormCounters(stateSpec(model))) delete state[name];
       const values = fromTorchState(stateSpec(model), state, 'no-counters');
-      assert.deepEqual(values.get('out_conv.weight')!.data, model.stateEntries().find(([n]) => n === 'out_conv.weight')![1].dataSync());
+      assert.deepEqual(
+        values.get('out_conv.weight')!.data,
+        model
+          .stateEntries()
+          .find(([n]) => n === 'out_conv.weight')![1]
+          .dataSync(),
+      );
       state['out_conv.bias'] = { dtype: 'F16', shape: [1], data: new Uint16Array([0x3c00]) }; // 1.0
       assert.deepEqual([...fromTorchState(stateSpec(model), state, 'f16').get('out_conv.bias')!.data], [1]);
     });
@@ -200,18 +243,24 @@ describe('torch layout: TF.js <-> PyTorch', () => {
     it('a PyTorch-layout file is refused where TF.js layout is needed, naming the import command', () => {
       const file = path.join(tempDir('torch-layout'), 'torch.safetensors');
       writeSafetensorsFile(file, torchState(), { layout: 'torch' });
-      assert.throws(() => loadCheckpoint(file), new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds PyTorch-layout tensors.*diffusion import --torch`));
+      assert.throws(
+        () => loadCheckpoint(file),
+        new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds PyTorch-layout tensors.*diffusion import --torch`),
+      );
       fs.rmSync(path.dirname(file), { recursive: true, force: true });
     });
   });
 
-  it('detectLayout: the metadata key first, else PyTorch\'s marks, else TF.js', () => {
+  it("detectLayout: the metadata key first, else PyTorch's marks, else TF.js", () => {
     assert.equal(detectLayout({ layout: 'torch' }, [], 'f'), 'torch');
     assert.equal(detectLayout({ layout: 'tfjs' }, ['a.num_batches_tracked'], 'f'), 'tfjs');
     assert.equal(detectLayout({ format: 'pt' }, [], 'f'), 'torch');
     assert.equal(detectLayout({}, ['bn.num_batches_tracked'], 'f'), 'torch');
     assert.equal(detectLayout({ epoch: '3' }, ['bn.running_mean'], 'f'), 'tfjs');
-    assert.throws(() => detectLayout({ layout: 'jax' }, [], 'f.safetensors'), /f\.safetensors: metadata "layout" is "jax"; this project reads "tfjs" and "torch"/);
+    assert.throws(
+      () => detectLayout({ layout: 'jax' }, [], 'f.safetensors'),
+      /f\.safetensors: metadata "layout" is "jax"; this project reads "tfjs" and "torch"/,
+    );
   });
 
   it('a layer without declared roles cannot be converted unless its tensors are vectors', () => {

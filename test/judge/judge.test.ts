@@ -32,26 +32,42 @@ describe('the MNIST judge', function () {
     const info = JSON.parse(fs.readFileSync(path.join(dir, 'judge.json'), 'utf8')) as { testAccuracy: number; config: { epochs: number } };
     assert.equal(info.testAccuracy, judge.testAccuracy);
     assert.equal(info.config.epochs, 12);
-    assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.tmp')), [], 'no temp files left behind');
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((f) => f.includes('.tmp')),
+      [],
+      'no temp files left behind',
+    );
     const again = await loadOrTrainJudge({ data, dir, config, progress: 'silent' });
     assert.equal(accuracy(again.model, data.test), judge.testAccuracy);
     assert.deepEqual(again.model.predict(data.test.images, data.test.count), judge.model.predict(data.test.images, data.test.count));
   });
 
   it('scores class-conditioned CFG samples per digit, with a confusion matrix and their quality', async () => {
-    const judge = await loadOrTrainJudge({ data, dir: path.join(tempDir('judge'), 'j'), config: { epochs: 1, batchSize: 16, maxShift: 0 }, progress: 'silent' });
+    const judge = await loadOrTrainJudge({
+      data,
+      dir: path.join(tempDir('judge'), 'j'),
+      config: { epochs: 1, batchSize: 16, maxShift: 0 },
+      progress: 'silent',
+    });
     const config = trainConfigFor('class', 'smoke', { hidden: 4, T: 10 });
     const model = createModel(config);
     const ev = evaluateDdpm({ model, schedule: ddpmSchedule(10), judge: judge.model, data, samplesPerClass: 2, seed: 3 });
     const result = ev.accuracy!;
     assert.equal(result.perClass.length, 10);
     assert.equal(result.confusion.length, 10);
-    for (const row of result.confusion) assert.equal(row.reduce((a, b) => a + b, 0), 2);
+    for (const row of result.confusion)
+      assert.equal(
+        row.reduce((a, b) => a + b, 0),
+        2,
+      );
     result.perClass.forEach((p, c) => assert.equal(p, result.confusion[c][c] / 2));
     assert.ok(Math.abs(result.overall - result.perClass.reduce((a, b) => a + b, 0) / 10) < 1e-12);
     assert.equal(result.guidance, 5);
     assert.equal(ev.quality.count, 20);
-    assert.equal(ev.quality.predicted.reduce((a, b) => a + b, 0), 20);
+    assert.equal(
+      ev.quality.predicted.reduce((a, b) => a + b, 0),
+      20,
+    );
     // Noise from an untrained UNet is far from real digits; real digits are near their floor.
     assert.ok(ev.quality.frechet > ev.quality.realFloor, `${ev.quality.frechet} vs floor ${ev.quality.realFloor}`);
     assert.equal(ev.quality.ratio, ev.quality.frechet / ev.quality.realFloor);
@@ -59,7 +75,12 @@ describe('the MNIST judge', function () {
   });
 
   it('time-conditioned: judges N samples and says which conditioning it judged', async () => {
-    const judge = await loadOrTrainJudge({ data, dir: path.join(tempDir('judge'), 'j'), config: { epochs: 1, batchSize: 16, maxShift: 0 }, progress: 'silent' });
+    const judge = await loadOrTrainJudge({
+      data,
+      dir: path.join(tempDir('judge'), 'j'),
+      config: { epochs: 1, batchSize: 16, maxShift: 0 },
+      progress: 'silent',
+    });
     const model = createModel(trainConfigFor('time', 'smoke', { hidden: 4, T: 10 }));
     const ev = evaluateDdpm({ model, schedule: ddpmSchedule(10), judge: judge.model, data, count: 12, seed: 1 });
     assert.equal(ev.conditioning, 'time');
@@ -71,7 +92,12 @@ describe('the MNIST judge', function () {
   });
 
   it('the real-digit floor: real digits judged as samples score exactly the floor', async () => {
-    const judge = await loadOrTrainJudge({ data, dir: path.join(tempDir('judge'), 'j'), config: { epochs: 1, batchSize: 16, maxShift: 0 }, progress: 'silent' });
+    const judge = await loadOrTrainJudge({
+      data,
+      dir: path.join(tempDir('judge'), 'j'),
+      config: { epochs: 1, batchSize: 16, maxShift: 0 },
+      progress: 'silent',
+    });
     const n = 20;
     const pixels = 28 * 28;
     const real = new Float32Array(n * pixels);
@@ -92,7 +118,12 @@ describe('the MNIST judge', function () {
     assert.equal(judgeKey(npmLike as typeof data, defaultJudgeConfig(8495)), info.key);
     // Other data or another config: not the shipped one.
     assert.notEqual(judgeKey(data, defaultJudgeConfig(data.train.count)), info.key);
-    const own = await loadOrTrainJudge({ data, dir: path.join(tempDir('judge'), 'own'), config: { epochs: 1, batchSize: 16, maxShift: 0 }, progress: 'silent' });
+    const own = await loadOrTrainJudge({
+      data,
+      dir: path.join(tempDir('judge'), 'own'),
+      config: { epochs: 1, batchSize: 16, maxShift: 0 },
+      progress: 'silent',
+    });
     assert.equal(own.shipped, false);
   });
 });

@@ -25,7 +25,7 @@ describe('kernel:install', function () {
     assert.equal(r.status, 0, r.stderr);
   });
 
-  it('writes a kernelspec naming this Node and this checkout\'s launcher by absolute path', () => {
+  it("writes a kernelspec naming this Node and this checkout's launcher by absolute path", () => {
     const spec = JSON.parse(fs.readFileSync(kernelJson, 'utf8')) as { argv: string[]; display_name: string };
     assert.deepEqual(spec.argv, [process.execPath, path.join(ROOT, 'kernel', 'tslab-diffusion', 'launch.js'), '{connection_file}']);
     assert.equal(spec.display_name, 'TypeScript (diffusion-ts)');
@@ -36,14 +36,17 @@ describe('kernel:install', function () {
     const kernel = await KernelClient.start({ launcher: spec.argv[1] });
     try {
       const r = await kernel.execute("console.log(require('fs').existsSync('src/lib/index.ts'))", 60_000);
-      const text = r.iopub.filter((m) => m.header.msg_type === 'stream').map((m) => String((m.content as { text?: string }).text)).join('');
+      const text = r.iopub
+        .filter((m) => m.header.msg_type === 'stream')
+        .map((m) => String((m.content as { text?: string }).text))
+        .join('');
       assert.equal(text, 'true\n');
     } finally {
       await kernel.shutdown();
     }
   });
 
-  it('Debian\'s jupyter lists it and runs a notebook of the writeup with it (nbconvert --execute)', function () {
+  it("Debian's jupyter lists it and runs a notebook of the writeup with it (nbconvert --execute)", function () {
     if (!hasJupyter()) {
       console.warn('    Skipping: jupyter is absent (apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient).');
       this.skip();
@@ -51,14 +54,30 @@ describe('kernel:install', function () {
     const list = spawnSync('jupyter', ['kernelspec', 'list'], { env, encoding: 'utf8' });
     assert.match(list.stdout, /tslab-diffusion\s+\S*jupyter-data-/);
     const out = tempDir('nbconvert-');
-    const r = spawnSync('jupyter', [
-      'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.kernel_name=tslab-diffusion',
-      '--ExecutePreprocessor.timeout=600', '--output-dir', out, path.join(ROOT, 'notebooks', 'a1-forward-and-denoising.ipynb'),
-    ], { env, encoding: 'utf8', cwd: out });
+    const r = spawnSync(
+      'jupyter',
+      [
+        'nbconvert',
+        '--to',
+        'notebook',
+        '--execute',
+        '--ExecutePreprocessor.kernel_name=tslab-diffusion',
+        '--ExecutePreprocessor.timeout=600',
+        '--output-dir',
+        out,
+        path.join(ROOT, 'notebooks', 'a1-forward-and-denoising.ipynb'),
+      ],
+      { env, encoding: 'utf8', cwd: out },
+    );
     assert.equal(r.status, 0, r.stderr);
-    const nb = JSON.parse(fs.readFileSync(path.join(out, 'a1-forward-and-denoising.ipynb'), 'utf8')) as { cells: Array<{ outputs?: Array<{ output_type: string }> }> };
+    const nb = JSON.parse(fs.readFileSync(path.join(out, 'a1-forward-and-denoising.ipynb'), 'utf8')) as {
+      cells: Array<{ outputs?: Array<{ output_type: string }> }>;
+    };
     const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
-    assert.ok(outputs.some((o) => o.output_type === 'display_data'), 'the notebook showed its figures');
+    assert.ok(
+      outputs.some((o) => o.output_type === 'display_data'),
+      'the notebook showed its figures',
+    );
     assert.ok(!outputs.some((o) => o.output_type === 'error'));
   });
 

@@ -8,8 +8,16 @@ import { Rng } from '../../src/lib/random';
 import { uniformValues, useDefaultBackend } from '../helpers';
 
 const stage1: CascadeUNetConfig = {
-  channels: 3, widths: [8, 16], blocksPerLevel: 1, attentionLevels: [1], midAttention: true, headDim: 8,
-  pooledDim: 12, contextDim: 8, lowResInput: false, timeFeatures: 8,
+  channels: 3,
+  widths: [8, 16],
+  blocksPerLevel: 1,
+  attentionLevels: [1],
+  midAttention: true,
+  headDim: 8,
+  pooledDim: 12,
+  contextDim: 8,
+  lowResInput: false,
+  timeFeatures: 8,
 };
 const stage2: CascadeUNetConfig = { ...stage1, attentionLevels: [], midAttention: false, pooledDim: 0, contextDim: 0, lowResInput: true };
 const text = { vocabSize: 10, maxTokens: 5, dim: 8, layers: 1, heads: 2, pooledDim: 12 };
@@ -69,7 +77,7 @@ describe('nn: the cascade UNets and the text encoder', function () {
     assert.equal(run(), run());
   });
 
-  it('the text encoder ignores padding: the pad token\'s embedding does not change the encoding', () => {
+  it("the text encoder ignores padding: the pad token's embedding does not change the encoding", () => {
     const enc = new TextEncoder(text, new Rng(1));
     const ids = Int32Array.from([1, 3, 4, 0, 0]);
     const a = enc.forward(ids);
@@ -84,7 +92,7 @@ describe('nn: the cascade UNets and the text encoder', function () {
     enc.dispose();
   });
 
-  it('the token embedding\'s gradient is a scatter-add of the rows it used (repeated ids summed)', () => {
+  it("the token embedding's gradient is a scatter-add of the rows it used (repeated ids summed)", () => {
     const enc = new TextEncoder({ ...text, layers: 0 }, new Rng(2));
     const table = enc.namedParameters().find(([n]) => n === 'token_embedding')![1];
     const ids = Int32Array.from([1, 3, 3, 0, 0]);

@@ -13,7 +13,10 @@ describe('memory across training steps', function () {
   this.timeout(60000);
   before(useDefaultBackend);
 
-  for (const [kind, micro] of [['denoiser', 1], ['class', 2]] as const) {
+  for (const [kind, micro] of [
+    ['denoiser', 1],
+    ['class', 2],
+  ] as const) {
     it(`${kind} UNet: tf.memory().numTensors is the same after each of 20 steps (micro-batch ${micro} of 2)`, () => {
       const config = trainConfigFor(kind, 'smoke', { hidden: 2, batchSize: 2, T: 20 });
       const schedule = kind === 'denoiser' ? null : ddpmSchedule(config.T);
@@ -32,11 +35,14 @@ describe('memory across training steps', function () {
       assert.deepEqual(counts, new Array(20).fill(counts[0]));
       // And sampling-mode forward passes leave nothing behind either.
       const before = tf.memory().numTensors;
-      tf.tidy(() => void model.forward({
-        x: tf.zeros([2, 28, 28, 1]) as tf.Tensor4D,
-        t: kind === 'denoiser' ? undefined : (tf.fill([2, 1], 0.5) as tf.Tensor2D),
-        c: kind === 'class' ? (tf.zeros([2, 10]) as tf.Tensor2D) : undefined,
-      }));
+      tf.tidy(
+        () =>
+          void model.forward({
+            x: tf.zeros([2, 28, 28, 1]) as tf.Tensor4D,
+            t: kind === 'denoiser' ? undefined : (tf.fill([2, 1], 0.5) as tf.Tensor2D),
+            c: kind === 'class' ? (tf.zeros([2, 10]) as tf.Tensor2D) : undefined,
+          }),
+      );
       assert.equal(tf.memory().numTensors, before);
       model.dispose();
       optimizer.dispose();

@@ -13,7 +13,7 @@ describe('UNet workers (sampling on every core)', function () {
   this.timeout(120000);
   before(useDefaultBackend);
 
-  it('give the model\'s own outputs, bit for bit, for any split of the images', () => {
+  it("give the model's own outputs, bit for bit, for any split of the images", () => {
     // D = 8: the SIMD and Winograd convs; 5 images do not split evenly; the weights are moved off
     // their initialisation (and the BatchNorm statistics too) so the copy must really be sent.
     const model = createModel({ kind: 'class', hidden: 8, seed: 3 });
@@ -23,9 +23,16 @@ describe('UNet workers (sampling on every core)', function () {
     const x = rng.normalArray(n * 784);
     const t = new Float32Array(n).map((_, i) => i / n);
     const c = new Float32Array(n * 10).map((_, i) => (i % 10 === Math.floor(i / 10) % 10 ? 1 : 0));
-    const expected = tf.tidy(() => model.forward({
-      x: tf.tensor4d(x, [n, 28, 28, 1]), t: tf.tensor2d(t, [n, 1]), c: tf.tensor2d(c, [n, 10]),
-    }).dataSync() as Float32Array);
+    const expected = tf.tidy(
+      () =>
+        model
+          .forward({
+            x: tf.tensor4d(x, [n, 28, 28, 1]),
+            t: tf.tensor2d(t, [n, 1]),
+            c: tf.tensor2d(c, [n, 10]),
+          })
+          .dataSync() as Float32Array,
+    );
     for (const workers of [2, 3]) {
       const pool = UNetWorkers.start(model, workers, backendInfo().name, 4); // capacity 4: two rounds
       try {

@@ -53,7 +53,8 @@ function readmeSection(readme: string): { tsconfig: string; examples: string[] }
   const section = readme.slice(start, end < 0 ? undefined : end);
   const tsconfig = /```json\n([\s\S]*?)```/.exec(section);
   const examples = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-  if (!tsconfig || examples.length !== 2) throw new Error(`README.md's "${README_HEADING}" section should hold a \`\`\`json tsconfig and two \`\`\`ts examples`);
+  if (!tsconfig || examples.length !== 2)
+    throw new Error(`README.md's "${README_HEADING}" section should hold a \`\`\`json tsconfig and two \`\`\`ts examples`);
   return { tsconfig: tsconfig[1], examples };
 }
 

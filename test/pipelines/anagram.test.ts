@@ -33,8 +33,16 @@ describe('visual anagrams (SPEC 1.8)', () => {
     const c2 = refCfg(m, flip(x), 1, 400, [-0.2], 0, 7);
     const f2 = flip(c2.eps);
     const fv = flip(c2.v);
-    assertClose(out.eps.dataSync(), c1.eps.map((e, i) => (e + f2[i]) / 2), 1e-5);
-    assertClose(out.varValue!.dataSync(), c1.v.map((v, i) => (v + fv[i]) / 2), 1e-6);
+    assertClose(
+      out.eps.dataSync(),
+      c1.eps.map((e, i) => (e + f2[i]) / 2),
+      1e-5,
+    );
+    assertClose(
+      out.varValue!.dataSync(),
+      c1.v.map((v, i) => (v + fv[i]) / 2),
+      1e-6,
+    );
     // By hand at pixel 0 (row 0, x = 0.1): eps1 = 0.05 + 7 * 0.3 = 2.15; the flipped image has
     // 0.3 at row 0 and 0.1 at row 1, so eps2 = flip -> row 1 of CFG(flip x): 0.05 + 1 + 7 * (-0.2) = -0.35.
     assert.ok(Math.abs(out.eps.dataSync()[0] - (2.15 - 0.35) / 2) < 1e-5);

@@ -37,7 +37,11 @@ describe('Gaussian blur (SPEC 1.2, 1.9)', () => {
     assertClose(reflect.dataSync(), [0, 0.27407, 0.45186, 2 * 0.27407], 1e-4);
     const zero = gaussianBlur(x, 3, 1, 'zero');
     // Zero padding also loses the vertical taps of this one-row image: everything times 0.45186.
-    assertClose(zero.dataSync(), [0, 0.27407, 0.45186, 0.27407].map((v) => v * 0.45186), 1e-4);
+    assertClose(
+      zero.dataSync(),
+      [0, 0.27407, 0.45186, 0.27407].map((v) => v * 0.45186),
+      1e-4,
+    );
     tf.dispose([x, reflect, zero]);
   });
 

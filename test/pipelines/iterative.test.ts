@@ -40,11 +40,24 @@ describe('iterative denoising (SPEC 1.4) and sampling (SPEC 1.5)', () => {
       });
       const expected = reference(m, start, 2, 1, [0.3, -0.2], new Rng(42));
       assertClose(out.dataSync(), expected, 1e-4);
-      assert.deepEqual(steps, [[1, 2, 300], [2, 2, 0]]);
-      assert.deepEqual(frames.map((f) => [f.index, f.t]), [[1, 690], [2, 300], [3, 0]]);
+      assert.deepEqual(steps, [
+        [1, 2, 300],
+        [2, 2, 0],
+      ]);
+      assert.deepEqual(
+        frames.map((f) => [f.index, f.t]),
+        [
+          [1, 690],
+          [2, 300],
+          [3, 0],
+        ],
+      );
       assert.deepEqual(Array.from(frames[0].image), Array.from(Float32Array.from(start)));
       assert.deepEqual(frames[2].shape, [2, 3, 3, 1]);
-      assert.deepEqual(m.calls.map((c) => c.t), [690, 300]);
+      assert.deepEqual(
+        m.calls.map((c) => c.t),
+        [690, 300],
+      );
       tf.dispose([image, prompt, out]);
     });
   }

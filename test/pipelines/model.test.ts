@@ -23,11 +23,14 @@ describe('PromptDictionary', () => {
 
   it('rejects an unknown prompt with the list of known prompts', () => {
     const d = fakePrompts();
-    assert.throws(() => d.embed('a photo of a cat'), (e: Error) => {
-      assert.match(e.message, /Unknown prompt "a photo of a cat"/);
-      assert.match(e.message, /"", "a high quality photo", "a handwritten 2", "a handwritten 5"/);
-      return true;
-    });
+    assert.throws(
+      () => d.embed('a photo of a cat'),
+      (e: Error) => {
+        assert.match(e.message, /Unknown prompt "a photo of a cat"/);
+        assert.match(e.message, /"", "a high quality photo", "a handwritten 2", "a handwritten 5"/);
+        return true;
+      },
+    );
   });
 
   it('rejects embeddings of the wrong size', () => {

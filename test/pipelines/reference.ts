@@ -49,9 +49,23 @@ export function refModel(m: FakeModel, x: ArrayLike<number>, batch: number, t: n
   return { eps, v };
 }
 
-export function refCfg(m: FakeModel, x: ArrayLike<number>, batch: number, t: number, cond: number[], uncond: number, gamma: number): { eps: number[]; v: number[] } {
+export function refCfg(
+  m: FakeModel,
+  x: ArrayLike<number>,
+  batch: number,
+  t: number,
+  cond: number[],
+  uncond: number,
+  gamma: number,
+): { eps: number[]; v: number[] } {
   const c = refModel(m, x, batch, t, cond);
-  const u = refModel(m, x, batch, t, cond.map(() => uncond));
+  const u = refModel(
+    m,
+    x,
+    batch,
+    t,
+    cond.map(() => uncond),
+  );
   return { eps: c.eps.map((e, i) => u.eps[i] + gamma * (e - u.eps[i])), v: c.v };
 }
 

@@ -30,7 +30,11 @@ describe('one-step denoising (SPEC 1.3) and the strided step (SPEC 1.4)', () => 
     const e = [0, 1, -1, 0.5].map((x) => 0.5 * x + 0.3 + 0.5);
     assertClose(eps.dataSync(), e, 1e-5);
     const a = s.alphasCumprod[500];
-    assertClose(x0.dataSync(), [0, 1, -1, 0.5].map((x, i) => (x - Math.sqrt(1 - a) * e[i]) / Math.sqrt(a)), 1e-4);
+    assertClose(
+      x0.dataSync(),
+      [0, 1, -1, 0.5].map((x, i) => (x - Math.sqrt(1 - a) * e[i]) / Math.sqrt(a)),
+      1e-4,
+    );
     assert.deepEqual(model.calls, [{ batch: 1, t: 500 }]);
     assert.equal(m.calls.length, 0);
     tf.dispose([p, xt, x0, eps]);
@@ -55,7 +59,11 @@ describe('one-step denoising (SPEC 1.3) and the strided step (SPEC 1.4)', () => 
     const v = [-1, 1, 0, 0.5];
     const t4 = (a: number[]) => tf.tensor4d(a, [1, 2, 2, 1]);
     const [tx, te, tz, tv] = [t4(x), t4(eps), t4(z), t4(v)];
-    for (const [t, tp] of [[990, 960], [690, 660], [30, 0]]) {
+    for (const [t, tp] of [
+      [990, 960],
+      [690, 660],
+      [30, 0],
+    ]) {
       const plain = denoiseStep(s, tx, t, tp, te, tz);
       assertClose(plain.dataSync(), refStep(s, t, tp, x, eps, z), 1e-4, `posterior ${t}`);
       const learned = denoiseStep(s, tx, t, tp, te, tz, { variance: tv });

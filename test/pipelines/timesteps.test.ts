@@ -14,8 +14,14 @@ describe('strided timesteps', () => {
 
   it('put SPEC i_start values at t = 960, 900, 840, 780, 690, 390 and every 5th step of 1.4 at 690..90', () => {
     const ts = stridedTimesteps();
-    assert.deepEqual(SDEDIT_I_STARTS.map((i) => ts[i]), [960, 900, 840, 780, 690, 390]);
-    assert.deepEqual([10, 15, 20, 25, 30].map((i) => ts[i]), [690, 540, 390, 240, 90]);
+    assert.deepEqual(
+      SDEDIT_I_STARTS.map((i) => ts[i]),
+      [960, 900, 840, 780, 690, 390],
+    );
+    assert.deepEqual(
+      [10, 15, 20, 25, 30].map((i) => ts[i]),
+      [690, 540, 390, 240, 90],
+    );
   });
 
   it('follow diffusers leading spacing for num_inference_steps', () => {

@@ -31,7 +31,10 @@ describe('pipelines/upsample (stage II of a cascade)', () => {
   it('enlarges bilinearly with pixel centres aligned: a constant stays constant, a ramp stays monotone', () => {
     const flat = tf.fill([1, 4, 4, 3], 0.25) as tf.Tensor4D;
     assert.ok([...enlargeImages(flat, 8).dataSync()].every((v) => Math.abs(v - 0.25) < 1e-6));
-    const ramp = tf.tensor4d(Float32Array.from({ length: 48 }, (_, i) => Math.floor(i / 3) % 4), [1, 4, 4, 3]);
+    const ramp = tf.tensor4d(
+      Float32Array.from({ length: 48 }, (_, i) => Math.floor(i / 3) % 4),
+      [1, 4, 4, 3],
+    );
     const row = [...enlargeImages(ramp, 8).dataSync()].filter((_, i) => i % 3 === 0).slice(0, 8);
     for (let i = 1; i < 8; i++) assert.ok(row[i] >= row[i - 1]);
     assert.deepEqual([row[0], row[7]], [0, 3], 'edges clamped');
@@ -43,7 +46,13 @@ describe('pipelines/upsample (stage II of a cascade)', () => {
     const low = tf.fill([2, 4, 4, 3], 0.5) as tf.Tensor4D;
     const x = upsample(model, { image: low, rng: new Rng(1), timesteps: [900, 500, 0], augLevel: 0 });
     assert.deepEqual(x.shape, [2, 8, 8, 3]);
-    assert.deepEqual(model.calls.map((c) => [c.t, c.augLevel]), [[900, 0], [500, 0]]);
+    assert.deepEqual(
+      model.calls.map((c) => [c.t, c.augLevel]),
+      [
+        [900, 0],
+        [500, 0],
+      ],
+    );
     assert.deepEqual(model.calls[0].lowRes, model.calls[1].lowRes);
     // Level 0: abar = 0.99996, so the hint is the enlarged image up to noise of std 0.006.
     assert.ok(model.calls[0].lowRes.every((v) => Math.abs(v - 0.5) < 0.05));
@@ -72,9 +81,9 @@ describe('pipelines/upsample (stage II of a cascade)', () => {
     const abarPrev = s.alphasCumprod[960];
     const abarT = s.alphasCumprod[990];
     const beta = 1 - abarT / abarPrev;
-    const want = (Math.sqrt(abarPrev) * beta) / (1 - abarT) * 1 + (Math.sqrt(abarT / abarPrev) * (1 - abarPrev)) / (1 - abarT) * 0.5;
+    const want = ((Math.sqrt(abarPrev) * beta) / (1 - abarT)) * 1 + ((Math.sqrt(abarT / abarPrev) * (1 - abarPrev)) / (1 - abarT)) * 0.5;
     assert.ok(Math.abs(clipped - want) < 1e-4, `clipped step ${clipped} vs ${want}`);
-    assert.ok(plain > clipped + 1, 'without clipping the huge x0_hat pulls x_t\' far out');
+    assert.ok(plain > clipped + 1, "without clipping the huge x0_hat pulls x_t' far out");
     tf.dispose([xt, eps, z]);
   });
 

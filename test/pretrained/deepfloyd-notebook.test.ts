@@ -37,7 +37,8 @@ describe('Part A notebook on the DeepFloyd IF fixture model', function () {
         timeoutSec: 240,
         parameters: { profile: 'smoke', seed: 0, model: 'deepfloyd-if', modelPath: folder, promptsPath: path.join(folder, 'prompts.safetensors') },
       });
-      const figures = nb.cells.flatMap((c) => (c.cell_type === 'code' ? c.outputs : []))
+      const figures = nb.cells
+        .flatMap((c) => (c.cell_type === 'code' ? c.outputs : []))
         .filter((o) => o.output_type === 'display_data' && (o.metadata as { figure?: unknown }).figure);
       assert.ok(figures.length >= 3, `expected the section's figures, got ${figures.length}`);
       const written = fs.readdirSync(path.join(outputs, 'a1-forward-and-denoising')).filter((f) => f.endsWith('.png'));

@@ -29,7 +29,11 @@ const SMALL = path.join(ROOT, 'test', 'fixtures', 'deepfloyd-if-stage1', 'if1_sm
 const TINY = path.join(ROOT, '..', 'shared', 'fixtures', 'deepfloyd-if-stage1', 'if1_tiny_s16');
 const TOLERANCE = 1e-4;
 
-interface ArrayInfo { raw: string; dtype: string; shape: number[] }
+interface ArrayInfo {
+  raw: string;
+  dtype: string;
+  shape: number[];
+}
 interface Fixture {
   dir: string;
   config: IFUNetConfig;
@@ -145,13 +149,13 @@ function f32ToF16Bits(x: number): number {
     let half = m >>> shift;
     const rest = m & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    if (rest > mid || (rest === mid && (half & 1))) half++;
+    if (rest > mid || (rest === mid && half & 1)) half++;
     return sign | half;
   }
   if (exp >= 31) return sign | 0x7c00;
   let h = (exp << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++;
   return sign | h;
 }
 
@@ -176,15 +180,30 @@ function convertAll(tensors: Record<string, NamedTensor>, dtype: 'F16' | 'BF16')
 /** The real IF-I-XL unet config (from the fixtures' README). */
 function xlConfigJson(): Record<string, unknown> {
   return {
-    _class_name: 'UNet2DConditionModel', sample_size: 64, in_channels: 3, out_channels: 6,
+    _class_name: 'UNet2DConditionModel',
+    sample_size: 64,
+    in_channels: 3,
+    out_channels: 6,
     down_block_types: ['ResnetDownsampleBlock2D', 'SimpleCrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D'],
     mid_block_type: 'UNetMidBlock2DSimpleCrossAttn',
     up_block_types: ['SimpleCrossAttnUpBlock2D', 'SimpleCrossAttnUpBlock2D', 'SimpleCrossAttnUpBlock2D', 'ResnetUpsampleBlock2D'],
-    block_out_channels: [704, 1408, 2112, 2816], layers_per_block: 3, attention_head_dim: 64,
-    cross_attention_dim: 2816, encoder_hid_dim: 4096, encoder_hid_dim_type: 'text_proj',
-    addition_embed_type: 'text', addition_embed_type_num_heads: 64, cross_attention_norm: 'group_norm',
-    resnet_time_scale_shift: 'scale_shift', act_fn: 'gelu', norm_num_groups: 32, norm_eps: 1e-5,
-    flip_sin_to_cos: true, freq_shift: 0, class_embed_type: null, only_cross_attention: false,
+    block_out_channels: [704, 1408, 2112, 2816],
+    layers_per_block: 3,
+    attention_head_dim: 64,
+    cross_attention_dim: 2816,
+    encoder_hid_dim: 4096,
+    encoder_hid_dim_type: 'text_proj',
+    addition_embed_type: 'text',
+    addition_embed_type_num_heads: 64,
+    cross_attention_norm: 'group_norm',
+    resnet_time_scale_shift: 'scale_shift',
+    act_fn: 'gelu',
+    norm_num_groups: 32,
+    norm_eps: 1e-5,
+    flip_sin_to_cos: true,
+    freq_shift: 0,
+    class_embed_type: null,
+    only_cross_attention: false,
   };
 }
 
@@ -213,8 +232,7 @@ describe('DeepFloyd IF weights, prompts and model interface', function () {
     fs.writeFileSync(path.join(unet, 'config.json'), JSON.stringify(fx.json.unet_config));
     for (const [file, tensors] of Object.entries(files)) writeSafetensorsFile(path.join(unet, file), tensors);
     if (index !== undefined) {
-      fs.writeFileSync(path.join(unet, 'diffusion_pytorch_model.safetensors.index.json'),
-        JSON.stringify({ metadata: { total_size: 0 }, weight_map: index }));
+      fs.writeFileSync(path.join(unet, 'diffusion_pytorch_model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: index }));
     }
     return path.join(dir, name);
   }
@@ -249,7 +267,10 @@ describe('DeepFloyd IF weights, prompts and model interface', function () {
   });
 
   it('loads float16 and bfloat16 weights (converted to float32 exactly)', () => {
-    for (const [dtype, tolerance] of [['F16', 5e-3], ['BF16', 5e-2]] as const) {
+    for (const [dtype, tolerance] of [
+      ['F16', 5e-3],
+      ['BF16', 5e-2],
+    ] as const) {
       const converted = convertAll(stored, dtype);
       const folder = modelFolder(dtype, { 'diffusion_pytorch_model.safetensors': converted });
       // One conv weight element, checked through the OIHW -> HWIO move: [o=5, i=7, y=2, x=1].
@@ -257,9 +278,7 @@ describe('DeepFloyd IF weights, prompts and model interface', function () {
       const w = weights.get('down_blocks.0.resnets.0.conv1.weight');
       assert.deepEqual(w.shape, [3, 3, 32, 32]);
       const bits = (converted['down_blocks.0.resnets.0.conv1.weight'].data as Uint16Array)[((5 * 32 + 7) * 3 + 2) * 3 + 1];
-      const expected = dtype === 'BF16'
-        ? new Float32Array(new Uint32Array([bits << 16]).buffer)[0]
-        : decodeHalf(bits);
+      const expected = dtype === 'BF16' ? new Float32Array(new Uint32Array([bits << 16]).buffer)[0] : decodeHalf(bits);
       assert.equal(w.bufferSync().get(2, 1, 7, 5), expected);
       weights.dispose();
       const out = predictAll(folder);
@@ -279,14 +298,18 @@ describe('DeepFloyd IF weights, prompts and model interface', function () {
   it('names a mis-shaped tensor with both shapes', () => {
     const wrong = { ...stored, 'mid_block.resnets.0.conv1.weight': { dtype: 'F32' as const, shape: [64, 32, 3, 3], data: new Float32Array(64 * 32 * 9) } };
     const folder = modelFolder('wrong-shape', { 'diffusion_pytorch_model.safetensors': wrong });
-    assert.throws(() => loadDeepFloydIF(folder),
-      /tensor "mid_block\.resnets\.0\.conv1\.weight" has shape \[64, 32, 3, 3\] but the config needs \[64, 64, 3, 3\]/);
+    assert.throws(
+      () => loadDeepFloydIF(folder),
+      /tensor "mid_block\.resnets\.0\.conv1\.weight" has shape \[64, 32, 3, 3\] but the config needs \[64, 64, 3, 3\]/,
+    );
   });
 
   it('refuses tensors the config does not use, a missing shard and missing weights', () => {
     const extra = { ...stored, 'class_embedding.weight': { dtype: 'F32' as const, shape: [2], data: new Float32Array(2) } };
-    assert.throws(() => loadDeepFloydIF(modelFolder('extra', { 'diffusion_pytorch_model.safetensors': extra })),
-      /does not use, e\.g\. "class_embedding\.weight"/);
+    assert.throws(
+      () => loadDeepFloydIF(modelFolder('extra', { 'diffusion_pytorch_model.safetensors': extra })),
+      /does not use, e\.g\. "class_embedding\.weight"/,
+    );
     const index = Object.fromEntries(Object.keys(stored).map((n) => [n, 'diffusion_pytorch_model-00001-of-00001.safetensors']));
     assert.throws(() => loadDeepFloydIF(modelFolder('no-shard', {}, index)), /shard diffusion_pytorch_model-00001-of-00001\.safetensors .* is missing/);
     assert.throws(() => loadDeepFloydIF(modelFolder('empty', {})), /has none of diffusion_pytorch_model\.safetensors/);
@@ -296,7 +319,10 @@ describe('DeepFloyd IF weights, prompts and model interface', function () {
     const base = fx.json.unet_config as Record<string, unknown>;
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ mid_block_type: 'UNetMidBlock2DCrossAttn' }, /"mid_block_type" is "UNetMidBlock2DCrossAttn", which the DeepFloyd IF port does not support/],
-      [{ down_block_types: ['CrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D'] }, /"down_block_types".*supports ResnetDownsampleBlock2D and SimpleCrossAttnDownBlock2D/],
+      [
+        { down_block_types: ['CrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D', 'SimpleCrossAttnDownBlock2D'] },
+        /"down_block_types".*supports ResnetDownsampleBlock2D and SimpleCrossAttnDownBlock2D/,
+      ],
       [{ act_fn: 'mish' }, /"act_fn" is "mish"/],
       [{ class_embed_type: 'timestep' }, /"class_embed_type" is "timestep".*only null/],
       [{ only_cross_attention: true }, /"only_cross_attention" is true/],
@@ -311,7 +337,7 @@ describe('DeepFloyd IF weights, prompts and model interface', function () {
   it('counts IF-I-XL at 4.30B parameters and refuses it on wasm before reading weights; the fixture fits', () => {
     const xl = parseIFUNetConfig(xlConfigJson());
     const params = parameterCount(expectedParameters(xl));
-    assert.ok(Math.abs(params / 1e9 - 4.30) < 0.005, `IF-I-XL has ${params} parameters`);
+    assert.ok(Math.abs(params / 1e9 - 4.3) < 0.005, `IF-I-XL has ${params} parameters`);
     const estimate = estimateIFMemory(xl, { batch: 2, imageSize: 64, tokens: 77 });
     assert.ok(estimate.weightBytes > 17e9);
     assert.throws(() => checkFitsBackend(estimate, 'wasm'), /needs 1[67]\.\d+ GiB .* wasm backend cannot hold it .*tfjs-node-gpu/);

@@ -27,7 +27,7 @@ describe('pretrained: the built-in colour model (shipped weights)', function () 
 
   const bytes = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer).toString('hex');
 
-  it('is a 32 px RGB text-to-image stage I and a 32 -> 64 px stage II on IF\'s schedule, as its record says', () => {
+  it("is a 32 px RGB text-to-image stage I and a 32 -> 64 px stage II on IF's schedule, as its record says", () => {
     const { stage1, stage2, prompts } = cascade;
     assert.deepEqual([stage1.imageSize, stage1.channels, stage1.schedule.T, stage1.learnedVariance], [32, 3, 1000, false]);
     assert.deepEqual([stage2.lowResSize, stage2.imageSize, stage2.channels], [32, 64, 3]);
@@ -41,12 +41,15 @@ describe('pretrained: the built-in colour model (shipped weights)', function () 
     assert.ok(total < 25e6, `shipped weights ${total} bytes`);
   });
 
-  it('reads the writeup\'s prompts and refuses unknown words, naming the nearest known ones', () => {
+  it("reads the writeup's prompts and refuses unknown words, naming the nearest known ones", () => {
     const { prompts } = cascade;
     for (const p of allPrompts(partAPrompts('builtin'))) assert.ok(prompts.has(p), p);
     const e = prompts.embed('a rocket ship');
     assert.deepEqual(e.shape, [1, prompts.dim]);
-    assert.throws(() => prompts.embed('a snowy village'), (err: Error) => err instanceof UnknownWordsError && /"snowy" \(nearest known: snow/.test(err.message));
+    assert.throws(
+      () => prompts.embed('a snowy village'),
+      (err: Error) => err instanceof UnknownWordsError && /"snowy" \(nearest known: snow/.test(err.message),
+    );
     assert.equal(prompts.has('a snowy village'), false);
     e.dispose();
   });
@@ -80,7 +83,7 @@ describe('pretrained: the built-in colour model (shipped weights)', function () 
     tf.dispose([low, a, b]);
   });
 
-  it('is the notebooks\' default model in quick and full; smoke keeps the digits model', () => {
+  it("is the notebooks' default model in quick and full; smoke keeps the digits model", () => {
     const quick = loadPartAModel({ model: 'default', profile: 'quick' });
     assert.equal(quick.kind, 'builtin');
     assert.ok(quick.dictionary instanceof EmojiPrompts && quick.upsampler);

@@ -18,14 +18,20 @@ describe('reliability: bad data and weights', function () {
     const data = syntheticSplits(16);
     const empty = { ...data, train: { ...data.train, images: new Float32Array(0), labels: new Uint8Array(0), count: 0 } };
     const dir = tempDir('empty-');
-    await assert.rejects(train({ config, data: empty, runDir: dir, progress: 'silent', workers: 0 }), /The training set is empty \(0 images from .*\): check the data files/);
+    await assert.rejects(
+      train({ config, data: empty, runDir: dir, progress: 'silent', workers: 0 }),
+      /The training set is empty \(0 images from .*\): check the data files/,
+    );
     assert.ok(!fs.existsSync(runFiles(dir).meta));
   });
 
   it('images of the wrong size are refused with the sizes', async () => {
     const data = syntheticSplits(16);
     const small = { ...data, train: { ...data.train, images: new Float32Array(16 * 35), height: 5, width: 7 } };
-    await assert.rejects(train({ config, data: small, runDir: tempDir('small-'), progress: 'silent', workers: 0 }), /takes 28x28 gray images, but .* has 5x7x1/);
+    await assert.rejects(
+      train({ config, data: small, runDir: tempDir('small-'), progress: 'silent', workers: 0 }),
+      /takes 28x28 gray images, but .* has 5x7x1/,
+    );
   });
 
   it('weights holding NaN are refused on load, naming the file and tensor', async () => {

@@ -54,7 +54,10 @@ describe('reliability: command-line options are checked up front', function () {
   });
 
   it('sample: --n is for time-conditioned runs and --per-class for class-conditioned ones, and each says so', () => {
-    for (const [kind, wrong, right] of [['class', '--n', '--per-class'], ['time', '--per-class', '--n']]) {
+    for (const [kind, wrong, right] of [
+      ['class', '--n', '--per-class'],
+      ['time', '--per-class', '--n'],
+    ]) {
       const dir = tempDir(`count-${kind}-`);
       // A run folder of that kind: run.json and the weights of epoch 1 of a tiny model.
       const config = trainConfigFor(kind as 'class' | 'time', 'smoke', { epochs: 1 });
@@ -72,7 +75,10 @@ describe('reliability: command-line options are checked up front', function () {
     const config = trainConfigFor('time', 'smoke', { epochs: 1 });
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ kind: 'time', config, epochsDone: 1, epochs: 'none' }, /run\.json: "epochs" must be a list of epoch records, got "none": delete it and train again/],
-      [{ kind: 'time', config: { ...config, seed: '3' }, epochsDone: 1, epochs: [] }, /run\.json: Invalid training config for "time": seed must be a non-negative integer, got 3/],
+      [
+        { kind: 'time', config: { ...config, seed: '3' }, epochsDone: 1, epochs: [] },
+        /run\.json: Invalid training config for "time": seed must be a non-negative integer, got 3/,
+      ],
     ];
     for (const [meta, message] of cases) {
       const dir = tempDir('shape-run-');
@@ -83,8 +89,14 @@ describe('reliability: command-line options are checked up front', function () {
     }
     const file = path.join(tempDir('a-file-'), 'passwd');
     fs.writeFileSync(file, 'root:x:0:0\n');
-    assert.match(cli('train', 'time', '--profile', 'smoke', '--data-dir', file).stderr, /passwd is a file, not a dataset folder: give the folder that holds the IDX files/);
-    assert.match(cli('train', 'time', '--profile', 'smoke', '--no-download', '--out', file).stderr, /The run folder .*passwd is a file: give a folder for the run's files/);
+    assert.match(
+      cli('train', 'time', '--profile', 'smoke', '--data-dir', file).stderr,
+      /passwd is a file, not a dataset folder: give the folder that holds the IDX files/,
+    );
+    assert.match(
+      cli('train', 'time', '--profile', 'smoke', '--no-download', '--out', file).stderr,
+      /The run folder .*passwd is a file: give a folder for the run's files/,
+    );
   });
 
   it('an invalid run.json is named in the error', () => {

@@ -29,9 +29,12 @@ describe('reliability: damaged weights are refused, naming the file and the fix'
     (await train({ config, data, runDir: dir, progress: 'silent', stopAfterEpochs: 1 })).model.dispose();
     const file = runFiles(dir).checkpoint;
     flipMiddle(file, 8);
-    await assert.rejects(train({ config, data, runDir: dir, progress: 'silent' }), (err: Error) =>
-      err.message.startsWith(`${file} is damaged: its tensor data does not match the SHA-256 written with it`) &&
-      err.message.includes('Delete it to train the run again from the start'));
+    await assert.rejects(
+      train({ config, data, runDir: dir, progress: 'silent' }),
+      (err: Error) =>
+        err.message.startsWith(`${file} is damaged: its tensor data does not match the SHA-256 written with it`) &&
+        err.message.includes('Delete it to train the run again from the start'),
+    );
   });
 
   it("an epoch's weights with 8 flipped bytes are not sampled from", async () => {
@@ -49,7 +52,10 @@ describe('reliability: damaged weights are refused, naming the file and the fix'
     }
     const builtin = path.join(dir, path.basename(builtinWeightsFile()));
     flipMiddle(builtin, 4);
-    assert.throws(() => loadBuiltinDigitsModel(builtin), new RegExp(`${builtin.replace(/[/.]/g, '\\$&')} is damaged: its SHA-256 is .* restore it with \`git checkout -- `));
+    assert.throws(
+      () => loadBuiltinDigitsModel(builtin),
+      new RegExp(`${builtin.replace(/[/.]/g, '\\$&')} is damaged: its SHA-256 is .* restore it with \`git checkout -- `),
+    );
     flipMiddle(path.join(dir, EMOJI_STAGE1_FILE), 4);
     assert.throws(() => loadEmojiCascade(dir), /emoji-stage1\.safetensors is damaged: .*git checkout/);
     // Cut short (an interrupted copy): the same message, not 'delete it and retrain'.
@@ -61,8 +67,12 @@ describe('reliability: damaged weights are refused, naming the file and the fix'
   it('SHA256SUMS lists every shipped weights file with its present hash (sha256sum -c reads it)', () => {
     const lines = fs.readFileSync(path.join(weightsDir(), SUMS_FILE), 'utf8').trim().split('\n');
     const listed = new Map(lines.map((l) => [l.slice(66), l.slice(0, 64)]));
-    const shipped = fs.readdirSync(weightsDir()).filter((f) => f.endsWith('.safetensors')).sort();
+    const shipped = fs
+      .readdirSync(weightsDir())
+      .filter((f) => f.endsWith('.safetensors'))
+      .sort();
     assert.deepEqual([...listed.keys()].sort(), shipped);
-    for (const [name, hash] of listed) assert.equal(sha256(fs.readFileSync(path.join(weightsDir(), name))), hash, `${name}: update SHA256SUMS with the pretrain command's --export`);
+    for (const [name, hash] of listed)
+      assert.equal(sha256(fs.readFileSync(path.join(weightsDir(), name))), hash, `${name}: update SHA256SUMS with the pretrain command's --export`);
   });
 });

@@ -66,7 +66,11 @@ describe('reliability: decompression bombs and absurd sizes', function () {
   it('user images: sizes no model input needs are refused from the header in well under a second', () => {
     const cases: Array<[string, Buffer, RegExp]> = [
       // 381 KB-like: 7000x7000 RGBA at 16 bits (was accepted after 26 s and 1.8 GB).
-      ['16-bit RGBA 7000x7000 PNG', craftedPng(7000, 7000, Buffer.alloc(1000), 16, 6), /PNG declares 7000x7000 pixels, more than the 16\.8 million allowed here/],
+      [
+        '16-bit RGBA 7000x7000 PNG',
+        craftedPng(7000, 7000, Buffer.alloc(1000), 16, 6),
+        /PNG declares 7000x7000 pixels, more than the 16\.8 million allowed here/,
+      ],
       // 49,999,999 x 1 (was 7.6 s and 1.1 GB).
       ['49,999,999x1 PNG', craftedPng(49_999_999, 1, Buffer.alloc(1000)), /PNG declares 49999999x1 pixels, more than the 16\.8 million allowed here/],
       // 4096x4096 at 16 bits RGBA: within the pixels, over the bytes.
@@ -84,6 +88,9 @@ describe('reliability: decompression bombs and absurd sizes', function () {
   });
 
   it('a folder given as an image is named as such', () => {
-    assert.throws(() => loadUserImage(__dirname, 32, 3), new RegExp(`${__dirname.replace(/[/\\.]/g, '\\$&')} is a folder, not an image: give the path of a PNG or JPEG file`));
+    assert.throws(
+      () => loadUserImage(__dirname, 32, 3),
+      new RegExp(`${__dirname.replace(/[/\\.]/g, '\\$&')} is a folder, not an image: give the path of a PNG or JPEG file`),
+    );
   });
 });

@@ -29,7 +29,10 @@ describe('reliability: a killed judge training resumes', function () {
   it('from its last finished epoch, to the same weights as a training never killed', async () => {
     const dir = tempDir('judge-kill-');
     // Checkpoint writes: after epoch 1, 2, 3. Killed at the second: epoch 1 is on disk.
-    const child = spawnSync(process.execPath, ['-e', CHILD, dir], { env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: `${JUDGE_CHECKPOINT}:2` }, encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['-e', CHILD, dir], {
+      env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: `${JUDGE_CHECKPOINT}:2` },
+      encoding: 'utf8',
+    });
     assert.equal(child.signal, 'SIGKILL', child.stderr);
     assert.ok(fs.existsSync(path.join(dir, JUDGE_CHECKPOINT)));
     const data = syntheticSplits(64);
@@ -64,7 +67,10 @@ describe('reliability: a killed emoji judge training resumes', function () {
 
   it('from its last finished epoch, to the same weights as a training never killed', () => {
     const file = path.join(tempDir('emoji-judge-kill-'), 'training.safetensors');
-    const child = spawnSync(process.execPath, ['-e', EMOJI_CHILD, file], { env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: 'training.safetensors:2' }, encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['-e', EMOJI_CHILD, file], {
+      env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: 'training.safetensors:2' },
+      encoding: 'utf8',
+    });
     assert.equal(child.signal, 'SIGKILL', child.stderr);
     assert.equal(readSafetensorsHeader(file).metadata.epoch, '1', 'epoch 1 was saved before the kill');
     const { images, labels, classes, config } = tinyEmojiSet();

@@ -18,7 +18,9 @@ describe('reliability: one report build at a time', () => {
       const site = path.join(tempDir('lock-site-'), 'site');
       await assert.rejects(
         buildReport({ profile: 'smoke', seed: 0, siteDir: site, log: () => {} }),
-        new RegExp(`Another \`npm run report\` is running \\(pid ${other.pid}, started 2026-12-04T05:00:00.000Z\\): wait for it to finish, or stop it \\(kill ${other.pid}\\)`),
+        new RegExp(
+          `Another \`npm run report\` is running \\(pid ${other.pid}, started 2026-12-04T05:00:00.000Z\\): wait for it to finish, or stop it \\(kill ${other.pid}\\)`,
+        ),
       );
       assert.ok(!fs.existsSync(site), 'nothing was built');
       // Its process gone, the lock is stale.
@@ -58,13 +60,23 @@ describe('reliability: one report build at a time', () => {
       fs.writeFileSync(file, trial % 2 === 0 ? JSON.stringify({ pid: 999999999 }) : '');
       const log = path.join(dir, `race-${trial}.log`);
       const startAt = String(Date.now() + 1500);
-      await Promise.all(Array.from({ length: 6 }, () => new Promise<void>((resolve) => {
-        spawn(process.execPath, ['-e', racer, file, log, startAt], { stdio: 'ignore' }).on('exit', () => resolve());
-      })));
+      await Promise.all(
+        Array.from(
+          { length: 6 },
+          () =>
+            new Promise<void>((resolve) => {
+              spawn(process.execPath, ['-e', racer, file, log, startAt], { stdio: 'ignore' }).on('exit', () => resolve());
+            }),
+        ),
+      );
       const lines = fs.readFileSync(log, 'utf8').trim().split('\n').sort();
       assert.deepEqual(lines, ['lost', 'lost', 'lost', 'lost', 'lost', 'won'], `trial ${trial}: ${lines.join(', ')}`);
       assert.ok(!fs.existsSync(file), 'the winner released it');
-      assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith(`race-${trial}.lock.`)), [], 'no temp file or mutex left');
+      assert.deepEqual(
+        fs.readdirSync(dir).filter((n) => n.startsWith(`race-${trial}.lock.`)),
+        [],
+        'no temp file or mutex left',
+      );
     }
   });
 });

@@ -23,7 +23,9 @@ const { syntheticSplits } = require(${JSON.stringify(path.join(DIST, 'test/helpe
 
 function trainInChild(config: TrainConfig, runDir: string, killAt: string): ReturnType<typeof spawnSync> {
   return spawnSync(process.execPath, ['-e', CHILD, JSON.stringify(config), runDir], {
-    env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: killAt }, encoding: 'utf8', timeout: 120_000,
+    env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: killAt },
+    encoding: 'utf8',
+    timeout: 120_000,
   });
 }
 
@@ -54,7 +56,10 @@ describe('reliability: a run killed between its checkpoint and run.json', functi
     const child = trainInChild(config, dir, 'run.json:3');
     assert.equal(child.signal, 'SIGKILL', String(child.stderr));
     assert.equal(readMeta(dir).epochsDone, 1, 'the kill left run.json one epoch behind');
-    assert.ok(fs.readdirSync(dir).some((f) => f.startsWith('.run.json.') && f.endsWith('.tmp')), 'the killed write left its temp file');
+    assert.ok(
+      fs.readdirSync(dir).some((f) => f.startsWith('.run.json.') && f.endsWith('.tmp')),
+      'the killed write left its temp file',
+    );
     // Loading the run for sampling already sees epoch 2.
     const loaded = loadTrainedModel(dir);
     assert.equal(loaded.epoch, 2);
@@ -65,7 +70,10 @@ describe('reliability: a run killed between its checkpoint and run.json', functi
     assert.equal(again.reused, true);
     const meta = readMeta(dir);
     assert.equal(meta.status, 'complete');
-    assert.deepEqual(meta.epochs.map((e) => e.epoch), [1, 2]);
+    assert.deepEqual(
+      meta.epochs.map((e) => e.epoch),
+      [1, 2],
+    );
     assert.equal(meta.epochs[1].meanLoss, epochMeans(readLossLog(dir))[1]);
     assert.ok(!fs.readdirSync(dir).some((f) => f.endsWith('.tmp')), 'stale temp files are removed on start');
     again.model.dispose();
@@ -78,8 +86,14 @@ describe('reliability: a run killed between its checkpoint and run.json', functi
     const resumed = await train({ config: three, data, runDir: killed, progress: 'silent', workers: 0 });
     const clean = await train({ config: three, data, runDir: tempDir('kill-none-'), progress: 'silent', workers: 0 });
     assert.equal(resumed.resumedFromEpoch, 1);
-    assert.deepEqual(readMeta(killed).epochs.map((e) => [e.epoch, e.meanLoss, e.lr]), clean.meta.epochs.map((e) => [e.epoch, e.meanLoss, e.lr]));
-    assert.deepEqual(readLossLog(killed).map((r) => r.loss), readLossLog(clean.runDir).map((r) => r.loss));
+    assert.deepEqual(
+      readMeta(killed).epochs.map((e) => [e.epoch, e.meanLoss, e.lr]),
+      clean.meta.epochs.map((e) => [e.epoch, e.meanLoss, e.lr]),
+    );
+    assert.deepEqual(
+      readLossLog(killed).map((r) => r.loss),
+      readLossLog(clean.runDir).map((r) => r.loss),
+    );
     resumed.model.dispose();
     clean.model.dispose();
   });

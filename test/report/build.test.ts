@@ -19,7 +19,13 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
   const cacheDir = path.join(root, 'executed');
   const lines: string[] = [];
   const options = (notebooksDir = 'notebooks') => ({
-    profile: 'smoke', seed: 0, notebooksDir, siteDir, cacheDir, cellTimeoutSec: 300, log: (l: string) => lines.push(l),
+    profile: 'smoke',
+    seed: 0,
+    notebooksDir,
+    siteDir,
+    cacheDir,
+    cellTimeoutSec: 300,
+    log: (l: string) => lines.push(l),
   });
   const notebooks = readReportConfig().parts.flatMap((p) => p.notebooks);
   // The notebooks' figure files go to the temporary folder, not over the user's outputs/.
@@ -35,7 +41,10 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
   it('executes every notebook of the writeup and writes the site', async () => {
     const r = await buildReport(options());
     assert.deepEqual(r.executed, notebooks);
-    assert.ok(lines.some((l) => /cell \d+\/\d+ done/.test(l)), 'progress names the cell');
+    assert.ok(
+      lines.some((l) => /cell \d+\/\d+ done/.test(l)),
+      'progress names the cell',
+    );
   });
 
   it('every notebook produces exactly the figures it declares', () => {
@@ -48,11 +57,20 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
       const patterns = declared.map(pattern);
       // Figures only some models make (the colour model's stage II); smoke runs the digits model.
       const optional = (meta?.optionalFigures ?? []).map(pattern);
-      const ids = nb.cells.flatMap((c) => (c.cell_type === 'code' ? c.outputs : []))
-        .map((o) => ((o as { metadata?: { figure?: { id?: string } } }).metadata?.figure?.id))
+      const ids = nb.cells
+        .flatMap((c) => (c.cell_type === 'code' ? c.outputs : []))
+        .map((o) => (o as { metadata?: { figure?: { id?: string } } }).metadata?.figure?.id)
         .filter((id): id is string => typeof id === 'string');
-      for (const [i, p] of patterns.entries()) assert.ok(ids.some((id) => p.test(id)), `${name}: no figure matches "${declared[i]}" (got ${ids.join(', ')})`);
-      for (const id of ids) assert.ok([...patterns, ...optional].some((p) => p.test(id)), `${name}: figure "${id}" is not declared`);
+      for (const [i, p] of patterns.entries())
+        assert.ok(
+          ids.some((id) => p.test(id)),
+          `${name}: no figure matches "${declared[i]}" (got ${ids.join(', ')})`,
+        );
+      for (const id of ids)
+        assert.ok(
+          [...patterns, ...optional].some((p) => p.test(id)),
+          `${name}: figure "${id}" is not declared`,
+        );
     }
   });
 
@@ -89,8 +107,11 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
     const again = path.join(root, 'site-again');
     const r = await buildReport({ ...options(), siteDir: again, cacheDir: path.join(root, 'executed-again') });
     assert.deepEqual(r.executed, notebooks);
-    const files = (dir: string): string[] => fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })
-      .filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+    const files = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+        .sort();
     assert.deepEqual(files(again), files(siteDir));
     const differ = files(siteDir).filter((f) => !fs.readFileSync(path.join(siteDir, f)).equals(fs.readFileSync(path.join(again, f))));
     assert.deepEqual(differ, [], 'files that differ between the two builds');
@@ -104,7 +125,11 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
     // Broken at the end, after the notebook has written its figures.
     nb.cells.push({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: ["throw new Error('the test broke this notebook');"] });
     const figuresDir = path.join(root, 'outputs', 'b1-single-step-denoiser');
-    const snapshot = () => fs.readdirSync(figuresDir).sort().map((f) => [f, fs.readFileSync(path.join(figuresDir, f)).toString('base64')]);
+    const snapshot = () =>
+      fs
+        .readdirSync(figuresDir)
+        .sort()
+        .map((f) => [f, fs.readFileSync(path.join(figuresDir, f)).toString('base64')]);
     const figuresBefore = snapshot();
     assert.ok(figuresBefore.length > 0);
     fs.writeFileSync(path.join(broken, 'b1-single-step-denoiser.ipynb'), JSON.stringify(nb));
@@ -118,6 +143,10 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
     });
     assert.equal(fs.readFileSync(path.join(siteDir, 'manifest.json'), 'utf8'), before);
     assert.deepEqual(snapshot(), figuresBefore, "the failed build's figures did not replace the site's");
-    assert.deepEqual(fs.readdirSync(path.join(root, 'outputs')).filter((f) => f.startsWith('.report-build-')), [], 'no staging folder left');
+    assert.deepEqual(
+      fs.readdirSync(path.join(root, 'outputs')).filter((f) => f.startsWith('.report-build-')),
+      [],
+      'no staging folder left',
+    );
   });
 });

@@ -32,7 +32,10 @@ describe('report options', function () {
     assert.match(hex.stderr, /--seed must be a non-negative integer, got "0x2"/);
     // A parameter only skipped notebooks read would change nothing: refused, naming who reads it.
     const skipped = spawnSync(process.execPath, [CLI, '-p', 'retrain=true', '--only', 'a2-iterative-denoising-and-cfg', '--out', out], { encoding: 'utf8' });
-    assert.match(skipped.stderr, /None of the notebooks to execute \(--only a2-iterative-denoising-and-cfg\) declares "retrain"; .*b1-single-step-denoiser.* add it with --only, or drop the parameter/);
+    assert.match(
+      skipped.stderr,
+      /None of the notebooks to execute \(--only a2-iterative-denoising-and-cfg\) declares "retrain"; .*b1-single-step-denoiser.* add it with --only, or drop the parameter/,
+    );
     const noExecute = spawnSync(process.execPath, [CLI, '-p', 'retrain=true', '--no-execute', '--out', out], { encoding: 'utf8' });
     assert.match(noExecute.stderr, /--no-execute runs no notebook, so "retrain" would change nothing/);
     assert.equal(fs.existsSync(out), false, 'no site was written');
@@ -43,7 +46,8 @@ describe('report options', function () {
       assert.match(version.stdout, new RegExp(`^diffusion-ts ${pkg.version.replace(/\./g, '\\.')}\nnode v\\d+[\\s\\S]*@tensorflow/tfjs-core \\d`));
     }
     const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-    for (const flag of ['--param', '--config', '--no-execute', '--pdf-only', '--trust-notebook-html', '--only', '--force']) assert.ok(help.stdout.includes(flag), flag);
+    for (const flag of ['--param', '--config', '--no-execute', '--pdf-only', '--trust-notebook-html', '--only', '--force'])
+      assert.ok(help.stdout.includes(flag), flag);
   });
 
   it('numbers and model paths are checked before anything runs, negative numbers included', () => {
@@ -86,12 +90,18 @@ describe('report options', function () {
       /--out .*x already holds files that are not a site built by this report \(keep\)/,
     );
     assert.deepEqual(fs.readdirSync(out), ['keep']);
-    assert.deepEqual(lines.filter((l) => l.includes('executing')), [], 'no notebook ran');
+    assert.deepEqual(
+      lines.filter((l) => l.includes('executing')),
+      [],
+      'no notebook ran',
+    );
   });
 
-  it('hide-input keeps a cell\'s code collapsed even when it also says show-input', async () => {
+  it("hide-input keeps a cell's code collapsed even when it also says show-input", async () => {
     const nb = (tags: string[]) => ({
-      nbformat: 4, nbformat_minor: 5, metadata: {},
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
       cells: [{ cell_type: 'code', metadata: { tags }, execution_count: 1, source: 'x = 1', outputs: [] }],
     });
     assert.match((await renderNotebook(nb(['show-input']) as never, { name: 'a' })).html, /<details class="code" open>/);
@@ -102,7 +112,11 @@ describe('report options', function () {
     it('the committed config lists every notebook in notebooks/ once', () => {
       const config = readReportConfig();
       const listed = config.parts.flatMap((p) => p.notebooks).sort();
-      const present = fs.readdirSync('notebooks').filter((f) => f.endsWith('.ipynb')).map((f) => f.replace(/\.ipynb$/, '')).sort();
+      const present = fs
+        .readdirSync('notebooks')
+        .filter((f) => f.endsWith('.ipynb'))
+        .map((f) => f.replace(/\.ipynb$/, ''))
+        .sort();
       assert.deepEqual(listed, present);
       assert.equal(config.title, 'Diffusion models in TypeScript');
     });
@@ -138,26 +152,44 @@ describe('report options', function () {
       it('uses its title, parts and notebooks, and names a listed notebook that does not exist', async () => {
         const notebooks = path.join(root, 'notebooks');
         fs.mkdirSync(notebooks);
-        const nb = (heading: string) => JSON.stringify({
-          nbformat: 4, nbformat_minor: 5, metadata: {},
-          cells: [
-            { cell_type: 'markdown', metadata: {}, source: `# ${heading}` },
-            { cell_type: 'code', metadata: { tags: ['parameters'] }, execution_count: null, outputs: [], source: "let profile = 'quick';\nlet seed = 0;" },
-            { cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: "console.log('ran');" },
-          ],
-        });
+        const nb = (heading: string) =>
+          JSON.stringify({
+            nbformat: 4,
+            nbformat_minor: 5,
+            metadata: {},
+            cells: [
+              { cell_type: 'markdown', metadata: {}, source: `# ${heading}` },
+              { cell_type: 'code', metadata: { tags: ['parameters'] }, execution_count: null, outputs: [], source: "let profile = 'quick';\nlet seed = 0;" },
+              { cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source: "console.log('ran');" },
+            ],
+          });
         fs.writeFileSync(path.join(notebooks, 'first.ipynb'), nb('The first page'));
         fs.writeFileSync(path.join(notebooks, 'extra.ipynb'), nb('Not in the config'));
         const configFile = path.join(root, 'my.config.json');
-        fs.writeFileSync(configFile, JSON.stringify({
-          title: 'My own writeup', intro: 'Built from **another** config.', parts: [{ title: 'The only part', notebooks: ['first'] }],
-        }));
+        fs.writeFileSync(
+          configFile,
+          JSON.stringify({
+            title: 'My own writeup',
+            intro: 'Built from **another** config.',
+            parts: [{ title: 'The only part', notebooks: ['first'] }],
+          }),
+        );
         const lines: string[] = [];
         const siteDir = path.join(root, 'site');
-        const options = { profile: 'smoke', seed: 0, notebooksDir: notebooks, siteDir, cacheDir: path.join(root, 'executed'), log: (l: string) => lines.push(l) };
+        const options = {
+          profile: 'smoke',
+          seed: 0,
+          notebooksDir: notebooks,
+          siteDir,
+          cacheDir: path.join(root, 'executed'),
+          log: (l: string) => lines.push(l),
+        };
         const result = await buildReport({ ...options, config: configFile });
         assert.deepEqual(result.executed, ['first']);
-        assert.ok(lines.some((l) => l.includes('not in') && l.includes('extra.ipynb')), 'a notebook left out is named');
+        assert.ok(
+          lines.some((l) => l.includes('not in') && l.includes('extra.ipynb')),
+          'a notebook left out is named',
+        );
         const index = fs.readFileSync(path.join(siteDir, 'index.html'), 'utf8');
         assert.match(index, /<h1>My own writeup<\/h1>/);
         assert.match(index, /Built from <strong>another<\/strong> config\./);
@@ -170,8 +202,14 @@ describe('report options', function () {
         lines.length = 0;
         const partial = await buildReport({ ...options, config: configFile, only: ['first'] });
         assert.deepEqual([partial.executed, partial.cached, partial.missing], [[], ['first'], ['extra']]);
-        assert.ok(lines.some((l) => l.startsWith('[report] warning: the site has 1 of 2 notebooks. extra never ran with profile smoke and seed 0')
-          && l.includes('`npm run report -- --profile smoke --seed 0 --only extra`')), lines.join('\n'));
+        assert.ok(
+          lines.some(
+            (l) =>
+              l.startsWith('[report] warning: the site has 1 of 2 notebooks. extra never ran with profile smoke and seed 0') &&
+              l.includes('`npm run report -- --profile smoke --seed 0 --only extra`'),
+          ),
+          lines.join('\n'),
+        );
 
         fs.writeFileSync(configFile, JSON.stringify({ title: 'T', parts: [{ title: 'P', notebooks: ['first', 'missing'] }] }));
         await assert.rejects(buildReport({ ...options, config: configFile }), /my\.config\.json lists notebook "missing", but .*missing\.ipynb does not exist/);

@@ -70,7 +70,7 @@ describe('report/execute', function () {
             "import * as tslab from 'tslab';",
             "import { lastWriteDisplayData } from 'tslab/dist/jupyter';",
             "const spec = { $schema: 'https://vega.github.io/schema/vega-lite/v5.json', mark: 'line', data: { values: [{ step: 0, loss: 1 }] } };",
-            "tslab.display.png(new Uint8Array([137, 80, 78, 71]));",
+            'tslab.display.png(new Uint8Array([137, 80, 78, 71]));',
             "tslab.display.raw('application/vnd.vegalite.v5+json', spec as unknown as string);",
             // A bundle of several MIME types goes through tslab's internal writer: JSON as an object, binary as base64.
             "const png = Buffer.from([137, 80, 78, 71]).toString('base64');",
@@ -121,7 +121,18 @@ describe('report/execute', function () {
     it('reports progress for each code cell', () => {
       assert.deepEqual(
         progress.map((p) => `${p.state} ${p.index}/${p.total} @${p.cellIndex}`),
-        ['start 0/5 @1', 'done 0/5 @1', 'start 1/5 @2', 'done 1/5 @2', 'start 2/5 @3', 'done 2/5 @3', 'start 3/5 @4', 'done 3/5 @4', 'start 4/5 @5', 'done 4/5 @5'],
+        [
+          'start 0/5 @1',
+          'done 0/5 @1',
+          'start 1/5 @2',
+          'done 1/5 @2',
+          'start 2/5 @3',
+          'done 2/5 @3',
+          'start 3/5 @4',
+          'done 3/5 @4',
+          'start 4/5 @5',
+          'done 4/5 @5',
+        ],
       );
       assert.ok(progress.every((p) => p.elapsedSec >= 0 && p.notebookElapsedSec >= p.elapsedSec));
     });
@@ -134,32 +145,39 @@ describe('report/execute', function () {
 
     before(async () => {
       const source = notebook(
-        code([
-          "import { notebookProgress, showChart, showFigure, startNotebook } from './src/notebook/display';",
-          "import { lossCurveSpec } from './src/lib/display/charts';",
-          "import { imageGrid } from './src/lib/display/grid';",
-          "const nb = await startNotebook('display-test', { profile: 'smoke', seed: 0 });",
-        ].join('\n')),
-        code([
-          "const progress = notebookProgress('training');",
-          // Busy, never awaiting: the kernel's event loop is blocked for the whole cell.
-          'const busy = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end) { /* work */ } };',
-          'for (let done = 0; done <= 3; done++) {',
-          "  progress({ phase: 'train', done, total: 3, elapsedSec: done, etaSec: null, rate: 1, info: { loss: 0.5 / (done + 1) } });",
-          '  busy(400);',
-          '}',
-        ].join('\n')),
-        code([
-          "const points = [{ step: 0, loss: 1 }, { step: 1, loss: 0.5 }, { step: 2, loss: 0.25 }];",
-          "await showChart(nb, lossCurveSpec([{ name: 'train loss', points }], { smooth: 2 }), { id: 'loss', section: 'B1', caption: 'Loss.', text: 'last 0.25' });",
-          "const images = { count: 2, width: 2, height: 2, channels: 1 as const, data: new Float32Array(8) };",
-          "showFigure(nb, imageGrid(images, { cols: 2, colLabels: ['noisy', 'clean'] }), { id: 'grid', section: 'B1', caption: 'Two images.' });",
-        ].join('\n')),
+        code(
+          [
+            "import { notebookProgress, showChart, showFigure, startNotebook } from './src/notebook/display';",
+            "import { lossCurveSpec } from './src/lib/display/charts';",
+            "import { imageGrid } from './src/lib/display/grid';",
+            "const nb = await startNotebook('display-test', { profile: 'smoke', seed: 0 });",
+          ].join('\n'),
+        ),
+        code(
+          [
+            "const progress = notebookProgress('training');",
+            // Busy, never awaiting: the kernel's event loop is blocked for the whole cell.
+            'const busy = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end) { /* work */ } };',
+            'for (let done = 0; done <= 3; done++) {',
+            "  progress({ phase: 'train', done, total: 3, elapsedSec: done, etaSec: null, rate: 1, info: { loss: 0.5 / (done + 1) } });",
+            '  busy(400);',
+            '}',
+          ].join('\n'),
+        ),
+        code(
+          [
+            'const points = [{ step: 0, loss: 1 }, { step: 1, loss: 0.5 }, { step: 2, loss: 0.25 }];',
+            "await showChart(nb, lossCurveSpec([{ name: 'train loss', points }], { smooth: 2 }), { id: 'loss', section: 'B1', caption: 'Loss.', text: 'last 0.25' });",
+            'const images = { count: 2, width: 2, height: 2, channels: 1 as const, data: new Float32Array(8) };',
+            "showFigure(nb, imageGrid(images, { cols: 2, colLabels: ['noisy', 'clean'] }), { id: 'grid', section: 'B1', caption: 'Two images.' });",
+          ].join('\n'),
+        ),
       );
       const outputs = path.join(dir, 'display-outputs');
       const file = writeNotebook('display.ipynb', source);
       executed = await executeNotebook(file, {
-        timeoutSec: 60, env: { DIFFUSION_OUTPUTS: outputs },
+        timeoutSec: 60,
+        env: { DIFFUSION_OUTPUTS: outputs },
         onCellProgress: (p) => running.push({ index: p.index, text: p.text, at: Date.now() }),
         onCell: (p) => {
           if (p.index === 1 && p.state === 'done') progressCellDone = Date.now();
@@ -176,7 +194,7 @@ describe('report/execute', function () {
       assert.deepEqual(run.metadata, { runInfo: true });
     });
 
-    it('passes on a cell\'s progress while it runs, even a cell that never yields to the event loop', () => {
+    it("passes on a cell's progress while it runs, even a cell that never yields to the event loop", () => {
       assert.equal(running.length, 4, `progress lines: ${JSON.stringify(running)}`);
       assert.ok(running.every((p) => p.index === 1));
       // The first line came as the cell began, not in a burst at its end (4 x 400 ms of work).
@@ -199,7 +217,10 @@ describe('report/execute', function () {
   });
 
   it('fails on the first failing cell with the notebook, the cell and the error text, and stops the kernel', async () => {
-    const file = writeNotebook('fails.ipynb', notebook(code('console.log(process.pid)'), code("throw new Error('the model exploded')"), code("console.log('never')")));
+    const file = writeNotebook(
+      'fails.ipynb',
+      notebook(code('console.log(process.pid)'), code("throw new Error('the model exploded')"), code("console.log('never')")),
+    );
     const err = await executeNotebook(file, { timeoutSec: 30 }).then(
       () => assert.fail('expected the notebook to fail'),
       (e: unknown) => e,

@@ -15,7 +15,9 @@ describe('kernel: many display updates in a row', function () {
   it('survives a burst of display updates right before the next cell', async () => {
     const code = (src: string) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: [src] });
     const nb = {
-      nbformat: 4, nbformat_minor: 5, metadata: {},
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
       cells: [
         code("import * as tslab from 'tslab';"),
         code("const d = tslab.newDisplay();\nfor (let i = 0; i < 3000; i++) d.text('update ' + i);"),

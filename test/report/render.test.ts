@@ -39,7 +39,10 @@ describe('report/render', () => {
     assert.match(page.html, /<figure class="figure figure-image" id="noisy-campanile">/);
     assert.match(page.html, /<span class="figure-number">Figure 4:<\/span> Noisy Campanile at <span class="katex">/);
     // Small images are scaled up by a whole factor and drawn crisp; the link opens the file.
-    assert.match(page.html, /<a class="zoom" href="figures\/forward\/noisy-campanile\.png"><img class="pixelated" src="figures\/forward\/noisy-campanile\.png" alt="Noisy Campanile at \$t = 250, 500, 750\$" width="552" height="184">/);
+    assert.match(
+      page.html,
+      /<a class="zoom" href="figures\/forward\/noisy-campanile\.png"><img class="pixelated" src="figures\/forward\/noisy-campanile\.png" alt="Noisy Campanile at \$t = 250, 500, 750\$" width="552" height="184">/,
+    );
     assert.doesNotMatch(page.html, /base64/, 'images are files, not inline data');
   });
 
@@ -57,7 +60,10 @@ describe('report/render', () => {
     assert.match(forward.html, /<details class="code"><summary>Code \[1\]<\/summary><pre><code class="language-typescript">const shown/);
     assert.doesNotMatch(forward.html, /secretSetup|REMOVED OUTPUT/);
     const training = await renderNotebook(trainingNotebook(), { name: 'training' });
-    assert.match(training.html, /<div class="error-output" role="alert"><p><strong>RangeError<\/strong>: shape mismatch<\/p><pre>RangeError: shape mismatch\n {4}at checkShapes \(&lt;cell&gt;:1:1\)<\/pre><\/div>/);
+    assert.match(
+      training.html,
+      /<div class="error-output" role="alert"><p><strong>RangeError<\/strong>: shape mismatch<\/p><pre>RangeError: shape mismatch\n {4}at checkShapes \(&lt;cell&gt;:1:1\)<\/pre><\/div>/,
+    );
     assert.match(training.html, /<pre class="result">\[ 1, 28, 28 \]<\/pre>/);
   });
 
@@ -69,7 +75,10 @@ describe('report/render', () => {
     const svg = chart.bytes.toString('utf8');
     assert.match(svg, /^<svg [^>]*width="\d+"/);
     assert.match(svg, /<g class="mark-line role-mark[^"]*"[^>]*><path [^>]*d="M0,0L20,/, 'the line itself is drawn');
-    assert.match(page.html, /<figure class="figure figure-chart" id="loss-curve"><div class="chart"><svg role="img" aria-label="Training loss of the time-conditioned UNet" /);
+    assert.match(
+      page.html,
+      /<figure class="figure figure-chart" id="loss-curve"><div class="chart"><svg role="img" aria-label="Training loss of the time-conditioned UNet" /,
+    );
     const again = await renderNotebook(trainingNotebook(), { name: 'training' });
     assert.equal(again.files[0].sha256, chart.sha256, 'chart SVG is deterministic');
   });
@@ -81,7 +90,12 @@ describe('report/render', () => {
         {
           cell_type: 'code',
           source: 'show()',
-          metadata: { figures: [{ id: 'first', caption: 'One' }, { id: 'second', caption: 'Two' }] },
+          metadata: {
+            figures: [
+              { id: 'first', caption: 'One' },
+              { id: 'second', caption: 'Two' },
+            ],
+          },
           outputs: [
             { output_type: 'display_data', data: { 'image/png': pngBase64(2, 2) }, metadata: {} },
             { output_type: 'display_data', data: { 'image/png': pngBase64(2, 2, 9) }, metadata: {} },
@@ -90,7 +104,13 @@ describe('report/render', () => {
       ],
     };
     const page = await renderNotebook(nb, { name: 'nb' });
-    assert.deepEqual(page.files.map((f) => [f.id, f.number, f.caption]), [['first', 1, 'One'], ['second', 2, 'Two']]);
+    assert.deepEqual(
+      page.files.map((f) => [f.id, f.number, f.caption]),
+      [
+        ['first', 1, 'One'],
+        ['second', 2, 'Two'],
+      ],
+    );
     assert.deepEqual(page.files[0].metadata, {}, 'no extra metadata');
   });
 
@@ -102,7 +122,10 @@ describe('report/render', () => {
     const figure = again.files.find((f) => f.id === 'noisy-campanile')!;
     assert.deepEqual([figure.path, figure.anchor], ['figures/again/noisy-campanile.png', 'again-noisy-campanile']);
     assert.match(again.html, /<figure class="figure figure-image" id="again-noisy-campanile">/);
-    assert.deepEqual(again.headings.map((h) => h.id), ['part-a-the-forward-process-2', '1-1-forward-process-2', '1-2-classical-denoising-2']);
+    assert.deepEqual(
+      again.headings.map((h) => h.id),
+      ['part-a-the-forward-process-2', '1-1-forward-process-2', '1-2-classical-denoising-2'],
+    );
     const twice = forwardNotebook();
     twice.cells[3].metadata = { figures: [{ id: 'noisy-campanile' }] };
     await assert.rejects(renderNotebook(twice, { name: 'twice' }), /Notebook twice, cell 4: figure id "noisy-campanile" is already used by cell 2/);

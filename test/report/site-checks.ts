@@ -10,7 +10,10 @@ import type { LaunchedBrowser } from '../../src/report/chromium';
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
 
 function htmlFilesIn(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.html')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.html'))
+    .sort();
 }
 
 /** html-validate's findings for every page, as "file:line:col rule: message". */
@@ -62,8 +65,14 @@ export interface PageFacts {
  * Opens a page in headless Chromium with every request off the machine blocked, and reports
  * console errors, blocked requests and what loaded. The caller closes `page`.
  */
-export async function inspectPage(chromium: LaunchedBrowser, file: string): Promise<{
-  problems: string[]; offMachine: string[]; facts: PageFacts; page: Page;
+export async function inspectPage(
+  chromium: LaunchedBrowser,
+  file: string,
+): Promise<{
+  problems: string[];
+  offMachine: string[];
+  facts: PageFacts;
+  page: Page;
 }> {
   const page = await chromium.browser.newPage();
   const problems: string[] = [];

@@ -100,7 +100,8 @@ export function trainingNotebook(): ExecutedNotebook {
       {
         cell_type: 'markdown',
         metadata: {},
-        source: '# Part B: Training\n\n## 2.2 Training the UNet\n\nThe loss is $\\|\\epsilon - \\epsilon_\\theta(x_t, t)\\|^2$; see the [forward process](forward.ipynb#1-1-forward-process).',
+        source:
+          '# Part B: Training\n\n## 2.2 Training the UNet\n\nThe loss is $\\|\\epsilon - \\epsilon_\\theta(x_t, t)\\|^2$; see the [forward process](forward.ipynb#1-1-forward-process).',
       },
       {
         cell_type: 'code',

@@ -37,7 +37,10 @@ function snapshot(dir: string): Record<string, string> {
     for (const entry of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
       const rel = path.join(sub, entry.name);
       if (entry.isDirectory()) walk(rel);
-      else out[rel] = createHash('sha256').update(fs.readFileSync(path.join(dir, rel))).digest('hex');
+      else
+        out[rel] = createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, rel)))
+          .digest('hex');
     }
   };
   walk('');
@@ -45,7 +48,10 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 function htmlFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.html')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.html'))
+    .sort();
 }
 
 describe('report/site', function () {
@@ -113,10 +119,13 @@ describe('report/site', function () {
     assert.equal(manifest.figures[0].caption, 'Noisy Campanile at $t = 250, 500, 750$');
     assert.ok(manifest.builder.katex && manifest.builder['vega-lite'] && manifest.builder.node, 'builder versions are recorded');
     assert.equal(manifest.builtAt, undefined, 'no build time unless the caller passes one');
-    assert.deepEqual(manifest.pages.map((p) => [p.notebook, p.part]), [
-      ['forward', 'Part A: Diffusion Models Exploration'],
-      ['training', 'Part B: Training Diffusion Models from Scratch'],
-    ]);
+    assert.deepEqual(
+      manifest.pages.map((p) => [p.notebook, p.part]),
+      [
+        ['forward', 'Part A: Diffusion Models Exploration'],
+        ['training', 'Part B: Training Diffusion Models from Scratch'],
+      ],
+    );
   });
 
   it('passes html-validate', async () => {
@@ -126,7 +135,10 @@ describe('report/site', function () {
   it('has no broken internal links or anchors (linkinator)', async () => {
     const { broken, links } = await brokenLinks(site);
     assert.deepEqual(broken, []);
-    assert.ok(links.some((url) => url.includes('KaTeX_Main-Regular.woff2')), 'font files in the CSS were checked');
+    assert.ok(
+      links.some((url) => url.includes('KaTeX_Main-Regular.woff2')),
+      'font files in the CSS were checked',
+    );
     const { check } = (await importEsm('linkinator')) as { check(o: Record<string, unknown>): Promise<{ links: { url: string; state: string }[] }> };
     // The same check does catch a missing anchor (so the pass above means something).
     const bad = path.join(root, 'bad-links');
@@ -135,7 +147,10 @@ describe('report/site', function () {
       fs.copyFileSync(path.join(site, 'forward.html'), path.join(bad, 'forward.html'));
       fs.writeFileSync(path.join(bad, 'index.html'), '<!DOCTYPE html><title>x</title><a href="forward.html#no-such-section">x</a>');
       const caught = await check({ path: path.join(bad, 'index.html'), checkFragments: true });
-      assert.deepEqual(caught.links.filter((l) => l.state === 'BROKEN').map((l) => path.basename(l.url)), ['forward.html#no-such-section']);
+      assert.deepEqual(
+        caught.links.filter((l) => l.state === 'BROKEN').map((l) => path.basename(l.url)),
+        ['forward.html#no-such-section'],
+      );
     } finally {
       fs.rmSync(bad, { recursive: true, force: true });
     }
@@ -145,7 +160,10 @@ describe('report/site', function () {
     const second = path.join(root, 'again');
     try {
       const again = await buildSite(siteOptions(second));
-      assert.deepEqual(again.manifest.figures.map((f) => f.sha256), manifest.figures.map((f) => f.sha256));
+      assert.deepEqual(
+        again.manifest.figures.map((f) => f.sha256),
+        manifest.figures.map((f) => f.sha256),
+      );
       assert.deepEqual(snapshot(second), snapshot(site), 'every file, pages included');
     } finally {
       fs.rmSync(second, { recursive: true, force: true });
@@ -222,7 +240,9 @@ describe('report/site', function () {
       await page.click('.theme-toggle');
       assert.equal(await background(), 'rgb(255, 255, 255)', 'the toggle switches to light');
       await page.click('#noisy-campanile a.zoom');
-      const zoom = await page.evaluate(`(() => { const box = document.querySelector('.lightbox'); return [box.hidden, box.querySelector('img').getAttribute('src')]; })()`);
+      const zoom = await page.evaluate(
+        `(() => { const box = document.querySelector('.lightbox'); return [box.hidden, box.querySelector('img').getAttribute('src')]; })()`,
+      );
       assert.deepEqual(zoom, [false, 'figures/forward/noisy-campanile.png']);
       await page.keyboard.press('Escape');
       assert.equal(await page.evaluate(`document.querySelector('.lightbox').hidden`), true);
@@ -250,7 +270,11 @@ describe('report/site', function () {
     fs.writeFileSync(path.join(other, 'keep.md'), 'mine\n');
     await assert.rejects(buildSite(siteOptions(other)), /--out .*docs already holds files that are not a site built by this report \(keep\.md\)/);
     assert.equal(fs.readFileSync(path.join(other, 'keep.md'), 'utf8'), 'mine\n');
-    assert.deepEqual(fs.readdirSync(root).filter((n) => n.startsWith('.docs.')), [], 'no build folder left beside it');
+    assert.deepEqual(
+      fs.readdirSync(root).filter((n) => n.startsWith('.docs.')),
+      [],
+      'no build folder left beside it',
+    );
     const file = path.join(root, 'a-file');
     fs.writeFileSync(file, 'x');
     await assert.rejects(buildSite(siteOptions(file)), /is a file, not a folder/);

@@ -12,7 +12,10 @@ describe('kernel: zeromq patches', function () {
     // Unpatched zeromq 6 refuses it (the kernel died at start-up this way).
     const plain = new zmq.Router({ linger: 0 });
     const plainBind = plain.bind('tcp://127.0.0.1:*');
-    assert.throws(() => plain.receive(), (e: Error & { code?: string }) => e.code === 'EBUSY');
+    assert.throws(
+      () => plain.receive(),
+      (e: Error & { code?: string }) => e.code === 'EBUSY',
+    );
     await plainBind;
     plain.close();
 

@@ -15,11 +15,25 @@ function runAdam(steps: number, fused: boolean): Float32Array[] {
     assert.equal(fusedKernelsActive(), fused);
     const rng = new Rng(11);
     const shapes = [[3, 3, 4, 5], [5], [17, 9]];
-    const params = shapes.map((s, i): [string, tf.Variable] => [`p${i}`, tf.tidy(() => tf.variable(tf.tensor(rng.normalArray(s.reduce((a, b) => a * b, 1)), s)))]);
+    const params = shapes.map((s, i): [string, tf.Variable] => [
+      `p${i}`,
+      tf.tidy(() => tf.variable(tf.tensor(rng.normalArray(s.reduce((a, b) => a * b, 1)), s))),
+    ]);
     const adam = new Adam(params, { lr: 1e-2 });
     for (let k = 0; k < steps; k++) {
       // Gradients of mixed scales, so v and the bias corrections matter.
-      const grads = new Map(params.map(([n, p]) => [n, tf.tensor(rng.normalArray(p.size).map((x) => x * 10 ** (k % 3 - 1)), p.shape)] as [string, tf.Tensor]));
+      const grads = new Map(
+        params.map(
+          ([n, p]) =>
+            [
+              n,
+              tf.tensor(
+                rng.normalArray(p.size).map((x) => x * 10 ** ((k % 3) - 1)),
+                p.shape,
+              ),
+            ] as [string, tf.Tensor],
+        ),
+      );
       adam.apply(grads);
       for (const g of grads.values()) g.dispose();
     }

@@ -15,16 +15,23 @@ function tinyConfigs(data = syntheticNamedSplits(24, 8)) {
   const vocab = stage1Vocabulary(data.train.captions!.subjects, data.train.captions!.styleWords);
   const base1 = stage1Config(vocab).cascade!;
   const s1 = stage1Config(vocab, {
-    batchSize: 8, microBatch: 4, epochs: 2, seed: 3,
+    batchSize: 8,
+    microBatch: 4,
+    epochs: 2,
+    seed: 3,
     cascade: {
-      ...base1, imageSize: 8,
+      ...base1,
+      imageSize: 8,
       unet: { ...base1.unet, widths: [8, 16], headDim: 8, pooledDim: 8, contextDim: 8, timeFeatures: 8 },
       text: { ...base1.text!, dim: 8, pooledDim: 8, layers: 1 },
     },
   });
   const base2 = stage2Config().cascade!;
   const s2 = stage2Config({
-    batchSize: 8, microBatch: 4, epochs: 2, seed: 3,
+    batchSize: 8,
+    microBatch: 4,
+    epochs: 2,
+    seed: 3,
     cascade: { ...base2, imageSize: 8, lowResSize: 4, cropSize: 4, maxAugLevel: 300, unet: { ...base2.unet, widths: [8, 8], timeFeatures: 8 } },
   });
   return { data, s1, s2 };
@@ -47,17 +54,25 @@ describe('training the colour cascade (stage I text -> image, stage II super-res
     tf.dispose([x0, eps]);
   });
 
-  it('draws stage I batches with captions from the images\' names, empty ones for CFG', () => {
+  it("draws stage I batches with captions from the images' names, empty ones for CFG", () => {
     const { data, s1 } = tinyConfigs();
     const vocab = vocabularyOf(s1.cascade!);
     const draw = drawCascadeBatch(s1, data.train, [...Array(24).keys()], new Rng(1));
     assert.equal(draw.tokens!.length, 24 * vocab.maxTokens);
     assert.deepEqual([draw.count, draw.size, draw.images.length, draw.noise.length], [24, 8, 24 * 8 * 8 * 3, 24 * 8 * 8 * 3]);
-    const captions = Array.from({ length: 24 }, (_, i) => [...draw.tokens!.subarray(i * vocab.maxTokens, (i + 1) * vocab.maxTokens)].filter((id) => id > 1).map((id) => vocab.list[id - 2]).join(' '));
+    const captions = Array.from({ length: 24 }, (_, i) =>
+      [...draw.tokens!.subarray(i * vocab.maxTokens, (i + 1) * vocab.maxTokens)]
+        .filter((id) => id > 1)
+        .map((id) => vocab.list[id - 2])
+        .join(' '),
+    );
     captions.forEach((c, i) => {
       if (c === '' || c === GENERIC_CAPTION) return;
       const name = data.train.classes[draw.labels[i]];
-      assert.ok(name.split(' ').some((w) => c.split(' ').includes(w)), `caption "${c}" of "${name}" names it`);
+      assert.ok(
+        name.split(' ').some((w) => c.split(' ').includes(w)),
+        `caption "${c}" of "${name}" names it`,
+      );
     });
     assert.ok(draw.timesteps!.every((t) => t >= 0 && t < 1000));
     const again = drawCascadeBatch(s1, data.train, [...Array(24).keys()], new Rng(1));
@@ -108,7 +123,10 @@ describe('training the colour cascade (stage I text -> image, stage II super-res
     const resumed = path.join(dir, 's1-resumed');
     await trainNetwork({ config: s1, data, runDir: resumed, progress: 'silent', workers: 2, stopAfterEpochs: 1 });
     await trainNetwork({ config: s1, data, runDir: resumed, progress: 'silent', workers: 2 });
-    assert.deepEqual(readLossLog(resumed).map((r) => r.loss), losses);
+    assert.deepEqual(
+      readLossLog(resumed).map((r) => r.loss),
+      losses,
+    );
     const loaded = loadTrainedNetwork(resumed);
     const a = straight.model.stateEntries().map(([, v]) => Array.from(v.dataSync()));
     const b = loaded.model.stateEntries().map(([, v]) => Array.from(v.dataSync()));

@@ -43,11 +43,18 @@ describe('gradient workers (data-parallel training)', function () {
     const model = createModel(config);
     const params = model.namedParameters();
     const flat = new Float32Array(params.reduce((n, [, v]) => n + v.size, 0));
-    const workers = await GradientWorkers.start(config, 2, 'wasm', params.map(([n, v]) => [n, v.shape]));
+    const workers = await GradientWorkers.start(
+      config,
+      2,
+      'wasm',
+      params.map(([n, v]) => [n, v.shape]),
+    );
     try {
       const counts: number[][] = [];
       for (let step = 0; step < 4; step++) {
-        const draws = [0, 1].map((k) => drawBatch(config, data.train.images.slice(k * 4 * 784, (k + 1) * 4 * 784), data.train.labels.slice(k * 4, (k + 1) * 4), new Rng(step * 2 + k)));
+        const draws = [0, 1].map((k) =>
+          drawBatch(config, data.train.images.slice(k * 4 * 784, (k + 1) * 4 * 784), data.train.labels.slice(k * 4, (k + 1) * 4), new Rng(step * 2 + k)),
+        );
         const grads = await workers.gradients(flat, draws, [0.5, 0.5]);
         assert.equal(grads.length, 2);
         counts.push([...workers.tensorCounts]);

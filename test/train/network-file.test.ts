@@ -57,7 +57,7 @@ describe('network files (weights + config in one safetensors file)', () => {
   });
 });
 
-describe('int8 network files (the demos\' downloads)', () => {
+describe("int8 network files (the demos' downloads)", () => {
   before(async () => {
     await initBackend({ quiet: true });
   });

@@ -16,10 +16,12 @@ export const KINDS: readonly ModelKind[] = MODEL_KINDS;
  */
 export function randomUNet(kind: ModelKind, hidden: number, seed: number): UNet {
   const model = createModel({ kind, hidden, seed });
-  const values = new Map(model.stateEntries().map(([name, v], i) => {
-    const variance = name.endsWith('.running_var');
-    return [name, { shape: [...v.shape], data: uniformValues(v.size, seed * 1000 + i + 1, variance ? 0.5 : -0.5, variance ? 1.5 : 0.5) }];
-  }));
+  const values = new Map(
+    model.stateEntries().map(([name, v], i) => {
+      const variance = name.endsWith('.running_var');
+      return [name, { shape: [...v.shape], data: uniformValues(v.size, seed * 1000 + i + 1, variance ? 0.5 : -0.5, variance ? 1.5 : 0.5) }];
+    }),
+  );
   model.loadState(values, 'random values');
   return model;
 }
@@ -53,11 +55,16 @@ export function torchInputs(kind: ModelKind, inp: UNetInputData): Record<string,
 
 /** The model's eval-mode output, NHWC [n, 28, 28, 1] flattened (the same order as NCHW for one channel). */
 export function forwardData(model: UNet, inp: UNetInputData): Float32Array {
-  return tf.tidy(() => model.forward({
-    x: tf.tensor4d(inp.x, [inp.n, 28, 28, 1]),
-    t: tf.tensor2d(inp.t, [inp.n, 1]),
-    c: tf.tensor2d(inp.c, [inp.n, 10]),
-  }).dataSync() as Float32Array);
+  return tf.tidy(
+    () =>
+      model
+        .forward({
+          x: tf.tensor4d(inp.x, [inp.n, 28, 28, 1]),
+          t: tf.tensor2d(inp.t, [inp.n, 1]),
+          c: tf.tensor2d(inp.c, [inp.n, 10]),
+        })
+        .dataSync() as Float32Array,
+  );
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -24,8 +24,10 @@ const TOLERANCE = 1e-5;
 function torchMissing(): string | null {
   const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (r.status === 0) return null;
-  return `PyTorch is not importable by ${PYTHON} (${(r.error?.message ?? r.stderr.trim().split('\n').pop()) || 'no output'}); ` +
-    'install it with: apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread';
+  return (
+    `PyTorch is not importable by ${PYTHON} (${(r.error?.message ?? r.stderr.trim().split('\n').pop()) || 'no output'}); ` +
+    'install it with: apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread'
+  );
 }
 
 function python(args: string[]): Promise<void> {
@@ -84,20 +86,42 @@ describe('PyTorch interop (scripts/torch_unets.py)', function () {
   });
 
   it(`a state dict PyTorch trained imports here with PyTorch's outputs, all three kinds (max |diff| <= ${TOLERANCE})`, async () => {
-    await Promise.all(KINDS.map((kind, i) => {
-      const inputs = unetInputs(3, 30 + i);
-      writeSafetensorsFile(path.join(dir, `${kind}-in2.safetensors`), torchInputs(kind, inputs));
-      return python(['init', '--kind', kind, '--hidden', '6', '--seed', String(i), '--train-steps', '2',
-        '--out', path.join(dir, `${kind}-pt.safetensors`),
-        '--inputs', path.join(dir, `${kind}-in2.safetensors`), '--forward-out', path.join(dir, `${kind}-pt-out.safetensors`)]);
-    }));
+    await Promise.all(
+      KINDS.map((kind, i) => {
+        const inputs = unetInputs(3, 30 + i);
+        writeSafetensorsFile(path.join(dir, `${kind}-in2.safetensors`), torchInputs(kind, inputs));
+        return python([
+          'init',
+          '--kind',
+          kind,
+          '--hidden',
+          '6',
+          '--seed',
+          String(i),
+          '--train-steps',
+          '2',
+          '--out',
+          path.join(dir, `${kind}-pt.safetensors`),
+          '--inputs',
+          path.join(dir, `${kind}-in2.safetensors`),
+          '--forward-out',
+          path.join(dir, `${kind}-pt-out.safetensors`),
+        ]);
+      }),
+    );
     for (const [i, kind] of KINDS.entries()) {
       const file = path.join(dir, `${kind}-pt.safetensors`);
       const { model, config } = importTorchUNet(readSafetensorsFile(file), file);
       assert.equal(config.kind, kind);
       assert.equal(config.hidden, 6);
-      const mean = model.stateEntries().find(([n]) => n === 'up1.up.bn.running_mean')![1].dataSync();
-      assert.ok(mean.some((v) => v !== 0), 'two training steps in PyTorch moved the BatchNorm statistics');
+      const mean = model
+        .stateEntries()
+        .find(([n]) => n === 'up1.up.bn.running_mean')![1]
+        .dataSync();
+      assert.ok(
+        mean.some((v) => v !== 0),
+        'two training steps in PyTorch moved the BatchNorm statistics',
+      );
       const diff = maxAbsDiff(forwardData(model, unetInputs(3, 30 + i)), outputOf(path.join(dir, `${kind}-pt-out.safetensors`)));
       process.stderr.write(`      ${kind}: PyTorch-trained weights, TF.js vs PyTorch max |diff| ${diff.toExponential(2)}\n`);
       assert.ok(diff <= TOLERANCE, `${kind}: max |diff| ${diff}`);

@@ -39,13 +39,15 @@ describe('Part B UNets as PyTorch state dicts', () => {
     assert.deepEqual(unetShapeFacts(torchShapes, 'torch', 'f'), { kind: 'class', hidden: 3, numClasses: 10 });
     const tfShapes = Object.fromEntries(model.stateEntries().map(([n, v]) => [n, v.shape]));
     assert.deepEqual(unetShapeFacts(tfShapes, 'tfjs', 'f'), { kind: 'class', hidden: 3, numClasses: 10 });
-    assert.throws(() => unetShapeFacts(tfShapes, 'torch', 'mixed.safetensors'),
-      /mixed\.safetensors: "in_block\.conv1\.conv\.weight" has shape \[3, 3, 1, 3\], but a Part B UNet's first conv in PyTorch layout is \[D, 1, 3, 3\].*Is the file in TF\.js layout/);
+    assert.throws(
+      () => unetShapeFacts(tfShapes, 'torch', 'mixed.safetensors'),
+      /mixed\.safetensors: "in_block\.conv1\.conv\.weight" has shape \[3, 3, 1, 3\], but a Part B UNet's first conv in PyTorch layout is \[D, 1, 3, 3\].*Is the file in TF\.js layout/,
+    );
     assert.throws(() => unetShapeFacts({}, 'torch', 'empty.safetensors'), /empty\.safetensors has no tensor "in_block\.conv1\.conv\.weight"/);
     model.dispose();
   });
 
-  it('a state dict without metadata (plain PyTorch save_file) imports with SPEC\'s config for the kind', () => {
+  it("a state dict without metadata (plain PyTorch save_file) imports with SPEC's config for the kind", () => {
     const model = randomUNet('time', 2, 4);
     const { tensors } = exportTorchUNet(model, { ...defaultTrainConfig('time'), hidden: 2, T: 50 });
     const { model: back, config } = importTorchUNet({ tensors, metadata: {} }, 'plain.safetensors');
@@ -57,19 +59,26 @@ describe('Part B UNets as PyTorch state dicts', () => {
   it('refuses a TF.js-layout file, and a state dict of another width names the tensors', () => {
     const model = randomUNet('denoiser', 2, 6);
     const values = new Map(model.stateEntries().map(([n, v]) => [n, { shape: [...v.shape], data: v.dataSync() as Float32Array }]));
-    assert.throws(() => importTorchUNet({ tensors: {}, metadata: { layout: 'tfjs' } }, 'ckpt.safetensors'),
-      /ckpt\.safetensors is already in this project's TF\.js layout.*load it directly/);
+    assert.throws(
+      () => importTorchUNet({ tensors: {}, metadata: { layout: 'tfjs' } }, 'ckpt.safetensors'),
+      /ckpt\.safetensors is already in this project's TF\.js layout.*load it directly/,
+    );
     const { tensors, metadata } = exportTorchUNet(model, { ...defaultTrainConfig('denoiser'), hidden: 2 });
     tensors['in_block.conv1.conv.weight'] = { dtype: 'F32', shape: [3, 1, 3, 3], data: new Float32Array(27) };
-    assert.throws(() => importTorchUNet({ tensors, metadata }, 'wide.safetensors'),
-      /wide\.safetensors is not a PyTorch state dict of this model: .*"in_block\.conv1\.conv\.bias" \(bias\) has shape \[2\], expected \[3\]/);
+    assert.throws(
+      () => importTorchUNet({ tensors, metadata }, 'wide.safetensors'),
+      /wide\.safetensors is not a PyTorch state dict of this model: .*"in_block\.conv1\.conv\.bias" \(bias\) has shape \[2\], expected \[3\]/,
+    );
     // The same model's TF.js checkpoint (with a training checkpoint's optimiser moments) rebuilds it.
     values.set('adam.m.out_conv.bias', { shape: [1], data: new Float32Array(1) });
     const rebuilt = unetFromCheckpoint(values, {}, 'checkpoint.safetensors');
     assert.equal(rebuilt.config.kind, 'denoiser');
     rebuilt.model.dispose();
     values.set('stray', { shape: [1], data: new Float32Array(1) });
-    assert.throws(() => unetFromCheckpoint(values, {}, 'odd.safetensors'), /odd\.safetensors holds 1 tensor\(s\) a denoiser UNet with D = 2 does not have \(e\.g\. stray\)/);
+    assert.throws(
+      () => unetFromCheckpoint(values, {}, 'odd.safetensors'),
+      /odd\.safetensors holds 1 tensor\(s\) a denoiser UNet with D = 2 does not have \(e\.g\. stray\)/,
+    );
     model.dispose();
   });
 });

@@ -97,8 +97,7 @@ describe('training (SPEC B1, B2)', function () {
     const model = createModel(config);
     const opt = new Adam(model.namedParameters(), { lr: 1e-3 });
     const rng = new Rng(1);
-    const step = () => trainStep(model, opt, config, schedule,
-      drawBatch(config, data.train.images.slice(0, 8 * 784), data.train.labels.slice(0, 8), rng), 4);
+    const step = () => trainStep(model, opt, config, schedule, drawBatch(config, data.train.images.slice(0, 8 * 784), data.train.labels.slice(0, 8), rng), 4);
     step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 5; i++) step();
@@ -124,7 +123,10 @@ describe('training (SPEC B1, B2)', function () {
     assert.equal(meta.data.description, 'synthetic test digits');
     assert.ok(meta.versions['@tensorflow/tfjs-core']);
     const ckpt = loadCheckpoint(files.checkpoint);
-    assert.ok([...ckpt.values.keys()].some((k) => k.startsWith('adam.m.')), 'optimiser state is in the checkpoint');
+    assert.ok(
+      [...ckpt.values.keys()].some((k) => k.startsWith('adam.m.')),
+      'optimiser state is in the checkpoint',
+    );
     assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')).length, 0);
     const again = await train({ config, data, runDir: dir, progress: 'silent' });
     assert.equal(again.reused, true);
@@ -153,14 +155,14 @@ describe('training (SPEC B1, B2)', function () {
 
     const killedDir = tempDir('killed');
     let steps = 0;
-    await assert.rejects(
-      train({ config, data, runDir: killedDir, progress: 'silent', shouldStop: () => ++steps > 5 }),
-      TrainingStopped,
-    );
+    await assert.rejects(train({ config, data, runDir: killedDir, progress: 'silent', shouldStop: () => ++steps > 5 }), TrainingStopped);
     const resumed = await train({ config, data, runDir: killedDir, progress: 'silent' });
     assert.equal(resumed.resumedFromEpoch, 1);
     assert.deepEqual(weights(resumed.model), weights(straight.model));
-    assert.deepEqual(readLossLog(killedDir).map((r) => [r.step, r.loss]), readLossLog(straightDir).map((r) => [r.step, r.loss]));
+    assert.deepEqual(
+      readLossLog(killedDir).map((r) => [r.step, r.loss]),
+      readLossLog(straightDir).map((r) => [r.step, r.loss]),
+    );
     straight.model.dispose();
     resumed.model.dispose();
   });
@@ -246,8 +248,7 @@ describe('training (SPEC B1, B2)', function () {
     const dir = tempDir('other');
     const r = await train({ config: tiny('denoiser', { epochs: 1 }), data, runDir: dir, progress: 'silent' });
     r.model.dispose();
-    await assert.rejects(train({ config: tiny('denoiser', { epochs: 1, hidden: 8 }), data, runDir: dir, progress: 'silent' }),
-      /another configuration/);
+    await assert.rejects(train({ config: tiny('denoiser', { epochs: 1, hidden: 8 }), data, runDir: dir, progress: 'silent' }), /another configuration/);
     const file = runFiles(dir).checkpoint;
     fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 1000));
     await assert.rejects(train({ config: tiny('denoiser', { epochs: 1 }), data, runDir: dir, progress: 'silent' }), /truncated|corrupt/);
@@ -278,6 +279,9 @@ describe('training (SPEC B1, B2)', function () {
     await assert.rejects(train({ config: tiny('class', { pUncond: 1.5 }), data, progress: 'silent' }), /pUncond/);
     await assert.rejects(train({ config: tiny('time', { ema: 1 }), data, progress: 'silent' }), /ema must be a decay in \(0, 1\)/);
     await assert.rejects(train({ config: tiny('time', { warmupSteps: 5 }), data, progress: 'silent' }), /warmupSteps needs lrDecay 'cosine'/);
-    await assert.rejects(train({ config: tiny('time', { lrDecay: 'step' as never }), data, progress: 'silent' }), /lrDecay must be none, exponential or cosine/);
+    await assert.rejects(
+      train({ config: tiny('time', { lrDecay: 'step' as never }), data, progress: 'silent' }),
+      /lrDecay must be none, exponential or cosine/,
+    );
   });
 });

@@ -55,11 +55,15 @@ async function run(page: Page, panel: string, runs: number, timeout = 120_000): 
 }
 
 async function setInput(page: Page, selector: string, value: string): Promise<void> {
-  await page.$eval(selector, (e, v) => {
-    (e as unknown as { value: string }).value = v;
-    e.dispatchEvent(new Event('input', { bubbles: true }));
-    e.dispatchEvent(new Event('change', { bubbles: true }));
-  }, value);
+  await page.$eval(
+    selector,
+    (e, v) => {
+      (e as unknown as { value: string }).value = v;
+      e.dispatchEvent(new Event('input', { bubbles: true }));
+      e.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    value,
+  );
 }
 
 /** Drags the mouse through points given in [0, 1] coordinates of an element. */
@@ -186,9 +190,17 @@ describe('live demos in headless Chromium', function () {
   });
 
   it('image to image: a drawing made with the mouse is edited, as Node edits the same input', async () => {
-    await drag(page, '#image-to-image canvas.demo-pad', [[0.2, 0.2], [0.8, 0.3], [0.5, 0.8], [0.2, 0.2]]);
+    await drag(page, '#image-to-image canvas.demo-pad', [
+      [0.2, 0.2],
+      [0.8, 0.3],
+      [0.5, 0.8],
+      [0.2, 0.2],
+    ]);
     const input = await canvasPixels(page, '#image-to-image canvas.demo-pad', 3);
-    assert.ok(input.data.some((v) => v < 0.5), 'the stroke is on the pad');
+    assert.ok(
+      input.data.some((v) => v < 0.5),
+      'the stroke is on the pad',
+    );
     // i_start from 10 to 20 with the keyboard (ten presses of the right arrow).
     await page.focus('#image-to-image input[type="range"]');
     for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
@@ -215,16 +227,28 @@ describe('live demos in headless Chromium', function () {
       const message = await page.$eval('#image-to-image .demo-upload-error', (e) => e.textContent ?? '');
       assert.equal(message, `${path.basename(notImage)} is not an image this browser can read: choose a PNG or JPEG file.`);
       const pad = await canvasPixels(page, '#image-to-image canvas.demo-pad', 3);
-      assert.ok(pad.data.every((v) => v > 0.99), 'the earlier drawing is gone');
+      assert.ok(
+        pad.data.every((v) => v > 0.99),
+        'the earlier drawing is gone',
+      );
     } finally {
       fs.rmSync(notImage, { force: true });
     }
   });
 
   it('inpainting: the painted region is filled and the rest is kept', async () => {
-    await page.waitForFunction(`(() => { const c = document.querySelector('#inpainting .demo-stack canvas'); return c.getContext('2d').getImageData(128, 128, 1, 1).data[0] !== 255; })()`);
+    await page.waitForFunction(
+      `(() => { const c = document.querySelector('#inpainting .demo-stack canvas'); return c.getContext('2d').getImageData(128, 128, 1, 1).data[0] !== 255; })()`,
+    );
     assert.match(await run(page, 'inpainting', 1), /Paint the region to fill first/);
-    await drag(page, '#inpainting .demo-stack canvas:nth-child(2)', [[0.1, 0.1], [0.45, 0.1], [0.45, 0.45], [0.1, 0.45], [0.1, 0.1], [0.3, 0.3]]);
+    await drag(page, '#inpainting .demo-stack canvas:nth-child(2)', [
+      [0.1, 0.1],
+      [0.45, 0.1],
+      [0.45, 0.45],
+      [0.1, 0.45],
+      [0.1, 0.1],
+      [0.3, 0.3],
+    ]);
     assert.match(await run(page, 'inpainting', 2), /^Done in/);
     const before = await canvasPixels(page, '#inpainting .demo-results figure:nth-child(1) canvas', 3);
     const after = await canvasPixels(page, '#inpainting .demo-results figure:nth-child(2) canvas', 3);
@@ -263,10 +287,18 @@ describe('live demos in headless Chromium', function () {
   });
 
   it('B1: a digit drawn with the mouse is noised and denoised (closer to the drawing than the noisy input)', async () => {
-    await drag(page, '#denoise-digit canvas.demo-pad', [[0.5, 0.15], [0.5, 0.85]]);
+    await drag(page, '#denoise-digit canvas.demo-pad', [
+      [0.5, 0.15],
+      [0.5, 0.85],
+    ]);
     assert.match(await run(page, 'denoise-digit', 1), /^Done in/);
-    const [drawn, noisy, denoised] = await Promise.all([1, 2, 3].map((k) => canvasPixels(page, `#denoise-digit .demo-results figure:nth-child(${k}) canvas`, 1)));
-    assert.ok(drawn.data.some((v) => v > 0.5), 'the stroke reached the model input');
+    const [drawn, noisy, denoised] = await Promise.all(
+      [1, 2, 3].map((k) => canvasPixels(page, `#denoise-digit .demo-results figure:nth-child(${k}) canvas`, 1)),
+    );
+    assert.ok(
+      drawn.data.some((v) => v > 0.5),
+      'the stroke reached the model input',
+    );
     assert.ok(meanAbs(denoised.data, drawn.data) < meanAbs(noisy.data, drawn.data) / 2);
     const node = runDemoJob(models, { kind: 'denoise-digit', image: drawn, sigma: 0.5, seed: 0 }).images[2].image;
     assert.ok(maxStepDifference(denoised, node) <= 2);
@@ -303,7 +335,7 @@ describe('live demos in headless Chromium', function () {
 
   it('fits a phone-width screen (no sideways scrolling at 375 px)', async () => {
     await page.setViewport({ width: 375, height: 800 });
-    const [scroll, client] = await page.evaluate(`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`) as [number, number];
+    const [scroll, client] = (await page.evaluate(`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)) as [number, number];
     await page.setViewport({ width: 1000, height: 1200 });
     assert.ok(scroll <= client, `the page is ${scroll} px wide in a ${client} px window`);
   });
@@ -339,7 +371,10 @@ describe('live demos in headless Chromium', function () {
     const model = 'demo/models/class-conditioned.f16.safetensors';
     const cases: Array<[(copy: string) => void, RegExp]> = [
       [(copy) => fs.rmSync(path.join(copy, 'demo', 'worker.js')), /demo worker could not start.*demo\/worker\.js.*npm run report/s],
-      [(copy) => fs.truncateSync(path.join(copy, model), fs.statSync(path.join(copy, model)).size >> 1), /class-conditioned\.f16\.safetensors could not be read.*npm run report/s],
+      [
+        (copy) => fs.truncateSync(path.join(copy, model), fs.statSync(path.join(copy, model)).size >> 1),
+        /class-conditioned\.f16\.safetensors could not be read.*npm run report/s,
+      ],
       [(copy) => fs.rmSync(path.join(copy, model)), /class-conditioned\.f16\.safetensors: HTTP 404.*npm run report/s],
     ];
     for (const [damage, expected] of cases) {

@@ -56,7 +56,10 @@ interface CpuBackendLike {
  * which detaches every view taken before; so make all outputs first, then take views.
  */
 class Memory {
-  constructor(private readonly kind: FusedBackend, private readonly backend: object) {}
+  constructor(
+    private readonly kind: FusedBackend,
+    private readonly backend: object,
+  ) {}
 
   make(shape: number[]): tf.TensorInfo {
     if (this.kind === 'wasm') return (this.backend as WasmBackendLike).makeOutput(shape, 'float32');
@@ -199,7 +202,7 @@ function geluGradKernel(kind: FusedBackend) {
 function shiftedSums(x: Float32Array, c: number): { sum: Float64Array; sumSq: Float64Array } {
   const sum = new Float64Array(c);
   const sumSq = new Float64Array(c);
-  for (let i = 0; i < x.length; ) {
+  for (let i = 0; i < x.length;) {
     for (let k = 0; k < c; k++, i++) {
       const d = x[i] - x[k];
       sum[k] += d;
@@ -244,7 +247,7 @@ function channelAffineKernel(kind: FusedBackend) {
     const shift = Float64Array.from(mem.view(input(args, 'shift', CHANNEL_AFFINE)));
     if (scale.length !== c || shift.length !== c) throw new Error(`${CHANNEL_AFFINE}: scale and shift need ${c} values.`);
     if (simdChannelAffine(x, scale, shift, c, y)) return yInfo;
-    for (let i = 0; i < x.length; ) {
+    for (let i = 0; i < x.length;) {
       for (let k = 0; k < c; k++, i++) y[i] = x[i] * scale[k] + shift[k];
     }
     return yInfo;
@@ -300,7 +303,7 @@ function batchNormGradKernel(kind: FusedBackend) {
       }
     }
     const { a, b, d } = coefficients(sumDy, sumDyX);
-    for (let i = 0; i < x.length; ) {
+    for (let i = 0; i < x.length;) {
       for (let k = 0; k < c; k++, i++) dx[i] = a[k] * dy[i] + b[k] * x[i] + d[k];
     }
     return [dxInfo, dgammaInfo, dbetaInfo];

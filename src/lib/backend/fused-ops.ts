@@ -3,9 +3,7 @@
 // TensorFlow fuses or vectorises them itself. DIFFUSION_FUSED_KERNELS=0 forces the plain ops
 // (for comparisons).
 import { tf } from './tf';
-import {
-  BATCH_NORM_GRAD, CHANNEL_AFFINE, CHANNEL_MOMENTS, fusedKernelsActive, GELU, GELU_GRAD, registerFusedKernels,
-} from './fused-kernels';
+import { BATCH_NORM_GRAD, CHANNEL_AFFINE, CHANNEL_MOMENTS, fusedKernelsActive, GELU, GELU_GRAD, registerFusedKernels } from './fused-kernels';
 
 registerFusedKernels();
 
@@ -76,8 +74,7 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
     save([xIn, mean, invStd, g]);
     return {
       value: tf.engine().runKernel(CHANNEL_AFFINE, { x: xIn, scale, shift }) as tf.Tensor,
-      gradFunc: (dy, [xs, m, inv, gs]) =>
-        tf.engine().runKernel(BATCH_NORM_GRAD, { x: xs, dy, mean: m, invStd: inv, gamma: gs }) as tf.Tensor[],
+      gradFunc: (dy, [xs, m, inv, gs]) => tf.engine().runKernel(BATCH_NORM_GRAD, { x: xs, dy, mean: m, invStd: inv, gamma: gs }) as tf.Tensor[],
     };
   });
   const y = op(x, gamma, beta) as T;

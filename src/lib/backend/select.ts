@@ -15,14 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { tf } from './tf';
 import { attachWasmBackendHeap, registerProjectWasmKernels } from './wasm-setup';
-import {
-  disableWasmThreads,
-  enableWasmThreads,
-  releaseWasmWorkers,
-  WASM_THREADS_ENV_VAR,
-  WasmThreadsPatch,
-  wasmThreadsRequested,
-} from './wasm-threads';
+import { disableWasmThreads, enableWasmThreads, releaseWasmWorkers, WASM_THREADS_ENV_VAR, WasmThreadsPatch, wasmThreadsRequested } from './wasm-threads';
 import { BACKEND_CHOICES, BackendChoice, readRuntimeOptions, RUNTIME_OPTION_VARIABLES, RuntimeOptionError, runtimeOptions } from '../runtime-options';
 
 export { BACKEND_CHOICES, type BackendChoice };
@@ -236,9 +229,7 @@ async function loadWasm(entry: string): Promise<BackendInfo> {
   // not depend on the working directory (dist/, a notebook kernel) or on a bundler's layout.
   const distDir = path.dirname(entry);
   if (!fs.existsSync(path.join(distDir, 'tfjs-backend-wasm.wasm'))) {
-    throw new Error(
-      `The wasm binaries are missing from ${distDir}. Reinstall: npm install ${WASM_PACKAGE}@${tf.version_core}`,
-    );
+    throw new Error(`The wasm binaries are missing from ${distDir}. Reinstall: npm install ${WASM_PACKAGE}@${tf.version_core}`);
   }
   // No effect if wasm was already initialised (e.g. by the user); the binaries are the same.
   wasm.setWasmPaths(distDir + path.sep);

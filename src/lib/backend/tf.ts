@@ -21,5 +21,7 @@ export { tf };
  */
 export function requireBackend(what: string): void {
   if (tf.engine().backendNames().length > 0) return;
-  throw new Error(`${what} needs a TensorFlow.js backend, and none is set up yet: call \`await initBackend()\` (exported by this library) once, before creating models or images.`);
+  throw new Error(
+    `${what} needs a TensorFlow.js backend, and none is set up yet: call \`await initBackend()\` (exported by this library) once, before creating models or images.`,
+  );
 }

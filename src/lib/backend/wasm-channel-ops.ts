@@ -44,14 +44,21 @@ function concat(args: KernelArgs): KernelResult {
   const rank = inputs[0]?.shape.length ?? 0;
   const lead = inputs[0]?.shape.slice(0, -1).join(',');
   const fits =
-    simdKernelsActive() && inputs.length > 1 && rank > 0 && lastAxis(args.attrs?.axis, rank) &&
+    simdKernelsActive() &&
+    inputs.length > 1 &&
+    rank > 0 &&
+    lastAxis(args.attrs?.axis, rank) &&
     inputs.every((t) => t.dtype === 'float32' && t.shape.length === rank && t.shape.slice(0, -1).join(',') === lead);
   if (!fits) return original(tf.Concat, args);
   const backend = args.backend as WasmBackendLike;
   const channels = inputs.map((t) => t.shape[rank - 1]);
   const out = backend.makeOutput([...inputs[0].shape.slice(0, -1), channels.reduce((a, b) => a + b, 0)], 'float32');
   // Views after every allocation (a heap growth detaches earlier views).
-  const done = simdConcatChannels(inputs.map((t) => backend.typedArrayFromHeap(t)), channels, backend.typedArrayFromHeap(out));
+  const done = simdConcatChannels(
+    inputs.map((t) => backend.typedArrayFromHeap(t)),
+    channels,
+    backend.typedArrayFromHeap(out),
+  );
   if (done) return out;
   (args.backend as tf.KernelBackend).disposeData(out.dataId);
   return original(tf.Concat, args);
@@ -73,7 +80,14 @@ function splitV(args: KernelArgs): KernelResult {
   }
   const backend = args.backend as WasmBackendLike;
   const outs = sizes.map((s) => backend.makeOutput([...x.shape.slice(0, -1), s], 'float32'));
-  if (simdSplitChannels(backend.typedArrayFromHeap(x), sizes, outs.map((o) => backend.typedArrayFromHeap(o)))) return outs;
+  if (
+    simdSplitChannels(
+      backend.typedArrayFromHeap(x),
+      sizes,
+      outs.map((o) => backend.typedArrayFromHeap(o)),
+    )
+  )
+    return outs;
   for (const o of outs) (args.backend as tf.KernelBackend).disposeData(o.dataId);
   return original(tf.SplitV, args);
 }

@@ -39,11 +39,22 @@
 // with backend.disposeData.
 import { tf } from './tf';
 import {
-  interleavePhases, interleavePhasesAvailable, simdConv, simdConvApplies, simdConvFilterGrad, simdConvScratchBytes, type ConvGeometry,
+  interleavePhases,
+  interleavePhasesAvailable,
+  simdConv,
+  simdConvApplies,
+  simdConvFilterGrad,
+  simdConvScratchBytes,
+  type ConvGeometry,
 } from './simd/conv-kernels';
 import { backendHeap } from './simd/module';
 import {
-  winogradApplies, winogradConv, winogradFilterGrad, winogradFilterGradApplies, winogradFilterGradScratchBytes, winogradScratchBytes,
+  winogradApplies,
+  winogradConv,
+  winogradFilterGrad,
+  winogradFilterGradApplies,
+  winogradFilterGradScratchBytes,
+  winogradScratchBytes,
 } from './simd/winograd';
 import type { WasmBackendLike } from './wasm-channel-ops';
 import { replaceWasmKernel } from './wasm-replace-kernel';
@@ -110,8 +121,7 @@ interface GradientAttrs {
 function checkNhwcUndilated(kernelName: string, attrs: GradientAttrs): void {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
     throw new Error(
-      `${kernelName} on wasm supports dataFormat 'NHWC' only, got '${attrs.dataFormat}'. ` +
-        `Transpose NCHW tensors to NHWC before the convolution.`,
+      `${kernelName} on wasm supports dataFormat 'NHWC' only, got '${attrs.dataFormat}'. ` + `Transpose NCHW tensors to NHWC before the convolution.`,
     );
   }
   const d = attrs.dilations ?? 1;
@@ -120,17 +130,9 @@ function checkNhwcUndilated(kernelName: string, attrs: GradientAttrs): void {
   }
 }
 
-function convInfo(
-  kernelName: string,
-  xShape: number[],
-  filterShape: number[],
-  dyShape: number[],
-  attrs: GradientAttrs,
-): tf.backend_util.Conv2DInfo {
+function convInfo(kernelName: string, xShape: number[], filterShape: number[], dyShape: number[], attrs: GradientAttrs): tf.backend_util.Conv2DInfo {
   if (xShape.length !== 4 || filterShape.length !== 4 || dyShape.length !== 4) {
-    throw new Error(
-      `${kernelName} expects 4-D shapes, got x [${xShape}], filter [${filterShape}], dy [${dyShape}].`,
-    );
+    throw new Error(`${kernelName} expects 4-D shapes, got x [${xShape}], filter [${filterShape}], dy [${dyShape}].`);
   }
   const info = tf.backend_util.computeConv2DInfo(
     xShape as Shape4,
@@ -143,19 +145,12 @@ function convInfo(
     'channelsLast',
   );
   if (dyShape.some((size, i) => size !== info.outShape[i])) {
-    throw new Error(
-      `${kernelName}: dy has shape [${dyShape}] but a conv of x [${xShape}] with filter ` +
-        `[${filterShape}] gives [${info.outShape}].`,
-    );
+    throw new Error(`${kernelName}: dy has shape [${dyShape}] but a conv of x [${xShape}] with filter ` + `[${filterShape}] gives [${info.outShape}].`);
   }
   return info;
 }
 
-function conv2DBackpropFilter(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: object;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { x, dy } = args.inputs;
   if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter needs inputs x and dy.');
   const attrs = (args.attrs ?? {}) as unknown as GradientAttrs & { filterShape: Shape4 };
@@ -208,11 +203,7 @@ function conv2DBackpropFilter(args: {
 /** The wasm backend's own Conv2DBackpropInput, kept for what the fast path does not handle. */
 let loopConv2DBackpropInput: tf.KernelFunc | undefined;
 
-function conv2DBackpropInput(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: object;
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo | tf.TensorInfo[] {
+function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo | tf.TensorInfo[] {
   const attrs = (args.attrs ?? {}) as unknown as GradientAttrs & { inputShape: Shape4 };
   if (attrs.dataFormat === 'NCHW' && loopConv2DBackpropInput !== undefined) {
     return loopConv2DBackpropInput(args);
@@ -250,7 +241,12 @@ function stride1Conv([top, bottom, left, right]: number[]): tf.NamedAttrMap {
   return {
     strides: [1, 1],
     dilations: [1, 1],
-    pad: [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]],
+    pad: [
+      [0, 0],
+      [Math.max(top, 0), Math.max(bottom, 0)],
+      [Math.max(left, 0), Math.max(right, 0)],
+      [0, 0],
+    ],
     dataFormat: 'NHWC',
   };
 }
@@ -325,10 +321,14 @@ function phaseSplitBackpropInput(
   const grouped = ops.run('Reshape', { x: phases }, { shape: [g.n * rows, cols, sh, sw * ci] });
   const spaced = ops.run('Transpose', { x: grouped }, { perm: [0, 2, 1, 3] }); // [n*rows, sh, cols, sw*ci]
   const interleaved = ops.run('Reshape', { x: spaced }, { shape: [g.n, rows * sh, cols * sw, ci] });
-  return ops.result('Slice', { x: interleaved }, {
-    begin: [0, g.top - qa * sh, g.left - pa * sw, 0],
-    size: [g.n, g.h, g.w, ci],
-  });
+  return ops.result(
+    'Slice',
+    { x: interleaved },
+    {
+      begin: [0, g.top - qa * sh, g.left - pa * sw, 0],
+      size: [g.n, g.h, g.w, ci],
+    },
+  );
 }
 
 /**
@@ -337,8 +337,13 @@ function phaseSplitBackpropInput(
  * taken (an allocation can grow the heap, which detaches earlier views).
  */
 function simdConvOutput(
-  kernelBackend: object, geometry: ConvGeometry, outShape: number[],
-  x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, filterTransposed = false,
+  kernelBackend: object,
+  geometry: ConvGeometry,
+  outShape: number[],
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  bias: tf.TensorInfo | null,
+  filterTransposed = false,
 ): tf.TensorInfo | null {
   const heap = backendHeap();
   if (!heap || !simdConvApplies(geometry)) return null;
@@ -398,15 +403,28 @@ function simdOrXnnpackConv(kernelName: string) {
     const attrs = (args.attrs ?? {}) as unknown as GradientAttrs & { activation?: string };
     const dilations = attrs.dilations ?? 1;
     const plain =
-      x !== undefined && filter !== undefined && x.dtype === 'float32' && filter.dtype === 'float32' &&
-      x.shape.length === 4 && filter.shape.length === 4 && x.shape[3] === filter.shape[2] &&
+      x !== undefined &&
+      filter !== undefined &&
+      x.dtype === 'float32' &&
+      filter.dtype === 'float32' &&
+      x.shape.length === 4 &&
+      filter.shape.length === 4 &&
+      x.shape[3] === filter.shape[2] &&
       (attrs.dataFormat ?? 'NHWC') === 'NHWC' &&
       (Array.isArray(dilations) ? dilations : [dilations, dilations]).every((d) => d === 1) &&
-      preluActivationWeights === undefined && (attrs.activation ?? 'linear') === 'linear' &&
+      preluActivationWeights === undefined &&
+      (attrs.activation ?? 'linear') === 'linear' &&
       (bias === undefined || (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === filter.shape[3]));
     if (plain) {
       const info = tf.backend_util.computeConv2DInfo(
-        x.shape as Shape4, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+        x.shape as Shape4,
+        filter.shape as Shape4,
+        attrs.strides,
+        1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
       );
       const y = simdConvOutput(args.backend, { ...info, ...info.padInfo }, info.outShape, x, filter, bias ?? null);
       if (y !== null) return y;
@@ -444,9 +462,19 @@ function simdOrOwnBatchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: ob
       const rows = transposeA ? ar : m;
       const images = rows % 2 === 0 && rows >= 8 ? 2 : 1;
       const geometry: ConvGeometry = {
-        batchSize: images, inHeight: 1, inWidth: rows / images, inChannels: transposeA ? ac : inner,
-        outHeight: 1, outWidth: rows / images, outChannels: n, filterHeight: 1, filterWidth: 1,
-        strideHeight: 1, strideWidth: 1, top: 0, left: 0,
+        batchSize: images,
+        inHeight: 1,
+        inWidth: rows / images,
+        inChannels: transposeA ? ac : inner,
+        outHeight: 1,
+        outWidth: rows / images,
+        outChannels: n,
+        filterHeight: 1,
+        filterWidth: 1,
+        strideHeight: 1,
+        strideWidth: 1,
+        top: 0,
+        left: 0,
       };
       // C [ac, n] = A^T B sums A[r, :] x B[r, :] over the rows r: the weight gradient of a 1x1 conv.
       const c = transposeA

@@ -120,16 +120,9 @@ export interface WasmThreadsPatch {
  * SIMD binary with `threads` threads. Call restore() once it has finished, failed or not.
  * Throws, changing nothing, when this Node cannot run it (the message says why).
  */
-export async function enableWasmThreads(
-  wasm: WasmThreadsPackage,
-  distDir: string,
-  threads: number,
-): Promise<WasmThreadsPatch> {
+export async function enableWasmThreads(wasm: WasmThreadsPackage, distDir: string, threads: number): Promise<WasmThreadsPatch> {
   if (!WASM_THREADS_TESTED_VERSIONS.includes(wasm.version_wasm)) {
-    throw new Error(
-      `threads are enabled only for @tensorflow/tfjs-backend-wasm ${WASM_THREADS_TESTED_VERSIONS.join(', ')}, ` +
-        `this is ${wasm.version_wasm}`,
-    );
+    throw new Error(`threads are enabled only for @tensorflow/tfjs-backend-wasm ${WASM_THREADS_TESTED_VERSIONS.join(', ')}, ` + `this is ${wasm.version_wasm}`);
   }
   if (typeof SharedArrayBuffer !== 'function') throw new Error('this Node has no SharedArrayBuffer');
   // Throws where wasm has no threads (shared memory). (The project's lib has no WebAssembly types.)
@@ -152,8 +145,7 @@ export async function enableWasmThreads(
   const createObjectURL = URL.createObjectURL;
   const cpus = osModule.cpus;
   // tfjs makes exactly one kind of JavaScript Blob URL: the pthread worker script's.
-  URL.createObjectURL = (object: Blob): string =>
-    object instanceof Blob && object.type === 'application/javascript' ? workerFile : createObjectURL(object);
+  URL.createObjectURL = (object: Blob): string => (object instanceof Blob && object.type === 'application/javascript' ? workerFile : createObjectURL(object));
   osModule.cpus = (): os.CpuInfo[] => {
     const real = cpus.call(osModule); // may be empty in some containers
     const spare = real[0] ?? { model: '', speed: 0, times: { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 } };
@@ -167,8 +159,7 @@ export async function enableWasmThreads(
   const hint = (): void => {
     fs.rmSync(dir, { recursive: true, force: true });
     process.stderr.write(
-      `[diffusion] the wasm backend failed while starting ${threads} threads; ` +
-        `set ${WASM_THREADS_ENV_VAR}=1 to run it on one thread.\n`,
+      `[diffusion] the wasm backend failed while starting ${threads} threads; ` + `set ${WASM_THREADS_ENV_VAR}=1 to run it on one thread.\n`,
     );
   };
   process.on('uncaughtExceptionMonitor', hint);

@@ -7,12 +7,7 @@ import type { ImageDataset, Labels } from './dataset';
  * not divide count, unless `dropLast` is set, in which case it is left out (and an epoch with
  * count < batchSize has no batches).
  */
-export function shuffledBatches(
-  count: number,
-  batchSize: number,
-  rng: Rng,
-  opts: { dropLast?: boolean } = {},
-): Int32Array[] {
+export function shuffledBatches(count: number, batchSize: number, rng: Rng, opts: { dropLast?: boolean } = {}): Int32Array[] {
   if (!Number.isInteger(count) || count < 0) throw new Error(`shuffledBatches: count must be a non-negative integer, got ${count}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new Error(`shuffledBatches: batchSize must be a positive integer, got ${batchSize}`);

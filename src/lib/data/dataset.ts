@@ -49,7 +49,10 @@ export interface DatasetSplits {
 /** `n` images spread evenly over the data set (data sets may be sorted by class, so not the first n). */
 export function evenlySpaced(ds: ImageDataset, n: number): ImageDataset {
   if (n >= ds.count) return ds;
-  return subset(ds, Array.from({ length: n }, (_, i) => Math.floor((i * ds.count) / n)));
+  return subset(
+    ds,
+    Array.from({ length: n }, (_, i) => Math.floor((i * ds.count) / n)),
+  );
 }
 
 export function subset(ds: ImageDataset, indices: ArrayLike<number>): ImageDataset {
@@ -89,8 +92,7 @@ export function takePerClass(ds: ImageDataset, perClass: number, classes?: Array
     }
     if (found < perClass) {
       throw new Error(
-        `takePerClass: class ${c} (${ds.classes[c]}) has only ${found} images but ${perClass} were requested. ` +
-          `Ask for at most ${found} per class.`,
+        `takePerClass: class ${c} (${ds.classes[c]}) has only ${found} images but ${perClass} were requested. ` + `Ask for at most ${found} per class.`,
       );
     }
   }

@@ -30,7 +30,13 @@ export interface EmojiStyleSource {
 
 export const EMOJI_STYLE_SOURCES: Record<EmojiStyle, EmojiStyleSource> = {
   noto: { package: 'emoji-datasource-google', title: 'Noto Color Emoji', author: 'Google', licence: 'Apache-2.0', format: 'datasource-png' },
-  twemoji: { package: 'emoji-datasource-twitter', title: 'Twemoji', author: 'Twitter, Inc and other contributors', licence: 'CC-BY-4.0', format: 'datasource-png' },
+  twemoji: {
+    package: 'emoji-datasource-twitter',
+    title: 'Twemoji',
+    author: 'Twitter, Inc and other contributors',
+    licence: 'CC-BY-4.0',
+    format: 'datasource-png',
+  },
   fluent: { package: '@iconify-json/fluent-emoji-flat', title: 'Fluent Emoji (flat)', author: 'Microsoft Corporation', licence: 'MIT', format: 'iconify-svg' },
   openmoji: { package: '@iconify-json/openmoji', title: 'OpenMoji', author: 'OpenMoji (HfG Schwäbisch Gmünd)', licence: 'CC-BY-SA-4.0', format: 'iconify-svg' },
   emojione: { package: '@iconify-json/emojione', title: 'EmojiOne 2', author: 'Emoji One', licence: 'CC-BY-4.0', format: 'iconify-svg' },
@@ -109,7 +115,10 @@ function packageVersion(name: string): string {
 
 /** Lower case, words separated by single spaces (underscores, hyphens and punctuation become spaces). */
 export function normaliseName(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 }
 
 interface DatasourceRecord {
@@ -151,7 +160,10 @@ export function loadEmojiEntries(): { entries: EmojiEntry[]; records: Datasource
   return { entries, records };
 }
 
-type SharpFactory = (input: Buffer, opts?: { density?: number }) => {
+type SharpFactory = (
+  input: Buffer,
+  opts?: { density?: number },
+) => {
   flatten(o: { background: string }): ReturnType<SharpFactory>;
   resize(w: number, h: number, o?: { fit?: string; kernel?: string; background?: string }): ReturnType<SharpFactory>;
   removeAlpha(): ReturnType<SharpFactory>;
@@ -234,8 +246,12 @@ function sourceImages(style: EmojiStyle, entries: EmojiEntry[], records: Datasou
 /** Renders one image at size x size RGB on white (SVGs rasterised large, then reduced). */
 async function render(sharp: SharpFactory, img: SourceImage, size: number): Promise<Buffer> {
   const base = img.kind === 'svg' ? sharp(img.bytes(), { density: 600 }) : sharp(img.bytes());
-  const out = await base.resize(size, size, { fit: 'contain', kernel: 'lanczos3', background: '#ffffff' })
-    .flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer();
+  const out = await base
+    .resize(size, size, { fit: 'contain', kernel: 'lanczos3', background: '#ffffff' })
+    .flatten({ background: '#ffffff' })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   if (out.length !== size * size * 3) throw new Error(`emoji render: expected ${size * size * 3} bytes, got ${out.length}`);
   return out;
 }
@@ -255,7 +271,11 @@ export async function loadEmojiImages(opts: LoadEmojiOptions = {}): Promise<Emoj
   const packages = [METADATA_PACKAGE, KEYWORD_PACKAGE, ...styles.map((s) => EMOJI_STYLE_SOURCES[s].package)];
   const versions: Record<string, string> = {};
   for (const p of packages) versions[p] = packageVersion(p);
-  const key = crypto.createHash('sha256').update(JSON.stringify({ styles, size, versions, format: 1 })).digest('hex').slice(0, 16);
+  const key = crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ styles, size, versions, format: 1 }))
+    .digest('hex')
+    .slice(0, 16);
   const dir = opts.cacheDir ?? defaultEmojiCacheDir();
   const binFile = path.join(dir, `emoji-${size}-${key}.bin`);
   const metaFile = path.join(dir, `emoji-${size}-${key}.json`);

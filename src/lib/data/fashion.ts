@@ -9,18 +9,7 @@ import * as path from 'path';
 import type { DatasetSplits } from './dataset';
 import { loadIdxDir } from './idx';
 
-export const FASHION_CLASSES = [
-  'T-shirt/top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle boot',
-];
+export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 
 export const DEBIAN_FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 

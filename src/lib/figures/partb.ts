@@ -29,7 +29,8 @@ export function noisingGrid(images: ImageDataset, sigmas: number[], rng: Rng): R
     }
   }
   return imageGrid(gray(images.count * sigmas.length, images.height, out), {
-    cols: sigmas.length, colLabels: sigmas.map((s) => `sigma=${s}`),
+    cols: sigmas.length,
+    colLabels: sigmas.map((s) => `sigma=${s}`),
   });
 }
 
@@ -42,7 +43,9 @@ export function denoiserResults(model: UNet, images: ImageDataset, sigma: number
   all.set(noisy, values);
   all.set(denoised, 2 * values);
   return imageGrid(gray(3 * images.count, images.height, all), {
-    cols: images.count, rowLabels: ['input', `noisy ${sigma}`, 'output'], title,
+    cols: images.count,
+    rowLabels: ['input', `noisy ${sigma}`, 'output'],
+    title,
   });
 }
 
@@ -61,7 +64,9 @@ export function outOfDistributionGrid(model: UNet, image: Float32Array, sigmas: 
   all.set(noisy, 0);
   all.set(denoised, n * pixels);
   return imageGrid(gray(2 * n, size, all), {
-    cols: n, colLabels: sigmas.map((s) => `sigma=${s}`), rowLabels: ['noisy', 'denoised'],
+    cols: n,
+    colLabels: sigmas.map((s) => `sigma=${s}`),
+    rowLabels: ['noisy', 'denoised'],
   });
 }
 
@@ -83,11 +88,19 @@ export function ddpmSampleGrid(opts: {
   const perClass = opts.perClass ?? 4;
   const classes = isClass ? Array.from({ length: 10 * perClass }, (_, i) => i % 10) : undefined;
   const result = ddpmSample({
-    model: opts.model, schedule: opts.schedule, rng: new Rng(opts.seed), classes, count: opts.count ?? 40,
-    guidance: opts.guidance, captureEvery: opts.captureEvery, onStep: opts.onStep,
+    model: opts.model,
+    schedule: opts.schedule,
+    rng: new Rng(opts.seed),
+    classes,
+    count: opts.count ?? 40,
+    guidance: opts.guidance,
+    captureEvery: opts.captureEvery,
+    onStep: opts.onStep,
   });
   const image = imageGrid(gray(result.count, result.size, result.images), {
-    cols: 10, title: opts.title, colLabels: isClass ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined,
+    cols: 10,
+    title: opts.title,
+    colLabels: isClass ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined,
   });
   return { image, result };
 }

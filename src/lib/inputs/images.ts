@@ -34,22 +34,28 @@ interface Entry {
 }
 
 const photo = (p: DataPhoto) => (): Pixels => ({ height: 28, width: 28, channels: 1, data: photoPixels(p) });
-const sketch = (s: Sketch) => (size: number): Pixels => rasteriseStrokes(s.strokes, size, s.penWidth);
+const sketch =
+  (s: Sketch) =>
+  (size: number): Pixels =>
+    rasteriseStrokes(s.strokes, size, s.penWidth);
 
 /** A committed colour image (src/lib/inputs/assets/NAME), RGB in [0, 1]. */
 export function assetPixels(name: string): Pixels {
   const file = sourceFile('inputs', 'assets', name);
-  if (!fs.existsSync(file)) throw new Error(`Part A image ${file} is missing: restore src/lib/inputs/assets/ from git (scripts/make-part-a-images.js makes it)`);
+  if (!fs.existsSync(file))
+    throw new Error(`Part A image ${file} is missing: restore src/lib/inputs/assets/ from git (scripts/make-part-a-images.js makes it)`);
   const png = decodePng(fs.readFileSync(file));
   if (png.channels !== 3) throw new Error(`${file} must be an RGB PNG, it has ${png.channels} channel(s)`);
   return { height: png.height, width: png.width, channels: 3, data: Float32Array.from(png.data, (v) => v / 255) };
 }
 
 /** Strokes drawn in dark ink on white paper (the colour set's background, like the emoji art). */
-const inkSketch = (s: Sketch) => (size: number): Pixels => {
-  const im = rasteriseStrokes(s.strokes, size, s.penWidth);
-  return { ...im, data: im.data.map((v) => 1 - 0.9 * v) };
-};
+const inkSketch =
+  (s: Sketch) =>
+  (size: number): Pixels => {
+    const im = rasteriseStrokes(s.strokes, size, s.penWidth);
+    return { ...im, data: im.data.map((v) => 1 - 0.9 * v) };
+  };
 
 const COLOUR_ENTRIES: Record<PartAImageName, Entry> = {
   campanile: {

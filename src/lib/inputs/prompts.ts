@@ -115,8 +115,12 @@ export function partAPrompts(kind: PartAModelKind): PartAPrompts {
 /** Every prompt a set uses (without repeats), e.g. to precompute embeddings for a new model. */
 export function allPrompts(p: PartAPrompts): string[] {
   const list = [
-    ...p.sampling, p.generic, p.unconditional, ...Object.values(p.textEdit),
-    ...p.anagrams.flatMap((a) => [a.upright, a.viewed]), ...p.hybrids.flatMap((h) => [h.far, h.near]),
+    ...p.sampling,
+    p.generic,
+    p.unconditional,
+    ...Object.values(p.textEdit),
+    ...p.anagrams.flatMap((a) => [a.upright, a.viewed]),
+    ...p.hybrids.flatMap((h) => [h.far, h.near]),
   ].filter((s): s is string => s !== undefined);
   return [...new Set(list)];
 }
@@ -128,7 +132,7 @@ export function checkPromptsKnown(p: PartAPrompts, encoder: PromptEncoder): void
   if (encoder instanceof PromptDictionary) {
     throw new Error(
       `The prompt embeddings lack ${missing.map((s) => JSON.stringify(s)).join(', ')}, which Part A's notebooks use. ` +
-        'Precompute them with the model\'s text encoder and add them to the prompt file (see docs/deepfloyd-if.md).',
+        "Precompute them with the model's text encoder and add them to the prompt file (see docs/deepfloyd-if.md).",
     );
   }
   // A text encoder's own error says which words it does not know and the nearest ones it does.

@@ -27,9 +27,36 @@ export interface PartASettings {
 }
 
 const SETTINGS: Record<string, PartASettings> = {
-  full: { noiseTimesteps: stridedTimesteps(), inferenceSteps: [5, 10, 20, 40], samplesPerPrompt: 3, samples: 5, iStarts: [1, 3, 5, 7, 10, 20], photos: 3, illusions: 3, candidates: 4 },
-  quick: { noiseTimesteps: stridedTimesteps(), inferenceSteps: [5, 10, 20, 40], samplesPerPrompt: 3, samples: 5, iStarts: [1, 3, 5, 7, 10, 20], photos: 3, illusions: 3, candidates: 4 },
-  smoke: { noiseTimesteps: stridedTimesteps(990, 90), inferenceSteps: [5, 10], samplesPerPrompt: 1, samples: 2, iStarts: [20], photos: 3, illusions: 3, candidates: 1 },
+  full: {
+    noiseTimesteps: stridedTimesteps(),
+    inferenceSteps: [5, 10, 20, 40],
+    samplesPerPrompt: 3,
+    samples: 5,
+    iStarts: [1, 3, 5, 7, 10, 20],
+    photos: 3,
+    illusions: 3,
+    candidates: 4,
+  },
+  quick: {
+    noiseTimesteps: stridedTimesteps(),
+    inferenceSteps: [5, 10, 20, 40],
+    samplesPerPrompt: 3,
+    samples: 5,
+    iStarts: [1, 3, 5, 7, 10, 20],
+    photos: 3,
+    illusions: 3,
+    candidates: 4,
+  },
+  smoke: {
+    noiseTimesteps: stridedTimesteps(990, 90),
+    inferenceSteps: [5, 10],
+    samplesPerPrompt: 1,
+    samples: 2,
+    iStarts: [20],
+    photos: 3,
+    illusions: 3,
+    candidates: 1,
+  },
 };
 
 export function partASettings(profile: string): PartASettings {

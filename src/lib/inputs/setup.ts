@@ -46,7 +46,12 @@ export function loadPartAModel(opts: PartAModelOptions = {}): PartAModel {
   checkPromptsKnown(prompts, dictionary);
   const unconditional = dictionary.embed(prompts.unconditional);
   return {
-    kind, model, dictionary, upsampler, prompts, unconditional,
+    kind,
+    model,
+    dictionary,
+    upsampler,
+    prompts,
+    unconditional,
     dispose: () => {
       unconditional.dispose();
       model.dispose();

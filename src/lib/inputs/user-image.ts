@@ -56,8 +56,14 @@ export function jpegHeader(bytes: Uint8Array): { width: number; height: number; 
   while (pos + 4 <= bytes.length) {
     if (bytes[pos] !== 0xff) return frame && { ...frame, hasScan: false };
     const marker = bytes[pos + 1];
-    if (marker === 0xff) { pos += 1; continue; } // fill byte
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { pos += 2; continue; } // no length
+    if (marker === 0xff) {
+      pos += 1;
+      continue;
+    } // fill byte
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      pos += 2;
+      continue;
+    } // no length
     if (marker === 0xda) return frame && { ...frame, hasScan: true }; // start of scan
     if (marker === 0xd9) break; // end of image
     const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
@@ -81,10 +87,11 @@ function decodeJpeg(bytes: Uint8Array, what: string): { width: number; height: n
         `${MAX_USER_IMAGE_BYTES / 2 ** 20} MiB allowed here: scale it down first (the models work at 28 to 256 pixels)`,
     );
   }
-  if (header.width === 0 || header.height === 0) throw new Error(`${what} is a JPEG of ${header.width}x${header.height} pixels: the file is damaged; re-save it`);
+  if (header.width === 0 || header.height === 0)
+    throw new Error(`${what} is a JPEG of ${header.width}x${header.height} pixels: the file is damaged; re-save it`);
   if (!header.hasScan) throw new Error(`${what} is a JPEG with no image data (no start-of-scan segment): the file is cut short or damaged; re-save it`);
   try {
-    const im = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 2 * MAX_USER_IMAGE_BYTES / 2 ** 20 });
+    const im = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: (2 * MAX_USER_IMAGE_BYTES) / 2 ** 20 });
     return { width: im.width, height: im.height, channels: 4, data: im.data };
   } catch (err) {
     throw new Error(`${what} is a JPEG that cannot be decoded (${(err as Error).message}); re-save it, or convert it to PNG.`, { cause: err });

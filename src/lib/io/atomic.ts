@@ -17,8 +17,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.rmSync(tmp, { force: true });
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
-      throw new Error(`No space left to write ${file} (${code}: the disk or quota holding ${dir} is full): free some space and run again. ` +
-        'Nothing was half-written: the previous file, if any, is unchanged.', { cause: err });
+      throw new Error(
+        `No space left to write ${file} (${code}: the disk or quota holding ${dir} is full): free some space and run again. ` +
+          'Nothing was half-written: the previous file, if any, is unchanged.',
+        { cause: err },
+      );
     }
     throw err;
   }

@@ -36,7 +36,9 @@ export function checkDataChecksum(file: string, data: Uint8Array, metadata: Read
   if (recorded === undefined) return; // written before checksums, or by another program
   const actual = sha256(data);
   if (actual !== recorded) {
-    throw new Error(`${file} is damaged: its tensor data does not match the SHA-256 written with it (${recorded.slice(0, 12)}..., now ${actual.slice(0, 12)}...). ${fixFor(file)}`);
+    throw new Error(
+      `${file} is damaged: its tensor data does not match the SHA-256 written with it (${recorded.slice(0, 12)}..., now ${actual.slice(0, 12)}...). ${fixFor(file)}`,
+    );
   }
 }
 
@@ -47,7 +49,9 @@ export function checkShippedFile(file: string, bytes: Uint8Array): void {
   if (expected === undefined) return;
   const actual = sha256(bytes);
   if (actual !== expected) {
-    throw new Error(`${file} is damaged: its SHA-256 is ${actual.slice(0, 12)}..., but ${SUMS_FILE} beside it says ${expected.slice(0, 12)}.... ${fixFor(file)}`);
+    throw new Error(
+      `${file} is damaged: its SHA-256 is ${actual.slice(0, 12)}..., but ${SUMS_FILE} beside it says ${expected.slice(0, 12)}.... ${fixFor(file)}`,
+    );
   }
 }
 

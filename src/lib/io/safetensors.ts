@@ -39,16 +39,34 @@ const METADATA_KEY = '__metadata__';
 const MAX_HEADER_BYTES = 100_000_000;
 
 const DTYPE_BYTES: Record<SafeDType, number> = {
-  F64: 8, I64: 8, F32: 4, I32: 4, F16: 2, BF16: 2, U8: 1, I8: 1,
+  F64: 8,
+  I64: 8,
+  F32: 4,
+  I32: 4,
+  F16: 2,
+  BF16: 2,
+  U8: 1,
+  I8: 1,
 };
 
 type TypedArrayCtor =
-  | Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor | Int8ArrayConstructor
-  | Float64ArrayConstructor | BigInt64ArrayConstructor | Uint16ArrayConstructor;
+  | Float32ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int8ArrayConstructor
+  | Float64ArrayConstructor
+  | BigInt64ArrayConstructor
+  | Uint16ArrayConstructor;
 
 const DTYPE_ARRAY: Record<SafeDType, TypedArrayCtor> = {
-  F32: Float32Array, F16: Uint16Array, BF16: Uint16Array, I32: Int32Array,
-  I64: BigInt64Array, U8: Uint8Array, I8: Int8Array, F64: Float64Array,
+  F32: Float32Array,
+  F16: Uint16Array,
+  BF16: Uint16Array,
+  I32: Int32Array,
+  I64: BigInt64Array,
+  U8: Uint8Array,
+  I8: Int8Array,
+  F64: Float64Array,
 };
 
 function isDType(x: unknown): x is SafeDType {
@@ -74,10 +92,10 @@ function describeSource(source: string | undefined): string {
 
 function corrupt(source: string | undefined, problem: string): Error {
   const what = describeSource(source);
-  const fix = source === undefined
-    ? 'The bytes are truncated or corrupt; produce them again.'
-    : 'The file is truncated or corrupt (for example a run killed while saving, or an incomplete download). ' +
-      'Delete it and retrain or download it again.';
+  const fix =
+    source === undefined
+      ? 'The bytes are truncated or corrupt; produce them again.'
+      : 'The file is truncated or corrupt (for example a run killed while saving, or an incomplete download). ' + 'Delete it and retrain or download it again.';
   return new Error(`${what}: ${problem}. ${fix}`);
 }
 
@@ -106,11 +124,15 @@ function checkTensorForEncoding(name: string, t: NamedTensor): void {
   }
   const ctor = DTYPE_ARRAY[t.dtype];
   if (!(t.data instanceof ctor)) {
-    throw new Error(`encodeSafetensors: tensor "${name}" has dtype ${t.dtype}, which needs a ${ctor.name}, but its data is a ${t.data.constructor.name}; convert the data first.`);
+    throw new Error(
+      `encodeSafetensors: tensor "${name}" has dtype ${t.dtype}, which needs a ${ctor.name}, but its data is a ${t.data.constructor.name}; convert the data first.`,
+    );
   }
   const n = elementCount(t.shape);
   if (t.data.length !== n) {
-    throw new Error(`encodeSafetensors: tensor "${name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} data elements; make the shape and data agree.`);
+    throw new Error(
+      `encodeSafetensors: tensor "${name}" has shape [${t.shape.join(', ')}] (${n} elements) but ${t.data.length} data elements; make the shape and data agree.`,
+    );
   }
 }
 
@@ -130,7 +152,9 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor>, metadata
     const sorted: Record<string, string> = {};
     for (const key of Object.keys(metadata).sort()) {
       if (typeof metadata[key] !== 'string') {
-        throw new Error(`encodeSafetensors: metadata "${key}" is a ${typeof metadata[key]}; safetensors metadata values must be strings (use JSON.stringify for structured values).`);
+        throw new Error(
+          `encodeSafetensors: metadata "${key}" is a ${typeof metadata[key]}; safetensors metadata values must be strings (use JSON.stringify for structured values).`,
+        );
       }
       sorted[key] = metadata[key];
     }
@@ -181,8 +205,13 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
  * Parses the JSON header and checks every entry against the size of the data buffer: known
  * dtype, valid shape, offsets within the buffer, sized dtype x shape, no overlaps, no gaps.
  */
-function parseHeader(headerBytes: Uint8Array, bufferBytes: number, source: string | undefined): {
-  tensors: Record<string, TensorInfo>; metadata: Record<string, string>;
+function parseHeader(
+  headerBytes: Uint8Array,
+  bufferBytes: number,
+  source: string | undefined,
+): {
+  tensors: Record<string, TensorInfo>;
+  metadata: Record<string, string>;
 } {
   let parsed: unknown;
   try {
@@ -220,14 +249,16 @@ function parseHeader(headerBytes: Uint8Array, bufferBytes: number, source: strin
     }
     const expected = elementCount(shape as number[]) * DTYPE_BYTES[dtype];
     if (end - begin !== expected) {
-      throw corrupt(source, `tensor "${name}" (${dtype}, shape [${(shape as number[]).join(', ')}]) needs ${expected} bytes but its data_offsets [${begin}, ${end}] span ${end - begin}`);
+      throw corrupt(
+        source,
+        `tensor "${name}" (${dtype}, shape [${(shape as number[]).join(', ')}]) needs ${expected} bytes but its data_offsets [${begin}, ${end}] span ${end - begin}`,
+      );
     }
     tensors[name] = { dtype, shape: [...(shape as number[])], dataOffsets: [begin, end] };
   }
 
   // Walk the tensors in buffer order: each must start where the previous one ended.
-  const byOffset = Object.entries(tensors).sort(
-    ([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
+  const byOffset = Object.entries(tensors).sort(([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
   let covered = 0;
   let previous = '';
   for (const [name, info] of byOffset) {
@@ -256,8 +287,12 @@ function copyOut(bytes: Uint8Array, info: TensorInfo): NamedTensor {
  * Parses a whole safetensors buffer (a Node Buffer or any Uint8Array, e.g. a fetched file in a
  * browser), checking it fully. The returned arrays are copies: aligned, and independent of `buf`.
  */
-export function decodeSafetensors(buf: Uint8Array, opts?: { source?: string }): {
-  tensors: Record<string, NamedTensor>; metadata: Record<string, string>;
+export function decodeSafetensors(
+  buf: Uint8Array,
+  opts?: { source?: string },
+): {
+  tensors: Record<string, NamedTensor>;
+  metadata: Record<string, string>;
 } {
   assertLittleEndianHost();
   const source = opts?.source;
@@ -271,7 +306,8 @@ export function decodeSafetensors(buf: Uint8Array, opts?: { source?: string }): 
 }
 
 export function readSafetensorsFile(path: string): {
-  tensors: Record<string, NamedTensor>; metadata: Record<string, string>;
+  tensors: Record<string, NamedTensor>;
+  metadata: Record<string, string>;
 } {
   return decodeSafetensors(fs.readFileSync(path), { source: path });
 }

@@ -133,7 +133,11 @@ export function batchNormCounters(spec: readonly StateTensorSpec[]): string[] {
  * step counters (I64, shape [], set to `batchesTracked`). Pure: checks that `values` holds every
  * tensor of `spec` with its TF.js shape.
  */
-export function toTorchState(spec: readonly StateTensorSpec[], values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, batchesTracked = 0): Record<string, NamedTensor> {
+export function toTorchState(
+  spec: readonly StateTensorSpec[],
+  values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>,
+  batchesTracked = 0,
+): Record<string, NamedTensor> {
   const out: Record<string, NamedTensor> = {};
   for (const t of spec) {
     const v = values.get(t.name);
@@ -195,7 +199,10 @@ export function fromTorchState(spec: readonly StateTensorSpec[], tensors: Readon
 }
 
 function listSome(names: readonly string[]): string {
-  const shown = names.slice(0, 6).map((n) => `"${n}"`).join(', ');
+  const shown = names
+    .slice(0, 6)
+    .map((n) => `"${n}"`)
+    .join(', ');
   return names.length > 6 ? `${shown}, ... (${names.length - 6} more)` : shown;
 }
 
@@ -212,7 +219,9 @@ export function detectLayout(metadata: Readonly<Record<string, string>>, names: 
   const declared = metadata[LAYOUT_KEY];
   if (declared === 'tfjs' || declared === 'torch') return declared;
   if (declared !== undefined) {
-    throw new Error(`${source}: metadata "${LAYOUT_KEY}" is "${declared}"; this project reads "tfjs" and "torch". Write the file again with this project or scripts/torch_unets.py.`);
+    throw new Error(
+      `${source}: metadata "${LAYOUT_KEY}" is "${declared}"; this project reads "tfjs" and "torch". Write the file again with this project or scripts/torch_unets.py.`,
+    );
   }
   if (metadata.format === 'pt' || names.some((n) => n === BATCHNORM_COUNTER || n.endsWith(`.${BATCHNORM_COUNTER}`))) return 'torch';
   return 'tfjs';

@@ -33,7 +33,10 @@ export class DigitClassifier extends Module {
   private readonly fc1: Linear;
   private readonly fc2: Linear;
 
-  constructor(rng: Rng, readonly numClasses = 10) {
+  constructor(
+    rng: Rng,
+    readonly numClasses = 10,
+  ) {
     super();
     this.c1 = this.addChild('c1', new Conv2d(rng, 1, 32, 3, 1, 1));
     this.c2 = this.addChild('c2', new Conv2d(rng, 32, 32, 3, 2, 1));
@@ -195,8 +198,14 @@ export async function loadOrTrainJudge(opts: {
   const testAccuracy = accuracy(model, opts.data.test);
   await saveCheckpoint(file, model.stateEntries(), { kind: 'digit-classifier', key });
   const info: JudgeInfo = {
-    key, testAccuracy, config, dataSource: opts.data.source.description,
-    trainCount: opts.data.train.count, testCount: opts.data.test.count, trainingSeconds, backend: backendInfo(),
+    key,
+    testAccuracy,
+    config,
+    dataSource: opts.data.source.description,
+    trainCount: opts.data.train.count,
+    testCount: opts.data.test.count,
+    trainingSeconds,
+    backend: backendInfo(),
   };
   writeFileAtomic(infoFile, JSON.stringify(info, null, 2) + '\n');
   fs.rmSync(path.join(dir, JUDGE_CHECKPOINT), { force: true });
@@ -209,7 +218,10 @@ export function readJudgeInfo(file: string): JudgeInfo | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as JudgeInfo;
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}): restore it (git checkout for a shipped file) or delete its folder to train the judge again.`, { cause: err });
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}): restore it (git checkout for a shipped file) or delete its folder to train the judge again.`,
+      { cause: err },
+    );
   }
 }
 

@@ -107,7 +107,8 @@ export function evaluatePromptFidelity(opts: {
 }): FidelityResult {
   const { model, encoder, judge, prompts, samplesPerPrompt: k } = opts;
   const guidance = opts.guidance ?? 7;
-  if (model.imageSize !== JUDGE_SIZE || model.channels !== 3) throw new Error(`The emoji judge reads ${JUDGE_SIZE}x${JUDGE_SIZE} RGB images; this model makes ${model.imageSize} px with ${model.channels} channel(s)`);
+  if (model.imageSize !== JUDGE_SIZE || model.channels !== 3)
+    throw new Error(`The emoji judge reads ${JUDGE_SIZE}x${JUDGE_SIZE} RGB images; this model makes ${model.imageSize} px with ${model.channels} channel(s)`);
   const px = JUDGE_SIZE * JUDGE_SIZE * 3;
   const samples = new Float32Array(prompts.length * k * px);
   const unconditional = encoder.embed('');
@@ -117,8 +118,13 @@ export function evaluatePromptFidelity(opts: {
     const list = part.flatMap((p) => Array.from({ length: k }, () => p.prompt));
     const emb = encoder.embedMany(list);
     const x = sampleCfg(model, {
-      count: list.length, prompt: emb, unconditional, guidance, rng: new Rng(deriveSeed(opts.seed, 'fidelity', s)),
-      timesteps: stridedTimesteps(), onStep: opts.onStep,
+      count: list.length,
+      prompt: emb,
+      unconditional,
+      guidance,
+      rng: new Rng(deriveSeed(opts.seed, 'fidelity', s)),
+      timesteps: stridedTimesteps(),
+      onStep: opts.onStep,
     });
     const unit = tf.tidy(() => tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1));
     samples.set(unit.dataSync() as Float32Array, s * k * px);

@@ -29,9 +29,19 @@ export class EmojiClassifier extends Module {
   private readonly convs: Array<{ conv: Conv2d; bn: BatchNorm2d; stride: number }> = [];
   private readonly fc: Linear;
 
-  constructor(rng: Rng, readonly classes: readonly string[]) {
+  constructor(
+    rng: Rng,
+    readonly classes: readonly string[],
+  ) {
     super();
-    const plan: Array<[number, number, number]> = [[3, 32, 1], [32, 32, 2], [32, 64, 1], [64, 64, 2], [64, 128, 1], [128, 128, 2]];
+    const plan: Array<[number, number, number]> = [
+      [3, 32, 1],
+      [32, 32, 2],
+      [32, 64, 1],
+      [64, 64, 2],
+      [64, 128, 1],
+      [128, 128, 2],
+    ];
     plan.forEach(([i, o, s], k) => {
       const conv = this.addChild(`conv${k}`, new Conv2d(rng, i, o, 3, s, 1));
       const bn = this.addChild(`bn${k}`, new BatchNorm2d(o));
@@ -114,8 +124,8 @@ export function augment(src: Float32Array, size: number, rng: Rng): Float32Array
   const c = (size - 1) / 2;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const sx = Math.round((((flip ? size - 1 - x : x) - c - dx) / scale) + c);
-      const sy = Math.round(((y - c - dy) / scale) + c);
+      const sx = Math.round(((flip ? size - 1 - x : x) - c - dx) / scale + c);
+      const sy = Math.round((y - c - dy) / scale + c);
       for (let k = 0; k < 3; k++) {
         out[(y * size + x) * 3 + k] = sx >= 0 && sy >= 0 && sx < size && sy < size ? src[(sy * size + sx) * 3 + k] : 1;
       }

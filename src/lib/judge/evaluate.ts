@@ -61,7 +61,11 @@ export const CONFIDENT = 0.9;
  * Reference statistics and the real-digit floor for `count` samples: the judge's features of the
  * data set's training digits, and of `count` test digits evenly spaced over the test split.
  */
-export function realDigitBaseline(judge: DigitClassifier, data: DatasetSplits, count: number): {
+export function realDigitBaseline(
+  judge: DigitClassifier,
+  data: DatasetSplits,
+  count: number,
+): {
   reference: FeatureStats;
   real: { stats: FeatureStats; probabilities: Float32Array; count: number };
 } {
@@ -118,8 +122,17 @@ export function measureSampleQuality(opts: {
   let realConfident = 0;
   for (let i = 0; i < real.count; i++) if (argMax(real.probabilities, i * k, k).value >= threshold) realConfident += 1;
   return {
-    count, frechet, realFloor, ratio: frechet / realFloor, confidentShare: confident / count, realConfidentShare: realConfident / real.count,
-    confidenceThreshold: threshold, meanConfidence: confidenceSum / count, predicted, referenceCount: reference.count, predictedClass,
+    count,
+    frechet,
+    realFloor,
+    ratio: frechet / realFloor,
+    confidentShare: confident / count,
+    realConfidentShare: realConfident / real.count,
+    confidenceThreshold: threshold,
+    meanConfidence: confidenceSum / count,
+    predicted,
+    referenceCount: reference.count,
+    predictedClass,
   };
 }
 
@@ -150,7 +163,10 @@ export function evaluateDdpm(opts: {
   if (conditioning === 'class') for (let c = 0; c < numClasses; c++) for (let k = 0; k < samplesPerClass; k++) classes.push(c);
   const guidance = opts.guidance ?? 5;
   const { images, count } = ddpmSample({
-    model: opts.model, schedule: opts.schedule, rng: new Rng(opts.seed), onStep: opts.onStep,
+    model: opts.model,
+    schedule: opts.schedule,
+    rng: new Rng(opts.seed),
+    onStep: opts.onStep,
     ...(conditioning === 'class' ? { classes, guidance } : { count: opts.count ?? 300 }),
   });
   const { predictedClass, ...quality } = measureSampleQuality({ judge: opts.judge, data: opts.data, samples: images, count });
@@ -160,7 +176,10 @@ export function evaluateDdpm(opts: {
   const perClass = confusion.map((row, c) => row[c] / samplesPerClass);
   const overall = perClass.reduce((a, b) => a + b, 0) / numClasses;
   return {
-    conditioning, seed: opts.seed, guidance, quality,
+    conditioning,
+    seed: opts.seed,
+    guidance,
+    quality,
     accuracy: { overall, perClass, samplesPerClass, guidance, seed: opts.seed, confusion },
   };
 }
@@ -175,7 +194,8 @@ function argMax(values: Float32Array, offset: number, length: number): { index: 
 export function describeEvaluation(ev: DdpmEvaluation): string {
   const q = ev.quality;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  let line = `${q.count} ${ev.conditioning === 'class' ? `CFG (gamma ${ev.guidance}) ` : ''}samples: Frechet distance ${q.frechet.toFixed(1)} ` +
+  let line =
+    `${q.count} ${ev.conditioning === 'class' ? `CFG (gamma ${ev.guidance}) ` : ''}samples: Frechet distance ${q.frechet.toFixed(1)} ` +
     `(${q.count} real digits: ${q.realFloor.toFixed(1)}, so ${q.ratio.toFixed(2)}x the floor); ` +
     `read confidently (p >= ${q.confidenceThreshold}) ${pct(q.confidentShare)} (real digits ${pct(q.realConfidentShare)})`;
   if (ev.accuracy) {

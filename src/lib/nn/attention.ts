@@ -27,7 +27,12 @@ export class SpatialAttention extends Module {
   private readonly contextKv?: Linear;
   private readonly proj: Linear;
 
-  constructor(rng: Rng, readonly channels: number, readonly heads: number, contextDim = 0) {
+  constructor(
+    rng: Rng,
+    readonly channels: number,
+    readonly heads: number,
+    contextDim = 0,
+  ) {
     super();
     if (channels % heads !== 0) throw new Error(`SpatialAttention: ${channels} channels do not split into ${heads} heads`);
     this.norm = this.addChild('norm', new BatchNorm2d(channels));

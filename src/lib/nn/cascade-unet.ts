@@ -68,7 +68,10 @@ export class CascadeUNet extends Module {
   private readonly outConv: Conv2d;
   readonly embedDim: number;
 
-  constructor(readonly config: CascadeUNetConfig, rng: Rng) {
+  constructor(
+    readonly config: CascadeUNetConfig,
+    rng: Rng,
+  ) {
     super();
     const { widths, blocksPerLevel, attentionLevels, channels } = config;
     if (widths.length < 1 || widths.some((w) => !Number.isInteger(w) || w < 1)) throw new Error(`CascadeUNet: widths must be positive integers, got ${widths}`);

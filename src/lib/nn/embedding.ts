@@ -31,7 +31,11 @@ export class ScalarEmbedding extends Module {
   private readonly fc1: Linear;
   private readonly fc2: Linear;
 
-  constructor(rng: Rng, readonly featureDim: number, readonly outDim: number) {
+  constructor(
+    rng: Rng,
+    readonly featureDim: number,
+    readonly outDim: number,
+  ) {
     super();
     this.fc1 = this.addChild('fc1', new Linear(rng, featureDim, outDim));
     this.fc2 = this.addChild('fc2', new Linear(rng, outDim, outDim));

@@ -11,7 +11,12 @@ import { ForwardContext, Module, uniformInit } from './module';
 type Padding4 = [[number, number], [number, number], [number, number], [number, number]];
 
 function symmetricPadding(p: number): Padding4 {
-  return [[0, 0], [p, p], [p, p], [0, 0]];
+  return [
+    [0, 0],
+    [p, p],
+    [p, p],
+    [0, 0],
+  ];
 }
 
 /** Conv2d(in, out, k, stride, padding) with bias. */
@@ -19,8 +24,14 @@ export class Conv2d extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(rng: Rng, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
-              readonly stride = 1, readonly padding = 0) {
+  constructor(
+    rng: Rng,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    readonly stride = 1,
+    readonly padding = 0,
+  ) {
     super();
     const fanIn = inChannels * kernelSize * kernelSize;
     this.weight = this.addParam('weight', uniformInit(rng, [kernelSize, kernelSize, inChannels, outChannels], fanIn), 'conv2d-weight');
@@ -39,8 +50,14 @@ export class ConvTranspose2d extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(rng: Rng, readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
-              readonly stride = 1, readonly padding = 0) {
+  constructor(
+    rng: Rng,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    readonly stride = 1,
+    readonly padding = 0,
+  ) {
     super();
     // PyTorch computes fan-in from weight dim 1 (= out channels) for transposed convs.
     const fanIn = outChannels * kernelSize * kernelSize;
@@ -71,7 +88,11 @@ export class Linear extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(rng: Rng, readonly inFeatures: number, readonly outFeatures: number) {
+  constructor(
+    rng: Rng,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+  ) {
     super();
     this.weight = this.addParam('weight', uniformInit(rng, [inFeatures, outFeatures], inFeatures), 'linear-weight');
     this.bias = this.addParam('bias', uniformInit(rng, [outFeatures], inFeatures), 'bias');

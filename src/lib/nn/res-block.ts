@@ -20,7 +20,12 @@ export class ResBlock extends Module {
   private readonly conv2: Conv2d;
   private readonly skip?: Conv2d;
 
-  constructor(rng: Rng, readonly inChannels: number, readonly outChannels: number, embedDim: number) {
+  constructor(
+    rng: Rng,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    embedDim: number,
+  ) {
     super();
     this.bn1 = this.addChild('bn1', new BatchNorm2d(inChannels));
     this.conv1 = this.addChild('conv1', new Conv2d(rng, inChannels, outChannels, 3, 1, 1));

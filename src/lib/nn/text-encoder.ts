@@ -61,7 +61,11 @@ class TransformerLayer extends Module {
   private readonly fc1: Linear;
   private readonly fc2: Linear;
 
-  constructor(rng: Rng, readonly dim: number, readonly heads: number) {
+  constructor(
+    rng: Rng,
+    readonly dim: number,
+    readonly heads: number,
+  ) {
     super();
     this.ln1 = this.addChild('ln1', new LayerNorm(dim));
     this.qkv = this.addChild('qkv', new Linear(rng, dim, 3 * dim));
@@ -110,7 +114,10 @@ export class TextEncoder extends Module {
   private readonly poolQuery: tf.Variable;
   private readonly poolProj: Linear;
 
-  constructor(readonly config: TextEncoderConfig, rng: Rng) {
+  constructor(
+    readonly config: TextEncoderConfig,
+    rng: Rng,
+  ) {
     super();
     const { vocabSize, maxTokens, dim, layers, heads, pooledDim } = config;
     if (dim % heads !== 0) throw new Error(`TextEncoder: dim ${dim} does not split into ${heads} heads`);
@@ -137,7 +144,8 @@ export class TextEncoder extends Module {
     if (ids.length % l !== 0) throw new Error(`TextEncoder: ${ids.length} token ids is not a whole number of ${l}-token rows`);
     const n = ids.length / l;
     for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`TextEncoder: token id ${id} is outside 0..${this.config.vocabSize - 1}`);
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize)
+        throw new Error(`TextEncoder: token id ${id} is outside 0..${this.config.vocabSize - 1}`);
     }
     const bias = TextEncoder.paddingBias(ids, n, l);
     const attnBias = tf.reshape(tf.tile(tf.reshape(bias, [n, 1, 1, l]), [1, heads, 1, 1]), [n * heads, 1, l]) as tf.Tensor3D;

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     const { UNet } = await import('./unet');
     await initBackend({ backend: init.backend, quiet: true });
     model = new UNet(init.config, new Rng(0));
-    model.loadState(new Map(init.values.map(([name, shape, data]) => [name, { shape, data }])), 'the main thread\'s model');
+    model.loadState(new Map(init.values.map(([name, shape, data]) => [name, { shape, data }])), "the main thread's model");
   } catch (error) {
     fail(error, WorkerState.StartFailed);
     return;

@@ -116,7 +116,8 @@ export class UNetWorkers {
     const needC = this.conditioning === 'class';
     if (x.length !== count * pixels) throw new Error(`UNetWorkers.forward: x has ${x.length} values, ${count} images need ${count * pixels}.`);
     if (needT && t?.length !== count) throw new Error(`UNetWorkers.forward: this ${this.conditioning}-conditioned UNet needs t with ${count} values.`);
-    if (needC && c?.length !== count * numClasses) throw new Error(`UNetWorkers.forward: this class-conditioned UNet needs c with ${count} x ${numClasses} values.`);
+    if (needC && c?.length !== count * numClasses)
+      throw new Error(`UNetWorkers.forward: this class-conditioned UNet needs c with ${count} x ${numClasses} values.`);
     const out = new Float32Array(count * pixels);
     for (let start = 0; start < count; start += capacity) {
       const m = Math.min(capacity, count - start);

@@ -30,13 +30,7 @@ export function invertView(x: tf.Tensor4D, view: AnagramView): tf.Tensor4D {
  * eps = (eps1 + eps2) / 2; the conditional variance values are averaged the same way.
  * Both prompts (conditional and unconditional) go through one model call of 4B images.
  */
-export function anagramPredictor(
-  model: DiffusionModel,
-  prompt1: tf.Tensor2D,
-  prompt2: tf.Tensor2D,
-  view: AnagramView,
-  g: GuidanceOptions,
-): NoisePredictor {
+export function anagramPredictor(model: DiffusionModel, prompt1: tf.Tensor2D, prompt2: tf.Tensor2D, view: AnagramView, g: GuidanceOptions): NoisePredictor {
   const gamma = g.guidance ?? DEFAULT_GUIDANCE;
   checkGuidance(gamma);
   checkPrompt(g.unconditional, 1, 'unconditional');

@@ -13,9 +13,7 @@ export function classicalDenoise(noisy: tf.Tensor4D, settings: BlurSettings = { 
 }
 
 /** Candidate settings for bestClassicalDenoise: kernels 3..9 with sigmas 0.5..3 (kernel >= about 2 sigma). */
-export const BLUR_CANDIDATES: readonly BlurSettings[] = [3, 5, 7, 9].flatMap((kernelSize) =>
-  [0.5, 1, 1.5, 2, 3].map((sigma) => ({ kernelSize, sigma })),
-);
+export const BLUR_CANDIDATES: readonly BlurSettings[] = [3, 5, 7, 9].flatMap((kernelSize) => [0.5, 1, 1.5, 2, 3].map((sigma) => ({ kernelSize, sigma })));
 
 /**
  * The blur that best recovers `clean` from `noisy` (lowest mean squared error over the batch),

@@ -29,8 +29,7 @@ export function prepareMask(mask: tf.Tensor, image: tf.Tensor4D): tf.Tensor4D {
   else if (mask.rank === 3) m4 = [1, ...mask.shape];
   else if (mask.rank === 4) m4 = [...mask.shape];
   else m4 = [];
-  const fits =
-    m4.length === 4 && (m4[0] === 1 || m4[0] === b) && m4[1] === h && m4[2] === w && (m4[3] === 1 || m4[3] === c);
+  const fits = m4.length === 4 && (m4[0] === 1 || m4[0] === b) && m4[1] === h && m4[2] === w && (m4[3] === 1 || m4[3] === c);
   if (!fits) {
     throw new Error(
       `The inpainting mask has shape [${mask.shape.join(', ')}] but the image is ${h}x${w} (shape [${image.shape.join(', ')}]): ` +

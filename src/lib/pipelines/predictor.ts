@@ -12,7 +12,9 @@ export function callModel(model: DiffusionModel, xt: tf.Tensor4D, t: number, pro
   const out = model.predict(xt, t, prompt);
   const want = xt.shape.join(', ');
   if (out.eps.shape.join(', ') !== want) {
-    throw new Error(`Model "${model.name}" returned eps of shape [${out.eps.shape.join(', ')}] for x_t of shape [${want}]; its predict() must return the input's shape`);
+    throw new Error(
+      `Model "${model.name}" returned eps of shape [${out.eps.shape.join(', ')}] for x_t of shape [${want}]; its predict() must return the input's shape`,
+    );
   }
   if (model.learnedVariance) {
     if (out.varValue === undefined) {

@@ -41,7 +41,9 @@ export function enlargeImages(images: tf.Tensor4D, size: number): tf.Tensor4D {
 export function upsample(model: SuperResolutionModel, opts: UpsampleOptions): tf.Tensor4D {
   const [n, h, w, c] = opts.image.shape;
   if (h !== model.lowResSize || w !== model.lowResSize || c !== model.channels) {
-    throw new Error(`upsample: ${model.name} takes [B, ${model.lowResSize}, ${model.lowResSize}, ${model.channels}] images, got [${opts.image.shape.join(', ')}]`);
+    throw new Error(
+      `upsample: ${model.name} takes [B, ${model.lowResSize}, ${model.lowResSize}, ${model.channels}] images, got [${opts.image.shape.join(', ')}]`,
+    );
   }
   const augLevel = opts.augLevel ?? DEFAULT_AUG_LEVEL;
   if (!Number.isInteger(augLevel) || augLevel < 0 || augLevel > model.maxAugLevel) {

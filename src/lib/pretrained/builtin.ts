@@ -33,7 +33,10 @@ export class BuiltinModel implements DiffusionModel {
   readonly learnedVariance = false;
   readonly schedule: NoiseSchedule;
 
-  constructor(readonly unet: UNet, readonly config: TrainConfig) {
+  constructor(
+    readonly unet: UNet,
+    readonly config: TrainConfig,
+  ) {
     this.schedule = cosineSchedule(config.T);
   }
 

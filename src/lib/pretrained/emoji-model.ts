@@ -50,7 +50,10 @@ export class EmojiTextToImage implements DiffusionModel {
   readonly clipSample = true;
   readonly schedule: NoiseSchedule;
 
-  constructor(readonly net: TextToImageNet, readonly config: TrainConfig) {
+  constructor(
+    readonly net: TextToImageNet,
+    readonly config: TrainConfig,
+  ) {
     this.imageSize = config.cascade!.imageSize;
     this.schedule = cosineSchedule(config.T);
   }
@@ -62,9 +65,12 @@ export class EmojiTextToImage implements DiffusionModel {
 
   predict(xt: tf.Tensor4D, t: number, prompt: tf.Tensor2D): ModelOutput {
     const n = xt.shape[0];
-    if (!Number.isInteger(t) || t < 0 || t >= this.config.T) throw new Error(`EmojiTextToImage.predict: t must be an integer timestep in 0..${this.config.T - 1}, got ${t}`);
+    if (!Number.isInteger(t) || t < 0 || t >= this.config.T)
+      throw new Error(`EmojiTextToImage.predict: t must be an integer timestep in 0..${this.config.T - 1}, got ${t}`);
     if (prompt.shape[1] !== this.embeddingDim || (prompt.shape[0] !== 1 && prompt.shape[0] !== n)) {
-      throw new Error(`EmojiTextToImage.predict: prompt embeddings must be [1 or ${n}, ${this.embeddingDim}] (from EmojiPrompts.embed), got [${prompt.shape.join(', ')}]`);
+      throw new Error(
+        `EmojiTextToImage.predict: prompt embeddings must be [1 or ${n}, ${this.embeddingDim}] (from EmojiPrompts.embed), got [${prompt.shape.join(', ')}]`,
+      );
     }
     const te = this.config.cascade!.text!;
     return tf.tidy(() => {
@@ -127,7 +133,10 @@ export class EmojiUpsampler implements SuperResolutionModel {
   readonly clipSample = true;
   readonly schedule: NoiseSchedule;
 
-  constructor(readonly net: CascadeUNet, readonly config: TrainConfig) {
+  constructor(
+    readonly net: CascadeUNet,
+    readonly config: TrainConfig,
+  ) {
     const c = config.cascade!;
     this.imageSize = c.imageSize;
     this.lowResSize = c.lowResSize!;

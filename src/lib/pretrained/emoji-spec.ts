@@ -19,7 +19,12 @@ export const STAGE2_SIZE = 64;
 
 /** The word each style is called by in captions ("... in twemoji style"). */
 export const STYLE_WORDS: Record<EmojiStyle, string> = {
-  noto: 'noto', twemoji: 'twemoji', fluent: 'fluent', openmoji: 'openmoji', emojione: 'emojione', 'noto-v1': 'blob',
+  noto: 'noto',
+  twemoji: 'twemoji',
+  fluent: 'fluent',
+  openmoji: 'openmoji',
+  emojione: 'emojione',
+  'noto-v1': 'blob',
 };
 
 /** Per emoji: its names (the Unicode name first) and keywords, for captions. */
@@ -38,7 +43,10 @@ export function stage1Vocabulary(subjects: readonly CaptionSubject[], styleWords
 
 /** The vocabulary of the emoji set's captions. */
 export function emojiVocabulary(images: EmojiImages): Vocabulary {
-  return stage1Vocabulary(emojiSubjects(images), images.styles.map((s) => STYLE_WORDS[s]));
+  return stage1Vocabulary(
+    emojiSubjects(images),
+    images.styles.map((s) => STYLE_WORDS[s]),
+  );
 }
 
 /**
@@ -58,13 +66,21 @@ export function emojiTrainingSet(images: EmojiImages, size: number): DatasetSpli
     classes: images.entries.map((e) => e.name),
     captions: { subjects, styleWords: images.styles.map((s) => STYLE_WORDS[s]), style: images.style },
   };
-  const test: ImageDataset = { ...train, images: new Float32Array(0), labels: new Uint16Array(0), count: 0, captions: { ...train.captions!, style: new Uint8Array(0) } };
+  const test: ImageDataset = {
+    ...train,
+    images: new Float32Array(0),
+    labels: new Uint16Array(0),
+    count: 0,
+    captions: { ...train.captions!, style: new Uint8Array(0) },
+  };
   return {
     train,
     test,
     source: {
       kind: 'npm-emoji',
-      description: `${images.count} emoji images (${images.styles.join(', ')}; ${Object.entries(images.versions).map(([p, v]) => `${p}@${v}`).join(', ')}) at ${size} px`,
+      description: `${images.count} emoji images (${images.styles.join(', ')}; ${Object.entries(images.versions)
+        .map(([p, v]) => `${p}@${v}`)
+        .join(', ')}) at ${size} px`,
     },
   };
 }
@@ -94,8 +110,16 @@ export function stage1Config(vocabulary: Vocabulary, overrides: Partial<TrainCon
       imageSize: STAGE1_SIZE,
       prediction: 'v',
       unet: {
-        channels: 3, widths: [32, 64, 128], blocksPerLevel: 1, attentionLevels: [], midAttention: true, headDim: 64,
-        pooledDim, contextDim: textDim, lowResInput: false, timeFeatures: 64,
+        channels: 3,
+        widths: [32, 64, 128],
+        blocksPerLevel: 1,
+        attentionLevels: [],
+        midAttention: true,
+        headDim: 64,
+        pooledDim,
+        contextDim: textDim,
+        lowResInput: false,
+        timeFeatures: 64,
       },
       text: { vocabSize: vocabulary.size, maxTokens: vocabulary.maxTokens, dim: textDim, layers: 2, heads: 2, pooledDim },
       vocabulary: [...vocabulary.list],
@@ -132,8 +156,16 @@ export function stage2Config(overrides: Partial<TrainConfig> = {}): TrainConfig 
       cropSize: 32,
       maxAugLevel: 400,
       unet: {
-        channels: 3, widths: [32, 64, 64], blocksPerLevel: 1, attentionLevels: [], midAttention: false, headDim: 32,
-        pooledDim: 0, contextDim: 0, lowResInput: true, timeFeatures: 64,
+        channels: 3,
+        widths: [32, 64, 64],
+        blocksPerLevel: 1,
+        attentionLevels: [],
+        midAttention: false,
+        headDim: 32,
+        pooledDim: 0,
+        contextDim: 0,
+        lowResInput: true,
+        timeFeatures: 64,
       },
       ...overrides.cascade,
     },

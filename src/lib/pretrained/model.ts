@@ -64,11 +64,16 @@ export interface PromptEncoder {
 export class PromptDictionary implements PromptEncoder {
   private readonly entries: Map<string, Float32Array>;
 
-  constructor(entries: Map<string, Float32Array>, readonly dim: number) {
+  constructor(
+    entries: Map<string, Float32Array>,
+    readonly dim: number,
+  ) {
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`PromptDictionary: embedding size must be a positive integer, got ${dim}`);
     for (const [prompt, vector] of entries) {
       if (vector.length !== dim) {
-        throw new Error(`PromptDictionary: the embedding of "${prompt}" has ${vector.length} values, expected ${dim}; give every prompt an embedding of size ${dim}`);
+        throw new Error(
+          `PromptDictionary: the embedding of "${prompt}" has ${vector.length} values, expected ${dim}; give every prompt an embedding of size ${dim}`,
+        );
       }
     }
     this.entries = new Map(entries);
@@ -87,7 +92,9 @@ export class PromptDictionary implements PromptEncoder {
   vector(prompt: string): Float32Array {
     const v = this.entries.get(prompt);
     if (v === undefined) {
-      const known = this.prompts().map((p) => JSON.stringify(p)).join(', ');
+      const known = this.prompts()
+        .map((p) => JSON.stringify(p))
+        .join(', ');
       throw new Error(`Unknown prompt ${JSON.stringify(prompt)}: this model knows only these prompts: ${known}. Use one of them (spelled exactly).`);
     }
     return v.slice();

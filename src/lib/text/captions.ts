@@ -11,8 +11,20 @@ import { Vocabulary, words } from './tokenizer';
  * subject. They carry no style here: the training images are all emoji art.
  */
 export const CAPTION_FRAMES: readonly string[] = [
-  'a', 'an', 'the', 'a photo of a', 'a photo of the', 'a picture of a', 'an image of a', 'a drawing of a',
-  'an oil painting of a', 'an oil painting of an', 'a lithograph of a', 'a painting of a', 'an emoji of a', 'an icon of a',
+  'a',
+  'an',
+  'the',
+  'a photo of a',
+  'a photo of the',
+  'a picture of a',
+  'an image of a',
+  'a drawing of a',
+  'an oil painting of a',
+  'an oil painting of an',
+  'a lithograph of a',
+  'a painting of a',
+  'an emoji of a',
+  'an icon of a',
 ];
 
 /** How often each part of a caption is used. */

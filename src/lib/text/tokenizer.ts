@@ -13,7 +13,10 @@ const FIRST_WORD_ID = 2;
 
 /** The words of a prompt: lower case, split at anything that is not a letter or a digit. */
 export function words(prompt: string): string[] {
-  return prompt.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
+  return prompt
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 0);
 }
 
 /** Levenshtein distance (insertions, deletions, substitutions). */
@@ -30,7 +33,10 @@ export function editDistance(a: string, b: string): number {
 }
 
 export class UnknownWordsError extends Error {
-  constructor(readonly prompt: string, readonly unknown: Array<{ word: string; nearest: string[] }>) {
+  constructor(
+    readonly prompt: string,
+    readonly unknown: Array<{ word: string; nearest: string[] }>,
+  ) {
     super(
       `The prompt ${JSON.stringify(prompt)} has word(s) this model never saw: ` +
         unknown.map((u) => `"${u.word}" (nearest known: ${u.nearest.join(', ')})`).join('; ') +
@@ -43,7 +49,10 @@ export class Vocabulary {
   private readonly ids: Map<string, number>;
 
   /** `list` holds the words in id order (id = index + 2); no duplicates, each a single lower-case word. */
-  constructor(readonly list: readonly string[], readonly maxTokens: number) {
+  constructor(
+    readonly list: readonly string[],
+    readonly maxTokens: number,
+  ) {
     if (!Number.isInteger(maxTokens) || maxTokens < 2) throw new Error(`Vocabulary: maxTokens must be an integer >= 2, got ${maxTokens}`);
     this.ids = new Map();
     list.forEach((w, i) => {

@@ -25,15 +25,24 @@ export class Adam {
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
 
-  constructor(private readonly params: ReadonlyArray<[string, tf.Variable]>, config: AdamConfig) {
+  constructor(
+    private readonly params: ReadonlyArray<[string, tf.Variable]>,
+    config: AdamConfig,
+  ) {
     this.lr = config.lr;
     this.beta1 = config.beta1 ?? 0.9;
     this.beta2 = config.beta2 ?? 0.999;
     this.eps = config.eps ?? 1e-8;
     for (const [name, p] of params) {
       // Inside tidy: the zeros tensors themselves are released; the variables are kept.
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
     }
   }
 
@@ -110,7 +119,10 @@ export class Adam {
  * gradients, applies the update, frees the tensors, and returns the loss value.
  */
 export function adamStep(optimizer: Adam, params: ReadonlyArray<[string, tf.Variable]>, loss: () => tf.Scalar): number {
-  const { value, grads } = tf.variableGrads(loss, params.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    params.map(([, v]) => v),
+  );
   const named = new Map(params.map(([n, v]) => [n, grads[v.name]] as [string, tf.Tensor]));
   optimizer.apply(named);
   const result = value.dataSync()[0];

@@ -150,7 +150,8 @@ export function cascadeBatchLoss(net: TextToImageNet | CascadeUNet, cfg: TrainCo
     if (!(net instanceof TextToImageNet) || !d.tokens) throw new Error('cascadeBatchLoss: stage I needs its TextToImageNet and token ids');
     pred = net.forward({ x: xt, t: d.timesteps, ids: d.tokens }, ctx);
   } else {
-    if (!(net instanceof CascadeUNet) || !d.lowRes || !d.augLevels) throw new Error('cascadeBatchLoss: stage II needs its UNet, the low-res images and their augmentation levels');
+    if (!(net instanceof CascadeUNet) || !d.lowRes || !d.augLevels)
+      throw new Error('cascadeBatchLoss: stage II needs its UNet, the low-res images and their augmentation levels');
     pred = net.forward({ x: xt, t: d.timesteps, lowRes: tf.tensor4d(d.lowRes, shape), augLevel: d.augLevels }, ctx);
   }
   return tf.mean(tf.squaredDifference(pred, target)) as tf.Scalar;

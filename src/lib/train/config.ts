@@ -94,8 +94,17 @@ export interface TrainConfig {
 /** SPEC's numbers for each Part B model, before a profile or the user overrides them. */
 export function defaultTrainConfig(kind: ModelKind): TrainConfig {
   const common = {
-    finalLrFactor: 0.1, sigma: 0.5, T: 300, pUncond: 0.1, seed: 0, microBatch: 0, trainLimit: 0,
-    schedule: 'linear' as const, numClasses: 10, pGeneric: 0, pixelRange: 'unit' as const,
+    finalLrFactor: 0.1,
+    sigma: 0.5,
+    T: 300,
+    pUncond: 0.1,
+    seed: 0,
+    microBatch: 0,
+    trainLimit: 0,
+    schedule: 'linear' as const,
+    numClasses: 10,
+    pGeneric: 0,
+    pixelRange: 'unit' as const,
   };
   switch (kind) {
     case 'denoiser':
@@ -114,7 +123,11 @@ export function validateTrainConfig(c: TrainConfig): void {
   };
   if (![...MODEL_KINDS, ...CASCADE_KINDS].includes(c.kind)) fail(`kind must be one of ${[...MODEL_KINDS, ...CASCADE_KINDS].join(', ')}`);
   if (isCascadeKind(c.kind) !== (c.cascade !== undefined)) {
-    fail(isCascadeKind(c.kind) ? 'a cascade stage needs its cascade spec (see pretrained/emoji-spec.ts)' : 'only the cascade stages (text, upsample) take a cascade spec');
+    fail(
+      isCascadeKind(c.kind)
+        ? 'a cascade stage needs its cascade spec (see pretrained/emoji-spec.ts)'
+        : 'only the cascade stages (text, upsample) take a cascade spec',
+    );
   }
   if (c.kind === 'text' && (!c.cascade?.text || !c.cascade.vocabulary || c.cascade.vocabulary.length + 2 !== c.cascade.text.vocabSize)) {
     fail('the text stage needs a text encoder config and a vocabulary of vocabSize - 2 words');

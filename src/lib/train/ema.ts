@@ -13,9 +13,16 @@ export class ParameterEma {
   updates = 0;
   private readonly shadow = new Map<string, tf.Variable>();
 
-  constructor(private readonly params: ReadonlyArray<[string, tf.Variable]>, readonly decay: number) {
+  constructor(
+    private readonly params: ReadonlyArray<[string, tf.Variable]>,
+    readonly decay: number,
+  ) {
     if (!(decay > 0 && decay < 1)) throw new Error(`EMA decay must be in (0, 1), got ${decay}`);
-    for (const [name, p] of params) this.shadow.set(name, tf.tidy(() => tf.variable(p.clone(), false)));
+    for (const [name, p] of params)
+      this.shadow.set(
+        name,
+        tf.tidy(() => tf.variable(p.clone(), false)),
+      );
   }
 
   /** The decay used at the next update. */

@@ -23,6 +23,8 @@ export function resumeEpochs(file: string, key: string, model: Module, optimizer
 /** Saves the state after `epochsDone` epochs. */
 export function saveEpochs(file: string, key: string, model: Module, optimizer: Adam, epochsDone: number): void {
   saveCheckpointSync(file, [...model.stateEntries(), ...optimizer.stateEntries()], {
-    epoch: String(epochsDone), step: String(optimizer.step), key,
+    epoch: String(epochsDone),
+    step: String(optimizer.step),
+    key,
   });
 }

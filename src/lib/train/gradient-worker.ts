@@ -107,7 +107,10 @@ async function main(): Promise<void> {
   port.on('message', (req: WorkerStepRequest) => {
     try {
       const result = step(req);
-      port.postMessage(result, result.parts.map((p) => p.grads.buffer as ArrayBuffer));
+      port.postMessage(
+        result,
+        result.parts.map((p) => p.grads.buffer as ArrayBuffer),
+      );
     } catch (err) {
       port.postMessage({ type: 'error', message: (err as Error).message } satisfies WorkerFailure);
     }

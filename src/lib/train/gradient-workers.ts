@@ -96,12 +96,7 @@ export class GradientWorkers {
    * Starts `count` workers, each building the model of `config` on `backend` with one thread,
    * and checks that they built the same parameters as `expected` (name and shape, in order).
    */
-  static async start(
-    config: TrainConfig,
-    count: number,
-    backend: BackendInfo['name'],
-    expected: Array<[string, readonly number[]]>,
-  ): Promise<GradientWorkers> {
+  static async start(config: TrainConfig, count: number, backend: BackendInfo['name'], expected: Array<[string, readonly number[]]>): Promise<GradientWorkers> {
     const script = gradientWorkerScript();
     if (!script) {
       throw new Error(

@@ -55,7 +55,11 @@ export function decodeNetworkFile(bytes: Uint8Array, source: string): { config: 
 }
 
 /** Builds the network a file holds and loads its weights; `kind` checks what it must be. */
-export function readNetworkFile(bytes: Uint8Array, source: string, kind?: NetworkKind): { net: TrainableNet; config: TrainConfig; metadata: Record<string, string> } {
+export function readNetworkFile(
+  bytes: Uint8Array,
+  source: string,
+  kind?: NetworkKind,
+): { net: TrainableNet; config: TrainConfig; metadata: Record<string, string> } {
   const { config, values, metadata } = decodeNetworkFile(bytes, source);
   if (kind !== undefined && config.kind !== kind) throw new Error(`${source} holds a ${config.kind} network, expected ${kind}.`);
   const net = createNetwork(config);

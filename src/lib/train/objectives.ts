@@ -84,13 +84,7 @@ export function sliceDraw(d: BatchDraw, start: number, end: number): BatchDraw {
  *  - denoiser (B1): z = x + sigma eps, loss = mean (D(z) - x)^2
  *  - time / class (B2): x_t = sqrt(abar_t) x + sqrt(1 - abar_t) eps, loss = mean (eps_theta(x_t, t, c) - eps)^2
  */
-export function batchLoss(
-  model: UNet,
-  cfg: TrainConfig,
-  schedule: NoiseSchedule | null,
-  d: BatchDraw,
-  ctx: ForwardContext,
-): tf.Scalar {
+export function batchLoss(model: UNet, cfg: TrainConfig, schedule: NoiseSchedule | null, d: BatchDraw, ctx: ForwardContext): tf.Scalar {
   const shape: [number, number, number, number] = [d.count, d.size, d.size, 1];
   const pixels = tf.tensor4d(d.images, shape);
   const x = cfg.pixelRange === 'symmetric' ? (tf.sub(tf.mul(pixels, 2), 1) as tf.Tensor4D) : pixels;

@@ -64,8 +64,9 @@ export function readJsonLines<T>(file: string): T[] {
       records.push(JSON.parse(line) as T);
     } catch (err) {
       throw new Error(
-        `Run log ${file} is corrupt at line ${i + 1}: ${(err as Error).message}. ` +
-        'Fix or delete that line, or delete the file to start the log afresh.', { cause: err });
+        `Run log ${file} is corrupt at line ${i + 1}: ${(err as Error).message}. ` + 'Fix or delete that line, or delete the file to start the log afresh.',
+        { cause: err },
+      );
     }
   });
   return records;

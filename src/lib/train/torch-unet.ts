@@ -18,8 +18,10 @@ export const TORCH_UNET_MODEL = 'diffusion-ts Part B UNet';
 
 /** How to call the PyTorch model, as written into an exported file's metadata. */
 export function torchUNetInputs(config: Pick<TrainConfig, 'pixelRange'>): string {
-  return `x [N, 1, 28, 28] float32 in ${config.pixelRange === 'symmetric' ? '[-1, 1]' : '[0, 1]'} (NCHW); t [N, 1] = timestep / T (time and class kinds); ` +
-    'c [N, num_classes] one-hot, all zeros = unconditional (class kind). Call model(x), model(x, t) or model(x, t, c) in eval mode.';
+  return (
+    `x [N, 1, 28, 28] float32 in ${config.pixelRange === 'symmetric' ? '[-1, 1]' : '[0, 1]'} (NCHW); t [N, 1] = timestep / T (time and class kinds); ` +
+    'c [N, num_classes] one-hot, all zeros = unconditional (class kind). Call model(x), model(x, t) or model(x, t, c) in eval mode.'
+  );
 }
 
 export interface TorchUNetFile {
@@ -50,7 +52,8 @@ export function unetShapeFacts(shapes: Readonly<Record<string, readonly number[]
   }
   const [hidden, channels, kh, kw] = layout === 'torch' ? first : [first[3], first[2], first[0], first[1]];
   if (first.length !== 4 || kh !== 3 || kw !== 3 || channels !== 1) {
-    const other = layout === 'torch' ? 'TF.js layout (then load it directly, no import needed)' : 'PyTorch layout (then import it with diffusion import --torch)';
+    const other =
+      layout === 'torch' ? 'TF.js layout (then load it directly, no import needed)' : 'PyTorch layout (then import it with diffusion import --torch)';
     throw new Error(
       `${source}: "${FIRST_CONV}" has shape [${first.join(', ')}], but a Part B UNet's first conv in ${layout === 'torch' ? 'PyTorch' : 'TF.js'} layout is ${expected} ` +
         `(3x3, 1 image channel). Is the file in ${other}?`,
@@ -112,7 +115,9 @@ export function importTorchUNet(file: TorchUNetFile, source: string): { model: U
   const { tensors, metadata } = file;
   detectLayout(metadata, Object.keys(tensors), source); // refuses an unknown layout value
   if (metadata[LAYOUT_KEY] === 'tfjs') {
-    throw new Error(`${source} is already in this project's TF.js layout (metadata "${LAYOUT_KEY}": "tfjs"): load it directly (loadCheckpoint), no import needed.`);
+    throw new Error(
+      `${source} is already in this project's TF.js layout (metadata "${LAYOUT_KEY}": "tfjs"): load it directly (loadCheckpoint), no import needed.`,
+    );
   }
   const shapes: Record<string, number[]> = {};
   for (const [name, t] of Object.entries(tensors)) shapes[name] = t.shape;

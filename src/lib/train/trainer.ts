@@ -219,9 +219,15 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
   }
   const microBatchesPerBatch = Math.ceil(config.batchSize / microBatch);
   const workerCount = trainWorkerCount(microBatchesPerBatch, backend.name, opts.workers);
-  const workers = workerCount > 0
-    ? await GradientWorkers.start(config, workerCount, backend.name, model.namedParameters().map(([n, v]) => [n, v.shape]))
-    : null;
+  const workers =
+    workerCount > 0
+      ? await GradientWorkers.start(
+          config,
+          workerCount,
+          backend.name,
+          model.namedParameters().map(([n, v]) => [n, v.shape]),
+        )
+      : null;
   meta.workers = workerCount;
   try {
     writeMeta(files.meta, meta);
@@ -257,9 +263,10 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
           meta.status = 'diverged';
           writeMeta(files.meta, meta);
           progress.finish();
-          const kept = meta.epochsDone > 0
-            ? `The last good checkpoint (epoch ${meta.epochsDone}) is kept in ${files.checkpoint}. `
-            : 'It diverged in the first epoch, so there is no checkpoint to go back to. ';
+          const kept =
+            meta.epochsDone > 0
+              ? `The last good checkpoint (epoch ${meta.epochsDone}) is kept in ${files.checkpoint}. `
+              : 'It diverged in the first epoch, so there is no checkpoint to go back to. ';
           throw new Error(
             `Training diverged: the loss is ${loss} at step ${optimizer.step} (epoch ${epoch + 1}). ${kept}` +
               'Lower the learning rate (--lr) and train again in a new run folder.',
@@ -270,14 +277,21 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
         lossSum += loss;
         lossCount += 1;
         appendJsonLine(files.lossLog, {
-          step: optimizer.step, epoch: epoch + 1, loss, lr: optimizer.lr, seconds: round3(meta.trainingSeconds),
+          step: optimizer.step,
+          epoch: epoch + 1,
+          loss,
+          lr: optimizer.lr,
+          seconds: round3(meta.trainingSeconds),
         } satisfies LossRecord);
         progress.tick(1, { epoch: epoch + 1, loss });
       }
       meta.epochsDone = epoch + 1;
       meta.steps = optimizer.step;
       meta.epochs.push({
-        epoch: epoch + 1, meanLoss: lossSum / lossCount, lr: optimizer.lr, seconds: round3((performance.now() - epochStart) / 1000),
+        epoch: epoch + 1,
+        meanLoss: lossSum / lossCount,
+        lr: optimizer.lr,
+        seconds: round3((performance.now() - epochStart) / 1000),
       });
       await saveCheckpoint(files.epochWeights(epoch + 1), samplingEntries(model, ema), { epoch: String(epoch + 1), configHash: hash });
       await saveCheckpoint(files.checkpoint, [...model.stateEntries(), ...optimizer.stateEntries(), ...(ema?.stateEntries() ?? [])], {
@@ -344,13 +358,7 @@ export function trainStep(
  * Same numbers as trainStep: each micro-batch's gradient is computed the same way and the sums
  * run in the same order.
  */
-export async function trainStepParallel(
-  model: TrainableNet,
-  optimizer: Adam,
-  workers: GradientWorkers,
-  draw: BatchDraw,
-  microBatch: number,
-): Promise<number> {
+export async function trainStepParallel(model: TrainableNet, optimizer: Adam, workers: GradientWorkers, draw: BatchDraw, microBatch: number): Promise<number> {
   const params = model.namedParameters();
   const flat = new Float32Array(params.reduce((n, [, v]) => n + v.size, 0));
   let offset = 0;
@@ -359,7 +367,11 @@ export async function trainStepParallel(
     offset += v.size;
   }
   const plan = microBatches(draw, microBatch);
-  const results = await workers.gradients(flat, plan.map((m) => m.part), plan.map((m) => m.weight));
+  const results = await workers.gradients(
+    flat,
+    plan.map((m) => m.part),
+    plan.map((m) => m.weight),
+  );
   const buffers = new Map(model.namedBuffers());
   const sum = new GradientSum(params);
   const stats: BatchStat[] = [];
@@ -370,11 +382,13 @@ export async function trainStepParallel(
     for (let i = 0; i < total.length; i++) total[i] += r.grads[i];
   }
   let at = 0;
-  sum.add(params.map(([, v]) => {
-    const g = tf.tensor(total.subarray(at, at + v.size), v.shape, 'float32');
-    at += v.size;
-    return g;
-  }));
+  sum.add(
+    params.map(([, v]) => {
+      const g = tf.tensor(total.subarray(at, at + v.size), v.shape, 'float32');
+      at += v.size;
+      return g;
+    }),
+  );
   for (const r of results) {
     sum.addLoss(r.loss);
     for (const s of r.stats) {
@@ -470,15 +484,23 @@ export function readRunMetadata(file: string): RunMetadata {
   try {
     meta = JSON.parse(fs.readFileSync(file, 'utf8')) as RunMetadata;
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}): delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log.`, { cause: err });
+    throw new Error(
+      `${file} is not valid JSON (${(err as Error).message}): delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log.`,
+      { cause: err },
+    );
   }
   // The fields the code reads, checked, so a hand-edited or damaged file is named rather than failing deep inside.
   const fix = 'delete it and train again with the same options in this folder, which rebuilds it from the checkpoint and loss log';
-  const problem = typeof meta !== 'object' || meta === null ? 'it is not a JSON object'
-    : !Array.isArray(meta.epochs) ? `"epochs" must be a list of epoch records, got ${JSON.stringify(meta.epochs)}`
-    : !Number.isInteger(meta.epochsDone) || meta.epochsDone < 0 ? `"epochsDone" must be a non-negative integer, got ${JSON.stringify(meta.epochsDone)}`
-    : typeof meta.config !== 'object' || meta.config === null ? `"config" must be the training config, got ${JSON.stringify(meta.config)}`
-    : null;
+  const problem =
+    typeof meta !== 'object' || meta === null
+      ? 'it is not a JSON object'
+      : !Array.isArray(meta.epochs)
+        ? `"epochs" must be a list of epoch records, got ${JSON.stringify(meta.epochs)}`
+        : !Number.isInteger(meta.epochsDone) || meta.epochsDone < 0
+          ? `"epochsDone" must be a non-negative integer, got ${JSON.stringify(meta.epochsDone)}`
+          : typeof meta.config !== 'object' || meta.config === null
+            ? `"config" must be the training config, got ${JSON.stringify(meta.config)}`
+            : null;
   if (problem) throw new Error(`${file}: ${problem}: ${fix}.`);
   try {
     validateTrainConfig(meta.config);

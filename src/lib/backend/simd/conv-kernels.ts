@@ -7,22 +7,65 @@ import { backendHeap, onBackendHeap, runSplit, SimdModule, simdKernelsEnabled, W
 
 interface ConvKernels {
   conv_filter_grad(
-    x: number, dy: number, dw: number, taps: number, nTaps: number,
-    images: number, h: number, oh: number, sh: number, top: number,
-    xRow: number, dyRow: number, xStep: number, ci: number, co: number,
+    x: number,
+    dy: number,
+    dw: number,
+    taps: number,
+    nTaps: number,
+    images: number,
+    h: number,
+    oh: number,
+    sh: number,
+    top: number,
+    xRow: number,
+    dyRow: number,
+    xStep: number,
+    ci: number,
+    co: number,
   ): void;
   pad_input(
-    x: number, xp: number, xpBytes: number, images: number, rows: number, h: number, hp: number,
-    xRow: number, xpRow: number, copyBytes: number, top: number, leftBytes: number,
+    x: number,
+    xp: number,
+    xpBytes: number,
+    images: number,
+    rows: number,
+    h: number,
+    hp: number,
+    xRow: number,
+    xpRow: number,
+    copyBytes: number,
+    top: number,
+    leftBytes: number,
   ): void;
   interleave_phases(
-    src: number, dst: number, images: number, rows: number, cols: number,
-    sh: number, sw: number, ci: number, top: number, left: number, h: number, w: number,
+    src: number,
+    dst: number,
+    images: number,
+    rows: number,
+    cols: number,
+    sh: number,
+    sw: number,
+    ci: number,
+    top: number,
+    left: number,
+    h: number,
+    w: number,
   ): void;
   conv_forward(
-    xp: number, w: number, b: number, y: number,
-    images: number, oh: number, ow: number, kh: number, span: number,
-    xpImage: number, xpRow: number, rowStep: number, xStep: number, co: number,
+    xp: number,
+    w: number,
+    b: number,
+    y: number,
+    images: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    span: number,
+    xpImage: number,
+    xpRow: number,
+    rowStep: number,
+    xStep: number,
+    co: number,
   ): void;
 }
 
@@ -79,7 +122,12 @@ export function simdConvScratchBytes(g: ConvGeometry): number {
  * if not applicable.
  */
 export function simdConv(
-  x: Float32Array, filter: Float32Array, bias: Float32Array | null, g: ConvGeometry, y: Float32Array, scratch: number,
+  x: Float32Array,
+  filter: Float32Array,
+  bias: Float32Array | null,
+  g: ConvGeometry,
+  y: Float32Array,
+  scratch: number,
   filterTransposed = false,
 ): boolean {
   const heap = backendHeap();
@@ -104,9 +152,20 @@ export function simdConv(
   else b.fill(0);
   // Images [first, first + count) of the batch.
   const args = (first: number, count: number) => [
-    pxp + first * hp * wp * ci * 4, pw, pb, y.byteOffset + first * g.outHeight * g.outWidth * co * 4,
-    count, g.outHeight, g.outWidth, kh, kw * ci,
-    hp * wp * ci * 4, wp * ci * 4, g.strideHeight * wp * ci * 4, g.strideWidth * ci * 4, co,
+    pxp + first * hp * wp * ci * 4,
+    pw,
+    pb,
+    y.byteOffset + first * g.outHeight * g.outWidth * co * 4,
+    count,
+    g.outHeight,
+    g.outWidth,
+    kh,
+    kw * ci,
+    hp * wp * ci * 4,
+    wp * ci * 4,
+    g.strideHeight * wp * ci * 4,
+    g.strideWidth * ci * 4,
+    co,
   ];
   // The helper thread, where there is one, takes the second half of the images.
   runSplit('conv.conv_forward', g.batchSize, args, k.conv_forward);
@@ -125,11 +184,25 @@ export function padInput(x: Float32Array, g: ConvGeometry, hp: number, wp: numbe
   const cols = Math.max(0, Math.min(w, wp - g.left));
   const imageBytes = hp * wp * ci * 4;
   const slackBytes = length * 4 - g.batchSize * imageBytes;
-  runSplit('conv.pad_input', g.batchSize, (first, count) => [
-    x.byteOffset + first * h * w * ci * 4, at + first * imageBytes,
-    count * imageBytes + (first + count === g.batchSize ? slackBytes : 0), count, cols > 0 ? rows : 0, h, hp,
-    w * ci * 4, wp * ci * 4, cols * ci * 4, g.top, g.left * ci * 4,
-  ], k.pad_input);
+  runSplit(
+    'conv.pad_input',
+    g.batchSize,
+    (first, count) => [
+      x.byteOffset + first * h * w * ci * 4,
+      at + first * imageBytes,
+      count * imageBytes + (first + count === g.batchSize ? slackBytes : 0),
+      count,
+      cols > 0 ? rows : 0,
+      h,
+      hp,
+      w * ci * 4,
+      wp * ci * 4,
+      cols * ci * 4,
+      g.top,
+      g.left * ci * 4,
+    ],
+    k.pad_input,
+  );
 }
 
 /** The layout of a phase-split input gradient's conv output (wasm-kernels.ts). */
@@ -165,10 +238,25 @@ export function interleavePhases(src: Float32Array, dst: Float32Array, g: PhaseL
   if (src.length * 4 !== g.images * srcImage || dst.length * 4 !== g.images * dstImage) {
     throw new Error(`interleavePhases: arrays of ${src.length} and ${dst.length} values do not fit the layout ${JSON.stringify(g)}.`);
   }
-  runSplit('conv.interleave_phases', g.images, (first, count) => [
-    src.byteOffset + first * srcImage, dst.byteOffset + first * dstImage, count,
-    g.rows, g.cols, g.sh, g.sw, g.channels, g.top, g.left, g.h, g.w,
-  ], k.interleave_phases);
+  runSplit(
+    'conv.interleave_phases',
+    g.images,
+    (first, count) => [
+      src.byteOffset + first * srcImage,
+      dst.byteOffset + first * dstImage,
+      count,
+      g.rows,
+      g.cols,
+      g.sh,
+      g.sw,
+      g.channels,
+      g.top,
+      g.left,
+      g.h,
+      g.w,
+    ],
+    k.interleave_phases,
+  );
 }
 
 /**
@@ -195,9 +283,21 @@ export function simdConvFilterGrad(x: Float32Array, dy: Float32Array, g: ConvGeo
   ws.f32(ws.outputs[0], dw.length).fill(0);
   ws.i32(pTaps, taps.length).set(taps);
   ws.kernels.conv_filter_grad(
-    px, pdy, ws.outputs[0], pTaps, taps.length / 5,
-    g.batchSize, g.inHeight, g.outHeight, g.strideHeight, g.top,
-    g.inWidth * ci * 4, g.outWidth * co * 4, sw * ci * 4, ci, co,
+    px,
+    pdy,
+    ws.outputs[0],
+    pTaps,
+    taps.length / 5,
+    g.batchSize,
+    g.inHeight,
+    g.outHeight,
+    g.strideHeight,
+    g.top,
+    g.inWidth * ci * 4,
+    g.outWidth * co * 4,
+    sw * ci * 4,
+    ci,
+    co,
   );
   ws.close();
   return true;

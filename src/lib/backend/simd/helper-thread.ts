@@ -72,7 +72,11 @@ function kernelNames(modules: Record<string, object>): string[] {
   const api = (globalThis as unknown as { WebAssembly: WasmModuleApi }).WebAssembly;
   return Object.keys(modules)
     .sort()
-    .flatMap((label) => api.Module.exports(modules[label]).filter((e) => e.kind === 'function').map((e) => `${label}.${e.name}`));
+    .flatMap((label) =>
+      api.Module.exports(modules[label])
+        .filter((e) => e.kind === 'function')
+        .map((e) => `${label}.${e.name}`),
+    );
 }
 
 export class HelperThread {

@@ -145,7 +145,11 @@ export class SimdModule<T> {
   private heapInstance: { kernels: T | null; memory: WasmMemory } | undefined;
 
   /** `label` names the module's kernels on the helper thread ("label.kernel"). */
-  constructor(label: string, private readonly bytes: ModuleBytes, private readonly options: { relaxedSimd?: boolean } = {}) {
+  constructor(
+    label: string,
+    private readonly bytes: ModuleBytes,
+    private readonly options: { relaxedSimd?: boolean } = {},
+  ) {
     if (modules.has(label)) throw new Error(`SimdModule: a second module labelled ${label}.`);
     modules.set(label, this as SimdModule<unknown>);
   }
@@ -241,7 +245,15 @@ export class Workspace<T> {
     if (heapKernels !== null && heap !== undefined) {
       let at = heap.scratch;
       const scratch = scratchBytes.map((b) => ((at += aligned(b)), at - aligned(b)));
-      return new Workspace(heapKernels, true, heap.backend.memory, inputs.map((a) => a.byteOffset), outputs.map((a) => a.byteOffset), scratch, []);
+      return new Workspace(
+        heapKernels,
+        true,
+        heap.backend.memory,
+        inputs.map((a) => a.byteOffset),
+        outputs.map((a) => a.byteOffset),
+        scratch,
+        [],
+      );
     }
     const own = module.ownInstance();
     if (own === null) return null;
@@ -259,7 +271,15 @@ export class Workspace<T> {
       }
     }
     inputs.forEach((a, i) => new Float32Array(own.memory.buffer, pIn[i], a.length).set(a));
-    return new Workspace(own.kernels, false, own.memory, pIn, pOut, scratch, outputs.map((a, i) => [pOut[i], a]));
+    return new Workspace(
+      own.kernels,
+      false,
+      own.memory,
+      pIn,
+      pOut,
+      scratch,
+      outputs.map((a, i) => [pOut[i], a]),
+    );
   }
 
   f32(at: number, length: number): Float32Array {

@@ -13,14 +13,42 @@ interface WinogradKernels {
   wino_filter(w: number, u: number, ci: number, co: number): void;
   wino_filter2(w: number, u: number, ci: number, co: number): void;
   wino_conv(
-    xp: number, u: number, bias: number, y: number, v: number, m: number,
-    first: number, count: number, chunk: number, tilesW: number, tilesPerImage: number,
-    xpImage: number, xpRow: number, oh: number, ow: number, ci: number, co: number, outputs: number,
+    xp: number,
+    u: number,
+    bias: number,
+    y: number,
+    v: number,
+    m: number,
+    first: number,
+    count: number,
+    chunk: number,
+    tilesW: number,
+    tilesPerImage: number,
+    xpImage: number,
+    xpRow: number,
+    oh: number,
+    ow: number,
+    ci: number,
+    co: number,
+    outputs: number,
   ): void;
   wino_filter_grad(
-    xp: number, dy: number, du: number, v: number, m: number,
-    first: number, count: number, chunk: number, tilesW: number, tilesPerImage: number,
-    xpImage: number, xpRow: number, oh: number, ow: number, ci: number, co: number,
+    xp: number,
+    dy: number,
+    du: number,
+    v: number,
+    m: number,
+    first: number,
+    count: number,
+    chunk: number,
+    tilesW: number,
+    tilesPerImage: number,
+    xpImage: number,
+    xpRow: number,
+    oh: number,
+    ow: number,
+    ci: number,
+    co: number,
   ): void;
   wino_filter_grad_finish(du: number, dw: number, ci: number, co: number): void;
 }
@@ -36,11 +64,20 @@ const CHUNK_TILES = 32;
 /** Whether winogradConv takes this convolution: 3x3 or 2x2, stride 1, input channels a multiple of 4, output channels of 8. */
 export function winogradApplies(g: ConvGeometry): boolean {
   const sizes = [g.batchSize, g.inHeight, g.inWidth, g.outHeight, g.outWidth];
-  return (g.filterHeight === 3 || g.filterHeight === 2) && g.filterWidth === g.filterHeight &&
-    g.strideHeight === 1 && g.strideWidth === 1 &&
-    g.inChannels % 4 === 0 && g.inChannels > 0 && g.outChannels % 8 === 0 && g.outChannels > 0 &&
-    sizes.every((d) => d > 0) && simdKernelsEnabled() && runtimeOptions().winograd &&
-    winogradModule.heapKernels() !== null;
+  return (
+    (g.filterHeight === 3 || g.filterHeight === 2) &&
+    g.filterWidth === g.filterHeight &&
+    g.strideHeight === 1 &&
+    g.strideWidth === 1 &&
+    g.inChannels % 4 === 0 &&
+    g.inChannels > 0 &&
+    g.outChannels % 8 === 0 &&
+    g.outChannels > 0 &&
+    sizes.every((d) => d > 0) &&
+    simdKernelsEnabled() &&
+    runtimeOptions().winograd &&
+    winogradModule.heapKernels() !== null
+  );
 }
 
 /**
@@ -81,9 +118,7 @@ export function winogradScratchBytes(g: ConvGeometry): number {
  * w [k, k, ci, co] (k = 3 or 2), plus `bias` [co] if given, all views of the backend heap; `scratch` points to
  * winogradScratchBytes(g) bytes of it. False (y untouched) if not applicable.
  */
-export function winogradConv(
-  x: Float32Array, filter: Float32Array, bias: Float32Array | null, g: ConvGeometry, y: Float32Array, scratch: number,
-): boolean {
+export function winogradConv(x: Float32Array, filter: Float32Array, bias: Float32Array | null, g: ConvGeometry, y: Float32Array, scratch: number): boolean {
   const heap = backendHeap();
   const k = winogradModule.heapKernels();
   if (!winogradApplies(g) || !heap || !k || !onBackendHeap(bias ? [x, filter, bias, y] : [x, filter, y])) return false;
@@ -102,8 +137,24 @@ export function winogradConv(
   const args = (first: number, count: number) => {
     const part = first === 0 ? 0 : 1;
     return [
-      at(layout.xp), at(layout.u), at(layout.bias), y.byteOffset, at(layout.v[part]), at(layout.m[part]),
-      first, count, CHUNK_TILES, tilesW, tilesPerImage, hp * wp * ci * 4, wp * ci * 4, oh, ow, ci, co, outputs,
+      at(layout.xp),
+      at(layout.u),
+      at(layout.bias),
+      y.byteOffset,
+      at(layout.v[part]),
+      at(layout.m[part]),
+      first,
+      count,
+      CHUNK_TILES,
+      tilesW,
+      tilesPerImage,
+      hp * wp * ci * 4,
+      wp * ci * 4,
+      oh,
+      ow,
+      ci,
+      co,
+      outputs,
     ];
   };
   runSplit('winograd.wino_conv', g.batchSize * tilesPerImage, args, k.wino_conv);
@@ -148,8 +199,22 @@ export function winogradFilterGrad(x: Float32Array, dy: Float32Array, g: ConvGeo
   padInput(x, g, hp, wp, padded, at(layout.xp));
   const tilesPerImage = tilesH * tilesW;
   k.wino_filter_grad(
-    at(layout.xp), dy.byteOffset, at(layout.du), at(layout.v), at(layout.m), 0, g.batchSize * tilesPerImage, CHUNK_TILES,
-    tilesW, tilesPerImage, hp * wp * ci * 4, wp * ci * 4, oh, ow, ci, co,
+    at(layout.xp),
+    dy.byteOffset,
+    at(layout.du),
+    at(layout.v),
+    at(layout.m),
+    0,
+    g.batchSize * tilesPerImage,
+    CHUNK_TILES,
+    tilesW,
+    tilesPerImage,
+    hp * wp * ci * 4,
+    wp * ci * 4,
+    oh,
+    ow,
+    ci,
+    co,
   );
   k.wino_filter_grad_finish(at(layout.du), dw.byteOffset, ci, co);
   return true;

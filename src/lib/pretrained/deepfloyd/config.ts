@@ -48,15 +48,21 @@ export interface IFUNetConfig {
 type Json = Record<string, unknown>;
 
 class ConfigReader {
-  constructor(private readonly json: Json, private readonly source: string) {}
+  constructor(
+    private readonly json: Json,
+    private readonly source: string,
+  ) {}
 
   fail(key: string, problem: string, fix: string): never {
     throw new Error(`${this.source}: "${key}" ${problem}. ${fix}`);
   }
 
   unsupported(key: string, supported: string): never {
-    this.fail(key, `is ${JSON.stringify(this.json[key])}, which the DeepFloyd IF port does not support`,
-      `It supports ${supported} (the options of DeepFloyd IF stage I); use an IF stage-I unet/config.json.`);
+    this.fail(
+      key,
+      `is ${JSON.stringify(this.json[key])}, which the DeepFloyd IF port does not support`,
+      `It supports ${supported} (the options of DeepFloyd IF stage I); use an IF stage-I unet/config.json.`,
+    );
   }
 
   has(key: string): boolean {
@@ -130,12 +136,10 @@ export function parseIFUNetConfig(json: unknown, source = 'unet/config.json'): I
   const downOk: string[] = ['ResnetDownsampleBlock2D', 'SimpleCrossAttnDownBlock2D'];
   const upOk: string[] = ['ResnetUpsampleBlock2D', 'SimpleCrossAttnUpBlock2D'];
   if (!Array.isArray(down) || down.length !== levels || !down.every((t) => downOk.includes(t))) {
-    r.fail('down_block_types', `is ${JSON.stringify(down)}`,
-      `The port supports ${downOk.join(' and ')}, one per entry of block_out_channels (${levels}).`);
+    r.fail('down_block_types', `is ${JSON.stringify(down)}`, `The port supports ${downOk.join(' and ')}, one per entry of block_out_channels (${levels}).`);
   }
   if (!Array.isArray(up) || up.length !== levels || !up.every((t) => upOk.includes(t))) {
-    r.fail('up_block_types', `is ${JSON.stringify(up)}`,
-      `The port supports ${upOk.join(' and ')}, one per entry of block_out_channels (${levels}).`);
+    r.fail('up_block_types', `is ${JSON.stringify(up)}`, `The port supports ${upOk.join(' and ')}, one per entry of block_out_channels (${levels}).`);
   }
   const mid = r.raw('mid_block_type') ?? 'UNetMidBlock2DCrossAttn';
   if (mid !== 'UNetMidBlock2DSimpleCrossAttn') r.unsupported('mid_block_type', '"UNetMidBlock2DSimpleCrossAttn"');
@@ -205,8 +209,8 @@ export function parseIFUNetConfig(json: unknown, source = 'unet/config.json'): I
     normEps: r.number('norm_eps', 1e-5),
     flipSinToCos: r.bool('flip_sin_to_cos', true),
     freqShift: r.number('freq_shift', 0),
-    timeEmbedDim: r.has('time_embedding_dim') && r.raw('time_embedding_dim') !== null
-      ? r.positiveInt('time_embedding_dim') : (blockOutChannels[0] as number) * 4,
+    timeEmbedDim:
+      r.has('time_embedding_dim') && r.raw('time_embedding_dim') !== null ? r.positiveInt('time_embedding_dim') : (blockOutChannels[0] as number) * 4,
     midBlockScaleFactor: r.number('mid_block_scale_factor', 1),
     resnetOutScaleFactor: r.number('resnet_out_scale_factor', 1),
     resnetSkipTimeAct: r.bool('resnet_skip_time_act', false),
@@ -222,20 +226,41 @@ function checkConsistency(c: IFUNetConfig, r: ConfigReader): void {
     const k = key === 'conv_in_kernel' ? c.convInKernel : c.convOutKernel;
     if (k % 2 !== 1) r.fail(key, `is ${k}`, 'The port needs an odd kernel size (IF uses 3).');
   }
-  const check = (ok: boolean, key: string, problem: string, fix: string) => { if (!ok) r.fail(key, problem, fix); };
+  const check = (ok: boolean, key: string, problem: string, fix: string) => {
+    if (!ok) r.fail(key, problem, fix);
+  };
   c.blockOutChannels.forEach((ch, i) => {
-    check(ch % c.normNumGroups === 0, 'block_out_channels', `entry ${i} (${ch}) is not divisible by norm_num_groups (${c.normNumGroups})`, 'Group normalisation needs whole groups; fix the config.');
-    check(ch % c.attentionHeadDim[i] === 0, 'attention_head_dim', `(${c.attentionHeadDim[i]}) does not divide block ${i}'s ${ch} channels`, 'Each attention needs a whole number of heads; fix the config.');
+    check(
+      ch % c.normNumGroups === 0,
+      'block_out_channels',
+      `entry ${i} (${ch}) is not divisible by norm_num_groups (${c.normNumGroups})`,
+      'Group normalisation needs whole groups; fix the config.',
+    );
+    check(
+      ch % c.attentionHeadDim[i] === 0,
+      'attention_head_dim',
+      `(${c.attentionHeadDim[i]}) does not divide block ${i}'s ${ch} channels`,
+      'Each attention needs a whole number of heads; fix the config.',
+    );
   });
   // The mid block uses the last entry; up block i uses entry i (diffusers' convention).
   if (c.additionEmbedType === 'text') {
     const from = c.encoderHidDim ?? c.crossAttentionDim;
-    check(from % c.additionEmbedNumHeads === 0, 'addition_embed_type_num_heads',
-      `(${c.additionEmbedNumHeads}) does not divide the text width ${from}`, 'The pooling attention needs a whole number of heads; fix the config.');
+    check(
+      from % c.additionEmbedNumHeads === 0,
+      'addition_embed_type_num_heads',
+      `(${c.additionEmbedNumHeads}) does not divide the text width ${from}`,
+      'The pooling attention needs a whole number of heads; fix the config.',
+    );
   }
   if (c.crossAttentionNorm === 'group_norm') {
     // diffusers builds norm_cross with 32 groups whatever norm_num_groups says.
-    check(c.crossAttentionDim % 32 === 0, 'cross_attention_dim', `(${c.crossAttentionDim}) is not divisible by 32`, 'cross_attention_norm "group_norm" uses 32 groups; fix the config.');
+    check(
+      c.crossAttentionDim % 32 === 0,
+      'cross_attention_dim',
+      `(${c.crossAttentionDim}) is not divisible by 32`,
+      'cross_attention_norm "group_norm" uses 32 groups; fix the config.',
+    );
   }
 }
 
@@ -245,7 +270,9 @@ export function readIFUNetConfig(file: string): IFUNetConfig {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`Cannot read the UNet config ${file} (${(err as Error).message}). Point to a diffusers model folder that has unet/config.json.`, { cause: err });
+    throw new Error(`Cannot read the UNet config ${file} (${(err as Error).message}). Point to a diffusers model folder that has unet/config.json.`, {
+      cause: err,
+    });
   }
   let json: unknown;
   try {

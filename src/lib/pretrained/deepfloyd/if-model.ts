@@ -22,12 +22,18 @@ export class DeepFloydIFModel implements DiffusionModel {
   /** Width of one text token (T5-XXL: 4096). */
   readonly textWidth: number;
 
-  constructor(readonly unet: IFUNet, readonly name = 'deepfloyd-if', readonly memory?: MemoryEstimate) {
+  constructor(
+    readonly unet: IFUNet,
+    readonly name = 'deepfloyd-if',
+    readonly memory?: MemoryEstimate,
+  ) {
     const c = unet.config;
     this.imageSize = c.sampleSize;
     this.channels = c.inChannels;
     if (c.outChannels !== c.inChannels && c.outChannels !== 2 * c.inChannels) {
-      throw new Error(`DeepFloyd IF: out_channels ${c.outChannels} is neither in_channels (${c.inChannels}) nor twice it; the model interface needs noise (and optionally variance) per channel.`);
+      throw new Error(
+        `DeepFloyd IF: out_channels ${c.outChannels} is neither in_channels (${c.inChannels}) nor twice it; the model interface needs noise (and optionally variance) per channel.`,
+      );
     }
     this.learnedVariance = c.outChannels === 2 * c.inChannels;
     this.textWidth = c.encoderHidDim ?? c.crossAttentionDim;
@@ -44,7 +50,9 @@ export class DeepFloydIFModel implements DiffusionModel {
     if (prompt.rank === 2) {
       const [rows, size] = prompt.shape;
       if (size % d !== 0) {
-        throw new Error(`DeepFloyd IF: a flattened prompt embedding must have a multiple of ${d} values (tokens x ${d}), got ${size}. Use embeddings of this model's text encoder (T5-XXL states [77, ${d}]).`);
+        throw new Error(
+          `DeepFloyd IF: a flattened prompt embedding must have a multiple of ${d} values (tokens x ${d}), got ${size}. Use embeddings of this model's text encoder (T5-XXL states [77, ${d}]).`,
+        );
       }
       states = tf.reshape(prompt, [rows, size / d, d]);
     } else if (prompt.rank === 3 && prompt.shape[2] === d) {
@@ -90,7 +98,9 @@ export function loadDeepFloydIF(folder: string, opts: LoadIFOptions = {}): DeepF
   const unetDir = fs.existsSync(path.join(folder, 'unet', 'config.json')) ? path.join(folder, 'unet') : folder;
   const configFile = path.join(unetDir, 'config.json');
   if (!fs.existsSync(configFile)) {
-    throw new Error(`DeepFloyd IF: ${folder} has neither unet/config.json nor config.json. Give the folder of a diffusers DeepFloyd IF stage-I model (the one holding unet/).`);
+    throw new Error(
+      `DeepFloyd IF: ${folder} has neither unet/config.json nor config.json. Give the folder of a diffusers DeepFloyd IF stage-I model (the one holding unet/).`,
+    );
   }
   const config = readIFUNetConfig(configFile);
   const { weights, memory } = loadIFWeights(unetDir, config, opts);

@@ -68,12 +68,14 @@ export function formatBytes(n: number): string {
 export function checkFitsBackend(estimate: MemoryEstimate, backend: string, limitBytes?: number): void {
   const limit = limitBytes ?? (backend === 'wasm' ? WASM_HEAP_BYTES : undefined);
   if (limit === undefined || estimate.totalBytes <= limit) return;
-  const needs = `${formatBytes(estimate.totalBytes)} (${(estimate.parameters / 1e9).toFixed(2)}B parameters = ` +
+  const needs =
+    `${formatBytes(estimate.totalBytes)} (${(estimate.parameters / 1e9).toFixed(2)}B parameters = ` +
     `${formatBytes(estimate.weightBytes)} of float32 weights + about ${formatBytes(estimate.activationBytes)} of activations)`;
-  const fix = backend === 'wasm'
-    ? 'The wasm backend cannot hold it (its heap is 4 GiB). Install native TensorFlow ' +
-      '(npm install @tensorflow/tfjs-node-gpu, or @tensorflow/tfjs-node for CPU) and run with DIFFUSION_BACKEND=tensorflow-gpu ' +
-      '(or tensorflow), or use a smaller model such as IF-I-M.'
-    : 'Use a machine with more memory, a smaller batch, or a smaller model such as IF-I-M.';
+  const fix =
+    backend === 'wasm'
+      ? 'The wasm backend cannot hold it (its heap is 4 GiB). Install native TensorFlow ' +
+        '(npm install @tensorflow/tfjs-node-gpu, or @tensorflow/tfjs-node for CPU) and run with DIFFUSION_BACKEND=tensorflow-gpu ' +
+        '(or tensorflow), or use a smaller model such as IF-I-M.'
+      : 'Use a machine with more memory, a smaller batch, or a smaller model such as IF-I-M.';
   throw new Error(`This DeepFloyd IF UNet needs ${needs}, more than the ${formatBytes(limit)} the ${backend} backend can use. ${fix}`);
 }

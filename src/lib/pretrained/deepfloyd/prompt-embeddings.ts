@@ -21,7 +21,9 @@ function tokenShape(name: string, t: NamedTensor, file: string): [number, number
   const s = t.shape;
   if (s.length === 2) return [s[0], s[1]];
   if (s.length === 3 && s[0] === 1) return [s[1], s[2]];
-  throw new Error(`Prompt embeddings ${file}: "${name}" has shape [${s.join(', ')}]; each prompt needs one embedding [L, D] or [1, L, D] (IF: [77, 4096]). Save one tensor per prompt.`);
+  throw new Error(
+    `Prompt embeddings ${file}: "${name}" has shape [${s.join(', ')}]; each prompt needs one embedding [L, D] or [1, L, D] (IF: [77, 4096]). Save one tensor per prompt.`,
+  );
 }
 
 export function loadPromptEmbeddings(file: string): PromptEmbeddings {
@@ -41,7 +43,9 @@ export function loadPromptEmbeddings(file: string): PromptEmbeddings {
       shape = s;
       first = name;
     } else if (s[0] !== shape[0] || s[1] !== shape[1]) {
-      throw new Error(`Prompt embeddings ${file}: "${name}" is [${s.join(', ')}] but "${first}" is [${shape.join(', ')}]; every prompt must come from the same text encoder and padding.`);
+      throw new Error(
+        `Prompt embeddings ${file}: "${name}" is [${s.join(', ')}] but "${first}" is [${shape.join(', ')}]; every prompt must come from the same text encoder and padding.`,
+      );
     }
     entries.set(name, toFloat32(t));
   }

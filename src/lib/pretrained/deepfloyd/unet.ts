@@ -1,10 +1,7 @@
 import { tf } from '../../backend/tf';
 import { IFUNetConfig, downsampleCount } from './config';
 import { Architecture, AttentionSpec, BlockSpec, ResnetSpec, architecture } from './architecture';
-import {
-  activation, attend, avgPool2, conv2d, groupNorm, layerNorm, linear, mergeHeads, splitHeads,
-  timestepFeatures, upsampleNearest2,
-} from './layers';
+import { activation, attend, avgPool2, conv2d, groupNorm, layerNorm, linear, mergeHeads, splitHeads, timestepFeatures, upsampleNearest2 } from './layers';
 import { IFWeights } from './weights';
 
 /**
@@ -27,7 +24,10 @@ const LAYER_NORM_EPS = 1e-5;
 export class IFUNet {
   readonly arch: Architecture;
 
-  constructor(readonly config: IFUNetConfig, readonly weights: IFWeights) {
+  constructor(
+    readonly config: IFUNetConfig,
+    readonly weights: IFWeights,
+  ) {
     this.arch = architecture(config);
   }
 
@@ -114,7 +114,9 @@ export class IFUNet {
       throw new Error(`IF UNet: the sample must be [B, H, W, ${c.inChannels}] (NHWC), got [${sample.shape.join(', ')}].`);
     }
     if (h % factor !== 0 || w % factor !== 0) {
-      throw new Error(`IF UNet: image size ${h}x${w} must be divisible by ${factor} (the UNet halves it ${downsampleCount(c)} times); use e.g. ${c.sampleSize}x${c.sampleSize}.`);
+      throw new Error(
+        `IF UNet: image size ${h}x${w} must be divisible by ${factor} (the UNet halves it ${downsampleCount(c)} times); use e.g. ${c.sampleSize}x${c.sampleSize}.`,
+      );
     }
     if (timesteps.length !== b) throw new Error(`IF UNet: got ${timesteps.length} timesteps for a batch of ${b}; give one per image.`);
     const width = c.encoderHidDim ?? c.crossAttentionDim;

@@ -51,7 +51,9 @@ interface StoredTensor {
 export function findWeightFiles(source: string, variant?: string): string {
   if (fs.existsSync(source) && fs.statSync(source).isFile()) return source;
   if (!fs.existsSync(source)) {
-    throw new Error(`IF weights: ${source} does not exist. Give the unet/ folder of a diffusers DeepFloyd IF model (e.g. a Hugging Face snapshot of DeepFloyd/IF-I-M-v1.0) or a .safetensors file.`);
+    throw new Error(
+      `IF weights: ${source} does not exist. Give the unet/ folder of a diffusers DeepFloyd IF model (e.g. a Hugging Face snapshot of DeepFloyd/IF-I-M-v1.0) or a .safetensors file.`,
+    );
   }
   const variants = variant !== undefined ? [`.${variant}`] : ['', '.fp16'];
   const tried: string[] = [];
@@ -63,9 +65,7 @@ export function findWeightFiles(source: string, variant?: string): string {
     }
   }
   const bin = fs.readdirSync(source).filter((f) => f.endsWith('.bin'));
-  const hint = bin.length > 0
-    ? ` The folder has PyTorch .bin weights (${bin.join(', ')}); convert them to safetensors first (see docs/deepfloyd-if.md).`
-    : '';
+  const hint = bin.length > 0 ? ` The folder has PyTorch .bin weights (${bin.join(', ')}); convert them to safetensors first (see docs/deepfloyd-if.md).` : '';
   throw new Error(`IF weights: ${source} has none of ${tried.join(', ')}.${hint} Download the safetensors weights of the unet.`);
 }
 
@@ -106,7 +106,9 @@ export function indexStoredTensors(weightsFile: string): Map<string, StoredTenso
       const header = headers.get(file)!;
       const info = header.tensors[name];
       if (info === undefined) {
-        throw new Error(`IF weights: ${path.basename(weightsFile)} says "${name}" is in ${shard}, but that shard does not hold it. The index and shards do not match; download them again.`);
+        throw new Error(
+          `IF weights: ${path.basename(weightsFile)} says "${name}" is in ${shard}, but that shard does not hold it. The index and shards do not match; download them again.`,
+        );
       }
       stored.set(name, { file, dataStart: header.dataStart, info });
     }
@@ -125,15 +127,22 @@ function sameShape(a: number[], b: number[]): boolean {
 function checkAgainstConfig(stored: Map<string, StoredTensor>, expected: Map<string, number[]>, source: string): void {
   const missing = [...expected.keys()].filter((n) => !stored.has(n));
   if (missing.length > 0) {
-    const list = missing.slice(0, 5).map((n) => `"${n}" [${expected.get(n)!.join(', ')}]`).join(', ');
-    throw new Error(`IF weights ${source}: missing tensor ${list}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}. ` +
-      'The weights do not match unet/config.json; use the config.json that came with these weights.');
+    const list = missing
+      .slice(0, 5)
+      .map((n) => `"${n}" [${expected.get(n)!.join(', ')}]`)
+      .join(', ');
+    throw new Error(
+      `IF weights ${source}: missing tensor ${list}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}. ` +
+        'The weights do not match unet/config.json; use the config.json that came with these weights.',
+    );
   }
   for (const [name, shape] of expected) {
     const { info } = stored.get(name)!;
     if (!sameShape(info.shape, shape)) {
-      throw new Error(`IF weights ${source}: tensor "${name}" has shape [${info.shape.join(', ')}] but the config needs [${shape.join(', ')}]. ` +
-        'The weights do not match unet/config.json; use the config.json that came with these weights.');
+      throw new Error(
+        `IF weights ${source}: tensor "${name}" has shape [${info.shape.join(', ')}] but the config needs [${shape.join(', ')}]. ` +
+          'The weights do not match unet/config.json; use the config.json that came with these weights.',
+      );
     }
     if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') {
       throw new Error(`IF weights ${source}: tensor "${name}" is ${info.dtype}; the loader reads F32, F16 and BF16. Save the weights in one of those.`);
@@ -141,8 +150,10 @@ function checkAgainstConfig(stored: Map<string, StoredTensor>, expected: Map<str
   }
   const extra = [...stored.keys()].filter((n) => !expected.has(n));
   if (extra.length > 0) {
-    throw new Error(`IF weights ${source}: ${extra.length} tensor(s) the config does not use, e.g. "${extra.slice(0, 3).join('", "')}". ` +
-      'The weights belong to a different architecture than unet/config.json describes (or to another model part); use the matching config and the unet/ weights.');
+    throw new Error(
+      `IF weights ${source}: ${extra.length} tensor(s) the config does not use, e.g. "${extra.slice(0, 3).join('", "')}". ` +
+        'The weights belong to a different architecture than unet/config.json describes (or to another model part); use the matching config and the unet/ weights.',
+    );
   }
 }
 
