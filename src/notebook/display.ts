@@ -5,7 +5,7 @@ import { BackendInfo, describeBackend, initBackend } from '../lib/backend/select
 import { runtimeOptions } from '../lib/runtime-options';
 import { PROGRESS_LINE_PREFIX, PROGRESS_STDERR_ENV_VAR, RUN_INFO_MIME, RunInfo } from './run-info';
 import { VegaLiteSpec } from '../lib/display/charts';
-import { prefixSvgIds, vegaLiteToSvg } from './vega-svg';
+import { prefixSvgIds, svgToPng, vegaLiteToSvg } from './vega-svg';
 import { RgbImage } from '../lib/display/image';
 import { encodePng } from '../lib/display/png';
 import { writeFileAtomic } from '../lib/io/atomic';
@@ -148,8 +148,11 @@ export function showFigure(ctx: NotebookContext, image: RgbImage | { gif: Uint8A
 export async function showChart(ctx: NotebookContext, spec: VegaLiteSpec, info: FigureInfo & { text: string }): Promise<void> {
   checkId(info.id);
   const json = JSON.stringify(spec);
-  // Notebook 6 inlines SVG into the page, where two charts' clip-path ids would clash.
   const svg = prefixSvgIds(await vegaLiteToSvg(spec), `${ctx.name}-${info.id}-`);
+  // Front ends with a Vega-Lite renderer (JupyterLab, Notebook 7) draw the spec; the others
+  // (Notebook 6, nbconvert's HTML and PDF exports, GitHub) show the PNG. No SVG in the bundle:
+  // nbconvert 6.5 would prefer it to the PNG and then strip it to nothing.
+  const { png, width, height } = await svgToPng(svg);
   const file = path.join(ctx.outDir, `${info.id}.vl.json`);
   const svgFile = path.join(ctx.outDir, `${info.id}.svg`);
   const described: FigureInfo = { id: info.id, caption: info.caption, section: info.section, alt: info.alt ?? chartAltText(spec, info.text) };
@@ -158,8 +161,8 @@ export async function showChart(ctx: NotebookContext, spec: VegaLiteSpec, info: 
   record(ctx, described, file, Buffer.from(json), { chart: true, svg: path.basename(svgFile) });
   emit(
     {
-      data: { 'application/vnd.vegalite.v5+json': spec, 'image/svg+xml': svg, 'text/plain': info.text },
-      metadata: { figure: figureMetadata(described) },
+      data: { 'application/vnd.vegalite.v5+json': spec, 'image/png': png.toString('base64'), 'text/plain': info.text },
+      metadata: { figure: figureMetadata(described), 'image/png': { width, height } },
       transient: {},
     },
     `[chart ${info.id}] ${info.caption}: ${info.text}`,

@@ -6,6 +6,7 @@
  * real dynamic import that tsc cannot see.
  */
 import * as path from 'path';
+import sharp from 'sharp';
 import { pathToFileURL } from 'url';
 
 interface VegaView {
@@ -72,3 +73,16 @@ export function prefixSvgIds(svg: string, prefix: string): string {
   out = out.replace(/(href=")#([^"]+)(")/g, (m, a: string, id: string, b: string) => (ids.has(id) ? `${a}#${prefix}${id}${b}` : m));
   return out;
 }
+
+/**
+ * An SVG drawn as a PNG at `scale` times its size (crisp on high-density screens), with the size
+ * it should be shown at in CSS pixels. For clients that drop or cannot draw SVG: nbconvert 6.5's
+ * HTML export strips SVG elements, and LaTeX/PDF exports need a raster image.
+ */
+export async function svgToPng(svg: string, scale = 2): Promise<{ png: Buffer; width: number; height: number }> {
+  const png = await sharp(Buffer.from(svg, 'utf8'), { density: 72 * scale }).png().toBuffer();
+  const { width, height } = await sharp(png).metadata();
+  if (!width || !height) throw new Error('svgToPng: sharp drew an image without a size');
+  return { png, width: Math.round(width / scale), height: Math.round(height / scale) };
+}
+

@@ -5,6 +5,7 @@ import assert from 'assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { decodePng } from '../../src/lib/display/png';
 import { KernelClient } from '../../src/report/kernel-client';
 import { tempDir } from '../helpers';
 
@@ -79,6 +80,42 @@ describe('kernel:install', function () {
       'the notebook showed its figures',
     );
     assert.ok(!outputs.some((o) => o.output_type === 'error'));
+  });
+
+  it("charts survive Debian's nbconvert HTML export (6.5 strips inline SVG): the PNG each chart carries is in the page", function () {
+    if (!hasJupyter()) this.skip();
+    const out = tempDir('nbconvert-chart-');
+    const cell = (source: string) => ({ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source });
+    const notebook = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: 'tslab-diffusion', display_name: 'TypeScript (diffusion-ts)', language: 'typescript' } },
+      cells: [
+        cell(
+          [
+            "import { showChart, startNotebook } from './src/notebook/display';",
+            "import { lossCurveSpec } from './src/lib/display/charts';",
+            "const nb = await startNotebook('nbconvert-chart', { profile: 'smoke', seed: 0 });",
+            'const points = Array.from({ length: 50 }, (_, i) => ({ step: i, loss: 1 / (1 + i) }));',
+            "await showChart(nb, lossCurveSpec([{ name: 'train', points }]), { id: 'loss', section: 'B1', caption: 'Loss.', text: 'a loss curve' });",
+          ].join('\n'),
+        ),
+      ],
+    };
+    const file = path.join(out, 'chart.ipynb');
+    fs.writeFileSync(file, JSON.stringify(notebook));
+    const run = (args: string[]) => spawnSync('jupyter', ['nbconvert', ...args], { env: { ...env, DIFFUSION_OUTPUTS: path.join(out, 'outputs') }, encoding: 'utf8', cwd: out });
+    const executed = run(['--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=300', '--output', 'executed', file]);
+    assert.equal(executed.status, 0, executed.stderr);
+    const html = run(['--to', 'html', path.join(out, 'executed.ipynb')]);
+    assert.equal(html.status, 0, html.stderr);
+    const page = fs.readFileSync(path.join(out, 'executed.html'), 'utf8');
+    const img = /<img src="data:image\/png;base64,([^"]+)"\s*width=(\d+)/.exec(page);
+    assert.ok(img, 'the exported page shows the chart as an image');
+    const png = decodePng(Buffer.from(img[1], 'base64'));
+    assert.equal(png.width, 2 * Number(img[2]), 'drawn at twice the size it is shown at');
+    const dark = png.data.filter((v, i) => i % png.channels === 0 && v < 100).length;
+    assert.ok(dark > 500, `the chart has lines and labels (${dark} dark pixels)`);
   });
 
   after(() => {

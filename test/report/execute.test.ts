@@ -7,6 +7,7 @@ import { CodeCell, Notebook, Output, readNotebook, writeNotebookAtomic } from '.
 import { KernelMessage } from '../../src/report/kernel-client';
 import { RUN_INFO_MIME, RunInfo } from '../../src/notebook/run-info';
 import { parseRuntimeOptions } from '../../src/lib/runtime-options';
+import { decodePng } from '../../src/lib/display/png';
 
 // These tests start real tslab kernels (3-5 s each), so each notebook runs once and is checked by several cases.
 
@@ -203,12 +204,16 @@ describe('report/execute', function () {
       assert.match(running[running.length - 1].text, /^training: 3\/3 \(100%\) .*loss=0\.125/);
     });
 
-    it('sends a chart as Vega-Lite and as SVG, with alt text from its description', () => {
+    it('sends a chart as Vega-Lite and as a PNG drawn at twice its CSS size, with alt text from its description', () => {
       const [chart, grid] = (executed.cells[2] as CodeCell).outputs.map((o) => (o.output_type === 'display_data' ? o : assert.fail('display_data expected')));
-      assert.deepEqual(Object.keys(chart.data).sort(), ['application/vnd.vegalite.v5+json', 'image/svg+xml', 'text/plain']);
-      const svg = String(chart.data['image/svg+xml']);
-      assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-      assert.match(svg, /optimiser step/);
+      assert.deepEqual(Object.keys(chart.data).sort(), ['application/vnd.vegalite.v5+json', 'image/png', 'text/plain']);
+      const png = decodePng(Buffer.from(String(chart.data['image/png']), 'base64'));
+      const size = (chart.metadata as { 'image/png': { width: number; height: number } })['image/png'];
+      assert.deepEqual([png.width, png.height], [2 * size.width, 2 * size.height]);
+      assert.ok(size.width > 200 && size.height > 100, `${size.width}x${size.height}`);
+      // Drawn, not blank: dark pixels of the line and the axis labels.
+      const dark = png.data.filter((v, i) => i % png.channels === 0 && v < 100).length;
+      assert.ok(dark > 500, `${dark} dark pixels`);
       const figure = (chart.metadata as { figure: { alt: string } }).figure;
       assert.match(figure.alt, /^Line chart of the training loss \(train loss\) against the optimiser step, log scale: .* last 0\.25$/);
       const gridAlt = (grid.metadata as { figure: { alt: string } }).figure.alt;
