@@ -80,9 +80,10 @@ export function prefixSvgIds(svg: string, prefix: string): string {
  * HTML export strips SVG elements, and LaTeX/PDF exports need a raster image.
  */
 export async function svgToPng(svg: string, scale = 2): Promise<{ png: Buffer; width: number; height: number }> {
-  const png = await sharp(Buffer.from(svg, 'utf8'), { density: 72 * scale }).png().toBuffer();
+  const png = await sharp(Buffer.from(svg, 'utf8'), { density: 72 * scale })
+    .png()
+    .toBuffer();
   const { width, height } = await sharp(png).metadata();
   if (!width || !height) throw new Error('svgToPng: sharp drew an image without a size');
   return { png, width: Math.round(width / scale), height: Math.round(height / scale) };
 }
-

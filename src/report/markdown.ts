@@ -51,6 +51,10 @@ export function createMarkdown(options: { trustHtml?: boolean } = {}): Markdown 
       }
     }
   });
+  // Tables scroll sideways on narrow screens (theme.ts); focusable, so the keyboard can scroll them.
+  md.core.ruler.push('scrollable_tables', (state) => {
+    for (const token of state.tokens) if (token.type === 'table_open') token.attrSet('tabindex', '0');
+  });
   if (!options.trustHtml) {
     // Raw HTML in markdown: blocks through the allow-list, inline tags only if plain formatting.
     const block = md.renderer.rules.html_block;

@@ -74,8 +74,11 @@ const IMAGE_TYPES: Record<string, string> = { 'image/png': 'png', 'image/gif': '
 const VEGA_LITE = /^application\/vnd\.vegalite\.v\d+\+json$/;
 const LONG_STREAM_LINES = 20;
 const LONG_STREAM_CHARS = 2000;
-/** Images at most this wide are scaled up by an integer factor so MNIST-sized grids stay legible. */
-const UPSCALE_TARGET_PX = 560;
+/**
+ * Images are shown at the largest integer multiple of their size that stays within this width
+ * (at least 1x), so their pixel-font labels are legible: it is about the text column's width.
+ */
+const UPSCALE_TARGET_PX = 840;
 const VALID_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const VALID_FIGURE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
@@ -229,7 +232,7 @@ async function renderCodeCell(cell: NotebookCell, cellNumber: number, tags: stri
       // Code is collapsed by default (Jupyter Book's hide-input); show-input opens it, unless the
       // cell also says hide-input.
       `<details class="code"${tags.includes('show-input') && !tags.includes('hide-input') ? ' open' : ''}><summary>${label}</summary>` +
-        `<pre><code class="language-typescript">${escapeHtml(source)}</code></pre></details>`,
+        `<pre tabindex="0"><code class="language-typescript">${escapeHtml(source)}</code></pre></details>`,
     );
   }
   if (!tags.includes('remove-output')) {
@@ -297,7 +300,8 @@ function renderStream(name: string, raw: string): string {
   const text = cleanTerminalText(raw).replace(/\n$/, '');
   if (!text) return '';
   const lines = text.split('\n').length;
-  const pre = `<pre class="stream ${name === 'stderr' ? 'stderr' : 'stdout'}">${escapeHtml(text)}</pre>`;
+  // tabindex: a block that scrolls sideways can be scrolled from the keyboard.
+  const pre = `<pre class="stream ${name === 'stderr' ? 'stderr' : 'stdout'}" tabindex="0">${escapeHtml(text)}</pre>`;
   if (lines <= LONG_STREAM_LINES && text.length <= LONG_STREAM_CHARS) return pre;
   return `<details class="stream-long"><summary>Output (${lines} lines)</summary>${pre}</details>`;
 }
@@ -306,7 +310,7 @@ function renderError(ename: string, evalue: string, traceback: string[]): string
   const trace = cleanTerminalText(traceback.join('\n'));
   return (
     `<div class="error-output" role="alert"><p><strong>${escapeHtml(ename)}</strong>: ${escapeHtml(evalue)}</p>` +
-    (trace ? `<pre>${escapeHtml(trace)}</pre>` : '') +
+    (trace ? `<pre tabindex="0">${escapeHtml(trace)}</pre>` : '') +
     `</div>`
   );
 }
@@ -339,7 +343,7 @@ function renderRichText(data: Record<string, unknown>, state: RenderState): stri
   const plain = data['text/plain'];
   if (typeof plain === 'string' || Array.isArray(plain)) {
     const text = cleanTerminalText(joinText(plain as MultilineText));
-    return text ? `<pre class="result">${escapeHtml(text)}</pre>` : '';
+    return text ? `<pre class="result" tabindex="0">${escapeHtml(text)}</pre>` : '';
   }
   return '';
 }

@@ -60,13 +60,12 @@ img { max-width: 100%; height: auto; background: var(--figure-bg); }
 img.pixelated { image-rendering: pixelated; }
 .chart { display: inline-block; max-width: 100%; background: var(--figure-bg); border-radius: 4px; }
 .chart svg { display: block; max-width: 100%; height: auto; }
-.output-grid {
-  display: grid; gap: 0.8rem; align-items: start;
-  grid-template-columns: repeat(auto-fit, minmax(min(100%, 14rem), 1fr));
-}
-.output-grid figure, .output-grid .output-image { margin: 0; }
-.output-grid a.zoom { display: block; }
-.output-grid img { width: 100%; }
+/* Pictures of one cell side by side only where they fit at their own size (never shrunk to
+   columns, which made their labels unreadable); a caption is as wide as its picture. */
+.output-grid { display: flex; flex-wrap: wrap; justify-content: center; align-items: flex-start; gap: 0.8rem 1.2rem; }
+.output-grid figure, .output-grid .output-image { margin: 0; flex: 0 1 auto; max-width: 100%; }
+.output-grid figure { display: table; }
+.output-grid figcaption { display: table-caption; caption-side: bottom; }
 .katex-display, .katex-block { overflow-x: auto; overflow-y: hidden; }
 .katex-error { color: #d02020; }
 .toc ol { padding-left: 1.2rem; }
@@ -86,6 +85,12 @@ a.zoom { cursor: zoom-in; display: inline-block; max-width: 100%; }
   body { font-size: 16px; }
   h1 { font-size: 1.6rem; }
   main { padding: 0.75rem 0.75rem 2rem; }
+  /* A picture wider than the phone keeps its own size (its labels stay legible) and scrolls sideways. */
+  main table { display: block; max-width: 100%; overflow-x: auto; }
+  .output-grid > * { min-width: 0; }
+  .output-grid figure, .output-grid figcaption { display: block; }
+  a.zoom:has(> img.pixelated) { display: block; overflow-x: auto; max-width: 100%; }
+  a.zoom > img.pixelated { max-width: none; width: auto; height: auto; }
 }
 @media print {
   .site-header nav, .theme-toggle, .pager, .lightbox { display: none !important; }

@@ -283,6 +283,15 @@ class Sketchpad {
     this.onChange();
   }
 
+  /** Fills a rectangle given in [0, 1] coordinates with the brush colour (a mask preset). */
+  fillRect(x0: number, y0: number, x1: number, y1: number): void {
+    const size = this.canvas.width;
+    const ctx = this.canvas.getContext('2d')!;
+    ctx.fillStyle = this.colour;
+    ctx.fillRect(x0 * size, y0 * size, (x1 - x0) * size, (y1 - y0) * size);
+    this.onChange();
+  }
+
   clear(): void {
     const ctx = this.canvas.getContext('2d')!;
     if (this.background === 'transparent') ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
@@ -458,9 +467,53 @@ function imageSourceControls(pad: Sketchpad, brushColours: boolean): HTMLElement
   }
   const clear = el('button', { type: 'button' }, 'Clear');
   clear.addEventListener('click', () => pad.clear());
-  controls.push(el('div', { class: 'demo-buttons' }, clear));
+  // Without a pointer: a simple drawing made for you (a house under a sun).
+  const sketch = el('button', { type: 'button' }, 'Sketch a house for me');
+  sketch.addEventListener('click', () => {
+    pad.clear();
+    pad.strokes(HOUSE_SKETCH);
+  });
+  controls.push(el('div', { class: 'demo-buttons' }, clear, sketch));
   return controls;
 }
+
+/** Strokes of a house and a sun in [0, 1] coordinates, for readers without a pointer. */
+const HOUSE_SKETCH: Array<Array<[number, number]>> = [
+  [
+    [0.25, 0.85],
+    [0.25, 0.5],
+    [0.75, 0.5],
+    [0.75, 0.85],
+    [0.25, 0.85],
+  ],
+  [
+    [0.2, 0.52],
+    [0.5, 0.25],
+    [0.8, 0.52],
+  ],
+  [
+    [0.45, 0.85],
+    [0.45, 0.68],
+    [0.55, 0.68],
+    [0.55, 0.85],
+  ],
+  [
+    [0.12, 0.12],
+    [0.2, 0.12],
+    [0.2, 0.2],
+    [0.12, 0.2],
+    [0.12, 0.12],
+  ],
+];
+
+/** Regions to fill, in [0, 1] coordinates: the inpainting mask without a pointer. */
+const MASK_PRESETS: Record<string, [number, number, number, number]> = {
+  'the centre': [0.3, 0.3, 0.7, 0.7],
+  'the top half': [0, 0, 1, 0.5],
+  'the bottom half': [0, 0.5, 1, 1],
+  'the left half': [0, 0, 0.5, 1],
+  'the right half': [0.5, 0, 1, 1],
+};
 
 function textToImage(worker: DemoWorker): HTMLElement {
   const prompt = textInput('Prompt', 'a rocket ship');
@@ -560,8 +613,18 @@ function inpainting(worker: DemoWorker): HTMLElement {
     .catch(() => {});
   const example = select('Image', EXAMPLES, EXAMPLES[0][0]);
   example.input.addEventListener('change', async () => image.drawImage(await loadImage(example.input.value)));
+  // Without a pointer: a preset region (it replaces what was painted).
+  const preset = select('Or fill', [['', 'a region you paint'], ...Object.keys(MASK_PRESETS).map((k): [string, string] => [k, k])], '');
+  preset.input.addEventListener('change', () => {
+    mask.clear();
+    const region = MASK_PRESETS[preset.input.value];
+    if (region) mask.fillRect(...region);
+  });
   const clear = el('button', { type: 'button' }, 'Clear the mask');
-  clear.addEventListener('click', () => mask.clear());
+  clear.addEventListener('click', () => {
+    mask.clear();
+    preset.input.value = '';
+  });
   const prompt = textInput('Prompt', 'a high quality photo');
   const cfg = cfgRow();
   const seed = seedRow();
@@ -569,7 +632,7 @@ function inpainting(worker: DemoWorker): HTMLElement {
     {
       id: 'inpainting',
       intro: 'Paint over the part to replace; everything else is kept from the image at every step.',
-      controls: [stack, example.row, uploadRow(image), el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
+      controls: [stack, example.row, uploadRow(image), preset.row, el('div', { class: 'demo-buttons' }, clear), prompt.row, cfg.row, seed.row],
       runLabel: 'Inpaint',
       job: () => {
         const m = canvasPixels(maskAlpha(mask.canvas), 32, 1);

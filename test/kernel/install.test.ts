@@ -104,7 +104,8 @@ describe('kernel:install', function () {
     };
     const file = path.join(out, 'chart.ipynb');
     fs.writeFileSync(file, JSON.stringify(notebook));
-    const run = (args: string[]) => spawnSync('jupyter', ['nbconvert', ...args], { env: { ...env, DIFFUSION_OUTPUTS: path.join(out, 'outputs') }, encoding: 'utf8', cwd: out });
+    const run = (args: string[]) =>
+      spawnSync('jupyter', ['nbconvert', ...args], { env: { ...env, DIFFUSION_OUTPUTS: path.join(out, 'outputs') }, encoding: 'utf8', cwd: out });
     const executed = run(['--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=300', '--output', 'executed', file]);
     assert.equal(executed.status, 0, executed.stderr);
     const html = run(['--to', 'html', path.join(out, 'executed.ipynb')]);

@@ -5,7 +5,7 @@ import { buildReport } from '../../src/report/build';
 import { readReportConfig } from '../../src/report/config';
 import { findChromium, launchChromium } from '../../src/report/chromium';
 import { readNotebook } from '../../src/report/nbformat';
-import { brokenLinks, htmlProblems, inspectPage } from './site-checks';
+import { axeViolations, brokenLinks, htmlProblems, inspectPage } from './site-checks';
 import { tempDir } from './site-fixtures';
 
 /**
@@ -90,6 +90,17 @@ describe('npm run report (smoke profile, every notebook, end to end)', function 
         assert.deepEqual(facts.broken, [], name);
         assert.equal(facts.chartSvgs, facts.charts, `${name}: every chart has its SVG`);
         if (name !== 'index') assert.ok(facts.images > 0 && facts.katex > 0, `${name} shows figures and formulas`);
+        assert.deepEqual(await axeViolations(page), [], `${name}: axe-core's serious and critical findings`);
+        // Pictures are never shrunk below their own size on a laptop (their labels stay legible)...
+        await page.setViewport({ width: 1366, height: 900 });
+        const shrunk = (await page.evaluate(
+          `[...document.querySelectorAll('main img.pixelated')].filter((i) => i.getBoundingClientRect().width < i.naturalWidth - 1).map((i) => i.src)`,
+        )) as string[];
+        assert.deepEqual(shrunk, [], `${name}: pictures shown smaller than they are`);
+        // ...and a phone scrolls wide ones inside the page, not the page sideways.
+        await page.setViewport({ width: 375, height: 800 });
+        const [scroll, client] = (await page.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]')) as number[];
+        assert.ok(scroll <= client, `${name} is ${scroll} px wide in a ${client} px window`);
         await page.close();
       }
     } finally {

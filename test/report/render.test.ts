@@ -41,7 +41,7 @@ describe('report/render', () => {
     // Small images are scaled up by a whole factor and drawn crisp; the link opens the file.
     assert.match(
       page.html,
-      /<a class="zoom" href="figures\/forward\/noisy-campanile\.png"><img class="pixelated" src="figures\/forward\/noisy-campanile\.png" alt="Noisy Campanile at \$t = 250, 500, 750\$" width="552" height="184">/,
+      /<a class="zoom" href="figures\/forward\/noisy-campanile\.png"><img class="pixelated" src="figures\/forward\/noisy-campanile\.png" alt="Noisy Campanile at \$t = 250, 500, 750\$" width="840" height="280">/,
     );
     assert.doesNotMatch(page.html, /base64/, 'images are files, not inline data');
   });
@@ -51,20 +51,20 @@ describe('report/render', () => {
     const uncaptioned = page.files.filter((f) => f.number === null).map((f) => f.path);
     assert.deepEqual(uncaptioned, ['figures/forward/cell4-output1.png', 'figures/forward/cell4-output2.png']);
     assert.match(page.html, /<div class="output-grid">\n<div class="output-image">/);
-    assert.match(page.html, /<pre class="stream stdout">noising 3 images\ndone<\/pre>/);
-    assert.match(page.html, /<details class="stream-long"><summary>Output \(40 lines\)<\/summary><pre class="stream stderr">epoch 1 loss/);
+    assert.match(page.html, /<pre class="stream stdout" tabindex="0">noising 3 images\ndone<\/pre>/);
+    assert.match(page.html, /<details class="stream-long"><summary>Output \(40 lines\)<\/summary><pre class="stream stderr" tabindex="0">epoch 1 loss/);
   });
 
   it('collapses code, honours remove-cell and shows errors visibly', async () => {
     const forward = await renderNotebook(forwardNotebook(), { name: 'forward' });
-    assert.match(forward.html, /<details class="code"><summary>Code \[1\]<\/summary><pre><code class="language-typescript">const shown/);
+    assert.match(forward.html, /<details class="code"><summary>Code \[1\]<\/summary><pre tabindex="0"><code class="language-typescript">const shown/);
     assert.doesNotMatch(forward.html, /secretSetup|REMOVED OUTPUT/);
     const training = await renderNotebook(trainingNotebook(), { name: 'training' });
     assert.match(
       training.html,
-      /<div class="error-output" role="alert"><p><strong>RangeError<\/strong>: shape mismatch<\/p><pre>RangeError: shape mismatch\n {4}at checkShapes \(&lt;cell&gt;:1:1\)<\/pre><\/div>/,
+      /<div class="error-output" role="alert"><p><strong>RangeError<\/strong>: shape mismatch<\/p><pre tabindex="0">RangeError: shape mismatch\n {4}at checkShapes \(&lt;cell&gt;:1:1\)<\/pre><\/div>/,
     );
-    assert.match(training.html, /<pre class="result">\[ 1, 28, 28 \]<\/pre>/);
+    assert.match(training.html, /<pre class="result" tabindex="0">\[ 1, 28, 28 \]<\/pre>/);
   });
 
   it('renders a Vega-Lite spec to inline SVG at build time, and writes it as a file too', async () => {

@@ -20,6 +20,7 @@ import { readNetworkFile } from '../../src/lib/train/network-file';
 import { findChromium, launchChromium, type LaunchedBrowser } from '../../src/report/chromium';
 import { serveStatic } from '../../src/report/serve';
 import { buildDemoSite, DEMO_FIXTURES } from './demo-site';
+import { axeViolations } from '../report/site-checks';
 
 /** A canvas's pixels as [0, 1] values (RGB, or the red channel for gray images). */
 async function canvasPixels(page: Page, selector: string, channels: 1 | 3): Promise<Pixels> {
@@ -265,6 +266,53 @@ describe('live demos in headless Chromium', function () {
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     assert.ok(mean(kept) < 0.02, `kept region moved by ${mean(kept)}`);
     assert.ok(mean(changed) > mean(kept) * 3, `painted region changed by ${mean(changed)} only`);
+  });
+
+  it('without a pointer: SDEdit gets a sketch (and runs) and inpainting a preset mask, from the keyboard', async () => {
+    // Focus and press keys only: Enter on the buttons, arrow keys in the select.
+    await page.focus('#image-to-image .demo-buttons button:nth-child(2)');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Sketch a house for me');
+    await page.keyboard.press('Enter');
+    const sketch = await canvasPixels(page, '#image-to-image canvas.demo-pad', 3);
+    const inked = sketch.data.filter((v, i) => i % 3 === 2 && v < 0.9 && sketch.data[i - 2] < 0.5).length;
+    assert.ok(inked > 500, `the sketch drew ${inked} pixels`);
+    await page.focus('#image-to-image button.demo-run');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`document.querySelector('#image-to-image').dataset.runs === '2'`, { timeout: 120_000 });
+    assert.match(await page.$eval('#image-to-image .demo-status', (e) => e.textContent ?? ''), /^Done in/);
+
+    const labels = await page.$$eval('#inpainting .demo-field label', (es) => es.map((e) => e.textContent));
+    assert.ok(labels.includes('Or fill'), labels.join(', '));
+    const presets = await page.$$eval('#inpainting select', (ss) =>
+      ss.map((s) => [...(s as unknown as { options: Array<{ value: string }> }).options].map((o) => o.value)),
+    );
+    const index = presets.findIndex((o) => o.includes('the centre'));
+    const selects = await page.$$('#inpainting select');
+    await selects[index].focus();
+    await page.keyboard.press('ArrowDown'); // '' -> 'the centre'
+    const maskAlpha = (await page.evaluate(`(() => {
+      const c = document.querySelector('#inpainting .demo-stack canvas:nth-child(2)');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let centre = 0, corner = 0;
+      for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {
+        const a = d[(y * c.width + x) * 4 + 3];
+        if (x > 0.35 * c.width && x < 0.65 * c.width && y > 0.35 * c.height && y < 0.65 * c.height) centre += a > 0;
+        if (x < 0.2 * c.width && y < 0.2 * c.height) corner += a > 0;
+      }
+      return [centre, corner];
+    })()`)) as number[];
+    assert.ok(maskAlpha[0] > 5000 && maskAlpha[1] === 0, `centre ${maskAlpha[0]}, corner ${maskAlpha[1]} painted pixels`);
+  });
+
+  it('the demo page and a writeup page have no serious or critical accessibility findings (axe-core)', async () => {
+    assert.deepEqual(await axeViolations(page), []);
+    const b2 = await chromium!.browser.newPage();
+    try {
+      await b2.goto(`${url}b2-diffusion-models.html`, { waitUntil: 'load' });
+      assert.deepEqual(await axeViolations(b2), []);
+    } finally {
+      await b2.close();
+    }
   });
 
   it('visual anagram: the second image is the first upside down', async () => {

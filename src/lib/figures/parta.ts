@@ -52,8 +52,9 @@ export function maskAsImages(mask: tf.Tensor, channels: number): tf.Tensor4D {
 }
 
 /**
- * SPEC 1.9's viewing distance: the same hybrids (one per row) up close (large cells), smaller, and
- * "from far" (an eighth of the near size, area-averaged so the fine detail vanishes), side by side.
+ * SPEC 1.9's viewing distance: the same hybrids (one per row) up close (large cells), at half
+ * that size, and "from far" (a quarter, area-averaged so the fine detail vanishes), side by side.
+ * (An eighth was 14 px for the colour model: too small to see what the low frequencies draw.)
  */
 export function nearAndFar(images: tf.Tensor4D, labels: { near: string; far: string }): RgbImage {
   const fi = tensorImages(images);
@@ -75,7 +76,7 @@ export function nearAndFar(images: tf.Tensor4D, labels: { near: string; far: str
     const framed: FloatImages = { count: fi.count, height: nearPx, width: nearPx, channels: c, data };
     return imageGrid(framed, { scale: 1, range: [-1, 1], cols: 1, colLabels: [label] });
   };
-  return hconcat([near, smaller(Math.max(4, Math.round(nearPx / 4)), 'farther'), smaller(Math.max(4, Math.round(nearPx / 8)), labels.far)], 16);
+  return hconcat([near, smaller(Math.max(4, Math.round(nearPx / 2)), 'farther'), smaller(Math.max(4, Math.round(nearPx / 4)), labels.far)], 16);
 }
 
 /**
