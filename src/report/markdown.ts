@@ -29,6 +29,11 @@ export function createMarkdown(options: { trustHtml?: boolean } = {}): Markdown 
   // throwOnError false: a bad formula shows as a red KaTeX error in the page instead of
   // stopping the build, so the author sees it in context.
   md.use(katexPlugin, { throwOnError: false, enableMathBlockInHtml: true, enableMathInlineInHtml: true });
+  // A display formula wider than the page scrolls sideways: focusable, so the keyboard can scroll it.
+  for (const rule of ['math_block', 'math_block_eqno']) {
+    const render = md.renderer.rules[rule];
+    if (render) md.renderer.rules[rule] = (...args) => render(...args).replace(/^<p class="katex-block"/, '<p class="katex-block" tabindex="0"');
+  }
   md.core.ruler.push('heading_ids', (state) => {
     const env = state.env as Partial<MarkdownEnv>;
     if (!env.ids || !env.headings) return;

@@ -67,6 +67,8 @@ img.pixelated { image-rendering: pixelated; }
 .output-grid figure { display: table; }
 .output-grid figcaption { display: table-caption; caption-side: bottom; }
 .katex-display, .katex-block { overflow-x: auto; overflow-y: hidden; }
+/* In a block formula the (focusable) paragraph scrolls, not the formula inside it. */
+.katex-block > .katex-display { overflow: visible; }
 .katex-error { color: #d02020; }
 .toc ol { padding-left: 1.2rem; }
 .toc > li { margin-bottom: 0.6rem; }
