@@ -12,6 +12,7 @@ import { describeEvaluation, evaluateDdpm } from '../lib/judge/evaluate';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
 import { createProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/io/atomic';
+import { writeSafetensorsFile } from '../lib/io/safetensors';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';
 import { ddpmSchedule } from '../lib/schedules';
@@ -24,6 +25,7 @@ import { BUILTIN_DIR, runPretrain, runPretrainJudge } from './pretrain';
 import { runEmojiPretrain } from './pretrain-emoji';
 import { runEmojiEvaluation } from './evaluate-emoji';
 import { runExportTorch, runImportTorch } from './torch';
+import { digitsFile, importTorchRun } from './torch-run';
 
 const HELP = `diffusion: train, sample and evaluate the Part B diffusion models (MNIST)
 
@@ -36,7 +38,9 @@ Usage:
   diffusion partb [--profile quick] [--seed S]
   diffusion pretrain [digits|emoji|judge] [options]
   diffusion export --torch RUN-OR-CHECKPOINT --out FILE.safetensors [--epoch N]
+  diffusion export --digits FILE.safetensors
   diffusion import --torch FILE.safetensors --out DIR-OR-FILE.safetensors
+  diffusion import --torch-run DIR [--out RUN]
   diffusion <command> --help
   diffusion --version
 
@@ -54,7 +58,9 @@ Commands:
              judge the class-conditioned samples.
   export     Write a Part B UNet as a PyTorch state dict (safetensors, PyTorch layout) for
              scripts/torch_unets.py.
-  import     Read a PyTorch state dict of a Part B UNet into a run folder or a checkpoint file.
+             --digits: the training digits for scripts/train_partb_torch.py (SPEC's DDPM recipe on a GPU).
+  import     Read a PyTorch state dict of a Part B UNet into a run folder or a checkpoint file;
+             --torch-run: a folder trained by scripts/train_partb_torch.py, as the run train would write.
 
 Environment (read once at start, checked, recorded in run.json; an unknown DIFFUSION_ name is an error):
   DIFFUSION_BACKEND         force a TF.js backend: tensorflow-gpu, tensorflow, wasm or cpu
@@ -396,35 +402,64 @@ async function cmdSample(args: string[]): Promise<void> {
 }
 
 const EXPORT_HELP = `diffusion export --torch SOURCE --out FILE.safetensors [options]
+diffusion export --digits FILE.safetensors [--data-dir DIR]
 
-Writes a Part B UNet (denoiser, time- or class-conditioned) as a PyTorch state dict: the same
-tensor names, PyTorch's layouts (conv weights [out, in, kh, kw], transposed-conv weights
+--torch writes a Part B UNet (denoiser, time- or class-conditioned) as a PyTorch state dict: the
+same tensor names, PyTorch's layouts (conv weights [out, in, kh, kw], transposed-conv weights
 [in, out, kh, kw], linear weights [out, in]), BatchNorm's num_batches_tracked, and metadata
 "layout": "torch". In PyTorch: scripts/torch_unets.py's UNet(D, kind).load_state_dict(...).
+
+--digits writes the training digits (uint8 images [N, 28, 28] and labels, with the data's
+SHA-256) for scripts/train_partb_torch.py, which trains SPEC's DDPM recipe on a GPU; bring its
+folder back with diffusion import --torch-run.
 
 Options:
   --torch SOURCE     a training run folder (has run.json) or a .safetensors checkpoint of a Part B UNet
   --out FILE         the file to write (written atomically)
   --epoch N          with a run folder: the weights after epoch N (default: the last)
+  --digits FILE      the digits file to write
+  --data-dir DIR, --no-download   as for train
   -h, --help         this help
 `;
 
 const IMPORT_HELP = `diffusion import --torch FILE.safetensors --out DEST
+diffusion import --torch-run DIR [--out RUN] [--data-dir DIR]
 
-Reads a PyTorch state dict of a Part B UNet (names and modules as in scripts/torch_unets.py;
-kind and width are read off the tensors' shapes), converts it to this project's TF.js layout
-and checks every tensor's name and shape.
+--torch reads a PyTorch state dict of a Part B UNet (names and modules as in
+scripts/torch_unets.py; kind and width are read off the tensors' shapes), converts it to this
+project's TF.js layout and checks every tensor's name and shape.
+
+--torch-run reads a folder that scripts/train_partb_torch.py trained (every epoch's weights, the
+loss log, torch-run.json) into a run folder: by default the one train, partb and the b2 notebook
+use for that recipe and data, so they reuse it instead of training (e.g. npm run report --
+--profile full after training the full recipe on a GPU). The data must be the digits it trained on.
 
 Options:
   --torch FILE       the PyTorch-layout .safetensors file
-  --out DEST         a new (or empty) folder: a run folder for sample and evaluate (--run DEST);
-                     a name ending in .safetensors: one TF.js-layout checkpoint file
+  --torch-run DIR    the output folder of scripts/train_partb_torch.py
+  --out DEST         --torch: a new (or empty) folder: a run folder for sample and evaluate
+                     (--run DEST); a name ending in .safetensors: one TF.js-layout checkpoint file.
+                     --torch-run: the run folder (default outputs/runs/<kind>-<hash>)
+  --data-dir DIR, --no-download   as for train (--torch-run)
   -h, --help         this help
 `;
 
 async function cmdExport(args: string[]): Promise<void> {
-  const { values } = parse(args, { torch: { type: 'string' }, out: { type: 'string' }, epoch: { type: 'string' } }, EXPORT_HELP);
-  if (!values.torch) throw new UsageError(`--torch SOURCE is required (a run folder or a checkpoint file to export in PyTorch layout).\n\n${EXPORT_HELP}`);
+  const { values } = parse(args, { torch: { type: 'string' }, out: { type: 'string' }, epoch: { type: 'string' }, digits: { type: 'string' }, ...dataOptions }, EXPORT_HELP);
+  if (values.digits !== undefined) {
+    if (values.torch !== undefined || values.out !== undefined || values.epoch !== undefined) {
+      throw new UsageError(`--digits FILE takes no --torch, --out or --epoch.\n\n${EXPORT_HELP}`);
+    }
+    const file = String(values.digits);
+    if (!file.endsWith('.safetensors')) throw new UsageError(`--digits ${file}: give a file name ending in .safetensors`);
+    await initBackend();
+    const data = await loadData(values);
+    const { tensors, metadata } = digitsFile(data);
+    writeSafetensorsFile(file, tensors, metadata);
+    process.stderr.write(`wrote ${file}: ${data.train.count} training digits of ${data.source.description} (SHA-256 ${metadata.dataSha256.slice(0, 12)})\n`);
+    return;
+  }
+  if (!values.torch) throw new UsageError(`--torch SOURCE or --digits FILE is required.\n\n${EXPORT_HELP}`);
   if (!values.out) throw new UsageError(`--out FILE is required, e.g. --out model.safetensors.\n\n${EXPORT_HELP}`);
   const out = String(values.out);
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) {
@@ -435,8 +470,18 @@ async function cmdExport(args: string[]): Promise<void> {
 }
 
 async function cmdImport(args: string[]): Promise<void> {
-  const { values } = parse(args, { torch: { type: 'string' }, out: { type: 'string' } }, IMPORT_HELP);
-  if (!values.torch) throw new UsageError(`--torch FILE is required (the PyTorch state dict to import).\n\n${IMPORT_HELP}`);
+  const { values } = parse(args, { torch: { type: 'string' }, 'torch-run': { type: 'string' }, out: { type: 'string' }, ...dataOptions }, IMPORT_HELP);
+  if (values['torch-run'] !== undefined) {
+    if (values.torch !== undefined) throw new UsageError(`give --torch FILE or --torch-run DIR, not both.\n\n${IMPORT_HELP}`);
+    const dir = String(values['torch-run']);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--torch-run ${dir} is not a folder: give the --out folder of scripts/train_partb_torch.py`);
+    await initBackend();
+    const data = await loadData(values);
+    const run = importTorchRun({ dir, data, out: values.out as string | undefined });
+    process.stderr.write(`imported ${dir} into the run folder ${run}: train, sample, evaluate and the b2 notebook use it for that recipe and data\n`);
+    return;
+  }
+  if (!values.torch) throw new UsageError(`--torch FILE or --torch-run DIR is required.\n\n${IMPORT_HELP}`);
   if (!values.out) throw new UsageError(`--out DEST is required: a new folder for a run, or a file name ending in .safetensors.\n\n${IMPORT_HELP}`);
   await initBackend();
   runImportTorch({ file: String(values.torch), out: String(values.out) });

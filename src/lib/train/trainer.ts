@@ -59,8 +59,8 @@ export interface RunMetadata {
   updatedAt: string;
   /** Filled in by evaluation (class-conditioned runs). */
   evaluation?: unknown;
-  /** Weights not trained here but imported (diffusion import --torch): from which file, when. */
-  imported?: { from: string; layout: 'torch'; at: string };
+  /** Weights not trained here but imported (diffusion import --torch / --torch-run): from where, when, trained on what. */
+  imported?: { from: string; layout: 'torch'; at: string; trainedOn?: string };
 }
 
 export interface TrainOptions {
@@ -191,6 +191,15 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
   };
 
   let startEpoch = 0;
+  const imported = importedRun(files, hash, config);
+  if (opts.resume !== false && imported) {
+    // A complete run trained elsewhere (diffusion import --torch-run): used as it is; it has no
+    // optimiser state to resume from, and needs none.
+    model.loadState(loadCheckpoint(files.epochWeights(config.epochs)).values, files.epochWeights(config.epochs));
+    optimizer.dispose();
+    ema?.dispose();
+    return { runDir, model, meta: imported, resumedFromEpoch: config.epochs, reused: true };
+  }
   if (opts.resume !== false && fs.existsSync(files.checkpoint)) {
     const ckpt = loadCheckpoint(files.checkpoint);
     if (ckpt.metadata.configHash !== hash) {
@@ -506,6 +515,17 @@ export function readRunMetadata(file: string): RunMetadata {
     validateTrainConfig(meta.config);
   } catch (err) {
     throw new Error(`${file}: ${(err as Error).message}: ${fix}.`, { cause: err });
+  }
+  return meta;
+}
+
+/** run.json of a complete imported run of this config in the folder (and no checkpoint), or null. */
+function importedRun(files: ReturnType<typeof runFiles>, hash: string, config: TrainConfig): RunMetadata | null {
+  if (fs.existsSync(files.checkpoint) || !fs.existsSync(files.meta)) return null;
+  const meta = readRunMetadata(files.meta);
+  if (!meta.imported || meta.status !== 'complete' || meta.epochsDone !== config.epochs) return null;
+  if (meta.configHash !== hash) {
+    throw new Error(`${path.dirname(files.meta)} holds an imported run of another configuration (hash ${meta.configHash}, this one ${hash}): use another run folder.`);
   }
   return meta;
 }
