@@ -445,7 +445,11 @@ Options:
 `;
 
 async function cmdExport(args: string[]): Promise<void> {
-  const { values } = parse(args, { torch: { type: 'string' }, out: { type: 'string' }, epoch: { type: 'string' }, digits: { type: 'string' }, ...dataOptions }, EXPORT_HELP);
+  const { values } = parse(
+    args,
+    { torch: { type: 'string' }, out: { type: 'string' }, epoch: { type: 'string' }, digits: { type: 'string' }, ...dataOptions },
+    EXPORT_HELP,
+  );
   if (values.digits !== undefined) {
     if (values.torch !== undefined || values.out !== undefined || values.epoch !== undefined) {
       throw new UsageError(`--digits FILE takes no --torch, --out or --epoch.\n\n${EXPORT_HELP}`);
@@ -474,7 +478,8 @@ async function cmdImport(args: string[]): Promise<void> {
   if (values['torch-run'] !== undefined) {
     if (values.torch !== undefined) throw new UsageError(`give --torch FILE or --torch-run DIR, not both.\n\n${IMPORT_HELP}`);
     const dir = String(values['torch-run']);
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--torch-run ${dir} is not a folder: give the --out folder of scripts/train_partb_torch.py`);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+      throw new UsageError(`--torch-run ${dir} is not a folder: give the --out folder of scripts/train_partb_torch.py`);
     await initBackend();
     const data = await loadData(values);
     const run = importTorchRun({ dir, data, out: values.out as string | undefined });

@@ -23,7 +23,18 @@ import { versions } from '../lib/versions';
 
 /** What scripts/train_partb_torch.py writes last into its folder (torch-run.json). */
 interface TorchRunRecord {
-  recipe: { kind: string; hidden: number; epochs: number; batchSize: number; lr: number; finalLrFactor: number; T: number; pUncond: number; seed: number; schedule: string };
+  recipe: {
+    kind: string;
+    hidden: number;
+    epochs: number;
+    batchSize: number;
+    lr: number;
+    finalLrFactor: number;
+    T: number;
+    pUncond: number;
+    seed: number;
+    schedule: string;
+  };
   device: string;
   bf16: boolean;
   versions: Record<string, string>;
@@ -80,7 +91,9 @@ function configFor(record: TorchRunRecord, file: string): TrainConfig {
     ] as Array<[string, unknown, unknown]>
   ).filter(([, a, b]) => a !== b);
   if (differ.length > 0 || config.lrDecay !== 'exponential') {
-    throw new Error(`${file}: the recipe differs from SPEC's (${differ.map(([k, a, b]) => `${k} ${a}, SPEC ${b}`).join('; ')}); this project cannot record it as a run of its own.`);
+    throw new Error(
+      `${file}: the recipe differs from SPEC's (${differ.map(([k, a, b]) => `${k} ${a}, SPEC ${b}`).join('; ')}); this project cannot record it as a run of its own.`,
+    );
   }
   return config;
 }
@@ -126,12 +139,20 @@ export function importTorchRun(opts: { dir: string; data: DatasetSplits; out?: s
           throw new Error(`${file} holds a ${found.kind} UNet with D = ${found.hidden}, but torch-run.json says ${config.kind} with D = ${config.hidden}.`);
         }
         parameterCount = model.parameterCount();
-        saveCheckpointSync(files.epochWeights(epoch), model.stateEntries(), { epoch: String(epoch), configHash: hash, config: JSON.stringify(config), importedFrom: file });
+        saveCheckpointSync(files.epochWeights(epoch), model.stateEntries(), {
+          epoch: String(epoch),
+          configHash: hash,
+          config: JSON.stringify(config),
+          importedFrom: file,
+        });
       } finally {
         model.dispose();
       }
     }
-    writeFileAtomic(files.lossLog, log.map((r) => JSON.stringify({ step: r.step, epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: r.seconds })).join('\n') + '\n');
+    writeFileAtomic(
+      files.lossLog,
+      log.map((r) => JSON.stringify({ step: r.step, epoch: r.epoch, loss: r.loss, lr: r.lr, seconds: r.seconds })).join('\n') + '\n',
+    );
     const now = new Date().toISOString();
     const meta: RunMetadata = {
       kind: config.kind,

@@ -58,7 +58,11 @@ describe('the GPU path for full: export --digits, scripts/train_partb_torch.py, 
     const meta = JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8')) as RunMetadata;
     assert.deepEqual([meta.kind, meta.status, meta.epochsDone, meta.steps, meta.config.hidden, meta.config.pUncond], ['class', 'complete', 2, 18, 4, 0.1]);
     assert.match(meta.imported?.trainedOn ?? '', /^PyTorch .* on cpu$/);
-    const log = fs.readFileSync(path.join(run, 'loss.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LossRecord);
+    const log = fs
+      .readFileSync(path.join(run, 'loss.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LossRecord);
     assert.deepEqual([log.length, log[0].step, log[17].epoch], [18, 1, 2]);
     assert.ok(log[17].loss < log[0].loss, `the loss fell: ${log[0].loss} -> ${log[17].loss}`);
     assert.equal(readSafetensorsFile(path.join(run, 'model-epoch-002.safetensors')).metadata.layout, 'tfjs');

@@ -525,7 +525,9 @@ function importedRun(files: ReturnType<typeof runFiles>, hash: string, config: T
   const meta = readRunMetadata(files.meta);
   if (!meta.imported || meta.status !== 'complete' || meta.epochsDone !== config.epochs) return null;
   if (meta.configHash !== hash) {
-    throw new Error(`${path.dirname(files.meta)} holds an imported run of another configuration (hash ${meta.configHash}, this one ${hash}): use another run folder.`);
+    throw new Error(
+      `${path.dirname(files.meta)} holds an imported run of another configuration (hash ${meta.configHash}, this one ${hash}): use another run folder.`,
+    );
   }
   return meta;
 }
