@@ -92,7 +92,12 @@ describe('diffusion export --torch / import --torch', function () {
     const ckpt = path.join(dir, 'tfjs.safetensors');
     assert.equal(cli('import', '--torch', torchFile, '--out', ckpt).status, 0);
     const cases: Array<[string[], RegExp]> = [
-      [['export', '--out', 'x.safetensors'], /--torch SOURCE is required/],
+      [['export', '--out', 'x.safetensors'], /--torch SOURCE or --digits FILE is required/],
+      [['export', '--digits', 'digits.bin'], /--digits digits\.bin: give a file name ending in \.safetensors/],
+      [['export', '--digits', 'd.safetensors', '--out', 'x.safetensors'], /--digits FILE takes no --torch, --out or --epoch/],
+      [['import', '--out', 'x'], /--torch FILE or --torch-run DIR is required/],
+      [['import', '--torch-run', torchFile], /--torch-run .* is not a folder: give the --out folder of scripts\/train_partb_torch\.py/],
+      [['import', '--torch-run', dir, '--torch', torchFile], /give --torch FILE or --torch-run DIR, not both/],
       [['export', '--torch', torchFile], /--out FILE is required/],
       [['export', '--torch', torchFile, '--out', dir], /--out .* is a folder: give a file name, e\.g\. .*model\.safetensors/],
       [
