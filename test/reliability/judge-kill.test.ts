@@ -3,7 +3,6 @@ import assert from 'assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { KILL_AT_WRITE_ENV_VAR } from '../../src/lib/io/atomic';
 import { JUDGE_CHECKPOINT, loadOrTrainJudge } from '../../src/lib/judge/classifier';
 import { trainEmojiClassifier } from '../../src/lib/judge/emoji-judge';
 import { tinyEmojiSet } from './tiny-emoji';
@@ -16,6 +15,8 @@ const CHILD = `
 const { initBackend } = require(${JSON.stringify(path.join(DIST, 'src/lib/backend/select'))});
 const { loadOrTrainJudge } = require(${JSON.stringify(path.join(DIST, 'src/lib/judge/classifier'))});
 const { syntheticSplits } = require(${JSON.stringify(path.join(DIST, 'test/helpers'))});
+const { killAtWrite } = require(${JSON.stringify(path.join(DIST, 'test/reliability/kill-at-write'))});
+killAtWrite(process.argv[2].split(':')[0], Number(process.argv[2].split(':')[1]));
 (async () => {
   await initBackend({ quiet: true });
   await loadOrTrainJudge({ data: syntheticSplits(64), dir: process.argv[1], config: ${JSON.stringify(CONFIG)}, progress: 'silent' });
@@ -29,8 +30,7 @@ describe('reliability: a killed judge training resumes', function () {
   it('from its last finished epoch, to the same weights as a training never killed', async () => {
     const dir = tempDir('judge-kill-');
     // Checkpoint writes: after epoch 1, 2, 3. Killed at the second: epoch 1 is on disk.
-    const child = spawnSync(process.execPath, ['-e', CHILD, dir], {
-      env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: `${JUDGE_CHECKPOINT}:2` },
+    const child = spawnSync(process.execPath, ['-e', CHILD, dir, `${JUDGE_CHECKPOINT}:2`], {
       encoding: 'utf8',
     });
     assert.equal(child.signal, 'SIGKILL', child.stderr);
@@ -54,6 +54,8 @@ const EMOJI_CHILD = `
 const { initBackend } = require(${JSON.stringify(path.join(DIST, 'src/lib/backend/select'))});
 const { trainEmojiClassifier } = require(${JSON.stringify(path.join(DIST, 'src/lib/judge/emoji-judge'))});
 const { tinyEmojiSet } = require(${JSON.stringify(path.join(DIST, 'test/reliability/tiny-emoji'))});
+const { killAtWrite } = require(${JSON.stringify(path.join(DIST, 'test/reliability/kill-at-write'))});
+killAtWrite(process.argv[2].split(':')[0], Number(process.argv[2].split(':')[1]));
 (async () => {
   await initBackend({ quiet: true });
   const { images, labels, classes, config } = tinyEmojiSet();
@@ -67,8 +69,7 @@ describe('reliability: a killed emoji judge training resumes', function () {
 
   it('from its last finished epoch, to the same weights as a training never killed', () => {
     const file = path.join(tempDir('emoji-judge-kill-'), 'training.safetensors');
-    const child = spawnSync(process.execPath, ['-e', EMOJI_CHILD, file], {
-      env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: 'training.safetensors:2' },
+    const child = spawnSync(process.execPath, ['-e', EMOJI_CHILD, file, 'training.safetensors:2'], {
       encoding: 'utf8',
     });
     assert.equal(child.signal, 'SIGKILL', child.stderr);

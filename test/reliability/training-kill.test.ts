@@ -1,10 +1,10 @@
-// Kills at a chosen write (DIFFUSION_KILL_AT_WRITE, see io/atomic.ts) instead of timing luck:
+// Kills at a chosen write (kill-at-write.ts, through io/atomic.ts's hook) instead of timing luck:
 // a child process trains a tiny run and is SIGKILLed between an epoch's checkpoint and run.json.
 import assert from 'assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { KILL_AT_WRITE_ENV_VAR, removeStaleTempFiles } from '../../src/lib/io/atomic';
+import { removeStaleTempFiles } from '../../src/lib/io/atomic';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { TrainConfig } from '../../src/lib/train/config';
 import { loadTrainedModel, LossRecord, readLossLog, runFiles, RunMetadata, train } from '../../src/lib/train/trainer';
@@ -15,6 +15,8 @@ const CHILD = `
 const { initBackend } = require(${JSON.stringify(path.join(DIST, 'src/lib/backend/select'))});
 const { train } = require(${JSON.stringify(path.join(DIST, 'src/lib/train/trainer'))});
 const { syntheticSplits } = require(${JSON.stringify(path.join(DIST, 'test/helpers'))});
+const { killAtWrite } = require(${JSON.stringify(path.join(DIST, 'test/reliability/kill-at-write'))});
+killAtWrite(process.argv[3].split(':')[0], Number(process.argv[3].split(':')[1]));
 (async () => {
   await initBackend({ quiet: true });
   await train({ config: JSON.parse(process.argv[1]), data: syntheticSplits(48), runDir: process.argv[2], progress: 'silent', workers: 0 });
@@ -22,8 +24,7 @@ const { syntheticSplits } = require(${JSON.stringify(path.join(DIST, 'test/helpe
 `;
 
 function trainInChild(config: TrainConfig, runDir: string, killAt: string): ReturnType<typeof spawnSync> {
-  return spawnSync(process.execPath, ['-e', CHILD, JSON.stringify(config), runDir], {
-    env: { ...process.env, [KILL_AT_WRITE_ENV_VAR]: killAt },
+  return spawnSync(process.execPath, ['-e', CHILD, JSON.stringify(config), runDir, killAt], {
     encoding: 'utf8',
     timeout: 120_000,
   });

@@ -2,6 +2,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /**
+ * Called in writeFileAtomic after the temporary file is written and before the rename: the one
+ * place a crash leaves a temporary file and the previous target. Tests install a hook that
+ * kills the process there (test/reliability/kill-at-write.ts) instead of relying on timing;
+ * nothing else sets it.
+ */
+let beforeRename: ((file: string) => void) | null = null;
+
+export function setBeforeRenameHook(hook: ((file: string) => void) | null): void {
+  beforeRename = hook;
+}
+
+/**
  * Writes a file so that readers see either the old content or the new, never half of it:
  * the bytes go to a temporary file in the same folder, which is then renamed over the target.
  */
@@ -11,7 +23,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
   try {
     fs.writeFileSync(tmp, data);
-    killHook(file);
+    beforeRename?.(file);
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
@@ -59,24 +71,4 @@ export function removeLeftoversOfDeadProcesses(dir: string, pattern: RegExp): st
 /** The temporary files that writes killed half-way left in `dir`. Call it where work starts in a folder. */
 export function removeStaleTempFiles(dir: string): string[] {
   return removeLeftoversOfDeadProcesses(dir, TEMP_FILE);
-}
-
-/**
- * Tests only: with DIFFUSION_KILL_AT_WRITE="NAME:N" the process kills itself (SIGKILL) at its Nth
- * atomic write of a file called NAME, after the temporary file is written and before the rename,
- * the way a crash or kill -9 would stop it there. Lets tests stop a run at a chosen write instead
- * of relying on timing.
- */
-export const KILL_AT_WRITE_ENV_VAR = 'DIFFUSION_KILL_AT_WRITE';
-const writesSeen = new Map<string, number>();
-
-function killHook(file: string): void {
-  const spec = process.env[KILL_AT_WRITE_ENV_VAR];
-  if (!spec) return;
-  const at = spec.lastIndexOf(':');
-  const name = spec.slice(0, at);
-  if (path.basename(file) !== name) return;
-  const n = (writesSeen.get(name) ?? 0) + 1;
-  writesSeen.set(name, n);
-  if (n === Number(spec.slice(at + 1))) process.kill(process.pid, 'SIGKILL');
 }
