@@ -8,6 +8,7 @@ import { tf } from '../../src/lib/backend/tf';
 import { drawCascadeBatch, enlargeLowRes, GENERIC_CAPTION, vocabularyOf } from '../../src/lib/train/cascade-objectives';
 import { addNoise, epsFromVelocity, velocity } from '../../src/lib/scheduler';
 import { loadTrainedNetwork, readLossLog, train, trainNetwork } from '../../src/lib/train/trainer';
+import { scheduleFor } from '../../src/lib/train/networks';
 import { relativeError, syntheticNamedSplits, tempDir, uniformValues, useDefaultBackend } from '../helpers';
 
 /** Stage I and II configs of the built-in recipe, shrunk to seconds on the synthetic blobs. */
@@ -57,7 +58,7 @@ describe('training the colour cascade (stage I text -> image, stage II super-res
   it("draws stage I batches with captions from the images' names, empty ones for CFG", () => {
     const { data, s1 } = tinyConfigs();
     const vocab = vocabularyOf(s1.cascade!);
-    const draw = drawCascadeBatch(s1, data.train, [...Array(24).keys()], new Rng(1));
+    const draw = drawCascadeBatch(s1, scheduleFor(s1)!, data.train, [...Array(24).keys()], new Rng(1));
     assert.equal(draw.tokens!.length, 24 * vocab.maxTokens);
     assert.deepEqual([draw.count, draw.size, draw.images.length, draw.noise.length], [24, 8, 24 * 8 * 8 * 3, 24 * 8 * 8 * 3]);
     const captions = Array.from({ length: 24 }, (_, i) =>
@@ -75,14 +76,14 @@ describe('training the colour cascade (stage I text -> image, stage II super-res
       );
     });
     assert.ok(draw.timesteps!.every((t) => t >= 0 && t < 1000));
-    const again = drawCascadeBatch(s1, data.train, [...Array(24).keys()], new Rng(1));
+    const again = drawCascadeBatch(s1, scheduleFor(s1)!, data.train, [...Array(24).keys()], new Rng(1));
     assert.deepEqual(again.tokens, draw.tokens, 'the same seed draws the same captions');
   });
 
   it('draws stage II crops with the same crop of the reduced, enlarged and noised image', () => {
     const { data, s2 } = tinyConfigs();
     const noAug = { ...s2, cascade: { ...s2.cascade!, maxAugLevel: 0 } };
-    const draw = drawCascadeBatch(noAug, data.train, [0, 1, 2], new Rng(2));
+    const draw = drawCascadeBatch(noAug, scheduleFor(noAug)!, data.train, [0, 1, 2], new Rng(2));
     assert.deepEqual([draw.size, draw.lowRes!.length, [...draw.augLevels!]], [4, 3 * 4 * 4 * 3, [0, 0, 0]]);
     // With augmentation level 0 (abar = 0.99996) the low-res input is 2 x enlarged - 1 up to tiny noise:
     // find each crop's offset from the target crop and check the low-res crop there.
@@ -107,7 +108,7 @@ describe('training the colour cascade (stage I text -> image, stage II super-res
       }
       assert.ok(found, `image ${i}: the target is a crop of the image`);
     }
-    const aug = drawCascadeBatch(s2, data.train, [0, 1, 2, 3, 4, 5, 6, 7], new Rng(3));
+    const aug = drawCascadeBatch(s2, scheduleFor(s2)!, data.train, [0, 1, 2, 3, 4, 5, 6, 7], new Rng(3));
     assert.ok(aug.augLevels!.every((s) => s >= 0 && s <= 300) && new Set(aug.augLevels).size > 1, 'augmentation levels vary within 0..300');
   });
 

@@ -6,8 +6,8 @@ import { ForwardContext } from '../nn/module';
 import { TextToImageNet } from '../nn/text-to-image';
 import { Rng } from '../random';
 import { resize } from '../inputs/pixels';
-import { addNoise, velocity } from '../scheduler';
-import { cosineSchedule, NoiseSchedule } from '../schedules';
+import { addNoise, noiseLevels, velocity } from '../scheduler';
+import { NoiseSchedule } from '../schedules';
 import { composeCaption, DEFAULT_CAPTION_RECIPE } from '../text/captions';
 import { Vocabulary, words } from '../text/tokenizer';
 import { CascadeSpec, TrainConfig } from './config';
@@ -48,13 +48,25 @@ function spec(cfg: TrainConfig): CascadeSpec {
   return cfg.cascade;
 }
 
-/** Draws the random parts of a cascade batch from `set` (images gathered at `indices`). */
-export function drawCascadeBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+/**
+ * Draws the random parts of a cascade batch from `set` (images gathered at `indices`), with the
+ * schedule the stage trains with: timesteps over its range, and (stage II) the noise
+ * augmentation of the low-res image at its levels.
+ */
+export function drawCascadeBatch(cfg: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
   if ((set.channels ?? 1) !== 3) throw new Error(`The cascade trains on RGB images; this set has ${set.channels ?? 1} channel(s)`);
-  return cfg.kind === 'text' ? drawTextBatch(cfg, set, indices, rng) : drawUpsampleBatch(cfg, set, indices, rng);
+  return cfg.kind === 'text' ? drawTextBatch(cfg, schedule, set, indices, rng) : drawUpsampleBatch(cfg, schedule, set, indices, rng);
 }
 
-function drawTextBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+/** One timestep per image, uniform over the schedule's range. */
+function drawTimesteps(schedule: NoiseSchedule, count: number, rng: Rng): Int32Array {
+  const { first } = noiseLevels(schedule);
+  const timesteps = new Int32Array(count);
+  for (let i = 0; i < count; i++) timesteps[i] = first + rng.int(schedule.T);
+  return timesteps;
+}
+
+function drawTextBatch(cfg: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
   const s = spec(cfg);
   const captions = set.captions;
   if (!captions) throw new Error('Stage I trains on named images: the data set has no captions (load it with emojiTrainingSet)');
@@ -63,8 +75,7 @@ function drawTextBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLike<n
   const labels = gatherLabels(set, indices);
   const count = indices.length;
   const noise = rng.normalArray(images.length);
-  const timesteps = new Int32Array(count);
-  for (let i = 0; i < count; i++) timesteps[i] = rng.int(cfg.T);
+  const timesteps = drawTimesteps(schedule, count, rng);
   const vocab = vocabularyOf(s);
   const tokens = new Int32Array(count * vocab.maxTokens);
   const pGeneric = s.pGeneric ?? 0;
@@ -90,7 +101,7 @@ export function enlargeLowRes(image: Float32Array, size: number, lowResSize: num
   return resize(low, size, size).data;
 }
 
-function drawUpsampleBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+function drawUpsampleBatch(cfg: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
   const s = spec(cfg);
   const size = s.imageSize;
   const crop = s.cropSize!;
@@ -102,7 +113,7 @@ function drawUpsampleBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLi
   const images = new Float32Array(count * cropPx);
   const lowRes = new Float32Array(count * cropPx);
   const augLevels = new Int32Array(count);
-  const abar = augmentationAlphas(cfg.T);
+  const abar = schedule.alphasCumprod;
   for (let i = 0; i < count; i++) {
     const hi = full.subarray(i * px, (i + 1) * px);
     const up = enlargeLowRes(hi, size, s.lowResSize!);
@@ -123,18 +134,8 @@ function drawUpsampleBatch(cfg: TrainConfig, set: ImageDataset, indices: ArrayLi
     }
   }
   const noise = rng.normalArray(images.length);
-  const timesteps = new Int32Array(count);
-  for (let i = 0; i < count; i++) timesteps[i] = rng.int(cfg.T);
+  const timesteps = drawTimesteps(schedule, count, rng);
   return { images, labels: gatherLabels(set, indices), count, size: crop, noise, timesteps, lowRes, augLevels };
-}
-
-const augmentationCache = new Map<number, Float32Array>();
-
-/** alphasCumprod of the cosine schedule with T steps, computed once (the augmentation uses it per image). */
-function augmentationAlphas(T: number): Float32Array {
-  let a = augmentationCache.get(T);
-  if (!a) augmentationCache.set(T, (a = cosineSchedule(T).alphasCumprod));
-  return a;
 }
 
 /** The loss of one (micro-)batch of a cascade stage. */

@@ -45,9 +45,12 @@ export function scheduleFor(config: Pick<TrainConfig, 'kind' | 'schedule' | 'T'>
   return scheduleNamed(config.schedule, config.T);
 }
 
-/** One training batch for the images of `set` at `indices`. */
-export function drawTrainingBatch(config: TrainConfig, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
-  if (isCascadeKind(config.kind)) return drawCascadeBatch(config, set, indices, rng);
+/** One training batch for the images of `set` at `indices`, with the schedule the run trains with. */
+export function drawTrainingBatch(config: TrainConfig, schedule: NoiseSchedule | null, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+  if (isCascadeKind(config.kind)) {
+    if (!schedule) throw new Error(`A ${config.kind} stage needs a noise schedule`);
+    return drawCascadeBatch(config, schedule, set, indices, rng);
+  }
   return drawBatch(config, gatherImages(set, indices), gatherLabels(set, indices), rng);
 }
 

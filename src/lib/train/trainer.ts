@@ -264,7 +264,7 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
         }
         const stepStart = performance.now();
         optimizer.lr = learningRateAtStep(config, optimizer.step, batchesPerEpoch);
-        const draw = drawTrainingBatch(config, trainSet, indices, noiseRng);
+        const draw = drawTrainingBatch(config, schedule, trainSet, indices, noiseRng);
         const loss = workers
           ? await trainStepParallel(model, optimizer, workers, draw, microBatch)
           : trainStep(model, optimizer, config, schedule, draw, microBatch);
