@@ -7,6 +7,7 @@ import { encodePng } from '../lib/display/png';
 import { RgbImage } from '../lib/display/image';
 import { B1_SIGMAS, ddpmSampleGrid, denoiserResults, noisingGrid, outOfDistributionGrid, samplingFrames } from '../lib/figures/partb';
 import { writeFileAtomic } from '../lib/io/atomic';
+import { makeStagingFolder, removeDeadStagingFolders, replaceFolder } from '../lib/io/folders';
 import { outputsPath } from '../lib/io/outputs';
 import { DdpmEvaluation, describeEvaluation, evaluateDdpm } from '../lib/judge/evaluate';
 import { createProgress } from '../lib/progress';
@@ -26,15 +27,11 @@ import { loadTrainedModel, runFiles, train, TrainResult, RunMetadata } from '../
 export async function runPartB(opts: { profile: string; seed: number; data: DatasetSplits; outDir?: string }): Promise<void> {
   getProfile(opts.profile); // an unknown profile is an error before anything is written
   const finalDir = opts.outDir ?? outputsPath('partb', opts.profile);
-  const outDir = `${finalDir}.partial-${process.pid}`;
-  fs.rmSync(outDir, { recursive: true, force: true });
-  fs.mkdirSync(outDir, { recursive: true });
+  removeDeadStagingFolders(finalDir);
+  const outDir = makeStagingFolder(finalDir);
   try {
     await writePartB(opts, outDir);
-    const old = `${finalDir}.old-${process.pid}`;
-    if (fs.existsSync(finalDir)) fs.renameSync(finalDir, old);
-    fs.renameSync(outDir, finalDir);
-    fs.rmSync(old, { recursive: true, force: true });
+    replaceFolder(outDir, finalDir);
     process.stderr.write(`figures and summary.json in ${finalDir}/\n`);
   } finally {
     fs.rmSync(outDir, { recursive: true, force: true });

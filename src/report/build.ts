@@ -6,6 +6,7 @@ import { versions } from '../lib/versions';
 import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
 import { acquireLock } from '../lib/io/lock';
 import { removeLeftoversOfDeadProcesses, removeStaleTempFiles } from '../lib/io/atomic';
+import { replaceFolder } from '../lib/io/folders';
 import { declaredParameters, executeNotebook, NotebookExecutionError } from './execute';
 import { Cell, Notebook, readNotebook, writeNotebookAtomic } from './nbformat';
 import { DEFAULT_REPORT_CONFIG, readReportConfig, ReportConfig } from './config';
@@ -284,8 +285,7 @@ async function executeAndRender(
   for (const name of executed) {
     const figuresDir = path.join(staging, 'figures', name);
     if (fs.existsSync(figuresDir)) {
-      fs.rmSync(outputsPath(name), { recursive: true, force: true });
-      fs.renameSync(figuresDir, outputsPath(name));
+      replaceFolder(figuresDir, outputsPath(name));
     }
     fs.mkdirSync(cacheDir, { recursive: true });
     for (const ext of ['ipynb', 'key']) fs.renameSync(path.join(staging, 'executed', `${name}.${ext}`), path.join(cacheDir, `${name}.${ext}`));

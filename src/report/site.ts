@@ -8,7 +8,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { IdRegistry } from './ids';
 import { createMarkdown, type Heading } from './markdown';
 import type { ExecutedNotebook } from './nbformat';
@@ -17,7 +16,7 @@ import { FAVICON_SVG, SITE_CSS, SITE_JS } from './theme';
 import { buildDemoFiles, DEMO_PAGE } from './demo-bundle';
 import { DEMO_PANELS, type DemoModelIndex } from '../web/protocol';
 import { packageVersion, versions } from '../lib/versions';
-import { processAlive } from '../lib/io/atomic';
+import { makeStagingFolder, removeDeadStagingFolders, replaceFolder } from '../lib/io/folders';
 
 export interface SiteNotebook {
   /** Page name: <name>.html and figures/<name>/. Letters, digits, - and _. */
@@ -129,12 +128,9 @@ export async function buildSite(options: SiteOptions): Promise<SiteResult> {
   const outDir = path.resolve(options.outDir);
   assertReplaceableSite(outDir);
   const pages = orderPages(options);
-  const parent = path.dirname(outDir);
-  fs.mkdirSync(parent, { recursive: true });
-  removeDeadBuilds(outDir);
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmpDir = path.join(parent, `.${path.basename(outDir)}.build-${tag}`);
-  fs.mkdirSync(tmpDir);
+  fs.mkdirSync(path.dirname(outDir), { recursive: true });
+  removeDeadStagingFolders(outDir);
+  const tmpDir = makeStagingFolder(outDir);
   let manifest: Manifest;
   try {
     manifest = await writeSite(tmpDir, options, pages);
@@ -142,7 +138,7 @@ export async function buildSite(options: SiteOptions): Promise<SiteResult> {
     fs.rmSync(tmpDir, { recursive: true, force: true });
     throw err;
   }
-  swapIn(tmpDir, outDir, tag);
+  replaceFolder(tmpDir, outDir);
   return { dir: outDir, manifest };
 }
 
@@ -448,41 +444,4 @@ function writeFile(dir: string, relative: string, data: string | Uint8Array): vo
   const file = path.join(dir, relative);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, data);
-}
-
-/**
- * Deletes temporary folders left next to the site by builds that were killed (their process is
- * gone). An old copy set aside is kept when the site itself is missing: it is then the only copy.
- */
-function removeDeadBuilds(outDir: string): void {
-  const parent = path.dirname(outDir);
-  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(outDir))}\\.(build|old)-(\\d+)-[0-9a-f]+$`);
-  for (const name of fs.readdirSync(parent)) {
-    const m = pattern.exec(name);
-    if (!m || processAlive(Number(m[2]))) continue;
-    if (m[1] === 'old' && !fs.existsSync(outDir)) continue;
-    fs.rmSync(path.join(parent, name), { recursive: true, force: true });
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/**
- * Puts the finished build in place of the old site: old -> aside, new -> in, aside deleted.
- * If the second rename fails the old site is put back.
- */
-function swapIn(tmpDir: string, outDir: string, tag: string): void {
-  const aside = path.join(path.dirname(outDir), `.${path.basename(outDir)}.old-${tag}`);
-  const hadOld = fs.existsSync(outDir);
-  if (hadOld) fs.renameSync(outDir, aside);
-  try {
-    fs.renameSync(tmpDir, outDir);
-  } catch (err) {
-    if (hadOld) fs.renameSync(aside, outDir);
-    fs.rmSync(tmpDir, { recursive: true, force: true });
-    throw new Error(`Could not move the new site into ${outDir}: ${(err as Error).message}. The previous site is unchanged.`, { cause: err });
-  }
-  if (hadOld) fs.rmSync(aside, { recursive: true, force: true });
 }

@@ -54,14 +54,15 @@ export function processAlive(pid: number): boolean {
 
 /**
  * Deletes the entries of `dir` whose name matches `pattern` (its first group is a process id)
- * and whose process no longer runs: what killed processes left behind. Returns their names.
+ * and whose process no longer runs: what killed processes left behind, except those `keep`
+ * spares. Returns their names.
  */
-export function removeLeftoversOfDeadProcesses(dir: string, pattern: RegExp): string[] {
+export function removeLeftoversOfDeadProcesses(dir: string, pattern: RegExp, keep: (name: string) => boolean = () => false): string[] {
   if (!fs.existsSync(dir)) return [];
   const removed: string[] = [];
   for (const name of fs.readdirSync(dir)) {
     const m = pattern.exec(name);
-    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1])) || keep(name)) continue;
     fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
