@@ -1,8 +1,12 @@
+import type { PartASettings } from './inputs/settings';
 import { JudgeTrainConfig } from './judge/classifier';
+import type { PartAModelKind } from './pretrained/registry';
+import { stridedTimesteps } from './scheduler';
 import { defaultTrainConfig, ModelKind, TrainConfig } from './train/config';
 
 /**
- * Run profiles: the same code at three budgets. This file is data only.
+ * Run profiles: the same code at three budgets, for Part A's notebooks and Part B's training. The
+ * one table every profile name is read from (notebooks, the CLI, the report). Data only.
  *  - full:  SPEC's numbers exactly (meant for a GPU through tfjs-node-gpu, or a patient user).
  *  - quick: designed for a 2-core CPU on wasm, measured rather than scaled down blindly: on a CPU
  *           budget the number of optimiser steps matters more than width, so quick uses narrow UNets
@@ -14,6 +18,10 @@ export const PROFILE_NAMES: readonly ProfileName[] = ['full', 'quick', 'smoke'];
 
 export interface Profile {
   description: string;
+  /** Part A: how much each notebook computes. */
+  partA: PartASettings;
+  /** Part A: the model `model = 'default'` means. */
+  partAModel: PartAModelKind;
   /** Overrides of SPEC's training config, per model. */
   train: Record<ModelKind, Partial<TrainConfig>>;
   /** Epochs after which figures show results (SPEC: B1 after epochs 1 and 5, B2 after 5 and 20). */
@@ -26,9 +34,23 @@ export interface Profile {
   timeSamples: number;
 }
 
+/** SPEC's whole Part A figure set (full and quick). */
+const SPEC_PART_A: PartASettings = {
+  noiseTimesteps: stridedTimesteps(),
+  inferenceSteps: [5, 10, 20, 40],
+  samplesPerPrompt: 3,
+  samples: 5,
+  iStarts: [1, 3, 5, 7, 10, 20],
+  photos: 3,
+  illusions: 3,
+  candidates: 4,
+};
+
 export const PROFILES: Record<ProfileName, Profile> = {
   full: {
     description: "SPEC's numbers: D=128 batch 256 5 epochs (B1); D=64 batch 128 20 epochs (B2)",
+    partA: SPEC_PART_A,
+    partAModel: 'builtin',
     train: { denoiser: {}, time: {}, class: {} },
     figureEpochs: { denoiser: [1, 5], time: [5, 20], class: [5, 20] },
     judge: {},
@@ -37,6 +59,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   quick: {
     description: 'A 2-core CPU budget: D=16 denoiser and class-conditioned UNets, a D=32 time-conditioned one, small batches',
+    partA: SPEC_PART_A,
+    partAModel: 'builtin',
     train: {
       // B1 learns fast: 2 epochs over 4,000 digits (126 steps) at 10x SPEC's learning rate.
       // Micro-batches of half a batch let two gradient workers share each step (one per core).
@@ -58,6 +82,18 @@ export const PROFILES: Record<ProfileName, Profile> = {
   },
   smoke: {
     description: 'Seconds: tiny UNets on 256 images, for tests; results are noise',
+    // Every Part A figure, with fewer samples and steps, on the fast digits model.
+    partA: {
+      noiseTimesteps: stridedTimesteps(990, 90),
+      inferenceSteps: [5, 10],
+      samplesPerPrompt: 1,
+      samples: 2,
+      iStarts: [20],
+      photos: 3,
+      illusions: 3,
+      candidates: 1,
+    },
+    partAModel: 'builtin-digits',
     train: {
       denoiser: { hidden: 4, batchSize: 32, epochs: 2, trainLimit: 256, lr: 1e-3 },
       time: { hidden: 4, batchSize: 32, epochs: 2, trainLimit: 256, T: 20 },

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { buildReport } from './build';
 import { printSiteToPdf } from './pdf';
+import { getProfile } from '../lib/profiles';
 import { versionText } from '../lib/versions';
 
 const HELP = `npm run report -- [options]     (node dist/src/report/cli.js)
@@ -92,9 +93,7 @@ async function main(): Promise<void> {
   if (!(Number.isFinite(cellTimeout) && cellTimeout > 0) || String(values['cell-timeout']).trim() === '') {
     throw new Error(`--cell-timeout must be a positive number of seconds, got "${values['cell-timeout']}"`);
   }
-  if (!['full', 'quick', 'smoke'].includes(profileText)) {
-    throw new Error(`Unknown profile "${profileText}". Choose full, quick or smoke.`);
-  }
+  getProfile(profileText); // an unknown name is an error naming the profiles
   const siteDir = String(values.out);
   if (!values['pdf-only']) {
     await buildReport({

@@ -1,9 +1,9 @@
-import { stridedTimesteps } from '../scheduler';
+import { getProfile } from '../profiles';
 
 /**
- * How much each Part A notebook computes under each run profile. `quick` and `full` show SPEC's
- * whole figure set; `smoke` keeps every figure but with fewer samples and settings, to run in
- * seconds (its pictures only check that everything runs).
+ * How much a Part A notebook computes. `quick` and `full` show SPEC's whole figure set; `smoke`
+ * keeps every figure but with fewer samples and settings, to run in seconds (its pictures only
+ * check that everything runs).
  */
 export interface PartASettings {
   /** SPEC 0: num_inference_steps values. */
@@ -26,41 +26,7 @@ export interface PartASettings {
   candidates: number;
 }
 
-const SETTINGS: Record<string, PartASettings> = {
-  full: {
-    noiseTimesteps: stridedTimesteps(),
-    inferenceSteps: [5, 10, 20, 40],
-    samplesPerPrompt: 3,
-    samples: 5,
-    iStarts: [1, 3, 5, 7, 10, 20],
-    photos: 3,
-    illusions: 3,
-    candidates: 4,
-  },
-  quick: {
-    noiseTimesteps: stridedTimesteps(),
-    inferenceSteps: [5, 10, 20, 40],
-    samplesPerPrompt: 3,
-    samples: 5,
-    iStarts: [1, 3, 5, 7, 10, 20],
-    photos: 3,
-    illusions: 3,
-    candidates: 4,
-  },
-  smoke: {
-    noiseTimesteps: stridedTimesteps(990, 90),
-    inferenceSteps: [5, 10],
-    samplesPerPrompt: 1,
-    samples: 2,
-    iStarts: [20],
-    photos: 3,
-    illusions: 3,
-    candidates: 1,
-  },
-};
-
+/** The Part A settings of a profile (profiles.ts holds them, with the rest of each profile). */
 export function partASettings(profile: string): PartASettings {
-  const s = SETTINGS[profile];
-  if (!s) throw new Error(`Unknown profile "${profile}". Choose one of: ${Object.keys(SETTINGS).join(', ')}.`);
-  return s;
+  return getProfile(profile).partA;
 }

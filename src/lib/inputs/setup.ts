@@ -2,6 +2,7 @@ import { tf } from '../backend/tf';
 import { DiffusionModel, PromptEncoder, SuperResolutionModel } from '../pretrained/model';
 import { ModelFiles, PartAModelKind, partAModelEntry } from '../pretrained/registry';
 import { PartAPrompts, checkPromptsKnown, partAPrompts } from './prompts';
+import { getProfile } from '../profiles';
 
 /** A Part A model with its prompts, as a notebook uses it. */
 export interface PartAModel {
@@ -28,9 +29,9 @@ export interface PartAModelOptions extends ModelFiles {
   profile?: string;
 }
 
-/** The model 'default' means under a profile: the digits model keeps smoke runs fast. */
+/** The model 'default' means under a profile (its partAModel; the colour model without one). */
 export function defaultPartAModel(profile?: string): PartAModelKind {
-  return profile === 'smoke' ? 'builtin-digits' : 'builtin';
+  return profile === undefined ? 'builtin' : getProfile(profile).partAModel;
 }
 
 /**
