@@ -3,9 +3,13 @@ import { backendInfo } from './backend/select';
 import { UNet, UNetInputs } from './nn/unet';
 import { sampleWorkerCount, UNetWorkers } from './nn/unet-workers';
 import { oneHot } from './nn/one-hot';
+import { guidedPredictions } from './pipelines/cfg';
 import { gaussianNoise } from './pipelines/forward';
+import { denoiseLoop } from './pipelines/loop';
+import { NoisePredictor, promptPredictor } from './pipelines/predictor';
+import { DiffusionModel, ModelOutput } from './pretrained/model';
 import { Rng } from './random';
-import { denoiseStep, guide, noiseLevels } from './scheduler';
+import { noiseLevels } from './scheduler';
 import { NoiseSchedule } from './schedules';
 
 export interface DdpmSampleOptions {
@@ -52,10 +56,63 @@ export interface DdpmSampleResult {
 }
 
 /**
- * DDPM sampling, SPEC Algorithm B.2 (time-conditioned) and B.4 (class-conditioned with CFG):
- * x_T ~ N(0, I); for t = T..1, x_{t-1} = scheduler.denoiseStep(x_t, t -> t - 1) with
- * sigma_t = sqrt(beta_t) (variance 'beta') and no noise at the last step, and under guidance
- * eps = scheduler.guide(eps_c, eps_u, gamma).
+ * Part B's UNet behind the DiffusionModel interface, so that its sampling runs on Part A's loop
+ * and CFG: the prompt embedding is the class code (one-hot; zeros = unconditional), which the
+ * time-conditioned UNet ignores, and t goes in as t / T. Batches are evaluated `chunk` images at a
+ * time (memory), on worker threads when a pool is given (the same bits).
+ */
+class PartBModel implements DiffusionModel {
+  readonly name: string;
+  readonly imageSize: number;
+  readonly channels: number;
+  readonly learnedVariance = false;
+
+  constructor(
+    private readonly unet: UNet,
+    readonly schedule: NoiseSchedule,
+    private readonly pool: UNetWorkers | null,
+    private readonly chunk: number,
+  ) {
+    this.name = `Part B ${unet.config.conditioning}-conditioned UNet`;
+    this.imageSize = unet.imageSize;
+    this.channels = unet.config.channels;
+  }
+
+  predict(xt: tf.Tensor4D, t: number, prompt: tf.Tensor2D): ModelOutput {
+    const n = xt.shape[0];
+    const tNorm = t / this.schedule.T;
+    const parts: tf.Tensor4D[] = [];
+    // Each chunk in its own tidy: the UNet's activations of one chunk are freed before the next.
+    for (let start = 0; start < n; start += this.chunk) {
+      const m = Math.min(n, start + this.chunk) - start;
+      parts.push(
+        tf.tidy(() => {
+          const x = tf.slice(xt, [start, 0, 0, 0], [m, -1, -1, -1]);
+          const c = this.unet.config.conditioning === 'class' ? (tf.slice(prompt, [start, 0], [m, -1]) as tf.Tensor2D) : undefined;
+          return this.forward({ x, t: tf.fill([m, 1], tNorm) as tf.Tensor2D, c });
+        }),
+      );
+    }
+    if (parts.length === 1) return { eps: parts[0] };
+    const eps = tf.concat(parts, 0) as tf.Tensor4D;
+    tf.dispose(parts);
+    return { eps };
+  }
+
+  /** The UNet, or its copies in the workers: the same inputs, the same output bits. */
+  private forward(inputs: UNetInputs): tf.Tensor4D {
+    if (!this.pool) return this.unet.forward(inputs);
+    const values = (v: tf.Tensor | undefined) => (v === undefined ? undefined : (v.dataSync() as Float32Array));
+    const images = this.pool.forward(values(inputs.x)!, inputs.x.shape[0], values(inputs.t), values(inputs.c));
+    return tf.tensor4d(images, inputs.x.shape);
+  }
+}
+
+/**
+ * DDPM sampling, SPEC Algorithm B.2 (time-conditioned) and B.4 (class-conditioned with CFG), on
+ * the loop every pipeline uses (pipelines/loop.ts): x_T ~ N(0, I); for t = T..1, one
+ * denoiseStep t -> t - 1 with sigma_t = sqrt(beta_t) (variance 'beta') and no noise at the last
+ * step; under guidance eps = eps_u + gamma (eps_c - eps_u) from one batch of both (guidedPredictions).
  */
 export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
   const { model, schedule, rng } = opts;
@@ -78,77 +135,47 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
     }
   }
   const guidance = opts.guidance ?? 5;
-  const chunk = opts.chunk ?? 64;
   const { first, last } = noiseLevels(schedule);
+  const timesteps = Array.from({ length: last - first + 2 }, (_, i) => last - i); // T, T - 1, ..., 0
   const shape: [number, number, number, number] = [n, model.imageSize, model.imageSize, model.config.channels];
-  let x = gaussianNoise(shape, rng) as tf.Tensor4D;
-  const frames: DdpmSampleResult['frames'] = [];
-  const capture = (t: number) => {
-    frames.push({ t, images: (x.dataSync() as Float32Array).slice() });
-    opts.onFrame?.(frames[frames.length - 1]);
-  };
-  if (opts.captureEvery) capture(last);
 
   const calls = n * last * (classes ? 2 : 1);
   // workers: 0 never asks for the backend record (a browser has none: it runs the library without initBackend).
   const wanted = opts.workers !== 0 && (opts.workers !== undefined || calls >= AUTO_WORKERS_MIN_CALLS);
   const workers = wanted ? sampleWorkerCount(backendInfo().name, opts.workers) : 0;
   const pool = workers > 0 ? UNetWorkers.start(model, workers, backendInfo().name) : null;
+  const partB = new PartBModel(model, schedule, pool, opts.chunk ?? 64);
+  const start = gaussianNoise(shape, rng) as tf.Tensor4D;
+  const codes = classes ? oneHot(classes, model.config.numClasses) : tf.zeros([1, 0]);
+  const unconditional = tf.zeros([1, model.config.numClasses]) as tf.Tensor2D;
+  const predictor: NoisePredictor = classes
+    ? (x, t) => guidedPredictions(partB, t, [{ x, prompt: codes as tf.Tensor2D }], unconditional, guidance)[0]
+    : promptPredictor(partB, codes as tf.Tensor2D);
+  const frames: DdpmSampleResult['frames'] = [];
   try {
-    for (let t = last; t >= first; t--) {
-      const eps = predictNoise(model, pool, x, t / schedule.T, classes, guidance, chunk);
-      // B.2: z ~ N(0, I) if t > 1, else z = 0.
-      const z = t > first ? (gaussianNoise(shape, rng) as tf.Tensor4D) : null;
-      const next = denoiseStep(schedule, x, t, t - 1, eps, z, { variance: 'beta' });
-      tf.dispose(z ? [x, eps, z] : [x, eps]);
-      x = next;
-      if (opts.captureEvery && ((last - t + 1) % opts.captureEvery === 0 || t === first)) capture(t - 1);
-      opts.onStep?.(last - t + 1, last);
-    }
-    return { images: (x.dataSync() as Float32Array).slice(), count: n, size: model.imageSize, channels: model.config.channels, frames };
-  } finally {
+    const x = denoiseLoop({
+      schedule,
+      predictor,
+      start,
+      iStart: 0,
+      timesteps,
+      rng,
+      variance: 'beta',
+      noiseAtLastStep: false,
+      frameEvery: opts.captureEvery,
+      onFrame: opts.captureEvery
+        ? (f) => {
+            frames.push({ t: f.t, images: f.image });
+            opts.onFrame?.(frames[frames.length - 1]);
+          }
+        : undefined,
+      onStep: opts.onStep ? (done, total) => opts.onStep!(done, total) : undefined,
+    });
+    const images = (x.dataSync() as Float32Array).slice();
     x.dispose();
+    return { images, count: n, size: model.imageSize, channels: model.config.channels, frames };
+  } finally {
+    tf.dispose([start, codes, unconditional]);
     pool?.close();
   }
-}
-
-/** The (guided) noise estimate for every sample at one timestep, computed in chunks. */
-function predictNoise(
-  model: UNet,
-  pool: UNetWorkers | null,
-  x: tf.Tensor4D,
-  tNorm: number,
-  classes: number[] | null,
-  guidance: number,
-  chunk: number,
-): tf.Tensor4D {
-  const n = x.shape[0];
-  // The model, or its copies in the workers: the same inputs, the same output bits.
-  const unet = (inputs: UNetInputs): tf.Tensor4D => {
-    if (!pool) return model.forward(inputs);
-    const values = (v: tf.Tensor | undefined) => (v === undefined ? undefined : (v.dataSync() as Float32Array));
-    const images = pool.forward(values(inputs.x)!, inputs.x.shape[0], values(inputs.t), values(inputs.c));
-    return tf.tensor4d(images, inputs.x.shape);
-  };
-  // Each chunk in its own tidy: the UNet's activations of one chunk are freed before the next.
-  const parts: tf.Tensor4D[] = [];
-  for (let start = 0; start < n; start += chunk) {
-    const m = Math.min(n, start + chunk) - start;
-    parts.push(
-      tf.tidy(() => {
-        const xs = tf.slice(x, [start, 0, 0, 0], [m, -1, -1, -1]);
-        if (!classes) return unet({ x: xs, t: tf.fill([m, 1], tNorm) as tf.Tensor2D });
-        // Conditional and unconditional estimates in one batch of 2m.
-        const labels = classes.slice(start, start + m);
-        const c = tf.concat([oneHot(labels, model.config.numClasses), tf.zeros([m, model.config.numClasses])], 0) as tf.Tensor2D;
-        const both = unet({ x: tf.concat([xs, xs], 0) as tf.Tensor4D, t: tf.fill([2 * m, 1], tNorm) as tf.Tensor2D, c });
-        const [epsC, epsU] = tf.split(both, 2, 0) as tf.Tensor4D[];
-        return guide(epsC, epsU, guidance);
-      }),
-    );
-  }
-  if (parts.length === 1) return parts[0];
-  const eps = tf.concat(parts, 0) as tf.Tensor4D;
-  tf.dispose(parts);
-  return eps;
 }

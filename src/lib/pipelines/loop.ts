@@ -40,12 +40,18 @@ export interface DenoiseLoopOptions extends DenoiseCallbacks {
   afterStep?: (x: tf.Tensor4D, tPrev: number) => tf.Tensor4D;
   /** Clip each step's x0_hat to [-1, 1] (the model's clipSample; SPEC's formula does not). */
   clipX0?: boolean;
+  /** The step variance when the predictor returns none: 'posterior' (SPEC 1.4, default) or 'beta' (B.2). */
+  variance?: 'posterior' | 'beta';
+  /** Add noise at the last step too (SPEC 1.4, default); B.2 adds none there (z = 0) and draws none. */
+  noiseAtLastStep?: boolean;
 }
 
 /**
- * The iterative denoising loop of SPEC 1.4 over strided timesteps, from timesteps[iStart] down to
- * the last one, with any noise predictor. Noise is added at every step (SPEC: the learned range
- * when the predictor returns a variance value, else the posterior variance). The caller owns the result.
+ * The denoising loop of SPEC 1.4 (strided timesteps) and B.2 (every timestep, T..0), from
+ * timesteps[iStart] down to the last one, with any noise predictor: Part A's pipelines and Part
+ * B's DDPM sampling both run here. Noise is added at every step (the learned range when the
+ * predictor returns a variance value, else `variance`), except at the last one when
+ * noiseAtLastStep is false. The caller owns the result.
  */
 export function denoiseLoop(opts: DenoiseLoopOptions): tf.Tensor4D {
   const { schedule, predictor, timesteps, iStart, rng } = opts;
@@ -69,8 +75,9 @@ export function denoiseLoop(opts: DenoiseLoopOptions): tf.Tensor4D {
       const tPrev = timesteps[i + 1];
       const next = tf.tidy(() => {
         const out = predictor(x, t);
-        const z = gaussianNoise(x.shape, rng) as tf.Tensor4D;
-        const stepped = denoiseStep(schedule, x, t, tPrev, out.eps, z, { variance: out.varValue ?? 'posterior', clipX0: opts.clipX0 });
+        const last = i === timesteps.length - 2;
+        const z = last && opts.noiseAtLastStep === false ? null : (gaussianNoise(x.shape, rng) as tf.Tensor4D);
+        const stepped = denoiseStep(schedule, x, t, tPrev, out.eps, z, { variance: out.varValue ?? opts.variance ?? 'posterior', clipX0: opts.clipX0 });
         return opts.afterStep ? opts.afterStep(stepped, tPrev) : stepped;
       });
       x.dispose();
