@@ -2,7 +2,7 @@ import assert from 'assert/strict';
 import { tf } from '../src/lib/backend/tf';
 import { Rng } from '../src/lib/random';
 import { ddpmSample } from '../src/lib/sample';
-import { ddpmSchedule } from '../src/lib/schedules';
+import { ddpmSchedule } from '../src/lib/noise-schedules';
 import { createModel } from '../src/lib/train/networks';
 import { useDefaultBackend } from './helpers';
 

@@ -5,7 +5,7 @@ import { tf } from '../src/lib/backend/tf';
 import { Rng } from '../src/lib/random';
 import { ddpmSample } from '../src/lib/sample';
 import { addNoise, denoiseStep, guide, noiseLevels, stepCoefficients, stepNoiseStd } from '../src/lib/scheduler';
-import { cosineSchedule, ddpmSchedule } from '../src/lib/schedules';
+import { cosineSchedule, ddpmSchedule } from '../src/lib/noise-schedules';
 import { defaultTrainConfig } from '../src/lib/train/config';
 import { createModel } from '../src/lib/train/networks';
 import { batchLoss, drawBatch } from '../src/lib/train/objectives';

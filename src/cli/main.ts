@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../lib/io/atomic';
 import { writeSafetensorsFile } from '../lib/io/safetensors';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';
-import { ddpmSchedule } from '../lib/schedules';
+import { ddpmSchedule } from '../lib/noise-schedules';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, readRunMetadata, runFiles, train } from '../lib/train/trainer';
 import { versionText } from '../lib/versions';

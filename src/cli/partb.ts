@@ -14,7 +14,7 @@ import { createProgress } from '../lib/progress';
 import { loadOrTrainJudge } from '../lib/judge/classifier';
 import { getProfile, trainConfigFor } from '../lib/profiles';
 import { Rng } from '../lib/random';
-import { ddpmSchedule } from '../lib/schedules';
+import { ddpmSchedule } from '../lib/noise-schedules';
 import { MODEL_KINDS } from '../lib/train/config';
 import { loadTrainedModel, runFiles, train, TrainResult, RunMetadata } from '../lib/train/trainer';
 

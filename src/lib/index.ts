@@ -8,7 +8,7 @@
 export { tf } from './backend/tf';
 export { initBackend, backendInfo, describeBackend, BACKEND_CHOICES, type BackendInfo, type BackendChoice, type InitBackendOptions } from './backend/select';
 export { Rng, deriveSeed } from './random';
-export * from './schedules';
+export * from './noise-schedules';
 export * from './scheduler';
 export { loadMnist, DIGIT_CLASSES, type LoadMnistOptions } from './data/mnist';
 export { loadFashionMnist, FASHION_CLASSES } from './data/fashion';

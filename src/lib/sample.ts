@@ -10,7 +10,7 @@ import { NoisePredictor, promptPredictor } from './pipelines/predictor';
 import { DiffusionModel, ModelOutput } from './pretrained/model';
 import { Rng } from './random';
 import { noiseLevels } from './scheduler';
-import { NoiseSchedule } from './schedules';
+import { NoiseSchedule } from './noise-schedules';
 
 export interface DdpmSampleOptions {
   /** A time- or class-conditioned UNet (eval mode is used). */

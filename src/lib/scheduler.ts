@@ -1,5 +1,5 @@
 import { tf } from './backend/tf';
-import { NoiseSchedule } from './schedules';
+import { NoiseSchedule } from './noise-schedules';
 
 /**
  * The diffusion maths of SPEC, written once (in the manner of diffusers' DDPMScheduler): the

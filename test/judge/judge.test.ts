@@ -7,7 +7,7 @@ import { FeatureStats, featureStats, frechetDistance, symmetricEigenvalues } fro
 import { sourceFile } from '../../src/lib/io/source-files';
 import { Rng } from '../../src/lib/random';
 import { trainConfigFor } from '../../src/lib/profiles';
-import { ddpmSchedule } from '../../src/lib/schedules';
+import { ddpmSchedule } from '../../src/lib/noise-schedules';
 import { createModel } from '../../src/lib/train/networks';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 

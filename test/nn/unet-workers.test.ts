@@ -4,7 +4,7 @@ import { backendInfo } from '../../src/lib/backend/select';
 import { SAMPLE_WORKERS_ENV_VAR, sampleWorkerCount, UNetWorkers } from '../../src/lib/nn/unet-workers';
 import { Rng } from '../../src/lib/random';
 import { ddpmSample } from '../../src/lib/sample';
-import { ddpmSchedule } from '../../src/lib/schedules';
+import { ddpmSchedule } from '../../src/lib/noise-schedules';
 import { createModel } from '../../src/lib/train/networks';
 import { useDefaultBackend } from '../helpers';
 import { overrideRuntimeOptions, parseRuntimeOptions } from '../../src/lib/runtime-options';

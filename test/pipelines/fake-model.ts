@@ -1,6 +1,6 @@
 import { tf } from '../../src/lib/backend/tf';
 import { DiffusionModel, ModelOutput, PromptDictionary } from '../../src/lib/pretrained/model';
-import { NoiseSchedule, cosineSchedule } from '../../src/lib/schedules';
+import { NoiseSchedule, cosineSchedule } from '../../src/lib/noise-schedules';
 
 /**
  * A stand-in model whose output is a known formula, so every pipeline can be checked by hand:

@@ -1,7 +1,7 @@
 // Plain-JS (float64) versions of SPEC Part A's formulas, written straight from SPEC, to check the
 // tensor code against.
 import { Rng } from '../../src/lib/random';
-import { NoiseSchedule } from '../../src/lib/schedules';
+import { NoiseSchedule } from '../../src/lib/noise-schedules';
 import { FakeModel } from './fake-model';
 
 export function refForward(x0: ArrayLike<number>, eps: ArrayLike<number>, abar: number): number[] {

@@ -2,7 +2,7 @@ import assert from 'assert/strict';
 import { tf } from '../../src/lib/backend/tf';
 import { oneStepDenoise } from '../../src/lib/pipelines/one-step';
 import { denoiseStep, predictX0, stepCoefficients } from '../../src/lib/scheduler';
-import { cosineSchedule } from '../../src/lib/schedules';
+import { cosineSchedule } from '../../src/lib/noise-schedules';
 import { useDefaultBackend } from '../helpers';
 import { FakeModel, fakePrompts } from './fake-model';
 import { assertClose, refStep } from './reference';

@@ -5,7 +5,7 @@ import { textToImage } from '../../src/lib/pipelines/text-to-image';
 import { upsample } from '../../src/lib/pipelines/upsample';
 import { SuperResolutionModel } from '../../src/lib/pretrained/model';
 import { Rng } from '../../src/lib/random';
-import { cosineSchedule } from '../../src/lib/schedules';
+import { cosineSchedule } from '../../src/lib/noise-schedules';
 import { useDefaultBackend } from '../helpers';
 import { FakeModel, fakePrompts } from './fake-model';
 

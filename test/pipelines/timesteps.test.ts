@@ -1,5 +1,5 @@
 import assert from 'assert/strict';
-import { cosineSchedule } from '../../src/lib/schedules';
+import { cosineSchedule } from '../../src/lib/noise-schedules';
 import { SDEDIT_I_STARTS, checkIStart } from '../../src/lib/pipelines/timesteps';
 import { checkTimesteps, inferenceTimesteps, stridedTimesteps } from '../../src/lib/scheduler';
 

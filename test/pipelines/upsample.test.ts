@@ -4,7 +4,7 @@ import { enlargeImages, upsample } from '../../src/lib/pipelines/upsample';
 import { denoiseStep } from '../../src/lib/scheduler';
 import { SuperResolutionModel } from '../../src/lib/pretrained/model';
 import { Rng } from '../../src/lib/random';
-import { cosineSchedule } from '../../src/lib/schedules';
+import { cosineSchedule } from '../../src/lib/noise-schedules';
 import { sample } from '../../src/lib/pipelines/iterative';
 import { useDefaultBackend } from '../helpers';
 import { FakeModel, fakePrompts } from './fake-model';

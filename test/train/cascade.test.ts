@@ -3,7 +3,7 @@ import * as path from 'path';
 import { TextToImageNet } from '../../src/lib/nn/text-to-image';
 import { stage1Config, stage1Vocabulary, stage2Config } from '../../src/lib/pretrained/emoji-spec';
 import { Rng } from '../../src/lib/random';
-import { cosineSchedule } from '../../src/lib/schedules';
+import { cosineSchedule } from '../../src/lib/noise-schedules';
 import { tf } from '../../src/lib/backend/tf';
 import { drawCascadeBatch, enlargeLowRes, GENERIC_CAPTION, vocabularyOf } from '../../src/lib/train/cascade-objectives';
 import { addNoise, epsFromVelocity, velocity } from '../../src/lib/scheduler';

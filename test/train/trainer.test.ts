@@ -5,7 +5,7 @@ import { tf } from '../../src/lib/backend/tf';
 import { loadCheckpoint } from '../../src/lib/checkpoint';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../src/lib/io/safetensors';
 import { Rng } from '../../src/lib/random';
-import { ddpmSchedule } from '../../src/lib/schedules';
+import { ddpmSchedule } from '../../src/lib/noise-schedules';
 import { trainConfigFor } from '../../src/lib/profiles';
 import { Adam } from '../../src/lib/train/adam';
 import { configHash, ModelKind, TrainConfig, learningRateAt, learningRateAtStep } from '../../src/lib/train/config';

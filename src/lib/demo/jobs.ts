@@ -11,7 +11,7 @@ import { stridedTimesteps } from '../scheduler';
 import { upsample } from '../pipelines/upsample';
 import { EmojiPrompts, EmojiTextToImage, EmojiUpsampler } from '../pretrained/emoji-model';
 import { Rng } from '../random';
-import { ddpmSchedule } from '../schedules';
+import { ddpmSchedule } from '../noise-schedules';
 import { ddpmSample } from '../sample';
 import { denoiseAtSigma } from '../denoise';
 

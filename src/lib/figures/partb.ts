@@ -5,7 +5,7 @@ import { denoiseAtSigma } from '../denoise';
 import { UNet } from '../nn/unet';
 import { Rng } from '../random';
 import { ddpmSample, DdpmSampleResult } from '../sample';
-import { NoiseSchedule } from '../schedules';
+import { NoiseSchedule } from '../noise-schedules';
 
 /**
  * The Part B figures as images: each function returns data (an RGB image and, where useful,

@@ -2,7 +2,7 @@ import { DatasetSplits, evenlySpaced, ImageDataset } from '../data/dataset';
 import { UNet } from '../nn/unet';
 import { Rng } from '../random';
 import { ddpmSample } from '../sample';
-import { NoiseSchedule } from '../schedules';
+import { NoiseSchedule } from '../noise-schedules';
 import { DigitClassifier, FEATURE_DIM } from './classifier';
 import { featureStats, FeatureStats, frechetDistance } from './frechet';
 

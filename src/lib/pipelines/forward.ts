@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { Rng } from '../random';
 import { addNoise, checkTimestep } from '../scheduler';
-import { NoiseSchedule, cosineSchedule } from '../schedules';
+import { NoiseSchedule, cosineSchedule } from '../noise-schedules';
 
 let partA: NoiseSchedule | null = null;
 

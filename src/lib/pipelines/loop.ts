@@ -1,6 +1,6 @@
 import { tf } from '../backend/tf';
 import { Rng } from '../random';
-import { NoiseSchedule } from '../schedules';
+import { NoiseSchedule } from '../noise-schedules';
 import { gaussianNoise } from './forward';
 import { NoisePredictor } from './predictor';
 import { checkTimesteps, denoiseStep } from '../scheduler';

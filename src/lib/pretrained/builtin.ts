@@ -4,7 +4,7 @@ import { loadCheckpoint } from '../checkpoint';
 import { sourceFile } from '../io/source-files';
 import { UNet } from '../nn/unet';
 import { Rng } from '../random';
-import { cosineSchedule, NoiseSchedule } from '../schedules';
+import { cosineSchedule, NoiseSchedule } from '../noise-schedules';
 import { TrainConfig } from '../train/config';
 import { BUILTIN_PROMPTS, UNCONDITIONAL_PROMPT } from './builtin-spec';
 import { DiffusionModel, ModelOutput, PromptDictionary } from './model';

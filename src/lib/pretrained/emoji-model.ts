@@ -6,7 +6,7 @@ import { checkShippedFile } from '../io/checksums';
 import { sourceFile } from '../io/source-files';
 import { CascadeUNet } from '../nn/cascade-unet';
 import { TextToImageNet } from '../nn/text-to-image';
-import { cosineSchedule, NoiseSchedule } from '../schedules';
+import { cosineSchedule, NoiseSchedule } from '../noise-schedules';
 import { Vocabulary } from '../text/tokenizer';
 import { TrainConfig } from '../train/config';
 import { epsFromVelocity } from '../scheduler';

@@ -1,5 +1,5 @@
 import { tf } from '../backend/tf';
-import { NoiseSchedule } from '../schedules';
+import { NoiseSchedule } from '../noise-schedules';
 
 /** What a Part A model returns for one call: the noise estimate and, optionally, its learned variance. */
 export interface ModelOutput {

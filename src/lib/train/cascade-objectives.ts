@@ -7,7 +7,7 @@ import { TextToImageNet } from '../nn/text-to-image';
 import { Rng } from '../random';
 import { resize } from '../inputs/pixels';
 import { addNoise, noiseLevels, velocity } from '../scheduler';
-import { NoiseSchedule } from '../schedules';
+import { NoiseSchedule } from '../noise-schedules';
 import { composeCaption, DEFAULT_CAPTION_RECIPE } from '../text/captions';
 import { Vocabulary, words } from '../text/tokenizer';
 import { CascadeSpec, TrainConfig } from './config';
@@ -43,9 +43,9 @@ export function vocabularyOf(spec: CascadeSpec): Vocabulary {
   return v;
 }
 
-function spec(cfg: TrainConfig): CascadeSpec {
-  if (!cfg.cascade) throw new Error(`A ${cfg.kind} run needs its cascade spec`);
-  return cfg.cascade;
+function spec(config: TrainConfig): CascadeSpec {
+  if (!config.cascade) throw new Error(`A ${config.kind} run needs its cascade spec`);
+  return config.cascade;
 }
 
 /**
@@ -53,9 +53,9 @@ function spec(cfg: TrainConfig): CascadeSpec {
  * schedule the stage trains with: timesteps over its range, and (stage II) the noise
  * augmentation of the low-res image at its levels.
  */
-export function drawCascadeBatch(cfg: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+export function drawCascadeBatch(config: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
   if ((set.channels ?? 1) !== 3) throw new Error(`The cascade trains on RGB images; this set has ${set.channels ?? 1} channel(s)`);
-  return cfg.kind === 'text' ? drawTextBatch(cfg, schedule, set, indices, rng) : drawUpsampleBatch(cfg, schedule, set, indices, rng);
+  return config.kind === 'text' ? drawTextBatch(config, schedule, set, indices, rng) : drawUpsampleBatch(config, schedule, set, indices, rng);
 }
 
 /** One timestep per image, uniform over the schedule's range. */
@@ -66,8 +66,8 @@ function drawTimesteps(schedule: NoiseSchedule, count: number, rng: Rng): Int32A
   return timesteps;
 }
 
-function drawTextBatch(cfg: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
-  const s = spec(cfg);
+function drawTextBatch(config: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+  const s = spec(config);
   const captions = set.captions;
   if (!captions) throw new Error('Stage I trains on named images: the data set has no captions (load it with emojiTrainingSet)');
   if (set.height !== s.imageSize) throw new Error(`Stage I trains at ${s.imageSize} px; the data set has ${set.height} px images`);
@@ -82,8 +82,8 @@ function drawTextBatch(cfg: TrainConfig, schedule: NoiseSchedule, set: ImageData
   for (let i = 0; i < count; i++) {
     const u = rng.uniform();
     let caption = '';
-    if (u >= cfg.pUncond && u < cfg.pUncond + pGeneric) caption = GENERIC_CAPTION;
-    else if (u >= cfg.pUncond + pGeneric) {
+    if (u >= config.pUncond && u < config.pUncond + pGeneric) caption = GENERIC_CAPTION;
+    else if (u >= config.pUncond + pGeneric) {
       caption = composeCaption(captions.subjects[labels[i]], captions.styleWords[captions.style[indices[i]]], rng, s.captions ?? DEFAULT_CAPTION_RECIPE);
     }
     tokens.set(vocab.idsOf(words(caption)), i * vocab.maxTokens);
@@ -101,8 +101,8 @@ export function enlargeLowRes(image: Float32Array, size: number, lowResSize: num
   return resize(low, size, size).data;
 }
 
-function drawUpsampleBatch(cfg: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
-  const s = spec(cfg);
+function drawUpsampleBatch(config: TrainConfig, schedule: NoiseSchedule, set: ImageDataset, indices: ArrayLike<number>, rng: Rng): BatchDraw {
+  const s = spec(config);
   const size = s.imageSize;
   const crop = s.cropSize!;
   if (set.height !== size) throw new Error(`Stage II trains on ${size} px images; the data set has ${set.height} px images`);
@@ -139,15 +139,21 @@ function drawUpsampleBatch(cfg: TrainConfig, schedule: NoiseSchedule, set: Image
 }
 
 /** The loss of one (micro-)batch of a cascade stage. */
-export function cascadeBatchLoss(net: TextToImageNet | CascadeUNet, cfg: TrainConfig, schedule: NoiseSchedule, d: BatchDraw, ctx: ForwardContext): tf.Scalar {
+export function cascadeBatchLoss(
+  net: TextToImageNet | CascadeUNet,
+  config: TrainConfig,
+  schedule: NoiseSchedule,
+  d: BatchDraw,
+  ctx: ForwardContext,
+): tf.Scalar {
   if (!d.timesteps) throw new Error('cascadeBatchLoss: the draw has no timesteps');
   const shape: [number, number, number, number] = [d.count, d.size, d.size, 3];
   const x0 = tf.sub(tf.mul(tf.tensor4d(d.images, shape), 2), 1) as tf.Tensor4D;
   const eps = tf.tensor4d(d.noise, shape);
   const xt = addNoise(x0, eps, d.timesteps, schedule);
-  const target = spec(cfg).prediction === 'v' ? velocity(x0, eps, d.timesteps, schedule) : eps;
+  const target = spec(config).prediction === 'v' ? velocity(x0, eps, d.timesteps, schedule) : eps;
   let pred: tf.Tensor4D;
-  if (cfg.kind === 'text') {
+  if (config.kind === 'text') {
     if (!(net instanceof TextToImageNet) || !d.tokens) throw new Error('cascadeBatchLoss: stage I needs its TextToImageNet and token ids');
     pred = net.forward({ x: xt, t: d.timesteps, ids: d.tokens }, ctx);
   } else {

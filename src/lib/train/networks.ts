@@ -6,7 +6,7 @@ import { ForwardContext } from '../nn/module';
 import { TextToImageNet } from '../nn/text-to-image';
 import { UNet } from '../nn/unet';
 import { deriveSeed, Rng } from '../random';
-import { NoiseSchedule, scheduleNamed } from '../schedules';
+import { NoiseSchedule, scheduleNamed } from '../noise-schedules';
 import { cascadeBatchLoss, drawCascadeBatch } from './cascade-objectives';
 import { isCascadeKind, NetworkKind, TrainConfig } from './config';
 import { BatchDraw, batchLoss, drawBatch } from './objectives';

@@ -5,7 +5,7 @@ import { ForwardContext } from '../nn/module';
 import { oneHot } from '../nn/one-hot';
 import { Rng } from '../random';
 import { addNoise, noiseLevels } from '../scheduler';
-import { NoiseSchedule, SCHEDULE_INDEXING } from '../schedules';
+import { NoiseSchedule, SCHEDULE_INDEXING } from '../noise-schedules';
 import { TrainConfig } from './config';
 
 /**
@@ -35,25 +35,25 @@ export interface BatchDraw {
 }
 
 /** Draws the random parts of a Part B batch in a fixed order (noise, then timesteps, then class dropout). */
-export function drawBatch(cfg: TrainConfig, images: Float32Array, labels: Labels, rng: Rng): BatchDraw {
+export function drawBatch(config: TrainConfig, images: Float32Array, labels: Labels, rng: Rng): BatchDraw {
   const count = labels.length;
   const size = Math.round(Math.sqrt(images.length / Math.max(1, count)));
   const draw: BatchDraw = { images, labels, count, size, noise: rng.normalArray(images.length) };
-  if (cfg.kind !== 'denoiser') {
+  if (config.kind !== 'denoiser') {
     // Part B draws t from 1..T (abar_0 = 1 is the clean image); the cosine schedule indexes 0..T-1.
-    const { first } = noiseLevels({ indexing: SCHEDULE_INDEXING[cfg.schedule], T: cfg.T });
+    const { first } = noiseLevels({ indexing: SCHEDULE_INDEXING[config.schedule], T: config.T });
     draw.timesteps = new Int32Array(count);
-    for (let i = 0; i < count; i++) draw.timesteps[i] = first + rng.int(cfg.T);
+    for (let i = 0; i < count; i++) draw.timesteps[i] = first + rng.int(config.T);
   }
-  if (cfg.kind === 'class') {
+  if (config.kind === 'class') {
     draw.keepClass = new Float32Array(count);
     let labels = draw.labels;
     for (let i = 0; i < count; i++) {
       const u = rng.uniform();
-      draw.keepClass[i] = u < cfg.pUncond ? 0 : 1;
-      if (u >= cfg.pUncond && u < cfg.pUncond + cfg.pGeneric) {
+      draw.keepClass[i] = u < config.pUncond ? 0 : 1;
+      if (u >= config.pUncond && u < config.pUncond + config.pGeneric) {
         if (labels === draw.labels) labels = draw.labels.slice();
-        labels[i] = cfg.numClasses - 1;
+        labels[i] = config.numClasses - 1;
       }
     }
     draw.labels = labels;
@@ -84,19 +84,19 @@ export function sliceDraw(d: BatchDraw, start: number, end: number): BatchDraw {
  *  - denoiser (B1): z = x + sigma eps, loss = mean (D(z) - x)^2
  *  - time / class (B2): x_t = sqrt(abar_t) x + sqrt(1 - abar_t) eps, loss = mean (eps_theta(x_t, t, c) - eps)^2
  */
-export function batchLoss(model: UNet, cfg: TrainConfig, schedule: NoiseSchedule | null, d: BatchDraw, ctx: ForwardContext): tf.Scalar {
+export function batchLoss(model: UNet, config: TrainConfig, schedule: NoiseSchedule | null, d: BatchDraw, ctx: ForwardContext): tf.Scalar {
   const shape: [number, number, number, number] = [d.count, d.size, d.size, 1];
   const pixels = tf.tensor4d(d.images, shape);
-  const x = cfg.pixelRange === 'symmetric' ? (tf.sub(tf.mul(pixels, 2), 1) as tf.Tensor4D) : pixels;
+  const x = config.pixelRange === 'symmetric' ? (tf.sub(tf.mul(pixels, 2), 1) as tf.Tensor4D) : pixels;
   const eps = tf.tensor4d(d.noise, shape);
-  if (cfg.kind === 'denoiser') {
-    const z = tf.add(x, tf.mul(eps, cfg.sigma)) as tf.Tensor4D;
+  if (config.kind === 'denoiser') {
+    const z = tf.add(x, tf.mul(eps, config.sigma)) as tf.Tensor4D;
     return tf.mean(tf.squaredDifference(model.forward({ x: z }, ctx), x)) as tf.Scalar;
   }
   if (!schedule || !d.timesteps) throw new Error('batchLoss: a DDPM objective needs a schedule and timesteps');
-  const tNorm = Float32Array.from(d.timesteps, (t) => t / cfg.T);
+  const tNorm = Float32Array.from(d.timesteps, (t) => t / config.T);
   const xt = addNoise(x, eps, d.timesteps, schedule);
   const t = tf.tensor2d(tNorm, [d.count, 1]);
-  const c = cfg.kind === 'class' ? oneHot(d.labels, model.config.numClasses, d.keepClass) : undefined;
+  const c = config.kind === 'class' ? oneHot(d.labels, model.config.numClasses, d.keepClass) : undefined;
   return tf.mean(tf.squaredDifference(model.forward({ x: xt, t, c }, ctx), eps)) as tf.Scalar;
 }

@@ -13,7 +13,7 @@ import { BatchStat } from '../nn/module';
 import { updateRunningStats } from '../nn/layers';
 import { UNet } from '../nn/unet';
 import { deriveSeed, Rng } from '../random';
-import { NoiseSchedule } from '../schedules';
+import { NoiseSchedule } from '../noise-schedules';
 import { versions } from '../versions';
 import { Adam } from './adam';
 import { configHash, isCascadeKind, learningRateAtStep, TrainConfig, validateTrainConfig } from './config';

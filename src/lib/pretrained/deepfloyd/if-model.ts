@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../../backend/tf';
-import { cosineSchedule, NoiseSchedule } from '../../schedules';
+import { cosineSchedule, NoiseSchedule } from '../../noise-schedules';
 import { DiffusionModel, ModelOutput } from '../model';
 import { IFUNetConfig, readIFUNetConfig } from './config';
 import { MemoryEstimate } from './memory';

@@ -1,9 +1,9 @@
 import assert from 'assert/strict';
-import { cosineSchedule, ddpmSchedule, linearBetas } from '../src/lib/schedules';
+import { cosineSchedule, ddpmSchedule, linearBetas } from '../src/lib/noise-schedules';
 
 const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.abs(b);
 
-describe('schedules', () => {
+describe('noise-schedules', () => {
   it('Part B: 300 linear betas from 1e-4 to 0.02, alpha_bar = cumprod(1 - beta) with abar_0 = 1', () => {
     const s = ddpmSchedule(300);
     assert.equal(s.betas.length, 301);
