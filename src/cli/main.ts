@@ -20,7 +20,6 @@ import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, readRunMetadata, runFiles, train } from '../lib/train/trainer';
 import { versionText } from '../lib/versions';
 import { runBench } from '../bench/bench';
-import { runPartB } from './partb';
 import { BUILTIN_DIR, runPretrain, runPretrainJudge } from './pretrain';
 import { runEmojiPretrain } from './pretrain-emoji';
 import { runEmojiEvaluation } from './evaluate-emoji';
@@ -35,7 +34,6 @@ Usage:
   diffusion evaluate --run DIR [options]
   diffusion evaluate emoji [options]
   diffusion bench [options]
-  diffusion partb [--profile quick] [--seed S]
   diffusion pretrain [digits|emoji|judge] [options]
   diffusion export --torch RUN-OR-CHECKPOINT --out FILE.safetensors [--epoch N]
   diffusion export --digits FILE.safetensors
@@ -54,8 +52,6 @@ Commands:
   pretrain   Train one of the shipped models and export it: emoji (Part A's colour text-to-image
              cascade, 32 px + 32 -> 64 px), digits (digits + Fashion-MNIST, the fast model) or
              judge (the MNIST classifier that judges Part B's samples).
-  partb      All of Part B: train the three models, write every figure to outputs/partb/<profile>/,
-             judge the class-conditioned samples.
   export     Write a Part B UNet as a PyTorch state dict (safetensors, PyTorch layout) for
              scripts/torch_unets.py.
              --digits: the training digits for scripts/train_partb_torch.py (SPEC's DDPM recipe on a GPU).
@@ -148,8 +144,6 @@ async function main(argv: string[]): Promise<void> {
       return cmdEvaluate(rest);
     case 'bench':
       return runBench(rest);
-    case 'partb':
-      return cmdPartB(rest);
     case 'pretrain':
       return cmdPretrain(rest);
     case 'export':
@@ -157,7 +151,7 @@ async function main(argv: string[]): Promise<void> {
     case 'import':
       return cmdImport(rest);
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench, partb, pretrain, export, import (see diffusion --help).`);
+      throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench, pretrain, export, import (see diffusion --help).`);
   }
 }
 
@@ -430,7 +424,7 @@ scripts/torch_unets.py; kind and width are read off the tensors' shapes), conver
 project's TF.js layout and checks every tensor's name and shape.
 
 --torch-run reads a folder that scripts/train_partb_torch.py trained (every epoch's weights, the
-loss log, torch-run.json) into a run folder: by default the one train, partb and the b2 notebook
+loss log, torch-run.json) into a run folder: by default the one train and the b2 notebook
 use for that recipe and data, so they reuse it instead of training (e.g. npm run report --
 --profile full after training the full recipe on a GPU). The data must be the digits it trained on.
 
@@ -490,31 +484,6 @@ async function cmdImport(args: string[]): Promise<void> {
   if (!values.out) throw new UsageError(`--out DEST is required: a new folder for a run, or a file name ending in .safetensors.\n\n${IMPORT_HELP}`);
   await initBackend();
   runImportTorch({ file: String(values.torch), out: String(values.out) });
-}
-
-const PARTB_HELP = `diffusion partb [options]
-
-Trains (or reuses) the denoiser, the time-conditioned and the class-conditioned DDPM of a profile,
-writes SPEC's Part B figures as PNG (plus the sampling GIF) and judges the class-conditioned samples.
-
-Options:
-  --profile NAME   full | quick | smoke (default quick)
-  --seed S         seed for training and figures (default 0)
-  --out DIR        figure folder (default outputs/partb/<profile>)
-  --data-dir DIR, --no-download   as for train
-  -h, --help       this help
-`;
-
-async function cmdPartB(args: string[]): Promise<void> {
-  const { values } = parse(
-    args,
-    { profile: { type: 'string', default: 'quick' }, seed: { type: 'string', default: '0' }, out: { type: 'string' }, ...dataOptions },
-    PARTB_HELP,
-  );
-  getProfile(String(values.profile));
-  await initBackend();
-  const data = await loadData(values);
-  await runPartB({ profile: String(values.profile), seed: num(values.seed, 'seed')!, data, outDir: values.out as string | undefined });
 }
 
 const PRETRAIN_HELP = `diffusion pretrain [digits] [options]

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { removeLeftoversOfDeadProcesses } from './atomic';
 
 /**
- * Folders replaced as a whole (the site, a notebook's figures, partb's figures): the new content
+ * Folders replaced as a whole (the site, each notebook's figures): the new content
  * is written into a staging folder beside the target, then swapped in, so a reader or a crash
  * sees the old folder or the new one, never a mix. The names carry the writing process's id, so
  * what a killed process left behind can be told from the work of a live one.
