@@ -363,12 +363,15 @@ function renderImage(payload: unknown, mime: string, figure: FigureMetadata | nu
   const file = addFile(bytes, mime, figure, cellNumber, outputNumber, size, state);
   const alt = escapeAttr(figure?.alt ?? figure?.caption ?? `Output ${outputNumber} of cell ${cellNumber}`);
   let dims = '';
+  let wide: number | null = null;
   if (size) {
-    const width = figure?.width ?? size.width * Math.max(1, Math.floor(UPSCALE_TARGET_PX / size.width));
-    dims = ` width="${Math.round(width)}" height="${Math.round((width * size.height) / size.width)}"`;
+    const width = Math.round(figure?.width ?? size.width * Math.max(1, Math.floor(UPSCALE_TARGET_PX / size.width)));
+    dims = ` width="${width}" height="${Math.round((width * size.height) / size.width)}"`;
+    // Wider than the text column: the figure may use the window's width, so it is not shrunk.
+    if (width > UPSCALE_TARGET_PX) wide = width;
   }
   const img = `<a class="zoom" href="${escapeAttr(file.path)}">` + `<img class="pixelated" src="${escapeAttr(file.path)}" alt="${alt}"${dims}></a>`;
-  return wrapFigure(img, file, 'image');
+  return wrapFigure(img, file, 'image', wide);
 }
 
 async function renderChart(payload: unknown, figure: FigureMetadata | null, cellNumber: number, outputNumber: number, state: RenderState): Promise<string> {
@@ -424,11 +427,14 @@ function addFile(
   return file;
 }
 
-function wrapFigure(body: string, file: FigureFile, kind: 'image' | 'chart'): string {
-  if (file.number === null) return `<div class="output-${kind}">${body}</div>`;
+/** A figure (numbered, captioned) or a plain output; `wide`: its picture's width in CSS px when wider than the text. */
+function wrapFigure(body: string, file: FigureFile, kind: 'image' | 'chart', wide: number | null = null): string {
+  const wideAttrs = wide === null ? '' : ` style="--wide: ${wide}px"`;
+  const wideClass = wide === null ? '' : ` output-wide`;
+  if (file.number === null) return `<div class="output-${kind}${wideClass}"${wideAttrs}>${body}</div>`;
   const caption = file.caption ? ` ${inlineMarkdown(file.caption)}` : '';
   return (
-    `<figure class="figure figure-${kind}" id="${escapeAttr(file.anchor ?? '')}">${body}` +
+    `<figure class="figure figure-${kind}${wideClass}" id="${escapeAttr(file.anchor ?? '')}"${wideAttrs}>${body}` +
     `<figcaption><span class="figure-number">Figure ${file.number}:</span>${caption}</figcaption></figure>`
   );
 }

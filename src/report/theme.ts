@@ -60,6 +60,10 @@ img { max-width: 100%; height: auto; background: var(--figure-bg); }
 img.pixelated { image-rendering: pixelated; }
 .chart { display: inline-block; max-width: 100%; background: var(--figure-bg); border-radius: 4px; }
 .chart svg { display: block; max-width: 100%; height: auto; }
+/* A picture wider than the text column uses the window's width (centred on the column) rather
+   than being shrunk; inside a row of pictures it stays in the row. */
+.output-wide { width: min(var(--wide), calc(100vw - 2rem)); max-width: none; position: relative; left: 50%; transform: translateX(-50%); }
+.output-grid .output-wide { width: auto; max-width: 100%; left: auto; transform: none; }
 /* Pictures of one cell side by side only where they fit at their own size (never shrunk to
    columns, which made their labels unreadable); a caption is as wide as its picture. */
 .output-grid { display: flex; flex-wrap: wrap; justify-content: center; align-items: flex-start; gap: 0.8rem 1.2rem; }
