@@ -39,6 +39,8 @@ Usage:
   diffusion export --digits FILE.safetensors
   diffusion import --torch FILE.safetensors --out DIR-OR-FILE.safetensors
   diffusion import --torch-run DIR [--out RUN]
+  diffusion report [options]      (npm run report: notebooks -> the writeup in site/)
+  diffusion serve [--port N]      (npm run serve: the site over http, for its live demos)
   diffusion <command> --help
   diffusion --version
 
@@ -150,8 +152,15 @@ async function main(argv: string[]): Promise<void> {
       return cmdExport(rest);
     case 'import':
       return cmdImport(rest);
+    // The writeup's tools, loaded only when asked for (they bring Chromium's driver, Vega, ...).
+    case 'report':
+      return (await import('../report/cli')).runReportCli(rest);
+    case 'serve':
+      return (await import('../report/serve')).runServeCli(rest);
     default:
-      throw new UsageError(`Unknown command "${command}". Commands: train, sample, evaluate, bench, pretrain, export, import (see diffusion --help).`);
+      throw new UsageError(
+        `Unknown command "${command}". Commands: train, sample, evaluate, bench, pretrain, export, import, report, serve (see diffusion --help).`,
+      );
   }
 }
 

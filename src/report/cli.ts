@@ -6,7 +6,7 @@ import { printSiteToPdf } from './pdf';
 import { getProfile } from '../lib/profiles';
 import { versionText } from '../lib/versions';
 
-const HELP = `npm run report -- [options]     (node dist/src/report/cli.js)
+const HELP = `npm run report -- [options]     (or: diffusion report [options])
 
 Executes every notebook in notebooks/ with the project's TypeScript kernel (no Python needed) and
 renders the writeup into site/. A notebook whose source, library code, profile and seed are
@@ -43,8 +43,8 @@ Options:
 /** The options that take a value, so that `--seed -1` reads -1 as the seed (then refused) rather than as an option. */
 const VALUE_OPTIONS = ['profile', 'seed', 'only', 'out', 'config', 'cell-timeout', 'model', 'model-path', 'prompts-path', 'param'];
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+/** The report builder's command line (npm run report, diffusion report). */
+export async function runReportCli(args: string[]): Promise<void> {
   const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const name = args[i].startsWith('--') && !args[i].includes('=') ? args[i].slice(2) : null;
@@ -155,7 +155,9 @@ function partAModelParameters(model?: string, modelPath?: string, promptsPath?: 
   return { model, modelPath, promptsPath };
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`error: ${(err as Error).message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  runReportCli(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

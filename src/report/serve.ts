@@ -63,13 +63,15 @@ export function serveStatic(root: string, port: number, host = '127.0.0.1'): Pro
   });
 }
 
-const HELP = `npm run serve -- [--port N] [--dir DIR]
+const HELP = `npm run serve -- [--port N] [--dir DIR]     (or: diffusion serve [options])
 
 Serves the built site (default site/) at http://127.0.0.1:8080/ so its live demos run.
 `;
 
-async function main(): Promise<void> {
+/** npm run serve, diffusion serve: serves the site until stopped. */
+export async function runServeCli(args: string[]): Promise<void> {
   const { values } = parseArgs({
+    args,
     options: { port: { type: 'string', default: '8080' }, dir: { type: 'string', default: 'site' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err: Error) => {
+  runServeCli(process.argv.slice(2)).catch((err: Error) => {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   });

@@ -30,7 +30,7 @@ describe('reliability: command-line options are checked up front', function () {
     [['sample', '--run', 'x', 'extra'], /Unexpected argument\(s\): extra/],
     [['evaluate', '--run', 'nowhere', '--samples-per-class', '0'], /--samples-per-class must be an integer from 1 to 10000, got "0"/],
     [['pretrain', '--export-only'], /--export-only exports an existing run: give its folder with --out DIR/],
-    [['frobnicate'], /Commands: train, sample, evaluate, bench, pretrain/],
+    [['frobnicate'], /Commands: train, sample, evaluate, bench, pretrain, export, import, report, serve/],
     [['train', 'time', '--epochs', '0x2'], /--epochs must be an integer from 1 to 100000, got "0x2"/],
     [['train', 'time', '--lr', '0b1'], /--lr must be a number from 1e-12 to 10, got "0b1"/],
     [['train', 'time', '--epochs', '2', '--epochs', '3'], /--epochs is given more than once: give it once/],

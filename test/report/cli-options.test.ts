@@ -40,11 +40,21 @@ describe('report options', function () {
     assert.match(noExecute.stderr, /--no-execute runs no notebook, so "retrain" would change nothing/);
     assert.equal(fs.existsSync(out), false, 'no site was written');
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
-    for (const cli of [CLI, path.join(__dirname, '..', '..', 'src', 'cli', 'main.js')]) {
-      const version = spawnSync(process.execPath, [cli, '--version'], { encoding: 'utf8' });
+    const diffusion = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+    // The report is also `diffusion report`, and the server `diffusion serve`: one command.
+    for (const args of [
+      [CLI, '--version'],
+      [diffusion, '--version'],
+      [diffusion, 'report', '--version'],
+    ]) {
+      const version = spawnSync(process.execPath, args, { encoding: 'utf8' });
       assert.equal(version.status, 0);
       assert.match(version.stdout, new RegExp(`^diffusion-ts ${pkg.version.replace(/\./g, '\\.')}\nnode v\\d+[\\s\\S]*@tensorflow/tfjs-core \\d`));
     }
+    assert.match(
+      spawnSync(process.execPath, [diffusion, 'serve', '--help'], { encoding: 'utf8' }).stdout,
+      /^npm run serve -- \[--port N\] \[--dir DIR\]\s+\(or: diffusion serve/,
+    );
     const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
     for (const flag of ['--param', '--config', '--no-execute', '--pdf-only', '--trust-notebook-html', '--only', '--force'])
       assert.ok(help.stdout.includes(flag), flag);
