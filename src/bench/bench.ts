@@ -9,7 +9,7 @@ import { Rng } from '../lib/random';
 import { Adam } from '../lib/train/adam';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { drawBatch } from '../lib/train/objectives';
-import { GradientWorkers, trainWorkerCount } from '../lib/train/gradient-workers';
+import { GradientWorkers } from '../lib/train/gradient-workers';
 import { sampleWorkerCount, UNetWorkers } from '../lib/nn/unet-workers';
 import { autoMicroBatch, trainStep, trainStepParallel } from '../lib/train/trainer';
 import { createModel, scheduleFor } from '../lib/train/networks';
@@ -180,16 +180,8 @@ async function benchCase(
   const images = new Float32Array(config.batchSize * 784).map(() => rng.uniform());
   const labels = new Uint8Array(config.batchSize).map(() => rng.int(10));
 
-  const workerCount = trainWorkerCount(Math.ceil(config.batchSize / microBatch), backend.name, requestedWorkers);
-  const workers =
-    workerCount > 0
-      ? await GradientWorkers.start(
-          config,
-          workerCount,
-          backend.name,
-          model.namedParameters().map(([n, v]) => [n, v.shape]),
-        )
-      : null;
+  const workers = await GradientWorkers.forTraining(config, microBatch, backend.name, model.namedParameters(), requestedWorkers);
+  const workerCount = workers?.size ?? 0;
   const step = async () => {
     const draw = drawBatch(config, images, labels, rng);
     return workers ? trainStepParallel(model, optimizer, workers, draw, microBatch) : trainStep(model, optimizer, config, schedule, draw, microBatch);

@@ -44,25 +44,25 @@ interface TorchRunRecord {
   epochs: Array<{ epoch: number; meanLoss: number; lr: number; seconds: number }>;
 }
 
+/** The training digits as bytes (their values were bytes / 255) and their SHA-256, which ties a PyTorch run to them. */
+function digitBytes(data: DatasetSplits): { images: Uint8Array; labels: Uint8Array; sha256: string } {
+  const images = Uint8Array.from(data.train.images, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  const labels = Uint8Array.from(data.train.labels);
+  return { images, labels, sha256: sha256(Buffer.concat([images, labels])) };
+}
+
 /** The train split as 8-bit images and labels, fingerprinted, for scripts/train_partb_torch.py. */
 export function digitsFile(data: DatasetSplits): { tensors: Record<string, NamedTensor>; metadata: Record<string, string> } {
   const { train } = data;
   if ((train.channels ?? 1) !== 1) throw new Error('export --digits writes gray digits; this data set has colour images.');
-  const images = Uint8Array.from(train.images, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
-  const labels = Uint8Array.from(train.labels);
+  const { images, labels, sha256: dataSha256 } = digitBytes(data);
   return {
     tensors: {
       images: { dtype: 'U8', shape: [train.count, train.height, train.width], data: images },
       labels: { dtype: 'U8', shape: [train.count], data: labels },
     },
-    metadata: { description: data.source.description, kind: data.source.kind, count: String(train.count), dataSha256: digitsFingerprint(data) },
+    metadata: { description: data.source.description, kind: data.source.kind, count: String(train.count), dataSha256 },
   };
-}
-
-/** SHA-256 of the 8-bit training images and labels: what ties a PyTorch run to this data. */
-function digitsFingerprint(data: DatasetSplits): string {
-  const images = Uint8Array.from(data.train.images, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
-  return sha256(Buffer.concat([Buffer.from(images), Buffer.from(Uint8Array.from(data.train.labels))]));
 }
 
 function readRecord(dir: string): TorchRunRecord {
@@ -106,7 +106,7 @@ export function importTorchRun(opts: { dir: string; data: DatasetSplits; out?: s
   const record = readRecord(opts.dir);
   const recordFile = path.join(opts.dir, 'torch-run.json');
   const config = configFor(record, recordFile);
-  const fingerprint = digitsFingerprint(opts.data);
+  const fingerprint = digitBytes(opts.data).sha256;
   if (Number(record.data.count) !== opts.data.train.count || (record.data.dataSha256 !== undefined && record.data.dataSha256 !== fingerprint)) {
     throw new Error(
       `${recordFile}: the run trained on ${record.data.count} digits (SHA-256 ${record.data.dataSha256?.slice(0, 12) ?? 'unknown'}), ` +

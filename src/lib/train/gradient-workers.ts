@@ -96,6 +96,27 @@ export class GradientWorkers {
    * Starts `count` workers, each building the model of `config` on `backend` with one thread,
    * and checks that they built the same parameters as `expected` (name and shape, in order).
    */
+  /**
+   * The workers a training run of `config` uses (trainWorkerCount: one per core on wasm when a
+   * batch has two micro-batches or more, `requested` if given), started; null for none.
+   */
+  static async forTraining(
+    config: TrainConfig,
+    microBatch: number,
+    backend: BackendInfo['name'],
+    parameters: Array<[string, { shape: readonly number[] }]>,
+    requested?: number,
+  ): Promise<GradientWorkers | null> {
+    const count = trainWorkerCount(Math.ceil(config.batchSize / microBatch), backend, requested);
+    if (count === 0) return null;
+    return GradientWorkers.start(
+      config,
+      count,
+      backend,
+      parameters.map(([name, v]) => [name, v.shape]),
+    );
+  }
+
   static async start(config: TrainConfig, count: number, backend: BackendInfo['name'], expected: Array<[string, readonly number[]]>): Promise<GradientWorkers> {
     const script = gradientWorkerScript();
     if (!script) {

@@ -20,7 +20,7 @@ import { configHash, isCascadeKind, learningRateAtStep, TrainConfig, validateTra
 import { ParameterEma } from './ema';
 import { BatchDraw, sliceDraw } from './objectives';
 import { createNetwork, drawTrainingBatch, networkLoss, scheduleFor, TrainableNet } from './networks';
-import { GradientWorkers, trainWorkerCount } from './gradient-workers';
+import { GradientWorkers } from './gradient-workers';
 import { createProgress, ProgressCallback, ProgressMode } from '../progress';
 import { appendJsonLine, readJsonLines, truncateJsonLines } from './runlog';
 
@@ -226,18 +226,8 @@ export async function trainNetwork(opts: TrainOptions): Promise<TrainResult<Trai
   } else {
     fs.rmSync(files.lossLog, { force: true });
   }
-  const microBatchesPerBatch = Math.ceil(config.batchSize / microBatch);
-  const workerCount = trainWorkerCount(microBatchesPerBatch, backend.name, opts.workers);
-  const workers =
-    workerCount > 0
-      ? await GradientWorkers.start(
-          config,
-          workerCount,
-          backend.name,
-          model.namedParameters().map(([n, v]) => [n, v.shape]),
-        )
-      : null;
-  meta.workers = workerCount;
+  const workers = await GradientWorkers.forTraining(config, microBatch, backend.name, model.namedParameters(), opts.workers);
+  meta.workers = workers?.size ?? 0;
   try {
     writeMeta(files.meta, meta);
     const batchesPerEpoch = Math.ceil(trainSet.count / config.batchSize);
