@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Makes the colour images of Part A (src/lib/inputs/assets/): square crops of openly licensed
+// Makes the colour images of Part A (src/writeup/inputs/assets/): square crops of openly licensed
 // photos shipped by Debian's python3-skimage (apt-get install python3-skimage) and one clip-art
 // "web image" from the EmojiOne 2 set (npm @iconify-json/emojione, a devDependency), each
 // 128x128 RGB PNG. The crops are committed; this script documents and reproduces them.
@@ -9,7 +9,7 @@ const path = require('path');
 const sharp = require('sharp');
 
 const SKIMAGE = process.env.SKIMAGE_DATA || '/usr/lib/python3/dist-packages/skimage/data';
-const OUT = path.join(__dirname, '..', 'src', 'lib', 'inputs', 'assets');
+const OUT = path.join(__dirname, '..', 'src', 'writeup', 'inputs', 'assets');
 const SIZE = 128;
 
 // Crop boxes in the source's pixels (left, top, side), chosen by eye to centre the subject.

@@ -4,7 +4,7 @@ import { parseArgs } from 'util';
 import { tf } from '../lib/backend/tf';
 import { BackendInfo, initBackend } from '../lib/backend/select';
 import { writeFileAtomic } from '../lib/io/atomic';
-import { getProfile, trainConfigFor } from '../lib/profiles';
+import { getProfile, trainConfigFor } from '../writeup/profiles';
 import { Rng } from '../lib/random';
 import { Adam } from '../lib/train/adam';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';

@@ -7,7 +7,7 @@ import { encodePng } from '../lib/display/png';
 import { imageGrid } from '../lib/display/grid';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { outputsPath } from '../lib/io/outputs';
-import { evaluatePromptFidelity, fidelityPrompts } from '../lib/judge/emoji-fidelity';
+import { evaluatePromptFidelity, fidelityPrompts } from '../writeup/judge/emoji-fidelity';
 import {
   classifierAccuracy,
   DEFAULT_EMOJI_JUDGE_CONFIG,
@@ -18,7 +18,7 @@ import {
   saveEmojiJudge,
   subcategoryLabels,
   trainEmojiClassifier,
-} from '../lib/judge/emoji-judge';
+} from '../writeup/judge/emoji-judge';
 import { loadEmojiCascade, loadEmojiStage1 } from '../lib/pretrained/emoji-model';
 import { createProgress } from '../lib/progress';
 import { runFiles, RunMetadata } from '../lib/train/trainer';

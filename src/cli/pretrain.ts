@@ -8,11 +8,13 @@ import { recordShippedChecksum } from '../lib/io/checksums';
 import { BUILTIN_PROMPTS, builtinTrainConfig, builtinTrainingData } from '../lib/pretrained/builtin-spec';
 import { TrainConfig } from '../lib/train/config';
 import { loadTrainedModel, readLossLog, train } from '../lib/train/trainer';
-import { loadOrTrainJudge, readJudgeInfo, SHIPPED_JUDGE_FILE, SHIPPED_JUDGE_INFO } from '../lib/judge/classifier';
+import { loadOrTrainJudge, readJudgeInfo, SHIPPED_JUDGE_FILE, SHIPPED_JUDGE_INFO } from '../writeup/judge/classifier';
 import { versions } from '../lib/versions';
 
 /** Where the shipped weights and their records live (committed to the repository). */
 export const BUILTIN_DIR = path.join('src', 'lib', 'pretrained', 'weights');
+/** Where `pretrain judge --export` writes the MNIST judge (the writeup's, not the library's). */
+export const JUDGE_DIR = path.join('src', 'writeup', 'judge', 'weights');
 
 /**
  * Trains Part A's built-in model (resumable like any run) and, with `exportTo`, writes the
@@ -97,7 +99,7 @@ export async function runPretrainJudge(opts: { data: DatasetSplits; exportTo?: s
   const judge = await loadOrTrainJudge({ data: opts.data, shipped: false });
   process.stderr.write(`judge: test accuracy ${(judge.testAccuracy * 100).toFixed(2)}% on ${opts.data.test.count} held-out digits (${judge.file})\n`);
   if (!opts.exportTo) {
-    process.stderr.write(`add --export to write it into ${BUILTIN_DIR}\n`);
+    process.stderr.write(`add --export to write it into ${JUDGE_DIR}\n`);
     return;
   }
   const info = readJudgeInfo(path.join(path.dirname(judge.file), 'judge.json'));

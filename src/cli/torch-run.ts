@@ -5,7 +5,7 @@ import { DatasetSplits } from '../lib/data/dataset';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { sha256 } from '../lib/io/checksums';
 import { NamedTensor, readSafetensorsFile } from '../lib/io/safetensors';
-import { trainConfigFor } from '../lib/profiles';
+import { trainConfigFor } from '../writeup/profiles';
 import { TrainConfig } from '../lib/train/config';
 import { readJsonLines } from '../lib/train/runlog';
 import { importTorchUNet } from '../lib/train/torch-unet';

@@ -42,34 +42,23 @@ export {
   type RunMetadata,
   type TrainResult,
 } from './train/trainer';
-export { createProgress, type ProgressCallback, type ProgressEvent } from './progress';
+export { createProgress, stepProgress, type ProgressCallback, type ProgressEvent } from './progress';
 export { ddpmSample, type DdpmSampleOptions, type DdpmSampleResult } from './sample';
 export { denoiseAtSigma } from './denoise';
-export { loadOrTrainJudge, DigitClassifier, type Judge } from './judge/classifier';
-export {
-  evaluateDdpm,
-  describeEvaluation,
-  measureSampleQuality,
-  realDigitBaseline,
-  CONFIDENT,
-  type ClassAccuracy,
-  type SampleQuality,
-  type DdpmEvaluation,
-} from './judge/evaluate';
-export { featureStats, frechetDistance, type FeatureStats } from './judge/frechet';
-export { PROFILES, PROFILE_NAMES, getProfile, trainConfigFor, type Profile, type ProfileName } from './profiles';
-export * from './figures/partb';
 export { imageGrid, hconcat, vconcat, type GridOptions } from './display/grid';
 export { encodePng, decodePng, type PixelImage } from './display/png';
 export { encodeGif, type GifOptions } from './display/gif';
 export { type RgbImage, type FloatImages, toRgb8, upscaleNearest } from './display/image';
+export { tensorGrid, tensorImages, cellScale, maskAsImages, interleaveColumns } from './display/tensor-grid';
+export { type Pixels, checkPixels, resize, centerCropSquare, toChannels, toModelInput, checkSize, MAX_INPUT_SIZE } from './images/pixels';
+export { loadUserImage, userImageFromBytes, MAX_USER_IMAGE_BYTES, MAX_USER_IMAGE_PIXELS } from './images/user-image';
+export { type Stroke, rasteriseStrokes } from './images/strokes';
 export { lossCurveSpec, accuracyBarsSpec, frechetBarsSpec, type VegaLiteSpec } from './display/charts';
 export * from './pipelines/index';
 export { type DiffusionModel, type ModelOutput, PromptDictionary } from './pretrained/model';
 export { BuiltinModel, loadBuiltinDigitsModel, loadBuiltinModel, builtinPrompts, builtinWeightsFile } from './pretrained/builtin';
 export { BUILTIN_PROMPTS, DIGIT_PROMPTS, FASHION_PROMPTS, GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from './pretrained/builtin-spec';
 export { type PromptEncoder, type SuperResolutionModel } from './pretrained/model';
-export { PART_A_MODELS, PART_A_MODEL_KINDS, type PartAModelKind, type PartAModelEntry } from './pretrained/registry';
 export {
   EmojiTextToImage,
   EmojiPrompts,
@@ -88,5 +77,3 @@ export { TextEncoder, type TextEncoderConfig } from './nn/text-encoder';
 export { TextToImageNet } from './nn/text-to-image';
 export { loadDeepFloydIF, DeepFloydIFModel } from './pretrained/deepfloyd/if-model';
 export { loadPromptEmbeddings } from './pretrained/deepfloyd/prompt-embeddings';
-export * from './inputs/index';
-export * from './figures/parta';

@@ -183,3 +183,18 @@ export function createProgress(opts: ProgressOptions): Progress {
     },
   };
 }
+
+/**
+ * Adapts a progress callback (e.g. the notebook's live progress line) to the pipelines' onStep,
+ * with elapsed time, rate, ETA and the timestep reached (when the loop passes it; Part B's sampler does not).
+ */
+export function stepProgress(onProgress: ProgressCallback, phase = 'denoising'): (done: number, total: number, t?: number) => void {
+  let start = 0;
+  return (done, total, t) => {
+    const now = Date.now();
+    if (done <= 1 || start === 0) start = now - 1;
+    const elapsedSec = (now - start) / 1000;
+    const rate = elapsedSec > 0 ? done / elapsedSec : 0;
+    onProgress({ phase, done, total, elapsedSec, rate, etaSec: rate > 0 ? (total - done) / rate : null, info: t === undefined ? undefined : { t } });
+  };
+}

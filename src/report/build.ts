@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { runtimeOptions } from '../lib/runtime-options';
 import { versions } from '../lib/versions';
-import { FIGURES_DIR_ENV_VAR, outputsPath } from '../lib/io/outputs';
+import { outputsPath } from '../lib/io/outputs';
 import { acquireLock } from '../lib/io/lock';
 import { removeLeftoversOfDeadProcesses, removeStaleTempFiles } from '../lib/io/atomic';
 import { replaceFolder } from '../lib/io/folders';
@@ -11,7 +11,7 @@ import { declaredParameters, executeNotebook, NotebookExecutionError } from './e
 import { Cell, Notebook, readNotebook, writeNotebookAtomic } from './nbformat';
 import { DEFAULT_REPORT_CONFIG, readReportConfig, ReportConfig } from './config';
 import { assertReplaceableSite, buildSite } from './site';
-import { RUN_INFO_MIME, RunInfo } from '../notebook/run-info';
+import { FIGURES_DIR_ENV_VAR, RUN_INFO_MIME, RunInfo } from '../writeup/contract';
 
 /**
  * `npm run report`: executes every notebook with the project kernel (skipping those whose inputs
@@ -198,7 +198,7 @@ async function executeAndRender(
     staging: string;
   },
 ): Promise<ReportResult> {
-  const codeHash = treeHash(['src/lib', 'src/notebook', 'kernel']);
+  const codeHash = treeHash(['src/lib', 'src/writeup', 'kernel']);
   const executed: string[] = [];
   const cached: string[] = [];
   /** Notebooks left out of the site: --only skipped them and they never ran with this profile and seed. */

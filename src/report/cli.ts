@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { buildReport } from './build';
 import { printSiteToPdf } from './pdf';
-import { getProfile } from '../lib/profiles';
+import { getProfile } from '../writeup/profiles';
 import { versionText } from '../lib/versions';
 
 const HELP = `npm run report -- [options]     (or: diffusion report [options])

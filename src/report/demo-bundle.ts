@@ -2,7 +2,7 @@
  * The site's live demos (src/web/): the page and worker bundled for the browser by esbuild, the
  * wasm binaries of TensorFlow.js, the example images, and the models, all under site/demo/. The
  * colour model comes from the shipped weights; Part B's models are the ones the notebooks
- * trained and shared (shareModel in src/notebook/display.ts). Weights go out compact: the colour
+ * trained and shared (shareModel in src/writeup/notebook/display.ts). Weights go out compact: the colour
  * model's large tensors as int8 with per-channel scales (int8Copy), everything else as F16.
  */
 import * as crypto from 'crypto';
@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as esbuild from 'esbuild';
 import { builtinModules } from 'module';
-import { sourceFile } from '../lib/io/source-files';
+import { writeupFile } from '../writeup/files';
 import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE, weightsDir } from '../lib/pretrained/emoji-model';
 import { int8Copy } from '../lib/train/network-file';
 import type { DemoModelIndex, DemoModelName } from '../web/protocol';
@@ -76,7 +76,7 @@ function wasmBinaries(): DemoFile[] {
 }
 
 function exampleImages(): DemoFile[] {
-  const dir = sourceFile('inputs', 'assets');
+  const dir = writeupFile('inputs', 'assets');
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.png'))

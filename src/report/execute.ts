@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { KernelClient, KernelMessage, KernelTimeoutError } from './kernel-client';
-import { PROGRESS_STDERR_ENV_VAR } from '../notebook/run-info';
+import { PROGRESS_STDERR_ENV_VAR } from '../writeup/contract';
 import { Cell, cellTags, CodeCell, joinText, MimeBundle, Notebook, Output, readNotebook } from './nbformat';
 
 /**

@@ -6,7 +6,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import * as zmq from 'zeromq';
-import { PROGRESS_LINE_PREFIX } from '../notebook/run-info';
+import { PROGRESS_LINE_PREFIX } from '../writeup/contract';
 
 /**
  * A minimal Jupyter client in pure Node: it starts the project's tslab kernel, talks to it with

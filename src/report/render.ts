@@ -3,14 +3,14 @@
  * Pure: nothing is written here; site.ts writes the files. See docs/report.md for the conventions
  * notebook authors follow (figure metadata, cell tags).
  */
-import { SHARED_MODEL_MIME, SHARED_MODEL_NAMES, SharedModelMetadata, SharedModelName } from '../lib/demo/shared-model';
+import { SHARED_MODEL_MIME, SHARED_MODEL_NAMES, SharedModelMetadata, SharedModelName } from '../writeup/contract';
 import { DEMO_PAGE, SharedModel } from './demo-bundle';
 import { DEMO_PANELS } from '../web/protocol';
 import { sanitizeNotebookHtml } from './sanitize';
 import { createHash } from 'crypto';
 import { IdRegistry, slugify } from './ids';
 import { createMarkdown, type Heading, type Markdown, type MarkdownEnv } from './markdown';
-import { prefixSvgIds, vegaLiteToSvg } from '../notebook/vega-svg';
+import { prefixSvgIds, vegaLiteToSvg } from '../writeup/notebook/vega-svg';
 import { cellTags, type ExecutedNotebook, joinText, type MultilineText, type NotebookCell, type NotebookOutput } from './nbformat';
 
 /** The caption metadata a display_data output (or its cell) carries; see docs/report.md. */

@@ -1,7 +1,7 @@
 // The "Try it" page: each demo is a form, a drawing surface where it needs one, a live view of
 // the image being denoised and the results. All computing happens in a Web Worker (worker.ts).
-import type { DemoJob, DemoResult } from '../lib/demo/jobs';
-import type { Pixels } from '../lib/inputs/pixels';
+import type { DemoJob, DemoResult } from '../writeup/demo/jobs';
+import type { Pixels } from '../lib/images/pixels';
 import { DEMO_PANELS, type BackendName, type DemoPanel, type FromWorker, type ToWorker } from './protocol';
 
 function demoPanel(id: string): DemoPanel {

@@ -1,6 +1,6 @@
-import type { DemoJob, DemoResult } from '../lib/demo/jobs';
-import type { Pixels } from '../lib/inputs/pixels';
-import type { SharedModelName } from '../lib/demo/shared-model';
+import type { DemoJob, DemoResult } from '../writeup/demo/jobs';
+import type { Pixels } from '../lib/images/pixels';
+import type { SharedModelName } from '../writeup/contract';
 
 /**
  * Messages between the demo page and its Web Worker. The worker owns TensorFlow.js and the

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-webgl';
 import { attachWasmBackendHeap, registerProjectWasmKernels } from '../lib/backend/wasm-setup';
-import { DemoJob, DemoModels, runDemoJob } from '../lib/demo/jobs';
+import { DemoJob, DemoModels, runDemoJob } from '../writeup/demo/jobs';
 import { emojiStage1FromBytes, emojiStage2FromBytes } from '../lib/pretrained/emoji-model';
 import { UNet } from '../lib/nn/unet';
 import { readNetworkFile } from '../lib/train/network-file';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
 import { OUTPUTS_ENV_VAR, outputsPath } from '../../src/lib/io/outputs';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { defaultRunDir } from '../../src/lib/train/trainer';
 
 describe('outputs folder', () => {

@@ -93,7 +93,7 @@ describe('kernel:install', function () {
       cells: [
         cell(
           [
-            "import { showChart, startNotebook } from './src/notebook/display';",
+            "import { showChart, startNotebook } from './src/writeup/notebook/display';",
             "import { lossCurveSpec } from './src/lib/display/charts';",
             "const nb = await startNotebook('nbconvert-chart', { profile: 'smoke', seed: 0 });",
             'const points = Array.from({ length: 50 }, (_, i) => ({ step: i, loss: 1 / (1 + i) }));',

@@ -2,7 +2,7 @@ import assert from 'assert/strict';
 import { tf } from '../../src/lib/backend/tf';
 import { Rng } from '../../src/lib/random';
 import { ddpmSchedule } from '../../src/lib/noise-schedules';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { Adam } from '../../src/lib/train/adam';
 import { drawBatch } from '../../src/lib/train/objectives';
 import { trainStep } from '../../src/lib/train/trainer';

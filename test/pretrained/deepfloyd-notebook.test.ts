@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { allPrompts, partAPrompts } from '../../src/lib/inputs/prompts';
+import { allPrompts, partAPrompts } from '../../src/writeup/inputs/prompts';
 import { writeSafetensorsFile, NamedTensor } from '../../src/lib/io/safetensors';
 import { Rng } from '../../src/lib/random';
 import { executeNotebook } from '../../src/report/execute';

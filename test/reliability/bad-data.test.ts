@@ -4,7 +4,7 @@
 import assert from 'assert/strict';
 import * as fs from 'fs';
 import { saveCheckpoint, loadCheckpoint } from '../../src/lib/checkpoint';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { createModel } from '../../src/lib/train/networks';
 import { runFiles, train } from '../../src/lib/train/trainer';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';

@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { saveCheckpointSync } from '../../src/lib/checkpoint';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { createModel } from '../../src/lib/train/networks';
 import { tempDir, useDefaultBackend } from '../helpers';
 

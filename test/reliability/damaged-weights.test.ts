@@ -6,7 +6,7 @@ import * as path from 'path';
 import { sha256, SUMS_FILE } from '../../src/lib/io/checksums';
 import { builtinWeightsFile, loadBuiltinDigitsModel } from '../../src/lib/pretrained/builtin';
 import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE, loadEmojiCascade, weightsDir } from '../../src/lib/pretrained/emoji-model';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { loadTrainedModel, runFiles, train } from '../../src/lib/train/trainer';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
 

@@ -3,7 +3,7 @@
 import assert from 'assert/strict';
 import * as zlib from 'zlib';
 import { decodePng, encodePng } from '../../src/lib/display/png';
-import { loadUserImage, userImageFromBytes } from '../../src/lib/inputs/user-image';
+import { loadUserImage, userImageFromBytes } from '../../src/lib/images/user-image';
 import { useDefaultBackend } from '../helpers';
 
 function chunk(type: string, body: Buffer): Buffer {

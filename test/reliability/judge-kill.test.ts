@@ -3,8 +3,8 @@ import assert from 'assert/strict';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { JUDGE_CHECKPOINT, loadOrTrainJudge } from '../../src/lib/judge/classifier';
-import { trainEmojiClassifier } from '../../src/lib/judge/emoji-judge';
+import { JUDGE_CHECKPOINT, loadOrTrainJudge } from '../../src/writeup/judge/classifier';
+import { trainEmojiClassifier } from '../../src/writeup/judge/emoji-judge';
 import { tinyEmojiSet } from './tiny-emoji';
 import { readSafetensorsHeader } from '../../src/lib/io/safetensors';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';
@@ -13,7 +13,7 @@ const DIST = path.join(__dirname, '..', '..');
 const CONFIG = { epochs: 3, batchSize: 16 };
 const CHILD = `
 const { initBackend } = require(${JSON.stringify(path.join(DIST, 'src/lib/backend/select'))});
-const { loadOrTrainJudge } = require(${JSON.stringify(path.join(DIST, 'src/lib/judge/classifier'))});
+const { loadOrTrainJudge } = require(${JSON.stringify(path.join(DIST, 'src/writeup/judge/classifier'))});
 const { syntheticSplits } = require(${JSON.stringify(path.join(DIST, 'test/helpers'))});
 const { killAtWrite } = require(${JSON.stringify(path.join(DIST, 'test/reliability/kill-at-write'))});
 killAtWrite(process.argv[2].split(':')[0], Number(process.argv[2].split(':')[1]));
@@ -52,7 +52,7 @@ describe('reliability: a killed judge training resumes', function () {
 
 const EMOJI_CHILD = `
 const { initBackend } = require(${JSON.stringify(path.join(DIST, 'src/lib/backend/select'))});
-const { trainEmojiClassifier } = require(${JSON.stringify(path.join(DIST, 'src/lib/judge/emoji-judge'))});
+const { trainEmojiClassifier } = require(${JSON.stringify(path.join(DIST, 'src/writeup/judge/emoji-judge'))});
 const { tinyEmojiSet } = require(${JSON.stringify(path.join(DIST, 'test/reliability/tiny-emoji'))});
 const { killAtWrite } = require(${JSON.stringify(path.join(DIST, 'test/reliability/kill-at-write'))});
 killAtWrite(process.argv[2].split(':')[0], Number(process.argv[2].split(':')[1]));

@@ -1,4 +1,4 @@
-import { JUDGE_SIZE } from '../../src/lib/judge/emoji-judge';
+import { JUDGE_SIZE } from '../../src/writeup/judge/emoji-judge';
 import { Rng } from '../../src/lib/random';
 
 /** 24 random 32x32 images of 3 classes and a 3-epoch config (for the emoji judge's resume test). */

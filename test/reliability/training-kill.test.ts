@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { removeStaleTempFiles } from '../../src/lib/io/atomic';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { TrainConfig } from '../../src/lib/train/config';
 import { loadTrainedModel, LossRecord, readLossLog, runFiles, RunMetadata, train } from '../../src/lib/train/trainer';
 import { syntheticSplits, tempDir, useDefaultBackend } from '../helpers';

@@ -16,9 +16,9 @@ describe('credits page (docs/credits.md, published as credits.html)', () => {
   });
 
   it('credits every image Part A shows', () => {
-    const assets = fs.readdirSync(path.join('src', 'lib', 'inputs', 'assets')).filter((f) => f.endsWith('.png'));
+    const assets = fs.readdirSync(path.join('src', 'writeup', 'inputs', 'assets')).filter((f) => f.endsWith('.png'));
     assert.ok(assets.length >= 4);
-    const readme = fs.readFileSync(path.join('src', 'lib', 'inputs', 'assets', 'README.md'), 'utf8');
+    const readme = fs.readFileSync(path.join('src', 'writeup', 'inputs', 'assets', 'README.md'), 'utf8');
     for (const f of assets) assert.ok(readme.includes(`\`${f}\``), `${f} has a source and licence in assets/README.md`);
     for (const source of ['rocket.jpg', 'chelsea.png', 'coffee.png', 'sunflower']) assert.ok(text.includes(source), `${source} is credited`);
   });

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { CellProgress, executeNotebook, injectParameters, NotebookExecutionError, toOutputs } from '../../src/report/execute';
 import { CodeCell, Notebook, Output, readNotebook, writeNotebookAtomic } from '../../src/report/nbformat';
 import { KernelMessage } from '../../src/report/kernel-client';
-import { RUN_INFO_MIME, RunInfo } from '../../src/notebook/run-info';
+import { RUN_INFO_MIME, RunInfo } from '../../src/writeup/contract';
 import { parseRuntimeOptions } from '../../src/lib/runtime-options';
 import { decodePng } from '../../src/lib/display/png';
 
@@ -148,7 +148,7 @@ describe('report/execute', function () {
       const source = notebook(
         code(
           [
-            "import { notebookProgress, showChart, showFigure, startNotebook } from './src/notebook/display';",
+            "import { notebookProgress, showChart, showFigure, startNotebook } from './src/writeup/notebook/display';",
             "import { lossCurveSpec } from './src/lib/display/charts';",
             "import { imageGrid } from './src/lib/display/grid';",
             "const nb = await startNotebook('display-test', { profile: 'smoke', seed: 0 });",

@@ -1,6 +1,6 @@
 import assert from 'assert/strict';
 import * as path from 'path';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { TrainConfig } from '../../src/lib/train/config';
 import { Rng } from '../../src/lib/random';
 import { GradientWorkers, TRAIN_WORKERS_ENV_VAR, trainWorkerCount } from '../../src/lib/train/gradient-workers';

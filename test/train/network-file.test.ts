@@ -4,7 +4,7 @@ import * as path from 'path';
 import { initBackend } from '../../src/lib/backend/select';
 import { decodeSafetensors } from '../../src/lib/io/safetensors';
 import { EMOJI_STAGE2_FILE, weightsDir } from '../../src/lib/pretrained/emoji-model';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { decodeNetworkFile, encodeNetworkFile, halfPrecisionCopy, int8Copy, readNetworkFile } from '../../src/lib/train/network-file';
 import { createNetwork } from '../../src/lib/train/networks';
 import { UNet } from '../../src/lib/nn/unet';

@@ -6,7 +6,7 @@ import { loadCheckpoint } from '../../src/lib/checkpoint';
 import { readSafetensorsFile, writeSafetensorsFile } from '../../src/lib/io/safetensors';
 import { Rng } from '../../src/lib/random';
 import { ddpmSchedule } from '../../src/lib/noise-schedules';
-import { trainConfigFor } from '../../src/lib/profiles';
+import { trainConfigFor } from '../../src/writeup/profiles';
 import { Adam } from '../../src/lib/train/adam';
 import { configHash, ModelKind, TrainConfig, learningRateAt, learningRateAtStep } from '../../src/lib/train/config';
 import { ParameterEma } from '../../src/lib/train/ema';

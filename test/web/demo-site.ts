@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { SHARED_MODEL_MIME } from '../../src/lib/demo/shared-model';
+import { SHARED_MODEL_MIME } from '../../src/writeup/contract';
 import { buildSite } from '../../src/report/site';
 
 export const DEMO_FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'demo');

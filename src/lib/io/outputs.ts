@@ -19,9 +19,3 @@ export const DATA_CACHE_ENV_VAR = 'DIFFUSION_DATA_CACHE';
 export function dataCachePath(...parts: string[]): string {
   return path.join(process.env[DATA_CACHE_ENV_VAR]?.trim() || path.join(os.homedir(), '.cache', 'diffusion-ts'), ...parts);
 }
-
-/**
- * Set by the report builder for the notebooks it runs: they write their figure folders below it,
- * and the builder moves them into outputs/ once the whole build succeeded.
- */
-export const FIGURES_DIR_ENV_VAR = 'DIFFUSION_FIGURES_DIR';

@@ -1,5 +1,5 @@
 import { tf } from '../backend/tf';
-import { resize } from '../inputs/pixels';
+import { resize } from '../images/pixels';
 import { SuperResolutionModel } from '../pretrained/model';
 import { Rng } from '../random';
 import { DenoiseCallbacks, denoiseLoop } from './loop';

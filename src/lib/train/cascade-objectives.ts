@@ -5,7 +5,7 @@ import { CascadeUNet } from '../nn/cascade-unet';
 import { ForwardContext } from '../nn/module';
 import { TextToImageNet } from '../nn/text-to-image';
 import { Rng } from '../random';
-import { resize } from '../inputs/pixels';
+import { resize } from '../images/pixels';
 import { addNoise, noiseLevels, velocity } from '../scheduler';
 import { NoiseSchedule } from '../noise-schedules';
 import { composeCaption, DEFAULT_CAPTION_RECIPE } from '../text/captions';

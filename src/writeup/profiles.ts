@@ -1,0 +1,120 @@
+import type { PartASettings } from './inputs/settings';
+import { JudgeTrainConfig } from './judge/classifier';
+import type { PartAModelKind } from './part-a-models';
+import { stridedTimesteps } from '../lib/scheduler';
+import { defaultTrainConfig, ModelKind, TrainConfig } from '../lib/train/config';
+
+/**
+ * Run profiles: the same code at three budgets, for Part A's notebooks and Part B's training. The
+ * one table every profile name is read from (notebooks, the CLI, the report). Data only.
+ *  - full:  SPEC's numbers exactly (meant for a GPU through tfjs-node-gpu, or a patient user).
+ *  - quick: designed for a 2-core CPU on wasm, measured rather than scaled down blindly: on a CPU
+ *           budget the number of optimiser steps matters more than width, so quick uses narrow UNets
+ *           and small batches (many steps) with SPEC's learning rates and schedule shape.
+ *  - smoke: seconds, for tests and the report's smoke build; the pictures are noise.
+ */
+export type ProfileName = 'full' | 'quick' | 'smoke';
+export const PROFILE_NAMES: readonly ProfileName[] = ['full', 'quick', 'smoke'];
+
+export interface Profile {
+  description: string;
+  /** Part A: how much each notebook computes. */
+  partA: PartASettings;
+  /** Part A: the model `model = 'default'` means. */
+  partAModel: PartAModelKind;
+  /** Overrides of SPEC's training config, per model. */
+  train: Record<ModelKind, Partial<TrainConfig>>;
+  /** Epochs after which figures show results (SPEC: B1 after epochs 1 and 5, B2 after 5 and 20). */
+  figureEpochs: Record<ModelKind, number[]>;
+  /** The MNIST judge used to score class-conditioned samples. */
+  judge: Partial<JudgeTrainConfig>;
+  /** Samples per digit for the judge's accuracy and the class-conditioned samples' quality. */
+  judgeSamplesPerClass: number;
+  /** Time-conditioned samples for their quality (Frechet distance, confident readings). */
+  timeSamples: number;
+}
+
+/** SPEC's whole Part A figure set (full and quick). */
+const SPEC_PART_A: PartASettings = {
+  noiseTimesteps: stridedTimesteps(),
+  inferenceSteps: [5, 10, 20, 40],
+  samplesPerPrompt: 3,
+  samples: 5,
+  iStarts: [1, 3, 5, 7, 10, 20],
+  photos: 3,
+  illusions: 3,
+  candidates: 4,
+};
+
+export const PROFILES: Record<ProfileName, Profile> = {
+  full: {
+    description: "SPEC's numbers: D=128 batch 256 5 epochs (B1); D=64 batch 128 20 epochs (B2)",
+    partA: SPEC_PART_A,
+    partAModel: 'builtin',
+    train: { denoiser: {}, time: {}, class: {} },
+    figureEpochs: { denoiser: [1, 5], time: [5, 20], class: [5, 20] },
+    judge: {},
+    judgeSamplesPerClass: 100,
+    timeSamples: 1000,
+  },
+  quick: {
+    description: 'A 2-core CPU budget: D=16 denoiser and class-conditioned UNets, a D=32 time-conditioned one, small batches',
+    partA: SPEC_PART_A,
+    partAModel: 'builtin',
+    train: {
+      // B1 learns fast: 2 epochs over 4,000 digits (126 steps) at 10x SPEC's learning rate.
+      // Micro-batches of half a batch let two gradient workers share each step (one per core).
+      denoiser: { hidden: 16, batchSize: 64, microBatch: 32, epochs: 2, lr: 1e-3, trainLimit: 4000 },
+      // Measured (300 samples judged, docs/part-b-quality.md): D=16 for 2 epochs (35 s) drew scrawls
+      // (Frechet distance 1053, read confidently as a digit 27%); D=16 for 8 epochs (181 s) 771 / 34%;
+      // D=32 for 3 epochs with EMA weights (128 s) 724 / 43%: width pays more than steps here.
+      time: { hidden: 32, batchSize: 32, microBatch: 16, epochs: 3, ema: 0.999 },
+      // Measured: 6 epochs (1,596 steps) gave CFG digits the judge reads 84.5% right; 8 epochs
+      // (2,128 steps) 92.0% with one judge and 89.5% with another (98.1-98.2% test accuracy each):
+      // too close to 90%. 10 epochs = 2,660 steps: 95.5%; 12 epochs = 3,192 steps: 98.5%, cleaner 2s,
+      // 3s and 8s (the Frechet distance rose, 607 -> 711: more uniform CFG digits). EMA weights
+      // (0.999) and D=32 for 4 epochs (the minutes of 10 epochs) measured no better (94.5%, 91.0%).
+      class: { hidden: 16, batchSize: 32, microBatch: 16, epochs: 12 },
+    },
+    figureEpochs: { denoiser: [1, 2], time: [1, 3], class: [2, 12] },
+    judge: {},
+    judgeSamplesPerClass: 20,
+    timeSamples: 200,
+  },
+  smoke: {
+    description: 'Seconds: tiny UNets on 256 images, for tests; results are noise',
+    // Every Part A figure, with fewer samples and steps, on the fast digits model.
+    partA: {
+      noiseTimesteps: stridedTimesteps(990, 90),
+      inferenceSteps: [5, 10],
+      samplesPerPrompt: 1,
+      samples: 2,
+      iStarts: [20],
+      photos: 3,
+      illusions: 3,
+      candidates: 1,
+    },
+    partAModel: 'builtin-digits',
+    train: {
+      denoiser: { hidden: 4, batchSize: 32, epochs: 2, trainLimit: 256, lr: 1e-3 },
+      time: { hidden: 4, batchSize: 32, epochs: 2, trainLimit: 256, T: 20 },
+      class: { hidden: 4, batchSize: 32, epochs: 2, trainLimit: 256, T: 20 },
+    },
+    figureEpochs: { denoiser: [1, 2], time: [1, 2], class: [1, 2] },
+    judge: { epochs: 1 },
+    judgeSamplesPerClass: 2,
+    timeSamples: 20,
+  },
+};
+
+export function getProfile(name: string): Profile {
+  if (!(PROFILE_NAMES as readonly string[]).includes(name)) {
+    throw new Error(`Unknown profile "${name}". Choose one of: ${PROFILE_NAMES.join(', ')}.`);
+  }
+  return PROFILES[name as ProfileName];
+}
+
+/** SPEC's config for a model with a profile's overrides and then the caller's. */
+export function trainConfigFor(kind: ModelKind, profile: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
+  return { ...defaultTrainConfig(kind), ...getProfile(profile).train[kind], ...overrides, kind };
+}
