@@ -105,6 +105,16 @@ export function ddpmSampleGrid(opts: {
   return { image, result };
 }
 
+/**
+ * The first `count` (default 40) of samples already drawn, in rows of 10: a figure of the very
+ * samples that were judged, without sampling again.
+ */
+export function samplesGrid(result: DdpmSampleResult, opts: { count?: number; title?: string } = {}): RgbImage {
+  const count = Math.min(opts.count ?? 40, result.count);
+  const per = result.size * result.size;
+  return imageGrid(gray(count, result.size, result.images.subarray(0, count * per)), { cols: 10, title: opts.title });
+}
+
 /** Frames of a sampling run as grid images, for encodeGif. */
 export function samplingFrames(result: DdpmSampleResult, cols = 10): RgbImage[] {
   return result.frames.map((f) => imageGrid(gray(result.count, result.size, f.images), { cols, scale: 2, title: `t = ${f.t}` }));
