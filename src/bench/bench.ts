@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as os from 'os';
-import { parseArgs } from 'util';
+import { Command, Option } from 'commander';
+import { intOption, textOption } from '../cli/options';
 import { tf } from '../lib/backend/tf';
 import { BackendInfo, initBackend } from '../lib/backend/select';
 import { writeFileAtomic } from '../lib/io/atomic';
@@ -13,7 +14,7 @@ import { GradientWorkers } from '../lib/train/gradient-workers';
 import { sampleWorkerCount, UNetWorkers } from '../lib/nn/unet-workers';
 import { autoMicroBatch, trainStep, trainStepParallel } from '../lib/train/trainer';
 import { createModel, scheduleFor } from '../lib/train/networks';
-import { runDemoBench } from './demo-bench';
+import { demoBenchCommand } from './demo-bench';
 import { versions } from '../lib/versions';
 
 /**
@@ -49,71 +50,75 @@ export interface BenchCase {
   sampleWorkers: number;
 }
 
-const HELP = `npm run bench -- [options]
-npm run bench -- demos [options]   (the site's live demos in headless Chromium; see --help there)
+interface BenchOptions {
+  sizes: string;
+  models: string;
+  steps: number;
+  workers?: number;
+  hidden?: string;
+  batch: number;
+  json?: string;
+  one?: string;
+}
 
-Options:
-  --sizes LIST    quick,full (default both): the quick profile's and SPEC's UNet sizes
-  --models LIST   denoiser,time,class (default all)
-  --hidden LIST   instead of --sizes: these widths D (e.g. 16,32,64), each with --batch images
-                  per step (default 64) split into one micro-batch per core (at most what
-                  training would pick for that width)
-  --steps N       timed training steps per case after one warm-up step (default 2)
-  --workers N     gradient and sampling workers (default: as training and ddpmSample pick them:
-                  DIFFUSION_TRAIN_WORKERS, DIFFUSION_SAMPLE_WORKERS, or one per core)
-  --json FILE     also write the figures as JSON
-  -h, --help      this help
-`;
+/** `diffusion bench` (npm run bench): the UNets' training and sampling speed; `bench demos`: the site's live demos. */
+export function benchCommand(): Command {
+  const bench = new Command('bench').description("Benchmarks: each UNet's training and sampling speed and peak memory (the default), or the live demos");
+  bench.addCommand(
+    new Command('unets')
+      .description('(the default) training and sampling speed and peak memory of each UNet on this backend')
+      .addOption(textOption('--sizes <list>', "quick,full: the quick profile's and SPEC's UNet sizes", 'quick,full'))
+      .addOption(textOption('--models <list>', 'denoiser,time,class', MODEL_KINDS.join(',')))
+      .addOption(
+        textOption(
+          '--hidden <list>',
+          'instead of --sizes: these widths D (e.g. 16,32,64), each with --batch images per step split into one micro-batch per core (at most what training would pick for that width)',
+        ),
+      )
+      .addOption(intOption('--batch <n>', 'images per step with --hidden', 1, 65_536, 64))
+      .addOption(intOption('--steps <n>', 'timed training steps per case after one warm-up step', 1, 10_000, 2))
+      .addOption(
+        intOption(
+          '--workers <n>',
+          'gradient and sampling workers (default: as training and ddpmSample pick them: DIFFUSION_TRAIN_WORKERS, DIFFUSION_SAMPLE_WORKERS, or one per core)',
+          0,
+          64,
+        ),
+      )
+      .addOption(textOption('--json <file>', 'also write the figures as JSON'))
+      .addOption(new Option('--one <case>', 'run one case in this process (what the benchmark runs in each child)').hideHelp())
+      .action(runBench),
+    { isDefault: true },
+  );
+  bench.addCommand(demoBenchCommand());
+  return bench;
+}
 
-export async function runBench(args: string[]): Promise<void> {
-  if (args[0] === 'demos') return runDemoBench(args.slice(1));
-  const { values } = parseArgs({
-    args,
-    options: {
-      sizes: { type: 'string', default: 'quick,full' },
-      models: { type: 'string', default: MODEL_KINDS.join(',') },
-      steps: { type: 'string', default: '2' },
-      workers: { type: 'string' },
-      hidden: { type: 'string' },
-      batch: { type: 'string', default: '64' },
-      json: { type: 'string' },
-      one: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const steps = Number(values.steps);
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${values.steps}`);
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
-    throw new Error(`--workers must be a whole number >= 0, got ${values.workers}`);
-  }
+async function runBench(values: BenchOptions): Promise<void> {
+  const steps = values.steps;
+  const workers = values.workers;
   const workerArgs = workers === undefined ? [] : ['--workers', String(workers)];
   if (values.one) {
     // Child mode: run one case and print its JSON on the last line.
-    const [kind, size, hidden, batch] = String(values.one).split(':') as [ModelKind, BenchSize, string?, string?];
+    const [kind, size, hidden, batch] = values.one.split(':') as [ModelKind, BenchSize, string?, string?];
     const custom = size === 'custom' ? { hidden: Number(hidden), batchSize: Number(batch) } : undefined;
     const result = await benchCase(kind, size, steps, workers, custom);
     process.stdout.write(JSON.stringify(result) + '\n');
     return;
   }
-  const models = String(values.models).split(',') as ModelKind[];
+  const models = values.models.split(',') as ModelKind[];
   for (const m of models) if (!MODEL_KINDS.includes(m)) throw new Error(`--models: unknown model "${m}"`);
   // Each case as the child's --one argument: kind:size, or kind:custom:D:batch.
   const cases: string[] = [];
   if (values.hidden) {
-    const batch = Number(values.batch);
-    if (!Number.isInteger(batch) || batch < 1) throw new Error(`--batch must be a positive integer, got ${values.batch}`);
-    for (const h of String(values.hidden).split(',')) {
+    const batch = values.batch;
+    for (const h of values.hidden.split(',')) {
       const hidden = Number(h);
       if (!Number.isInteger(hidden) || hidden < 1) throw new Error(`--hidden: "${h}" is not a width (a positive integer such as 16)`);
       for (const kind of models) cases.push(`${kind}:custom:${hidden}:${batch}`);
     }
   } else {
-    const sizes = String(values.sizes).split(',');
+    const sizes = values.sizes.split(',');
     for (const s of sizes) if (s !== 'quick' && s !== 'full') throw new Error(`--sizes: unknown size "${s}" (quick or full)`);
     for (const size of sizes) for (const kind of models) cases.push(`${kind}:${size}`);
   }
@@ -146,7 +151,7 @@ export async function runBench(args: string[]): Promise<void> {
   }
   if (values.json) {
     const report = { date: new Date().toISOString(), versions: versions(), steps, results };
-    writeFileAtomic(String(values.json), JSON.stringify(report, null, 2) + '\n');
+    writeFileAtomic(values.json, JSON.stringify(report, null, 2) + '\n');
     process.stderr.write(`wrote ${values.json}\n`);
   }
 }

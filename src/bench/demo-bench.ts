@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { Command } from 'commander';
+import { textOption } from '../cli/options';
 import type { Page } from 'puppeteer-core';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { launchChromium } from '../report/chromium';
@@ -12,15 +13,6 @@ import { serveStatic } from '../report/serve';
  * wasm compile, model download, 34 CFG steps), the per-step latency of a second run, and each
  * other demo's compute time; and the page weight the demos add (JavaScript, wasm, models).
  */
-
-const HELP = `npm run bench -- demos [options]
-
-Options:
-  --site DIR         a built site with the demos (default site, from npm run report)
-  --backends LIST    comma-separated: wasm, webgl, cpu (default wasm,webgl)
-  --json FILE        also write the figures as JSON
-  -h, --help         this help
-`;
 
 interface DemoTiming {
   demo: string;
@@ -115,23 +107,20 @@ function pageWeight(site: string): Array<{ part: string; bytes: number }> {
   return out;
 }
 
-export async function runDemoBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      site: { type: 'string', default: 'site' },
-      backends: { type: 'string', default: 'wasm,webgl' },
-      json: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const site = path.resolve(values.site!);
+/** `diffusion bench demos`. */
+export function demoBenchCommand(): Command {
+  return new Command('demos')
+    .description("the site's live demos in headless Chromium: time to the first image, per-step latency, each demo's compute time, page weight")
+    .addOption(textOption('--site <dir>', 'a built site with the demos (from npm run report)', 'site'))
+    .addOption(textOption('--backends <list>', 'comma-separated: wasm, webgl, cpu', 'wasm,webgl'))
+    .addOption(textOption('--json <file>', 'also write the figures as JSON'))
+    .action(runDemoBench);
+}
+
+async function runDemoBench(values: { site: string; backends: string; json?: string }): Promise<void> {
+  const site = path.resolve(values.site);
   if (!fs.existsSync(path.join(site, 'try.html'))) throw new Error(`${site} has no try.html: build the site with npm run report first, or pass --site DIR.`);
-  const backends = values.backends!.split(',');
+  const backends = values.backends.split(',');
   for (const b of backends) if (!['wasm', 'webgl', 'cpu'].includes(b)) throw new Error(`--backends: unknown backend "${b}" (wasm, webgl, cpu)`);
   const { server, url } = await serveStatic(site, 0);
   const chromium = await launchChromium();

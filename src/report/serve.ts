@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `npm run serve`: serves the built site over http on localhost, so the live demos can run (a
  * browser starts no Web Worker and fetches no model from a file:// page). Any static host works
@@ -8,7 +7,8 @@
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { Command } from 'commander';
+import { intOption, textOption } from '../cli/options';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -63,30 +63,14 @@ export function serveStatic(root: string, port: number, host = '127.0.0.1'): Pro
   });
 }
 
-const HELP = `npm run serve -- [--port N] [--dir DIR]     (or: diffusion serve [options])
-
-Serves the built site (default site/) at http://127.0.0.1:8080/ so its live demos run.
-`;
-
-/** npm run serve, diffusion serve: serves the site until stopped. */
-export async function runServeCli(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { port: { type: 'string', default: '8080' }, dir: { type: 'string', default: 'site' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got ${values.port}`);
-  const { url } = await serveStatic(values.dir!, port);
-  process.stdout.write(`Serving ${path.resolve(values.dir!)} at ${url} (try.html has the live demos). Ctrl-C stops.\n`);
-}
-
-if (require.main === module) {
-  runServeCli(process.argv.slice(2)).catch((err: Error) => {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  });
+/** `diffusion serve` (npm run serve): serves the built site until stopped, so its live demos run. */
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('Serve the built site over http, for its live demos (npm run serve)')
+    .addOption(intOption('--port <n>', 'the port (0: any free one)', 0, 65_535, 8080))
+    .addOption(textOption('--dir <dir>', 'the site folder', 'site'))
+    .action(async (opts: { port: number; dir: string }) => {
+      const { url } = await serveStatic(opts.dir, opts.port);
+      process.stdout.write(`Serving ${path.resolve(opts.dir)} at ${url} (try.html has the live demos). Ctrl-C stops.\n`);
+    });
 }

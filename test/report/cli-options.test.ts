@@ -9,53 +9,53 @@ import { parseReportConfig, readReportConfig } from '../../src/report/config';
 import { renderNotebook } from '../../src/report/render';
 import { tempDir } from '../helpers';
 
-const CLI = path.join(__dirname, '..', '..', 'src', 'report', 'cli.js');
+const DIFFUSION = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+/** `diffusion report ARGS` (what npm run report runs). */
+const report = (...args: string[]) => spawnSync(process.execPath, [DIFFUSION, 'report', ...args], { encoding: 'utf8', timeout: 30_000 });
 
 describe('report options', function () {
   this.timeout(60_000);
 
   it('-p sets a declared parameter (seed and profile too); an undeclared, unread or malformed one is refused before anything runs', () => {
     const out = path.join(tempDir('report-p-'), 'site');
-    const unknown = spawnSync(process.execPath, [CLI, '-p', 'learningrate=3', '--out', out], { encoding: 'utf8' });
+    const unknown = report('-p', 'learningrate=3', '--out', out);
     assert.notEqual(unknown.status, 0);
     assert.match(unknown.stderr, /No notebook declares a parameter "learningrate" in its parameters cell\. Declared: .*retrain/);
-    const malformed = spawnSync(process.execPath, [CLI, '-p', 'retrain', '--out', out], { encoding: 'utf8' });
+    const malformed = report('-p', 'retrain', '--out', out);
     assert.match(malformed.stderr, /-p takes name=value \(e\.g\. -p retrain=true\), got "retrain"/);
     // Nothing needs to run to see which seed a build uses: --no-execute names its cache folder.
-    const seed = spawnSync(process.execPath, [CLI, '-p', 'seed=3', '--no-execute', '--out', out], { encoding: 'utf8' });
+    const seed = report('-p', 'seed=3', '--no-execute', '--out', out);
     assert.match(seed.stderr, /--no-execute: a0-sampling has no executed copy in .*quick-seed3\//);
-    const profile = spawnSync(process.execPath, [CLI, '-p', 'profile=smoke', '-p', 'seed=3', '--no-execute', '--out', out], { encoding: 'utf8' });
+    const profile = report('-p', 'profile=smoke', '-p', 'seed=3', '--no-execute', '--out', out);
     assert.match(profile.stderr, /smoke-seed3\//);
-    const disagree = spawnSync(process.execPath, [CLI, '--seed', '2', '-p', 'seed=3', '--out', out], { encoding: 'utf8' });
+    const disagree = report('--seed', '2', '-p', 'seed=3', '--out', out);
     assert.match(disagree.stderr, /--seed 2 and -p seed=3 disagree: give one of them/);
-    const hex = spawnSync(process.execPath, [CLI, '-p', 'seed=0x2', '--out', out], { encoding: 'utf8' });
+    const hex = report('-p', 'seed=0x2', '--out', out);
     assert.match(hex.stderr, /--seed must be a non-negative integer, got "0x2"/);
     // A parameter only skipped notebooks read would change nothing: refused, naming who reads it.
-    const skipped = spawnSync(process.execPath, [CLI, '-p', 'retrain=true', '--only', 'a2-iterative-denoising-and-cfg', '--out', out], { encoding: 'utf8' });
+    const skipped = report('-p', 'retrain=true', '--only', 'a2-iterative-denoising-and-cfg', '--out', out);
     assert.match(
       skipped.stderr,
       /None of the notebooks to execute \(--only a2-iterative-denoising-and-cfg\) declares "retrain"; .*b1-single-step-denoiser.* add it with --only, or drop the parameter/,
     );
-    const noExecute = spawnSync(process.execPath, [CLI, '-p', 'retrain=true', '--no-execute', '--out', out], { encoding: 'utf8' });
+    const noExecute = report('-p', 'retrain=true', '--no-execute', '--out', out);
     assert.match(noExecute.stderr, /--no-execute runs no notebook, so "retrain" would change nothing/);
     assert.equal(fs.existsSync(out), false, 'no site was written');
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
-    const diffusion = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
-    // The report is also `diffusion report`, and the server `diffusion serve`: one command.
+    // The report is `diffusion report`, and the server `diffusion serve`: one command.
     for (const args of [
-      [CLI, '--version'],
-      [diffusion, '--version'],
-      [diffusion, 'report', '--version'],
+      [DIFFUSION, '--version'],
+      [DIFFUSION, 'report', '--version'],
     ]) {
       const version = spawnSync(process.execPath, args, { encoding: 'utf8' });
       assert.equal(version.status, 0);
       assert.match(version.stdout, new RegExp(`^diffusion-ts ${pkg.version.replace(/\./g, '\\.')}\nnode v\\d+[\\s\\S]*@tensorflow/tfjs-core \\d`));
     }
     assert.match(
-      spawnSync(process.execPath, [diffusion, 'serve', '--help'], { encoding: 'utf8' }).stdout,
-      /^npm run serve -- \[--port N\] \[--dir DIR\]\s+\(or: diffusion serve/,
+      spawnSync(process.execPath, [DIFFUSION, 'serve', '--help'], { encoding: 'utf8' }).stdout,
+      /^Usage: diffusion serve \[options\][\s\S]*--port <n>/,
     );
-    const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+    const help = report('--help');
     for (const flag of ['--param', '--config', '--no-execute', '--pdf-only', '--trust-notebook-html', '--only', '--force'])
       assert.ok(help.stdout.includes(flag), flag);
   });
@@ -68,12 +68,12 @@ describe('report options', function () {
       [['--cell-timeout', 'abc'], /--cell-timeout must be a positive number of seconds, got "abc"/],
       [['--cell-timeout', '0'], /--cell-timeout must be a positive number of seconds, got "0"/],
       [['--cell-timeout', '-5'], /--cell-timeout must be a positive number of seconds, got "-5"/],
-      [['--model', 'deepfloyd-if', '--model-path', path.join(out, 'none'), '--prompts-path', CLI], /--model-path .*none is not a folder/],
+      [['--model', 'deepfloyd-if', '--model-path', path.join(out, 'none'), '--prompts-path', __filename], /--model-path .*none is not a folder/],
       [['--model', 'deepfloyd-if', '--model-path', __dirname, '--prompts-path', path.join(out, 'none')], /--prompts-path .*none is not a file/],
       [['--config', __dirname], /--config .* is a folder: give a JSON file like report\.config\.json/],
     ];
     for (const [args, message] of cases) {
-      const r = spawnSync(process.execPath, [CLI, ...args, '--out', out], { encoding: 'utf8', timeout: 30_000 });
+      const r = report(...args, '--out', out);
       assert.notEqual(r.status, 0, args.join(' '));
       assert.match(r.stderr, message, args.join(' '));
       assert.doesNotMatch(r.stderr, /\[report\] .*executing/, 'nothing ran');
