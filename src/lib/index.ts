@@ -44,7 +44,7 @@ export {
 } from './train/trainer';
 export { createProgress, stepProgress, type ProgressCallback, type ProgressEvent } from './progress';
 export { ddpmSample, type DdpmSampleOptions, type DdpmSampleResult } from './sample';
-export { denoiseAtSigma } from './denoise';
+export { denoiseAtSigma } from './single-step-denoiser';
 export { imageGrid, hconcat, vconcat, type GridOptions } from './display/grid';
 export { encodePng, decodePng, type PixelImage } from './display/png';
 export { encodeGif, type GifOptions } from './display/gif';

@@ -4,7 +4,7 @@ import { UNet, UNetInputs } from './nn/unet';
 import { sampleWorkerCount, UNetWorkers } from './nn/unet-workers';
 import { oneHot } from './nn/one-hot';
 import { guidedPredictions } from './pipelines/cfg';
-import { gaussianNoise } from './pipelines/forward';
+import { gaussianNoise } from './pipelines/forward-process';
 import { denoiseLoop } from './pipelines/loop';
 import { NoisePredictor, promptPredictor } from './pipelines/predictor';
 import { DiffusionModel, ModelOutput } from './pretrained/model';

@@ -1,6 +1,6 @@
 // Part A: sampling and editing over the DiffusionModel interface (src/lib/pretrained/model.ts).
 export * from './timesteps';
-export * from './forward';
+export * from './forward-process';
 export * from './blur';
 export * from './classical';
 export * from './one-step';

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { DiffusionModel } from '../pretrained/model';
 import { GuidanceOptions, cfgPredictor } from './cfg';
-import { forward } from './forward';
+import { forward } from './forward-process';
 import { PipelineOptions, pureNoise, runFrom } from './iterative';
 import { checkTimesteps, stridedTimesteps } from '../scheduler';
 import { checkIStart } from './timesteps';

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { DiffusionModel } from '../pretrained/model';
 import { Rng } from '../random';
-import { gaussianNoise } from './forward';
+import { gaussianNoise } from './forward-process';
 import { DenoiseCallbacks, denoiseLoop } from './loop';
 import { NoisePredictor, promptPredictor } from './predictor';
 import { checkTimesteps, stridedTimesteps } from '../scheduler';

@@ -1,7 +1,7 @@
 import { tf } from '../backend/tf';
 import { Rng } from '../random';
 import { NoiseSchedule } from '../noise-schedules';
-import { gaussianNoise } from './forward';
+import { gaussianNoise } from './forward-process';
 import { NoisePredictor } from './predictor';
 import { checkTimesteps, denoiseStep } from '../scheduler';
 import { checkIStart } from './timesteps';

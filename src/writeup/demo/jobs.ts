@@ -13,7 +13,7 @@ import { EmojiPrompts, EmojiTextToImage, EmojiUpsampler } from '../../lib/pretra
 import { Rng } from '../../lib/random';
 import { ddpmSchedule } from '../../lib/noise-schedules';
 import { ddpmSample } from '../../lib/sample';
-import { denoiseAtSigma } from '../../lib/denoise';
+import { denoiseAtSigma } from '../../lib/single-step-denoiser';
 
 /**
  * What the site's live demos compute, as plain functions of (models, job): the page's Web Worker

@@ -1,7 +1,7 @@
 import { FloatImages, RgbImage } from '../../lib/display/image';
 import { imageGrid } from '../../lib/display/grid';
 import { ImageDataset } from '../../lib/data/dataset';
-import { denoiseAtSigma } from '../../lib/denoise';
+import { denoiseAtSigma } from '../../lib/single-step-denoiser';
 import { UNet } from '../../lib/nn/unet';
 import { Rng } from '../../lib/random';
 import { ddpmSample, DdpmSampleResult } from '../../lib/sample';

@@ -25,6 +25,7 @@ export function forwardWithNoise(im: tf.Tensor4D, t: number, noise: tf.Tensor4D,
 /**
  * SPEC 1.1, the forward process: noise clean images [B, H, W, C] in [-1, 1] to timestep t,
  * with eps ~ N(0, I) drawn from `rng`. The default schedule is Part A's T = 1000 cosine.
+ * (SPEC's name for it; a network's forward pass is Module.forward.)
  */
 export function forward(im: tf.Tensor4D, t: number, rng: Rng, schedule: NoiseSchedule = partASchedule()): tf.Tensor4D {
   checkTimestep(t, schedule);

@@ -1,6 +1,6 @@
 import assert from 'assert/strict';
 import { tf } from '../../src/lib/backend/tf';
-import { forward, forwardWithNoise, partASchedule } from '../../src/lib/pipelines/forward';
+import { forward, forwardWithNoise, partASchedule } from '../../src/lib/pipelines/forward-process';
 import { Rng } from '../../src/lib/random';
 import { useDefaultBackend } from '../helpers';
 import { assertClose, refForward } from './reference';
