@@ -10,7 +10,7 @@ import { trainConfigFor } from '../../src/writeup/profiles';
 import { Adam } from '../../src/lib/train/adam';
 import { configHash, ModelKind, TrainConfig, learningRateAt, learningRateAtStep } from '../../src/lib/train/config';
 import { ParameterEma } from '../../src/lib/train/ema';
-import { drawBatch } from '../../src/lib/train/objectives';
+import { batchLoss, drawBatch, minSnrWeights } from '../../src/lib/train/objectives';
 import { addNoise } from '../../src/lib/scheduler';
 import { loadTrainedModel, readLossLog, runFiles, train, TrainingStopped, trainStep } from '../../src/lib/train/trainer';
 import { createModel } from '../../src/lib/train/networks';
@@ -233,6 +233,24 @@ describe('training (SPEC B1, B2)', function () {
     p.dispose();
   });
 
+  it('Min-SNR weights: min(SNR_t, gamma) / SNR_t, 1 where the SNR is below gamma; a large gamma gives the unweighted loss', () => {
+    const schedule = ddpmSchedule(300);
+    const w = minSnrWeights([1, 20, 150, 300], schedule, 5);
+    const snr = (t: number) => schedule.alphasCumprod[t] / (1 - schedule.alphasCumprod[t]);
+    assert.ok(Math.abs(w[0] - 5 / snr(1)) < 1e-6 && w[0] < 0.01, `t = 1: ${w[0]}`);
+    assert.ok(w[0] < w[1] && w[1] <= w[2], `rising with t: ${Array.from(w).join(', ')}`);
+    assert.equal(w[3], 1);
+    const config = tiny('time');
+    const model = createModel(config);
+    const d = drawBatch(config, data.train.images.slice(0, 4 * 784), data.train.labels.slice(0, 4), new Rng(2));
+    const loss = (c: TrainConfig) => tf.tidy(() => batchLoss(model, c, ddpmSchedule(config.T), d, { training: false }).dataSync()[0]);
+    const plain = loss(config);
+    assert.ok(Math.abs(loss({ ...config, minSnrGamma: 1e12 }) - plain) < 1e-6 * plain);
+    assert.ok(loss({ ...config, minSnrGamma: 0.01 }) < plain);
+    assert.equal(configHash({ ...config, minSnrGamma: undefined }), configHash(config), 'absent, the hash of existing runs is unchanged');
+    model.dispose();
+  });
+
   it('a NaN loss stops the run with a clear message and keeps the last good checkpoint', async () => {
     const dir = tempDir('nan');
     const bad = syntheticSplits(48);
@@ -278,6 +296,7 @@ describe('training (SPEC B1, B2)', function () {
     await assert.rejects(train({ config: tiny('class', { batchSize: 0 }), data, progress: 'silent' }), /batchSize must be a positive integer/);
     await assert.rejects(train({ config: tiny('class', { pUncond: 1.5 }), data, progress: 'silent' }), /pUncond/);
     await assert.rejects(train({ config: tiny('time', { ema: 1 }), data, progress: 'silent' }), /ema must be a decay in \(0, 1\)/);
+    await assert.rejects(train({ config: tiny('time', { minSnrGamma: -1 }), data, progress: 'silent' }), /minSnrGamma must be a positive number/);
     await assert.rejects(train({ config: tiny('time', { warmupSteps: 5 }), data, progress: 'silent' }), /warmupSteps needs lrDecay 'cosine'/);
     await assert.rejects(
       train({ config: tiny('time', { lrDecay: 'step' as never }), data, progress: 'silent' }),

@@ -62,6 +62,12 @@ export interface TrainConfig {
    * are the average, the weights a model samples with. Absent = no average (SPEC's recipe).
    */
   ema?: number;
+  /**
+   * B2: weight each image's loss by min(SNR_t, gamma) / SNR_t, SNR_t = abar_t / (1 - abar_t)
+   * ("Min-SNR", Hang et al. 2023): the nearly clean timesteps, whose noise is hardest to see and
+   * least useful to learn early, count less. Absent = SPEC's unweighted mean.
+   */
+  minSnrGamma?: number;
   /** B1: noise level of the training pairs z = x + sigma eps. */
   sigma: number;
   /** B2: number of diffusion steps. */
@@ -157,6 +163,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   }
   if (c.warmupSteps && c.lrDecay !== 'cosine') fail(`warmupSteps needs lrDecay 'cosine' (got ${c.lrDecay})`);
   if (c.ema !== undefined && !(c.ema > 0 && c.ema < 1)) fail(`ema must be a decay in (0, 1), e.g. 0.999, got ${c.ema}`);
+  if (c.minSnrGamma !== undefined && !(c.minSnrGamma > 0 && Number.isFinite(c.minSnrGamma))) fail(`minSnrGamma must be a positive number, e.g. 5, got ${c.minSnrGamma}`);
   if (!['linear', 'cosine'].includes(c.schedule)) fail(`schedule must be linear or cosine`);
   if (!['unit', 'symmetric'].includes(c.pixelRange)) fail(`pixelRange must be unit or symmetric`);
   positiveInt('numClasses');

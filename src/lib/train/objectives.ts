@@ -98,5 +98,17 @@ export function batchLoss(model: UNet, config: TrainConfig, schedule: NoiseSched
   const xt = addNoise(x, eps, d.timesteps, schedule);
   const t = tf.tensor2d(tNorm, [d.count, 1]);
   const c = config.kind === 'class' ? oneHot(d.labels, model.config.numClasses, d.keepClass) : undefined;
-  return tf.mean(tf.squaredDifference(model.forward({ x: xt, t, c }, ctx), eps)) as tf.Scalar;
+  const squared = tf.squaredDifference(model.forward({ x: xt, t, c }, ctx), eps);
+  if (config.minSnrGamma === undefined) return tf.mean(squared) as tf.Scalar;
+  const weights = minSnrWeights(d.timesteps, schedule, config.minSnrGamma);
+  return tf.mean(tf.mul(tf.mean(squared, [1, 2, 3]), tf.tensor1d(weights))) as tf.Scalar;
+}
+
+/** Min-SNR loss weights min(SNR_t, gamma) / SNR_t of the given timesteps, SNR_t = abar_t / (1 - abar_t). */
+export function minSnrWeights(timesteps: ArrayLike<number>, schedule: NoiseSchedule, gamma: number): Float32Array {
+  return Float32Array.from(timesteps, (t) => {
+    const abar = schedule.alphasCumprod[t];
+    const snr = abar / (1 - abar);
+    return Math.min(snr, gamma) / snr;
+  });
 }
