@@ -163,7 +163,8 @@ export function validateTrainConfig(c: TrainConfig): void {
   }
   if (c.warmupSteps && c.lrDecay !== 'cosine') fail(`warmupSteps needs lrDecay 'cosine' (got ${c.lrDecay})`);
   if (c.ema !== undefined && !(c.ema > 0 && c.ema < 1)) fail(`ema must be a decay in (0, 1), e.g. 0.999, got ${c.ema}`);
-  if (c.minSnrGamma !== undefined && !(c.minSnrGamma > 0 && Number.isFinite(c.minSnrGamma))) fail(`minSnrGamma must be a positive number, e.g. 5, got ${c.minSnrGamma}`);
+  if (c.minSnrGamma !== undefined && !(c.minSnrGamma > 0 && Number.isFinite(c.minSnrGamma)))
+    fail(`minSnrGamma must be a positive number, e.g. 5, got ${c.minSnrGamma}`);
   if (!['linear', 'cosine'].includes(c.schedule)) fail(`schedule must be linear or cosine`);
   if (!['unit', 'symmetric'].includes(c.pixelRange)) fail(`pixelRange must be unit or symmetric`);
   positiveInt('numClasses');
