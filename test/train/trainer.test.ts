@@ -240,6 +240,7 @@ describe('training (SPEC B1, B2)', function () {
     assert.ok(Math.abs(w[0] - 5 / snr(1)) < 1e-6 && w[0] < 0.01, `t = 1: ${w[0]}`);
     assert.ok(w[0] < w[1] && w[1] <= w[2], `rising with t: ${Array.from(w).join(', ')}`);
     assert.equal(w[3], 1);
+    assert.deepEqual(Array.from(minSnrWeights([0], { ...schedule, alphasCumprod: Float32Array.from([0]) }, 5)), [1], 'abar = 0 (SNR 0) weighs 1, not NaN');
     const config = tiny('time');
     const model = createModel(config);
     const d = drawBatch(config, data.train.images.slice(0, 4 * 784), data.train.labels.slice(0, 4), new Rng(2));

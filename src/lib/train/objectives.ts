@@ -109,6 +109,6 @@ export function minSnrWeights(timesteps: ArrayLike<number>, schedule: NoiseSched
   return Float32Array.from(timesteps, (t) => {
     const abar = schedule.alphasCumprod[t];
     const snr = abar / (1 - abar);
-    return Math.min(snr, gamma) / snr;
+    return snr > gamma ? gamma / snr : 1; // = min(snr, gamma) / snr, also where abar = 0 (snr 0)
   });
 }
