@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import * as os from 'os';
 import { Command, Option } from 'commander';
-import { intOption, textOption } from '../cli/options';
+import { intOption, textOption, UsageError } from '../cli/options';
 import { tf } from '../lib/backend/tf';
 import { BackendInfo, initBackend } from '../lib/backend/select';
 import { writeFileAtomic } from '../lib/io/atomic';
@@ -107,19 +107,19 @@ async function runBench(values: BenchOptions): Promise<void> {
     return;
   }
   const models = values.models.split(',') as ModelKind[];
-  for (const m of models) if (!MODEL_KINDS.includes(m)) throw new Error(`--models: unknown model "${m}"`);
+  for (const m of models) if (!MODEL_KINDS.includes(m)) throw new UsageError(`--models: unknown model "${m}"`);
   // Each case as the child's --one argument: kind:size, or kind:custom:D:batch.
   const cases: string[] = [];
   if (values.hidden) {
     const batch = values.batch;
     for (const h of values.hidden.split(',')) {
       const hidden = Number(h);
-      if (!Number.isInteger(hidden) || hidden < 1) throw new Error(`--hidden: "${h}" is not a width (a positive integer such as 16)`);
+      if (!Number.isInteger(hidden) || hidden < 1) throw new UsageError(`--hidden: "${h}" is not a width (a positive integer such as 16)`);
       for (const kind of models) cases.push(`${kind}:custom:${hidden}:${batch}`);
     }
   } else {
     const sizes = values.sizes.split(',');
-    for (const s of sizes) if (s !== 'quick' && s !== 'full') throw new Error(`--sizes: unknown size "${s}" (quick or full)`);
+    for (const s of sizes) if (s !== 'quick' && s !== 'full') throw new UsageError(`--sizes: unknown size "${s}" (quick or full)`);
     for (const size of sizes) for (const kind of models) cases.push(`${kind}:${size}`);
   }
 

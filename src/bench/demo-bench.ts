@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
-import { textOption } from '../cli/options';
+import { textOption, UsageError } from '../cli/options';
 import type { Page } from 'puppeteer-core';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { launchChromium } from '../report/chromium';
@@ -119,9 +119,10 @@ export function demoBenchCommand(): Command {
 
 async function runDemoBench(values: { site: string; backends: string; json?: string }): Promise<void> {
   const site = path.resolve(values.site);
-  if (!fs.existsSync(path.join(site, 'try.html'))) throw new Error(`${site} has no try.html: build the site with npm run report first, or pass --site DIR.`);
+  if (!fs.existsSync(path.join(site, 'try.html')))
+    throw new UsageError(`${site} has no try.html: build the site with npm run report first, or pass --site DIR.`);
   const backends = values.backends.split(',');
-  for (const b of backends) if (!['wasm', 'webgl', 'cpu'].includes(b)) throw new Error(`--backends: unknown backend "${b}" (wasm, webgl, cpu)`);
+  for (const b of backends) if (!['wasm', 'webgl', 'cpu'].includes(b)) throw new UsageError(`--backends: unknown backend "${b}" (wasm, webgl, cpu)`);
   const { server, url } = await serveStatic(site, 0);
   const chromium = await launchChromium();
   const results: BackendResult[] = [];

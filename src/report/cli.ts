@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { Command } from 'commander';
 import { getProfile } from '../writeup/profiles';
 import { versionText } from '../lib/versions';
-import { textOption } from '../cli/options';
+import { textOption, UsageError } from '../cli/options';
 
 interface ReportOptions {
   profile?: string;
@@ -77,10 +77,10 @@ async function runReport(values: ReportOptions): Promise<void> {
   delete params.profile;
   delete params.seed;
   const seed = Number(seedText);
-  if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(seed)) throw new Error(`--seed must be a non-negative integer, got "${seedText}"`);
+  if (!/^\d+$/.test(seedText) || !Number.isSafeInteger(seed)) throw new UsageError(`--seed must be a non-negative integer, got "${seedText}"`);
   const cellTimeout = Number(values.cellTimeout);
   if (!(Number.isFinite(cellTimeout) && cellTimeout > 0) || values.cellTimeout.trim() === '') {
-    throw new Error(`--cell-timeout must be a positive number of seconds, got "${values.cellTimeout}"`);
+    throw new UsageError(`--cell-timeout must be a positive number of seconds, got "${values.cellTimeout}"`);
   }
   getProfile(profileText); // an unknown name is an error naming the profiles
   const siteDir = values.out;
@@ -110,7 +110,7 @@ async function runReport(values: ReportOptions): Promise<void> {
 function sameOption(name: string, option: string | undefined, param: string | number | boolean | undefined): string | undefined {
   const fromParam = param === undefined ? undefined : String(param);
   if (option !== undefined && fromParam !== undefined && option !== fromParam) {
-    throw new Error(`--${name} ${option} and -p ${name}=${fromParam} disagree: give one of them.`);
+    throw new UsageError(`--${name} ${option} and -p ${name}=${fromParam} disagree: give one of them.`);
   }
   return option ?? fromParam;
 }
@@ -121,7 +121,7 @@ function notebookParameters(pairs: string[]): Record<string, string | number | b
   for (const pair of pairs) {
     const at = pair.indexOf('=');
     const name = at > 0 ? pair.slice(0, at) : '';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`-p takes name=value (e.g. -p retrain=true), got "${pair}"`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`-p takes name=value (e.g. -p retrain=true), got "${pair}"`);
     const raw = pair.slice(at + 1);
     // Decimal numbers only: "0x2" or "1e" stay strings (a notebook then refuses them by name).
     out[name] = raw === 'true' ? true : raw === 'false' ? false : /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw) ? Number(raw) : raw;
@@ -132,16 +132,16 @@ function notebookParameters(pairs: string[]): Record<string, string | number | b
 /** Part A's model parameters; IF needs both paths. */
 function partAModelParameters(model?: string, modelPath?: string, promptsPath?: string): Record<string, string> | undefined {
   if (model === undefined || model === 'default' || model === 'builtin' || model === 'builtin-digits') {
-    if (modelPath || promptsPath) throw new Error('--model-path and --prompts-path go with --model deepfloyd-if.');
+    if (modelPath || promptsPath) throw new UsageError('--model-path and --prompts-path go with --model deepfloyd-if.');
     return model === undefined || model === 'default' ? undefined : { model };
   }
-  if (model !== 'deepfloyd-if') throw new Error(`Unknown --model "${model}". Choose default, builtin, builtin-digits or deepfloyd-if.`);
-  if (!modelPath || !promptsPath) throw new Error('--model deepfloyd-if needs --model-path DIR and --prompts-path FILE (see docs/deepfloyd-if.md).');
+  if (model !== 'deepfloyd-if') throw new UsageError(`Unknown --model "${model}". Choose default, builtin, builtin-digits or deepfloyd-if.`);
+  if (!modelPath || !promptsPath) throw new UsageError('--model deepfloyd-if needs --model-path DIR and --prompts-path FILE (see docs/deepfloyd-if.md).');
   if (!fs.existsSync(modelPath) || !fs.statSync(modelPath).isDirectory()) {
-    throw new Error(`--model-path ${modelPath} is not a folder: give the diffusers folder of IF stage I (see docs/deepfloyd-if.md).`);
+    throw new UsageError(`--model-path ${modelPath} is not a folder: give the diffusers folder of IF stage I (see docs/deepfloyd-if.md).`);
   }
   if (!fs.existsSync(promptsPath) || !fs.statSync(promptsPath).isFile()) {
-    throw new Error(`--prompts-path ${promptsPath} is not a file: give the prompt embeddings (safetensors; see docs/deepfloyd-if.md).`);
+    throw new UsageError(`--prompts-path ${promptsPath} is not a file: give the prompt embeddings (safetensors; see docs/deepfloyd-if.md).`);
   }
   return { model, modelPath, promptsPath };
 }

@@ -68,4 +68,18 @@ describe('diffusion --help', function () {
     assert.match(run('pretrain', '--export-only').stderr, /--export-only exports an existing run: give its folder with --out DIR/);
     assert.match(run('bench', '--models', 'dragon').stderr, /--models: unknown model "dragon"/);
   });
+
+  it('a usage error found after parsing also exits 2 (report, bench)', () => {
+    for (const args of [
+      ['report', '--seed', '-1'],
+      ['report', '-p', 'retrain'],
+      ['report', '--cell-timeout', '0'],
+      ['bench', '--models', 'dragon'],
+      ['bench', 'demos', '--site', path.join(__dirname, '..', '..', '..', 'test', 'fixtures')], // no try.html there
+    ]) {
+      const r = run(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^error: /);
+    }
+  });
 });

@@ -1,8 +1,9 @@
 import { requireBackend, tf } from '../backend/tf';
 
 /**
- * A plain image on the CPU: row-major HWC floats. Part A's inputs are built here and turned into
- * model tensors [1, size, size, channels] in [-1, 1] at the end.
+ * A plain image on the CPU: row-major HWC floats in [0, 1]. Photos, sketches and a user's own
+ * pictures are prepared as these and turned into model tensors [1, size, size, channels] in
+ * [-1, 1] at the end (toModelInput).
  */
 export interface Pixels {
   height: number;

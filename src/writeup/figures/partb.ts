@@ -97,22 +97,18 @@ export function ddpmSampleGrid(opts: {
     captureEvery: opts.captureEvery,
     onStep: opts.onStep,
   });
-  const image = imageGrid(gray(result.count, result.size, result.images), {
-    cols: 10,
-    title: opts.title,
-    colLabels: isClass ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined,
-  });
-  return { image, result };
+  const digits = isClass ? Array.from({ length: 10 }, (_, i) => String(i)) : undefined;
+  return { image: samplesGrid(result, { count: result.count, title: opts.title, colLabels: digits }), result };
 }
 
 /**
- * The first `count` (default 40) of samples already drawn, in rows of 10: a figure of the very
- * samples that were judged, without sampling again.
+ * The first `count` (default 40) of samples already drawn, in rows of 10 (with `colLabels` over
+ * the columns): a figure of the very samples that were judged, without sampling again.
  */
-export function samplesGrid(result: DdpmSampleResult, opts: { count?: number; title?: string } = {}): RgbImage {
+export function samplesGrid(result: DdpmSampleResult, opts: { count?: number; title?: string; colLabels?: string[] } = {}): RgbImage {
   const count = Math.min(opts.count ?? 40, result.count);
   const per = result.size * result.size;
-  return imageGrid(gray(count, result.size, result.images.subarray(0, count * per)), { cols: 10, title: opts.title });
+  return imageGrid(gray(count, result.size, result.images.subarray(0, count * per)), { cols: 10, title: opts.title, colLabels: opts.colLabels });
 }
 
 /** Frames of a sampling run as grid images, for encodeGif. */
