@@ -18,7 +18,7 @@ export type VegaLiteSpec = Record<string, unknown>;
  */
 export function lossCurveSpec(
   series: Array<{ name: string; points: CurvePoint[] }>,
-  opts: { title?: string; smooth?: number; logScale?: boolean; width?: number; height?: number } = {},
+  opts: { title?: string; smooth?: number; logScale?: boolean; width?: number; height?: number; yTitle?: string } = {},
 ): VegaLiteSpec {
   const smooth = opts.smooth ?? 20;
   const values: Array<{ step: number; loss: number; series: string; kind: string }> = [];
@@ -35,7 +35,7 @@ export function lossCurveSpec(
       }
     }
   }
-  const y = { field: 'loss', type: 'quantitative', title: 'loss (MSE)', scale: { type: opts.logScale === false ? 'linear' : 'log' } };
+  const y = { field: 'loss', type: 'quantitative', title: opts.yTitle ?? 'loss (MSE)', scale: { type: opts.logScale === false ? 'linear' : 'log' } };
   const x = { field: 'step', type: 'quantitative', title: 'optimiser step' };
   const names = series.map((s) => s.name).join(', ');
   return {
