@@ -1,7 +1,7 @@
 import assert from 'assert/strict';
 import { tf } from '../src/lib/backend/tf';
 import { Rng } from '../src/lib/random';
-import { ddpmSample } from '../src/lib/sample';
+import { ddpmSample, samplingTimesteps } from '../src/lib/sample';
 import { ddpmSchedule } from '../src/lib/noise-schedules';
 import { createModel } from '../src/lib/train/networks';
 import { useDefaultBackend } from './helpers';
@@ -42,6 +42,45 @@ describe('DDPM sampling (Algorithms B.2 and B.4)', () => {
       [10, 5, 0],
     );
     assert.equal(steps.length, 10);
+    model.dispose();
+  });
+
+  it('samples in fewer steps, evenly spaced from T to 0; steps = T is every timestep', () => {
+    assert.deepEqual(samplingTimesteps(10, 10), [10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    assert.deepEqual(samplingTimesteps(10, 5), [10, 8, 6, 4, 2, 0]);
+    assert.deepEqual(samplingTimesteps(300, 100).slice(0, 3), [300, 297, 294]);
+    assert.deepEqual(samplingTimesteps(10, 3), [10, 7, 3, 0]);
+    const model = createModel({ kind: 'time', hidden: 4, seed: 0 });
+    const seen: number[] = [];
+    const all = ddpmSample({ model, schedule, count: 2, rng: new Rng(5) });
+    const same = ddpmSample({ model, schedule, count: 2, rng: new Rng(5), steps: 10 });
+    const fewer = ddpmSample({ model, schedule, count: 2, rng: new Rng(5), steps: 5, captureEvery: 1, onStep: (d) => seen.push(d) });
+    assert.deepEqual(same.images, all.images);
+    assert.equal(all.steps, 10);
+    assert.equal(fewer.steps, 5);
+    assert.deepEqual(seen, [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      fewer.frames.map((f) => f.t),
+      [10, 8, 6, 4, 2, 0],
+    );
+    assert.notDeepEqual(fewer.images, all.images);
+    assert.throws(
+      () => ddpmSample({ model, schedule, count: 1, rng: new Rng(0), steps: 11 }),
+      /steps must be a whole number from 1 to the schedule's T = 10, got 11/,
+    );
+    assert.throws(() => ddpmSample({ model, schedule, count: 1, rng: new Rng(0), steps: 2.5 }), /steps must be a whole number/);
+    model.dispose();
+  });
+
+  it('a model trained on [-1, 1] pixels: samples and frames come back as [0, 1] pixels', () => {
+    const model = createModel({ kind: 'time', hidden: 4, seed: 0 });
+    const unit = ddpmSample({ model, schedule, count: 2, rng: new Rng(6), captureEvery: 5 });
+    const symmetric = ddpmSample({ model, schedule, count: 2, rng: new Rng(6), captureEvery: 5, pixelRange: 'symmetric' });
+    // The same network and noise: only the reading of its output differs, v -> (v + 1) / 2.
+    for (let i = 0; i < unit.images.length; i += 97) assert.ok(Math.abs(symmetric.images[i] - (unit.images[i] + 1) / 2) < 1e-6);
+    const f = symmetric.frames[1].images;
+    const g = unit.frames[1].images;
+    for (let i = 0; i < f.length; i += 97) assert.ok(Math.abs(f[i] - (g[i] + 1) / 2) < 1e-6);
     model.dispose();
   });
 

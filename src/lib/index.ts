@@ -28,7 +28,7 @@ export {
 } from './io/safetensors';
 export { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from './train/torch-unet';
 export { permuteAxes, tfjsToTorch, torchToTfjs, toTorchState, fromTorchState, stateSpec, detectLayout, type CheckpointLayout } from './io/torch-layout';
-export { type TrainConfig, type ModelKind, MODEL_KINDS, defaultTrainConfig, learningRateAt, learningRateAtStep } from './train/config';
+export { type TrainConfig, type ModelKind, type PixelRange, MODEL_KINDS, defaultTrainConfig, learningRateAt, learningRateAtStep } from './train/config';
 export { createModel, createNetwork, scheduleFor, type TrainableNet } from './train/networks';
 export {
   train,
@@ -43,7 +43,7 @@ export {
   type TrainResult,
 } from './train/trainer';
 export { createProgress, stepProgress, type ProgressCallback, type ProgressEvent } from './progress';
-export { ddpmSample, type DdpmSampleOptions, type DdpmSampleResult } from './sample';
+export { ddpmSample, samplingTimesteps, type DdpmSampleOptions, type DdpmSampleResult } from './sample';
 export { denoiseAtSigma } from './single-step-denoiser';
 export { imageGrid, hconcat, vconcat, type GridOptions } from './display/grid';
 export { encodePng, decodePng, type PixelImage } from './display/png';
@@ -53,7 +53,7 @@ export { tensorGrid, tensorImages, cellScale, maskAsImages, interleaveColumns } 
 export { type Pixels, checkPixels, resize, centerCropSquare, toChannels, toModelInput, checkSize, MAX_INPUT_SIZE } from './images/pixels';
 export { loadUserImage, userImageFromBytes, MAX_USER_IMAGE_BYTES, MAX_USER_IMAGE_PIXELS } from './images/user-image';
 export { type Stroke, rasteriseStrokes } from './images/strokes';
-export { lossCurveSpec, accuracyBarsSpec, frechetBarsSpec, type VegaLiteSpec } from './display/charts';
+export { lossCurveSpec, accuracyBarsSpec, frechetBarsSpec, guidanceSweepSpec, type VegaLiteSpec } from './display/charts';
 export * from './pipelines/index';
 export { type DiffusionModel, type ModelOutput, PromptDictionary } from './pretrained/model';
 export { BuiltinModel, loadBuiltinDigitsModel, loadBuiltinModel, builtinPrompts, builtinWeightsFile } from './pretrained/builtin';

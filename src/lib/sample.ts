@@ -11,6 +11,7 @@ import { DiffusionModel, ModelOutput } from './pretrained/model';
 import { Rng } from './random';
 import { noiseLevels } from './scheduler';
 import { NoiseSchedule } from './noise-schedules';
+import type { PixelRange } from './train/config';
 
 export interface DdpmSampleOptions {
   /** A time- or class-conditioned UNet (eval mode is used). */
@@ -25,13 +26,25 @@ export interface DdpmSampleOptions {
   guidance?: number;
   /** Seeded generator for x_T and every z. */
   rng: Rng;
+  /**
+   * Denoising steps, evenly spaced from T down to 0 (default T: SPEC's every timestep). Fewer
+   * steps take strided DDPM steps t -> t' with beta = 1 - abar_t / abar_t', as Part A does.
+   */
+  steps?: number;
+  /** The noise of each step: 'beta' (SPEC B.2, sigma^2 = beta_t, default) or 'posterior' (Part A's). */
+  variance?: 'beta' | 'posterior';
+  /**
+   * The pixel range the model was trained on: its run's `config.pixelRange` (default 'unit', SPEC's
+   * [0, 1]). Samples and frames come back in [0, 1] either way.
+   */
+  pixelRange?: PixelRange;
   /** Images per UNet call (memory); default 64. */
   chunk?: number;
   /** Keep x_t every `captureEvery` steps (and the final x_0) as frames for an animation. */
   captureEvery?: number;
   /** Called with each frame as it is captured (see captureEvery). */
   onFrame?: (frame: { t: number; images: Float32Array }) => void;
-  /** Called after each step with the step index 1..T. */
+  /** Called after each step with the steps done (1..steps) and the number of steps. */
   onStep?: (done: number, total: number) => void;
   /**
    * Worker threads evaluating the UNet (nn/unet-workers.ts), 0 = the calling thread. Default: one
@@ -45,13 +58,15 @@ export interface DdpmSampleOptions {
 export const AUTO_WORKERS_MIN_CALLS = 2000;
 
 export interface DdpmSampleResult {
-  /** Samples x_0, [N, 28, 28, 1] (the model's size and channels). Values are not clipped; show them through the [0, 1] range. */
+  /** Samples x_0 in [0, 1] pixels, [N, 28, 28, 1] (the model's size and channels). Values are not clipped; show them through the [0, 1] range. */
   images: Float32Array;
   count: number;
   /** Height and width of each image, and its channels (the model's). */
   size: number;
   channels: number;
-  /** x_t snapshots (each as many values as images) and their timesteps, when captureEvery was set. */
+  /** Denoising steps taken from T to 0 (T: every timestep). */
+  steps: number;
+  /** x_t snapshots (each as many values as images, in [0, 1] pixels like the samples) and their timesteps, when captureEvery was set. */
   frames: Array<{ t: number; images: Float32Array }>;
 }
 
@@ -108,6 +123,14 @@ class PartBModel implements DiffusionModel {
   }
 }
 
+/** `steps` + 1 timesteps evenly spaced from T down to 0: all of T, T - 1, ..., 0 when steps = T. */
+export function samplingTimesteps(T: number, steps: number): number[] {
+  if (!Number.isInteger(steps) || steps < 1 || steps > T) {
+    throw new Error(`steps must be a whole number from 1 to the schedule's T = ${T}, got ${steps}`);
+  }
+  return Array.from({ length: steps + 1 }, (_, i) => Math.round((T * (steps - i)) / steps));
+}
+
 /**
  * DDPM sampling, SPEC Algorithm B.2 (time-conditioned) and B.4 (class-conditioned with CFG), on
  * the loop every pipeline uses (pipelines/loop.ts): x_T ~ N(0, I); for t = T..1, one
@@ -136,10 +159,10 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
   }
   const guidance = opts.guidance ?? 5;
   const { first, last } = noiseLevels(schedule);
-  const timesteps = Array.from({ length: last - first + 2 }, (_, i) => last - i); // T, T - 1, ..., 0
+  const timesteps = samplingTimesteps(last, opts.steps ?? last - first + 1);
   const shape: [number, number, number, number] = [n, model.imageSize, model.imageSize, model.config.channels];
 
-  const calls = n * last * (classes ? 2 : 1);
+  const calls = n * (timesteps.length - 1) * (classes ? 2 : 1);
   // workers: 0 never asks for the backend record (a browser has none: it runs the library without initBackend).
   const wanted = opts.workers !== 0 && (opts.workers !== undefined || calls >= AUTO_WORKERS_MIN_CALLS);
   const workers = wanted ? sampleWorkerCount(backendInfo().name, opts.workers) : 0;
@@ -151,6 +174,8 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
   const predictor: NoisePredictor = classes
     ? (x, t) => guidedPredictions(partB, t, [{ x, prompt: codes as tf.Tensor2D }], unconditional, guidance)[0]
     : promptPredictor(partB, codes as tf.Tensor2D);
+  // A model trained on [-1, 1] pixels samples in [-1, 1]: map back to [0, 1] pixels.
+  const toUnit = (v: Float32Array): Float32Array => (opts.pixelRange === 'symmetric' ? v.map((p) => (p + 1) / 2) : v);
   const frames: DdpmSampleResult['frames'] = [];
   try {
     const x = denoiseLoop({
@@ -160,20 +185,20 @@ export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
       iStart: 0,
       timesteps,
       rng,
-      variance: 'beta',
+      variance: opts.variance ?? 'beta',
       noiseAtLastStep: false,
       frameEvery: opts.captureEvery,
       onFrame: opts.captureEvery
         ? (f) => {
-            frames.push({ t: f.t, images: f.image });
+            frames.push({ t: f.t, images: toUnit(f.image) });
             opts.onFrame?.(frames[frames.length - 1]);
           }
         : undefined,
       onStep: opts.onStep ? (done, total) => opts.onStep!(done, total) : undefined,
     });
-    const images = (x.dataSync() as Float32Array).slice();
+    const images = toUnit((x.dataSync() as Float32Array).slice());
     x.dispose();
-    return { images, count: n, size: model.imageSize, channels: model.config.channels, frames };
+    return { images, count: n, size: model.imageSize, channels: model.config.channels, steps: timesteps.length - 1, frames };
   } finally {
     tf.dispose([start, codes, unconditional]);
     pool?.close();

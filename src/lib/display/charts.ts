@@ -100,6 +100,57 @@ export function frechetBarsSpec(rows: Array<{ label: string; frechet: number }>,
   };
 }
 
+/**
+ * Classifier-free guidance's trade-off: for each scale gamma, the samples' Frechet distance to
+ * real digits (left, with the real-digit floor as a dashed line) and the share judged as the
+ * digit asked for (right).
+ */
+export function guidanceSweepSpec(rows: Array<{ guidance: number; frechet: number; accuracy: number }>, opts: { floor: number; title?: string }): VegaLiteSpec {
+  if (rows.length === 0) throw new Error('guidanceSweepSpec: give at least one guidance scale');
+  const values = [...rows]
+    .sort((a, b) => a.guidance - b.guidance)
+    .map((r) => ({ guidance: r.guidance, frechet: round(r.frechet), accuracy: round(r.accuracy) }));
+  const x = { field: 'guidance', type: 'quantitative', title: 'guidance scale gamma', axis: { values: values.map((v) => v.guidance), format: 'd' } };
+  const line = { type: 'line', point: true };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: opts.title,
+    description:
+      `Two line charts against the guidance scale gamma (${values.map((v) => v.guidance).join(', ')}): the Frechet distance of the samples ` +
+      `to real digits (${values.map((v) => v.frechet.toFixed(0)).join(', ')}; real digits ${opts.floor.toFixed(0)}) and the share judged ` +
+      `as the digit asked for (${values.map((v) => Math.round(v.accuracy * 100) + '%').join(', ')}).`,
+    data: { values },
+    hconcat: [
+      {
+        width: 260,
+        height: 200,
+        layer: [
+          { mark: line, encoding: { x, y: { field: 'frechet', type: 'quantitative', title: 'Frechet distance (lower is closer)', scale: { zero: true } } } },
+          {
+            data: { values: [{ floor: round(opts.floor) }] },
+            mark: { type: 'rule', strokeDash: [4, 4] },
+            encoding: { y: { field: 'floor', type: 'quantitative' } },
+          },
+          {
+            data: { values: [{ floor: round(opts.floor), text: `real digits ${opts.floor.toFixed(0)}` }] },
+            mark: { type: 'text', align: 'left', dx: 4, dy: -6, x: 0 },
+            encoding: { y: { field: 'floor', type: 'quantitative' }, text: { field: 'text' } },
+          },
+        ],
+      },
+      {
+        width: 260,
+        height: 200,
+        mark: line,
+        encoding: {
+          x,
+          y: { field: 'accuracy', type: 'quantitative', title: 'judged as the digit asked for', scale: { domain: [0, 1] }, axis: { format: '%' } },
+        },
+      },
+    ],
+  };
+}
+
 function round(x: number): number {
   return Number(x.toPrecision(5));
 }

@@ -40,6 +40,9 @@ export interface CascadeSpec {
   maxAugLevel?: number;
 }
 
+/** Pixel range a model sees: 'unit' = [0, 1] (SPEC's Part B), 'symmetric' = [-1, 1] (Part A, DDPM's own). */
+export type PixelRange = 'unit' | 'symmetric';
+
 export interface TrainConfig {
   kind: NetworkKind;
   /** UNet hidden width D. */
@@ -92,7 +95,7 @@ export interface TrainConfig {
    */
   pGeneric: number;
   /** Pixel range the model sees: 'unit' = [0, 1] (Part B), 'symmetric' = [-1, 1] (Part A). */
-  pixelRange: 'unit' | 'symmetric';
+  pixelRange: PixelRange;
   /** Cascade stages only: architecture and data recipe. */
   cascade?: CascadeSpec;
 }

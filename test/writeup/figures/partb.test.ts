@@ -7,7 +7,7 @@ import { samplesGrid } from '../../../src/writeup/figures/partb';
 function fakeSamples(count: number): DdpmSampleResult {
   const images = new Float32Array(count * 16);
   for (let i = 0; i < count; i++) images.fill(i / count, i * 16, (i + 1) * 16);
-  return { images, count, size: 4, channels: 1, frames: [] };
+  return { images, count, size: 4, channels: 1, steps: 10, frames: [] };
 }
 
 describe('Part B figures', () => {
