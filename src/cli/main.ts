@@ -148,6 +148,7 @@ interface SampleOptions extends DataOptions {
   perClass?: number;
   n?: number;
   guidance: number;
+  steps?: number;
   sigma?: number;
   seed: number;
   out?: string;
@@ -163,6 +164,7 @@ function sampleCommand(): Command {
       .addOption(intOption('--per-class <n>', 'class-conditioned: samples of every digit (default 4)', 1, 1000))
       .addOption(intOption('--n <n>', 'time-conditioned: number of samples (default 40)', 1, 10_000))
       .addOption(numberOption('--guidance <g>', 'class-conditioned CFG scale gamma', 0, 100, 5))
+      .addOption(intOption('--steps <n>', "denoising steps, evenly spaced from T to 0 (default: all T, SPEC's sampler)", 1, 100_000))
       .addOption(numberOption('--sigma <s>', "denoiser: noise level of the inputs (default: the run's training sigma)", 0, 100))
       .addOption(seedOption(0, 'sampling seed'))
       .addOption(textOption('--out <file>', 'PNG to write (default <run>/samples-epoch-N.png)'))
@@ -199,6 +201,16 @@ async function cmdSample(opts: SampleOptions): Promise<void> {
       );
     }
   }
+  const stepsProblem =
+    meta.kind === 'denoiser'
+      ? opts.steps === undefined
+        ? null
+        : `--steps does not apply to ${runDir}, the single-step denoiser (it denoises in one step).`
+      : stepsMistake(opts.steps, meta.config.T);
+  if (stepsProblem) {
+    model.dispose();
+    throw new UsageError(stepsProblem);
+  }
   const rng = new Rng(opts.seed);
   const out = opts.out ?? path.join(runDir, `samples-epoch-${epoch}.png`);
   let png: Buffer;
@@ -212,9 +224,12 @@ async function cmdSample(opts: SampleOptions): Promise<void> {
       schedule: ddpmSchedule(meta.config.T),
       seed: opts.seed,
       guidance: opts.guidance,
+      steps: opts.steps,
+      pixelRange: meta.config.pixelRange,
       perClass: opts.perClass ?? 4,
       count: opts.n ?? 40,
-      captureEvery: opts.gif ? 10 : undefined,
+      // About 30 frames for the animation, however many steps.
+      captureEvery: opts.gif ? Math.max(1, Math.round((opts.steps ?? meta.config.T) / 30)) : undefined,
       title: meta.kind === 'class' ? `class-conditioned, CFG ${opts.guidance}, epoch ${epoch}` : `time-conditioned, epoch ${epoch}`,
     });
     png = encodePng(image);
@@ -229,6 +244,11 @@ async function cmdSample(opts: SampleOptions): Promise<void> {
   model.dispose();
 }
 
+/** Why --steps cannot sample a run of T timesteps, or null. */
+function stepsMistake(steps: number | undefined, T: number): string | null {
+  return steps === undefined || steps <= T ? null : `--steps ${steps}: this run's schedule has T = ${T} timesteps, so give 1 to ${T}.`;
+}
+
 // ---- evaluate ----
 
 interface EvaluateOptions extends DataOptions {
@@ -237,6 +257,7 @@ interface EvaluateOptions extends DataOptions {
   samplesPerClass?: number;
   n?: number;
   guidance: number;
+  steps?: number;
   seed: number;
   profile?: string;
 }
@@ -261,8 +282,9 @@ for, per digit.`,
         .addOption(intOption('--samples-per-class <n>', "class-conditioned: default the profile's (quick: 20)", 1, 10_000))
         .addOption(intOption('--n <n>', "time-conditioned: number of samples (default the profile's, quick: 200)", 1, 10_000))
         .addOption(numberOption('--guidance <g>', 'CFG scale', 0, 100, 5))
+        .addOption(intOption('--steps <n>', "denoising steps, evenly spaced from T to 0 (default the profile's: quick 100, full all T)", 1, 100_000))
         .addOption(seedOption(0, 'sampling seed'))
-        .addOption(new Option('--profile <name>', 'whose sample counts to use (default quick)').choices(PROFILE_NAMES)),
+        .addOption(new Option('--profile <name>', 'whose sample counts and steps to use (default quick)').choices(PROFILE_NAMES)),
     ).action((opts: EvaluateOptions) => cmdEvaluate(opts)),
     { isDefault: true },
   );
@@ -302,14 +324,20 @@ async function cmdEvaluate(opts: EvaluateOptions): Promise<void> {
   if (meta.kind === 'time' && opts.samplesPerClass !== undefined)
     throw new UsageError('--samples-per-class is for class-conditioned runs; a time-conditioned run takes --n.');
   const profile = getProfile(opts.profile ?? 'quick');
+  const steps = opts.steps ?? Math.min(profile.sampleSteps ?? meta.config.T, meta.config.T);
+  const stepsProblem = stepsMistake(steps, meta.config.T);
+  if (stepsProblem) {
+    model.dispose();
+    throw new UsageError(stepsProblem);
+  }
   const data = await loadData(opts);
   const judge = await loadOrTrainJudge({ data, config: profile.judge });
   process.stderr.write(`judge: test accuracy ${(judge.testAccuracy * 100).toFixed(2)}% (${judge.shipped ? 'shipped, ' : ''}${judge.dataSource})\n`);
   const samplesPerClass = opts.samplesPerClass ?? profile.judgeSamplesPerClass;
   const count = opts.n ?? profile.timeSamples;
   const total = meta.kind === 'class' ? samplesPerClass * meta.config.numClasses : count;
-  const judging = createProgress({ phase: `sample and judge ${total}${meta.kind === 'class' ? ' CFG' : ''} samples`, total: meta.config.T, unit: 'step' });
-  const result = evaluateDdpm({
+  const judging = createProgress({ phase: `sample and judge ${total}${meta.kind === 'class' ? ' CFG' : ''} samples`, total: steps, unit: 'step' });
+  const { samples, ...result } = evaluateDdpm({
     model,
     schedule: ddpmSchedule(meta.config.T),
     judge: judge.model,
@@ -317,6 +345,8 @@ async function cmdEvaluate(opts: EvaluateOptions): Promise<void> {
     samplesPerClass,
     count,
     guidance: opts.guidance,
+    steps,
+    pixelRange: meta.config.pixelRange,
     seed: opts.seed,
     onStep: () => judging.tick(1),
   });

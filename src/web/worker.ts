@@ -77,7 +77,7 @@ async function load(name: DemoModelName, id: number): Promise<void> {
   } else {
     const { net, config } = readModel(entry.file, () => readNetworkFile(bytes, entry.file, name === 'denoiser' ? 'denoiser' : 'class'));
     if (name === 'denoiser') models.denoiser = net as UNet;
-    else models.classConditioned = { model: net as UNet, T: config.T };
+    else models.classConditioned = { model: net as UNet, T: config.T, pixelRange: config.pixelRange };
   }
 }
 

@@ -76,6 +76,20 @@ describe('reliability: command-line options are checked up front', function () {
     }
   });
 
+  it("--steps beyond the run's T is a usage error naming T, for sample and evaluate", () => {
+    const dir = tempDir('steps-');
+    const config = trainConfigFor('time', 'smoke', { epochs: 1 });
+    const model = createModel(config);
+    saveCheckpointSync(path.join(dir, 'model-epoch-001.safetensors'), model.stateEntries(), { epoch: '1' });
+    model.dispose();
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ kind: 'time', config, epochsDone: 1, epochs: [] }));
+    for (const command of ['sample', 'evaluate']) {
+      const r = cli(command, '--run', dir, '--steps', String(config.T + 1));
+      assert.equal(r.status, 2, r.stderr);
+      assert.ok(r.stderr.includes(`--steps ${config.T + 1}: this run's schedule has T = ${config.T} timesteps, so give 1 to ${config.T}.`), r.stderr);
+    }
+  });
+
   it('a run.json of the wrong shape or config is named with the field, and a file is not taken for a folder', () => {
     const config = trainConfigFor('time', 'smoke', { epochs: 1 });
     const cases: Array<[Record<string, unknown>, RegExp]> = [

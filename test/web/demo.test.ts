@@ -111,7 +111,7 @@ describe('live demos in headless Chromium', function () {
     models.colour = emojiStage1FromBytes(modelFile('emoji-stage1.int8.safetensors'), 'emoji-stage1.int8.safetensors');
     models.denoiser = readNetworkFile(modelFile('denoiser.f16.safetensors'), 'denoiser', 'denoiser').net as UNet;
     const cls = readNetworkFile(modelFile('class-conditioned.f16.safetensors'), 'class', 'class');
-    models.classConditioned = { model: cls.net as UNet, T: cls.config.T };
+    models.classConditioned = { model: cls.net as UNet, T: cls.config.T, pixelRange: cls.config.pixelRange };
   });
 
   after(async () => {

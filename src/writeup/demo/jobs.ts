@@ -14,6 +14,7 @@ import { Rng } from '../../lib/random';
 import { ddpmSchedule } from '../../lib/noise-schedules';
 import { ddpmSample } from '../../lib/sample';
 import { denoiseAtSigma } from '../../lib/single-step-denoiser';
+import type { PixelRange } from '../../lib/train/config';
 
 /**
  * What the site's live demos compute, as plain functions of (models, job): the page's Web Worker
@@ -27,8 +28,8 @@ export interface DemoModels {
   colour?: { stage1: EmojiTextToImage; prompts: EmojiPrompts; stage2?: EmojiUpsampler };
   /** Part B1's single-step denoiser. */
   denoiser?: UNet;
-  /** Part B2's class-conditioned UNet (its T steps, linear schedule). */
-  classConditioned?: { model: UNet; T: number };
+  /** Part B2's class-conditioned UNet (its T steps, linear schedule) and the pixel range it was trained on (default [0, 1]). */
+  classConditioned?: { model: UNet; T: number; pixelRange?: PixelRange };
 }
 
 /** Steps the text-to-image demo offers: strides of SPEC's 990..0 timesteps. */
@@ -186,7 +187,7 @@ export function runDemoJob(models: DemoModels, job: DemoJob, onProgress: (p: Dem
       };
     }
     case 'sample-digit': {
-      const { model, T } = need(models.classConditioned, "Part B2's class-conditioned model");
+      const { model, T, pixelRange } = need(models.classConditioned, "Part B2's class-conditioned model");
       checkRange('digit', job.digit, 0, model.config.numClasses - 1, true);
       checkRange('guidance', job.guidance, 0, 20);
       checkRange('frameEvery', job.frameEvery, 1, T, true);
@@ -196,6 +197,7 @@ export function runDemoJob(models: DemoModels, job: DemoJob, onProgress: (p: Dem
         schedule: ddpmSchedule(T),
         classes: [job.digit],
         guidance: job.guidance,
+        pixelRange,
         rng,
         workers: 0,
         captureEvery: job.frameEvery,

@@ -6,6 +6,7 @@ import { UNet } from '../../lib/nn/unet';
 import { Rng } from '../../lib/random';
 import { ddpmSample, DdpmSampleResult } from '../../lib/sample';
 import { NoiseSchedule } from '../../lib/noise-schedules';
+import type { PixelRange } from '../../lib/train/config';
 
 /**
  * The Part B figures as images: each function returns data (an RGB image and, where useful,
@@ -80,6 +81,9 @@ export function ddpmSampleGrid(opts: {
   /** Time-conditioned: number of samples. */
   count?: number;
   guidance?: number;
+  /** Denoising steps (default T) and the model's pixel range, as ddpmSample takes them. */
+  steps?: number;
+  pixelRange?: PixelRange;
   captureEvery?: number;
   title?: string;
   onStep?: (done: number, total: number) => void;
@@ -94,6 +98,8 @@ export function ddpmSampleGrid(opts: {
     classes,
     count: opts.count ?? 40,
     guidance: opts.guidance,
+    steps: opts.steps,
+    pixelRange: opts.pixelRange,
     captureEvery: opts.captureEvery,
     onStep: opts.onStep,
   });
@@ -109,6 +115,31 @@ export function samplesGrid(result: DdpmSampleResult, opts: { count?: number; ti
   const count = Math.min(opts.count ?? 40, result.count);
   const per = result.size * result.size;
   return imageGrid(gray(count, result.size, result.images.subarray(0, count * per)), { cols: 10, title: opts.title, colLabels: opts.colLabels });
+}
+
+/**
+ * Class-conditioned samples at several guidance scales: a row per scale, a column per digit,
+ * each the first sample of that digit in its run (samples grouped by digit, `perClass` each, as
+ * evaluateDdpm draws them; with one seed, every row starts from the same noise).
+ */
+export function guidanceRowsGrid(rows: Array<{ guidance: number; samples: DdpmSampleResult; perClass: number }>, opts: { title?: string } = {}): RgbImage {
+  if (rows.length === 0) throw new Error('guidanceRowsGrid: give at least one guidance scale');
+  const { size } = rows[0].samples;
+  const per = size * size;
+  const digits = rows[0].samples.count / rows[0].perClass;
+  const out = new Float32Array(rows.length * digits * per);
+  rows.forEach((row, r) => {
+    if (row.samples.size !== size || row.samples.count !== digits * row.perClass) {
+      throw new Error(`guidanceRowsGrid: every row needs ${digits} digits of ${size}x${size} samples, ${row.perClass} each`);
+    }
+    for (let d = 0; d < digits; d++) out.set(row.samples.images.subarray(d * row.perClass * per, (d * row.perClass + 1) * per), (r * digits + d) * per);
+  });
+  return imageGrid(gray(rows.length * digits, size, out), {
+    cols: digits,
+    title: opts.title,
+    colLabels: Array.from({ length: digits }, (_, d) => String(d)),
+    rowLabels: rows.map((r) => `gamma ${r.guidance}`),
+  });
 }
 
 /** Frames of a sampling run as grid images, for encodeGif. */

@@ -1,8 +1,9 @@
 import { DatasetSplits, evenlySpaced, ImageDataset } from '../../lib/data/dataset';
 import { UNet } from '../../lib/nn/unet';
 import { Rng } from '../../lib/random';
-import { ddpmSample } from '../../lib/sample';
+import { ddpmSample, DdpmSampleResult } from '../../lib/sample';
 import { NoiseSchedule } from '../../lib/noise-schedules';
+import type { PixelRange } from '../../lib/train/config';
 import { DigitClassifier, FEATURE_DIM } from './classifier';
 import { featureStats, FeatureStats, frechetDistance } from './frechet';
 
@@ -48,6 +49,8 @@ export interface SampleQuality {
 export interface DdpmEvaluation {
   conditioning: 'time' | 'class';
   seed: number;
+  /** Denoising steps from T to 0 (T: every timestep, SPEC's sampler). */
+  steps: number;
   /** CFG scale (class-conditioned). */
   guidance?: number;
   quality: SampleQuality;
@@ -140,6 +143,8 @@ export function measureSampleQuality(opts: {
  * Samples a time- or class-conditioned DDPM and judges the samples (SPEC B2.3 and B2.5): their
  * quality against real digits (measureSampleQuality) and, class-conditioned, the share the judge
  * classifies as the digit asked for, overall and per digit (CFG with `guidance`, SPEC: 5).
+ * Returns the samples too (class-conditioned: `samplesPerClass` of digit 0, then of 1, ...), for
+ * figures of the very samples judged; they are not part of the evaluation record.
  */
 export function evaluateDdpm(opts: {
   model: UNet;
@@ -152,9 +157,12 @@ export function evaluateDdpm(opts: {
   /** Class-conditioned: samples of each digit (default 30). */
   samplesPerClass?: number;
   guidance?: number;
+  /** Denoising steps (default T) and the model's pixel range, as ddpmSample takes them. */
+  steps?: number;
+  pixelRange?: PixelRange;
   seed: number;
   onStep?: (done: number, total: number) => void;
-}): DdpmEvaluation {
+}): DdpmEvaluation & { samples: DdpmSampleResult } {
   const conditioning = opts.model.config.conditioning;
   if (conditioning === 'none') throw new Error('evaluateDdpm judges samples of a time- or class-conditioned UNet; the single-step denoiser does not sample.');
   const numClasses = opts.model.config.numClasses;
@@ -162,15 +170,19 @@ export function evaluateDdpm(opts: {
   const classes: number[] = [];
   if (conditioning === 'class') for (let c = 0; c < numClasses; c++) for (let k = 0; k < samplesPerClass; k++) classes.push(c);
   const guidance = opts.guidance ?? 5;
-  const { images, count } = ddpmSample({
+  const steps = opts.steps ?? opts.schedule.T;
+  const samples = ddpmSample({
     model: opts.model,
     schedule: opts.schedule,
     rng: new Rng(opts.seed),
+    steps,
+    pixelRange: opts.pixelRange,
     onStep: opts.onStep,
     ...(conditioning === 'class' ? { classes, guidance } : { count: opts.count ?? 300 }),
   });
+  const { images, count } = samples;
   const { predictedClass, ...quality } = measureSampleQuality({ judge: opts.judge, data: opts.data, samples: images, count });
-  if (conditioning === 'time') return { conditioning, seed: opts.seed, quality };
+  if (conditioning === 'time') return { conditioning, seed: opts.seed, steps, quality, samples };
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < count; i++) confusion[classes[i]][predictedClass[i]] += 1;
   const perClass = confusion.map((row, c) => row[c] / samplesPerClass);
@@ -178,9 +190,11 @@ export function evaluateDdpm(opts: {
   return {
     conditioning,
     seed: opts.seed,
+    steps,
     guidance,
     quality,
     accuracy: { overall, perClass, samplesPerClass, guidance, seed: opts.seed, confusion },
+    samples,
   };
 }
 
@@ -195,7 +209,7 @@ export function describeEvaluation(ev: DdpmEvaluation): string {
   const q = ev.quality;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   let line =
-    `${q.count} ${ev.conditioning === 'class' ? `CFG (gamma ${ev.guidance}) ` : ''}samples: Frechet distance ${q.frechet.toFixed(1)} ` +
+    `${q.count} ${ev.conditioning === 'class' ? `CFG (gamma ${ev.guidance}) ` : ''}samples (${ev.steps} steps): Frechet distance ${q.frechet.toFixed(1)} ` +
     `(${q.count} real digits: ${q.realFloor.toFixed(1)}, so ${q.ratio.toFixed(2)}x the floor); ` +
     `read confidently (p >= ${q.confidenceThreshold}) ${pct(q.confidentShare)} (real digits ${pct(q.realConfidentShare)})`;
   if (ev.accuracy) {

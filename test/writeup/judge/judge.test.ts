@@ -81,7 +81,7 @@ describe('the MNIST judge', function () {
     assert.equal(ev.accuracy, undefined);
     assert.equal(ev.quality.count, 12);
     assert.ok(ev.quality.confidentShare >= 0 && ev.quality.confidentShare <= 1);
-    assert.match(describeEvaluation(ev), /^12 samples: Frechet distance \d+\.\d \(12 real digits: /);
+    assert.match(describeEvaluation(ev), /^12 samples \(10 steps\): Frechet distance \d+\.\d \(12 real digits: /);
     model.dispose();
   });
 
