@@ -201,12 +201,7 @@ async function cmdSample(opts: SampleOptions): Promise<void> {
       );
     }
   }
-  const stepsProblem =
-    meta.kind === 'denoiser'
-      ? opts.steps === undefined
-        ? null
-        : `--steps does not apply to ${runDir}, the single-step denoiser (it denoises in one step).`
-      : stepsMistake(opts.steps, meta.config.T);
+  const stepsProblem = stepsMistake(opts.steps, runDir, meta);
   if (stepsProblem) {
     model.dispose();
     throw new UsageError(stepsProblem);
@@ -244,9 +239,12 @@ async function cmdSample(opts: SampleOptions): Promise<void> {
   model.dispose();
 }
 
-/** Why --steps cannot sample a run of T timesteps, or null. */
-function stepsMistake(steps: number | undefined, T: number): string | null {
-  return steps === undefined || steps <= T ? null : `--steps ${steps}: this run's schedule has T = ${T} timesteps, so give 1 to ${T}.`;
+/** Why --steps cannot sample the run, or null. */
+function stepsMistake(steps: number | undefined, runDir: string, meta: { kind: string; config: { T: number } }): string | null {
+  if (steps === undefined) return null;
+  if (meta.kind === 'denoiser') return `--steps does not apply to ${runDir}, the single-step denoiser (it denoises in one step).`;
+  const { T } = meta.config;
+  return steps <= T ? null : `--steps ${steps}: this run's schedule has T = ${T} timesteps, so give 1 to ${T}.`;
 }
 
 // ---- evaluate ----
@@ -325,7 +323,7 @@ async function cmdEvaluate(opts: EvaluateOptions): Promise<void> {
     throw new UsageError('--samples-per-class is for class-conditioned runs; a time-conditioned run takes --n.');
   const profile = getProfile(opts.profile ?? 'quick');
   const steps = opts.steps ?? Math.min(profile.sampleSteps ?? meta.config.T, meta.config.T);
-  const stepsProblem = stepsMistake(steps, meta.config.T);
+  const stepsProblem = stepsMistake(steps, runDir, meta);
   if (stepsProblem) {
     model.dispose();
     throw new UsageError(stepsProblem);

@@ -133,9 +133,10 @@ export function samplingTimesteps(T: number, steps: number): number[] {
 
 /**
  * DDPM sampling, SPEC Algorithm B.2 (time-conditioned) and B.4 (class-conditioned with CFG), on
- * the loop every pipeline uses (pipelines/loop.ts): x_T ~ N(0, I); for t = T..1, one
- * denoiseStep t -> t - 1 with sigma_t = sqrt(beta_t) (variance 'beta') and no noise at the last
- * step; under guidance eps = eps_u + gamma (eps_c - eps_u) from one batch of both (guidedPredictions).
+ * the loop every pipeline uses (pipelines/loop.ts): x_T ~ N(0, I); for t = T..1 (or `steps` of
+ * them, evenly spaced), one denoiseStep t -> t - 1 (t -> t') with sigma_t = sqrt(beta_t)
+ * (variance 'beta') and no noise at the last step; under guidance eps = eps_u + gamma (eps_c -
+ * eps_u) from one batch of both (guidedPredictions).
  */
 export function ddpmSample(opts: DdpmSampleOptions): DdpmSampleResult {
   const { model, schedule, rng } = opts;
