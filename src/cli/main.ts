@@ -13,7 +13,7 @@ import { loadOrTrainJudge } from '../writeup/judge/classifier';
 import { createProgress } from '../lib/progress';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { writeSafetensorsFile } from '../lib/io/safetensors';
-import { getProfile, PROFILE_NAMES, trainConfigFor } from '../writeup/profiles';
+import { getProfile, PROFILE_NAMES, samplingFor, trainConfigFor } from '../writeup/profiles';
 import { Rng } from '../lib/random';
 import { ddpmSchedule } from '../lib/noise-schedules';
 import { MODEL_KINDS, ModelKind, TrainConfig } from '../lib/train/config';
@@ -322,7 +322,8 @@ async function cmdEvaluate(opts: EvaluateOptions): Promise<void> {
   if (meta.kind === 'time' && opts.samplesPerClass !== undefined)
     throw new UsageError('--samples-per-class is for class-conditioned runs; a time-conditioned run takes --n.');
   const profile = getProfile(opts.profile ?? 'quick');
-  const steps = opts.steps ?? Math.min(profile.sampleSteps ?? meta.config.T, meta.config.T);
+  const sampling = samplingFor(profile, meta.config);
+  const steps = opts.steps ?? sampling.steps;
   const stepsProblem = stepsMistake(steps, runDir, meta);
   if (stepsProblem) {
     model.dispose();
@@ -337,14 +338,13 @@ async function cmdEvaluate(opts: EvaluateOptions): Promise<void> {
   const judging = createProgress({ phase: `sample and judge ${total}${meta.kind === 'class' ? ' CFG' : ''} samples`, total: steps, unit: 'step' });
   const { samples, ...result } = evaluateDdpm({
     model,
-    schedule: ddpmSchedule(meta.config.T),
+    ...sampling,
     judge: judge.model,
     data,
     samplesPerClass,
     count,
     guidance: opts.guidance,
     steps,
-    pixelRange: meta.config.pixelRange,
     seed: opts.seed,
     onStep: () => judging.tick(1),
   });

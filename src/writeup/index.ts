@@ -27,5 +27,5 @@ export {
   type DdpmEvaluation,
 } from './judge/evaluate';
 export { featureStats, frechetDistance, type FeatureStats } from './judge/frechet';
-export { PROFILES, PROFILE_NAMES, getProfile, trainConfigFor, type Profile, type ProfileName } from './profiles';
+export { PROFILES, PROFILE_NAMES, getProfile, trainConfigFor, samplingFor, type Profile, type ProfileName } from './profiles';
 export { PART_A_MODELS, PART_A_MODEL_KINDS, type PartAModelKind, type PartAModelEntry } from './part-a-models';

@@ -1,8 +1,9 @@
 import type { PartASettings } from './inputs/settings';
 import { JudgeTrainConfig } from './judge/classifier';
 import type { PartAModelKind } from './part-a-models';
+import { NoiseSchedule, ddpmSchedule } from '../lib/noise-schedules';
 import { stridedTimesteps } from '../lib/scheduler';
-import { defaultTrainConfig, ModelKind, TrainConfig } from '../lib/train/config';
+import { defaultTrainConfig, ModelKind, PixelRange, TrainConfig } from '../lib/train/config';
 
 /**
  * Run profiles: the same code at three budgets, for Part A's notebooks and Part B's training. The
@@ -140,4 +141,15 @@ export function getProfile(name: string): Profile {
 /** SPEC's config for a model with a profile's overrides and then the caller's. */
 export function trainConfigFor(kind: ModelKind, profile: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
   return { ...defaultTrainConfig(kind), ...getProfile(profile).train[kind], ...overrides, kind };
+}
+
+/**
+ * How a profile samples a B2 run, as ddpmSample takes it: the run's schedule and pixel range, and
+ * the profile's denoising steps (all T unless the profile strides, and never more than T).
+ */
+export function samplingFor(
+  profile: Profile,
+  config: Pick<TrainConfig, 'T' | 'pixelRange'>,
+): { schedule: NoiseSchedule; steps: number; pixelRange: PixelRange } {
+  return { schedule: ddpmSchedule(config.T), steps: Math.min(profile.sampleSteps ?? config.T, config.T), pixelRange: config.pixelRange };
 }

@@ -170,17 +170,16 @@ export function evaluateDdpm(opts: {
   const classes: number[] = [];
   if (conditioning === 'class') for (let c = 0; c < numClasses; c++) for (let k = 0; k < samplesPerClass; k++) classes.push(c);
   const guidance = opts.guidance ?? 5;
-  const steps = opts.steps ?? opts.schedule.T;
   const samples = ddpmSample({
     model: opts.model,
     schedule: opts.schedule,
     rng: new Rng(opts.seed),
-    steps,
+    steps: opts.steps,
     pixelRange: opts.pixelRange,
     onStep: opts.onStep,
     ...(conditioning === 'class' ? { classes, guidance } : { count: opts.count ?? 300 }),
   });
-  const { images, count } = samples;
+  const { images, count, steps } = samples;
   const { predictedClass, ...quality } = measureSampleQuality({ judge: opts.judge, data: opts.data, samples: images, count });
   if (conditioning === 'time') return { conditioning, seed: opts.seed, steps, quality, samples };
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { imageGrid } from '../../../src/lib/display/grid';
 import { DdpmSampleResult } from '../../../src/lib/sample';
-import { samplesGrid } from '../../../src/writeup/figures/partb';
+import { guidanceRowsGrid, samplesGrid } from '../../../src/writeup/figures/partb';
+import { getProfile, samplingFor } from '../../../src/writeup/profiles';
 
 /** `count` 4x4 samples, each filled with its own index / count. */
 function fakeSamples(count: number): DdpmSampleResult {
@@ -26,5 +27,38 @@ describe('Part B figures', () => {
     const grid = samplesGrid(result);
     const all = imageGrid({ count: 12, height: 4, width: 4, channels: 1, data: result.images }, { cols: 10 });
     assert.ok(Buffer.from(grid.data).equals(Buffer.from(all.data)));
+  });
+
+  it('guidanceRowsGrid: a row per scale, each the first sample of every digit', () => {
+    // 10 digits x 3 samples each, grouped by digit as evaluateDdpm draws them.
+    const a = fakeSamples(30);
+    const b = fakeSamples(30);
+    b.images.fill(0.5);
+    const grid = guidanceRowsGrid([
+      { guidance: 1, samples: a, perClass: 3 },
+      { guidance: 5, samples: b, perClass: 3 },
+    ]);
+    const firsts = new Float32Array(20 * 16);
+    for (let d = 0; d < 10; d++) firsts.set(a.images.subarray(d * 3 * 16, (d * 3 + 1) * 16), d * 16);
+    firsts.fill(0.5, 10 * 16);
+    const colLabels = Array.from({ length: 10 }, (_, d) => String(d));
+    const expected = imageGrid({ count: 20, height: 4, width: 4, channels: 1, data: firsts }, { cols: 10, colLabels, rowLabels: ['gamma 1', 'gamma 5'] });
+    assert.ok(Buffer.from(grid.data).equals(Buffer.from(expected.data)));
+    assert.throws(
+      () =>
+        guidanceRowsGrid([
+          { guidance: 1, samples: a, perClass: 3 },
+          { guidance: 2, samples: fakeSamples(20), perClass: 3 },
+        ]),
+      /every row needs 10 digits/,
+    );
+  });
+
+  it("samplingFor: the profile's steps, never more than the run's T, and the run's pixel range", () => {
+    const quick = getProfile('quick');
+    assert.equal(samplingFor(quick, { T: 300, pixelRange: 'symmetric' }).steps, 100);
+    assert.equal(samplingFor(quick, { T: 50, pixelRange: 'unit' }).steps, 50);
+    const full = samplingFor(getProfile('full'), { T: 300, pixelRange: 'unit' });
+    assert.deepEqual([full.steps, full.pixelRange, full.schedule.T], [300, 'unit', 300]);
   });
 });
