@@ -54,11 +54,13 @@ describe('Part B figures', () => {
     );
   });
 
-  it("samplingFor: the profile's steps, never more than the run's T, and the run's pixel range", () => {
+  it("samplingFor: the profile's steps for the run's kind, never more than the run's T, and the run's pixel range", () => {
     const quick = getProfile('quick');
-    assert.equal(samplingFor(quick, { T: 300, pixelRange: 'symmetric' }).steps, 100);
-    assert.equal(samplingFor(quick, { T: 50, pixelRange: 'unit' }).steps, 50);
-    const full = samplingFor(getProfile('full'), { T: 300, pixelRange: 'unit' });
+    assert.equal(samplingFor(quick, { kind: 'time', T: 300, pixelRange: 'symmetric' }).steps, 100);
+    assert.equal(samplingFor(quick, { kind: 'class', T: 300, pixelRange: 'unit' }).steps, 50);
+    assert.equal(samplingFor(quick, { kind: 'time', T: 50, pixelRange: 'unit' }).steps, 50);
+    assert.equal(samplingFor(quick, { kind: 'class', T: 20, pixelRange: 'unit' }).steps, 20);
+    const full = samplingFor(getProfile('full'), { kind: 'class', T: 300, pixelRange: 'unit' });
     assert.deepEqual([full.steps, full.pixelRange, full.schedule.T], [300, 'unit', 300]);
   });
 });
