@@ -280,7 +280,14 @@ for, per digit.`,
         .addOption(intOption('--samples-per-class <n>', "class-conditioned: default the profile's (quick: 20)", 1, 10_000))
         .addOption(intOption('--n <n>', "time-conditioned: number of samples (default the profile's, quick: 200)", 1, 10_000))
         .addOption(numberOption('--guidance <g>', 'CFG scale', 0, 100, 5))
-        .addOption(intOption('--steps <n>', "denoising steps, evenly spaced from T to 0 (default the profile's: quick 100 time-conditioned, 50 class-conditioned; full all T)", 1, 100_000))
+        .addOption(
+          intOption(
+            '--steps <n>',
+            "denoising steps, evenly spaced from T to 0 (default the profile's: quick 100 time-conditioned, 50 class-conditioned; full all T)",
+            1,
+            100_000,
+          ),
+        )
         .addOption(seedOption(0, 'sampling seed'))
         .addOption(new Option('--profile <name>', 'whose sample counts and steps to use (default quick)').choices(PROFILE_NAMES)),
     ).action((opts: EvaluateOptions) => cmdEvaluate(opts)),
