@@ -1,8 +1,11 @@
 // Small Part B UNets with every tensor set (BatchNorm statistics included), and inputs for them,
 // for the PyTorch interop tests.
+import { spawn, spawnSync } from 'child_process';
+import * as path from 'path';
 import { tf } from '../../src/lib/backend/tf';
 import { NamedTensor } from '../../src/lib/io/safetensors';
 import { permuteAxes } from '../../src/lib/io/torch-layout';
+import type { Module } from '../../src/lib/nn/module';
 import { UNet } from '../../src/lib/nn/unet';
 import { ModelKind, MODEL_KINDS } from '../../src/lib/train/config';
 import { createModel } from '../../src/lib/train/networks';
@@ -10,20 +13,48 @@ import { uniformValues } from '../helpers';
 
 export const KINDS: readonly ModelKind[] = MODEL_KINDS;
 
+/** Debian's Python, where python3-torch installs (a `python3` earlier on PATH may lack it). */
+export const PYTHON = process.env.DIFFUSION_TORCH_PYTHON ?? '/usr/bin/python3';
+
+/** Why PyTorch cannot run here (with the fix), or null when it can. */
+export function torchMissing(): string | null {
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.status === 0) return null;
+  return (
+    `PyTorch is not importable by ${PYTHON} (${(r.error?.message ?? r.stderr.trim().split('\n').pop()) || 'no output'}); ` +
+    'install it with: apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread'
+  );
+}
+
+/** Runs a Python script with PyTorch; rejects with its stderr when it fails. */
+export function runPython(script: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(script)} ${args[0]} exited ${code}: ${stderr}`))));
+  });
+}
+
 /**
- * A UNet of the kind with every parameter and buffer drawn at random: weights in [-0.5, 0.5),
- * running variances in [0.5, 1.5), so a layout mix-up of any tensor changes the output.
+ * Sets every parameter and buffer of a model at random: weights in [-amplitude, amplitude) (default
+ * 0.5), running variances in [0.5, 1.5), so a layout mix-up of any tensor changes the output.
  */
-export function randomUNet(kind: ModelKind, hidden: number, seed: number): UNet {
-  const model = createModel({ kind, hidden, seed });
+export function randomizeState<M extends Module>(model: M, seed: number, amplitude = 0.5): M {
   const values = new Map(
     model.stateEntries().map(([name, v], i) => {
       const variance = name.endsWith('.running_var');
-      return [name, { shape: [...v.shape], data: uniformValues(v.size, seed * 1000 + i + 1, variance ? 0.5 : -0.5, variance ? 1.5 : 0.5) }];
+      return [name, { shape: [...v.shape], data: uniformValues(v.size, seed * 1000 + i + 1, variance ? 0.5 : -amplitude, variance ? 1.5 : amplitude) }];
     }),
   );
   model.loadState(values, 'random values');
   return model;
+}
+
+/** A UNet of the kind with every parameter and buffer drawn at random (randomizeState). */
+export function randomUNet(kind: ModelKind, hidden: number, seed: number): UNet {
+  return randomizeState(createModel({ kind, hidden, seed }), seed);
 }
 
 export interface UNetInputData {

@@ -3,17 +3,14 @@
 // python3-torch (.ci/run installs it); without it the tests skip, saying why, except where
 // DIFFUSION_REQUIRE_TORCH=1 (CI), where a missing PyTorch is a failure.
 import assert from 'assert/strict';
-import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from '../../src/lib/io/safetensors';
 import { defaultTrainConfig, ModelKind } from '../../src/lib/train/config';
 import { exportTorchUNet, importTorchUNet } from '../../src/lib/train/torch-unet';
 import { tempDir, useDefaultBackend } from '../helpers';
-import { forwardData, KINDS, maxAbsDiff, randomUNet, torchInputs, unetInputs } from './torch-fixtures';
+import { forwardData, KINDS, maxAbsDiff, randomUNet, runPython, torchInputs, torchMissing, unetInputs } from './torch-fixtures';
 
-/** Debian's Python, where python3-torch installs (a `python3` earlier on PATH may lack it). */
-const PYTHON = process.env.DIFFUSION_TORCH_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = path.join(__dirname, '..', '..', '..', 'scripts', 'torch_unets.py');
 /**
  * float32 sums in another order (PyTorch's kernels vs TF.js's). Measured: at most 6e-7 on outputs
@@ -21,24 +18,7 @@ const SCRIPT = path.join(__dirname, '..', '..', '..', 'scripts', 'torch_unets.py
  */
 const TOLERANCE = 1e-5;
 
-function torchMissing(): string | null {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (r.status === 0) return null;
-  return (
-    `PyTorch is not importable by ${PYTHON} (${(r.error?.message ?? r.stderr.trim().split('\n').pop()) || 'no output'}); ` +
-    'install it with: apt-get install -y --no-install-recommends python3-torch libopenblas0-pthread'
-  );
-}
-
-function python(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`torch_unets.py ${args[0]} exited ${code}: ${stderr}`))));
-  });
-}
+const python = (args: string[]) => runPython(SCRIPT, args);
 
 function outputOf(file: string): Float32Array {
   const y = readSafetensorsFile(file).tensors.y;

@@ -10,6 +10,7 @@ import { NamedTensor, toFloat32 } from './safetensors';
  *   conv-transpose2d-weight                     [kh, kw, out, in]   [in, out, kh, kw]
  *   linear-weight                               [in, out]           [out, in]
  *   bias, batchnorm                             [C]                 [C]
+ *   same-layout (embedding tables, positions)   as PyTorch          the same
  *
  * No spatial flip anywhere: tf.conv2dTranspose and PyTorch's ConvTranspose2d are both the adjoint
  * of a cross-correlation, out[y*s - p + i, x*s - p + j, o] += in[y, x, c] * W[i, j, o, c]
@@ -91,7 +92,7 @@ function permutationFor(role: TensorRole, name: string, shape: readonly number[]
   if (role === 'unspecified' && shape.length > 1) {
     throw new Error(
       `Tensor "${name}" (shape [${shape.join(', ')}]) comes from a layer that does not say what it is, so its PyTorch layout is unknown. ` +
-        'Only models built from Conv2d, ConvTranspose2d, Linear and BatchNorm2d (the Part B UNets) convert; give the layer a TensorRole in addParam.',
+        "Only tensors whose layer gives a TensorRole in addParam convert (Conv2d, ConvTranspose2d, Linear, BatchNorm2d, or 'same-layout' for a tensor PyTorch holds the same way).",
     );
   }
   return null;

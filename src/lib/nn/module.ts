@@ -4,10 +4,12 @@ import { Rng } from '../random';
 /**
  * What a parameter or buffer is, which fixes how it maps to another framework's layout
  * (io/torch-layout.ts): a Conv2d weight is HWIO here, a ConvTranspose2d weight [kh, kw, out, in],
- * a Linear weight [in, out]; biases and BatchNorm tensors are vectors everywhere. 'unspecified'
- * is a tensor whose layer declared nothing: converters refuse it unless it is a vector.
+ * a Linear weight [in, out]; biases and BatchNorm tensors are vectors everywhere; 'same-layout' is
+ * a tensor held as PyTorch holds its nn.Parameter (an embedding table [vocab, dim], positions, a
+ * learned query). 'unspecified' is a tensor whose layer declared nothing: converters refuse it
+ * unless it is a vector.
  */
-export type TensorRole = 'conv2d-weight' | 'conv-transpose2d-weight' | 'linear-weight' | 'bias' | 'batchnorm' | 'unspecified';
+export type TensorRole = 'conv2d-weight' | 'conv-transpose2d-weight' | 'linear-weight' | 'bias' | 'batchnorm' | 'same-layout' | 'unspecified';
 
 /**
  * A minimal PyTorch-like module: named trainable parameters, named buffers (BatchNorm running

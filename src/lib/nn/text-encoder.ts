@@ -123,11 +123,11 @@ export class TextEncoder extends Module {
     if (dim % heads !== 0) throw new Error(`TextEncoder: dim ${dim} does not split into ${heads} heads`);
     // Small initial embeddings (std 0.16 at dim 64); measured: std 1 (PyTorch's nn.Embedding) made
     // the prompts' pooled vectors no more distinct after 150 steps.
-    this.tokenEmbedding = this.addParam('token_embedding', normalInit(rng, [vocabSize, dim], 0.02 * Math.sqrt(dim)));
-    this.positionEmbedding = this.addParam('position_embedding', normalInit(rng, [maxTokens, dim], 0.02 * Math.sqrt(dim)));
+    this.tokenEmbedding = this.addParam('token_embedding', normalInit(rng, [vocabSize, dim], 0.02 * Math.sqrt(dim)), 'same-layout');
+    this.positionEmbedding = this.addParam('position_embedding', normalInit(rng, [maxTokens, dim], 0.02 * Math.sqrt(dim)), 'same-layout');
     this.layers = Array.from({ length: layers }, (_, i) => this.addChild(`layer${i}`, new TransformerLayer(rng, dim, heads)));
     this.lnOut = this.addChild('ln_out', new LayerNorm(dim));
-    this.poolQuery = this.addParam('pool_query', normalInit(rng, [dim, 1], 1 / Math.sqrt(dim)));
+    this.poolQuery = this.addParam('pool_query', normalInit(rng, [dim, 1], 1 / Math.sqrt(dim)), 'same-layout');
     this.poolProj = this.addChild('pool_proj', new Linear(rng, dim, pooledDim));
   }
 
