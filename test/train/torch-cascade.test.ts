@@ -39,7 +39,10 @@ function smallConfigs(): { stage1: TrainConfig; stage2: TrainConfig } {
   const unet = { ...s1.cascade!.unet, widths: [8, 16], attentionLevels: [1], headDim: 8, pooledDim: 12, contextDim: 16, timeFeatures: 8 };
   const stage1 = { ...s1, cascade: { ...s1.cascade!, imageSize: SIZE, unet, text: { ...s1.cascade!.text!, dim: 16, heads: 2, pooledDim: 12 } } };
   const s2 = stage2Config();
-  const stage2 = { ...s2, cascade: { ...s2.cascade!, unet: { ...s2.cascade!.unet, widths: [8, 16], attentionLevels: [1], midAttention: true, headDim: 8, timeFeatures: 8 } } };
+  const stage2 = {
+    ...s2,
+    cascade: { ...s2.cascade!, unet: { ...s2.cascade!.unet, widths: [8, 16], attentionLevels: [1], midAttention: true, headDim: 8, timeFeatures: 8 } },
+  };
   return { stage1, stage2 };
 }
 

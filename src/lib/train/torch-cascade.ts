@@ -52,7 +52,9 @@ export function importTorchCascade(file: TorchCascadeFile, source: string): { ne
   const { tensors, metadata } = file;
   detectLayout(metadata, Object.keys(tensors), source);
   if (metadata[LAYOUT_KEY] !== 'torch') {
-    throw new Error(`${source} is not in PyTorch layout (metadata "${LAYOUT_KEY}": ${JSON.stringify(metadata[LAYOUT_KEY])}): load it directly, no import needed.`);
+    throw new Error(
+      `${source} is not in PyTorch layout (metadata "${LAYOUT_KEY}": ${JSON.stringify(metadata[LAYOUT_KEY])}): load it directly, no import needed.`,
+    );
   }
   if (!metadata.config) {
     throw new Error(`${source} has no "config" in its metadata: a cascade stage needs its training config (scripts/train_emoji_torch.py writes it).`);
