@@ -25,7 +25,7 @@ import { serveCommand } from '../report/serve';
 import { BUILTIN_DIR, JUDGE_DIR, runPretrain, runPretrainJudge } from './pretrain';
 import { runEmojiPretrain } from './pretrain-emoji';
 import { runEmojiEvaluation } from './evaluate-emoji';
-import { runExportTorch, runImportTorch } from './torch';
+import { runExportTorch, runExportTorchCascade, runImportTorch, runImportTorchCascade } from './torch';
 import { digitsFile, importTorchRun } from './torch-run';
 import { addDataOptions, configureProgram, DataOptions, intOption, numberOption, runProgram, textOption, UsageError } from './options';
 
@@ -524,7 +524,9 @@ async function cmdPretrainJudge(opts: DataOptions & { export?: boolean }): Promi
 function exportCommand(): Command {
   return addDataOptions(
     new Command('export')
-      .description('Write a Part B UNet as a PyTorch state dict (--torch), or the training digits for scripts/train_partb_torch.py (--digits).')
+      .description(
+        "Write a Part B UNet (--torch) or a stage of Part A's colour model (--torch-cascade) as a PyTorch state dict, or the training digits for scripts/train_partb_torch.py (--digits).",
+      )
       .addHelpText(
         'after',
         `
@@ -535,19 +537,26 @@ same tensor names, PyTorch's layouts (conv weights [out, in, kh, kw], transposed
 
 --digits writes the training digits (uint8 images [N, 28, 28] and labels, with the data's
 SHA-256) for scripts/train_partb_torch.py, which trains SPEC's DDPM recipe on a GPU; bring its
-folder back with diffusion import --torch-run.`,
+folder back with diffusion import --torch-run.
+
+--torch-cascade writes a stage of Part A's colour model (stage1, stage2: the shipped weights, or a
+network file that pretrain wrote) as a PyTorch state dict with its config in the metadata, for
+scripts/torch_cascade.py (the same modules and names in PyTorch).`,
       )
       .addOption(textOption('--torch <source>', 'a training run folder (has run.json) or a .safetensors checkpoint of a Part B UNet'))
+      .addOption(textOption('--torch-cascade <source>', "stage1 or stage2 (the shipped colour model's) or a cascade network file"))
       .addOption(textOption('--out <file>', 'the file to write (written atomically)'))
       .addOption(intOption('--epoch <n>', 'with a run folder: the weights after epoch N (default: the last)', ...EPOCHS))
       .addOption(textOption('--digits <file>', 'the digits file to write (.safetensors)')),
   ).action(cmdExport);
 }
 
-async function cmdExport(opts: DataOptions & { torch?: string; out?: string; epoch?: number; digits?: string }): Promise<void> {
+async function cmdExport(opts: DataOptions & { torch?: string; torchCascade?: string; out?: string; epoch?: number; digits?: string }): Promise<void> {
+  if ([opts.torch, opts.torchCascade, opts.digits].filter((o) => o !== undefined).length > 1) {
+    throw new UsageError('give one of --torch SOURCE, --torch-cascade SOURCE and --digits FILE.');
+  }
   if (opts.digits !== undefined) {
-    if (opts.torch !== undefined || opts.out !== undefined || opts.epoch !== undefined)
-      throw new UsageError('--digits FILE takes no --torch, --out or --epoch.');
+    if (opts.out !== undefined || opts.epoch !== undefined) throw new UsageError('--digits FILE takes no --out or --epoch.');
     const file = opts.digits;
     if (!file.endsWith('.safetensors')) throw new UsageError(`--digits ${file}: give a file name ending in .safetensors`);
     await initBackend();
@@ -557,20 +566,29 @@ async function cmdExport(opts: DataOptions & { torch?: string; out?: string; epo
     process.stderr.write(`wrote ${file}: ${data.train.count} training digits of ${data.source.description} (SHA-256 ${metadata.dataSha256.slice(0, 12)})\n`);
     return;
   }
-  if (!opts.torch) throw new UsageError('--torch SOURCE or --digits FILE is required (diffusion export --help).');
+  const source = opts.torch ?? opts.torchCascade;
+  if (!source) throw new UsageError('--torch SOURCE, --torch-cascade SOURCE or --digits FILE is required (diffusion export --help).');
   if (!opts.out) throw new UsageError('--out FILE is required, e.g. --out model.safetensors.');
   const out = opts.out;
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) {
     throw new UsageError(`--out ${out} is a folder: give a file name, e.g. ${path.join(out, 'model.safetensors')}`);
   }
   await initBackend();
-  runExportTorch({ source: opts.torch, out, epoch: opts.epoch });
+  if (opts.torchCascade !== undefined) {
+    if (opts.epoch !== undefined)
+      throw new UsageError('--epoch is for Part B run folders; --torch-cascade takes a network file, which holds one set of weights.');
+    runExportTorchCascade({ source: opts.torchCascade, out });
+    return;
+  }
+  runExportTorch({ source, out, epoch: opts.epoch });
 }
 
 function importCommand(): Command {
   return addDataOptions(
     new Command('import')
-      .description('Read a PyTorch state dict of a Part B UNet (--torch), or a folder trained by scripts/train_partb_torch.py (--torch-run).')
+      .description(
+        "Read a PyTorch state dict of a Part B UNet (--torch) or of a stage of Part A's colour model (--torch-cascade), or a folder trained by scripts/train_partb_torch.py (--torch-run).",
+      )
       .addHelpText(
         'after',
         `
@@ -581,9 +599,14 @@ project's TF.js layout and checks every tensor's name and shape.
 --torch-run reads a folder that scripts/train_partb_torch.py trained (every epoch's weights, the
 loss log, torch-run.json) into a run folder: by default the one train and the b2 notebook use
 for that recipe and data, so they reuse it instead of training (e.g. npm run report --
---profile full after training the full recipe on a GPU). The data must be the digits it trained on.`,
+--profile full after training the full recipe on a GPU). The data must be the digits it trained on.
+
+--torch-cascade reads a PyTorch state dict of a cascade stage (scripts/torch_cascade.py's names,
+the stage's training config in the metadata "config") into a network file, the format of the
+shipped colour model's weights (--out ending in .safetensors).`,
       )
       .addOption(textOption('--torch <file>', 'the PyTorch-layout .safetensors file'))
+      .addOption(textOption('--torch-cascade <file>', "the PyTorch-layout .safetensors file of a stage of Part A's cascade"))
       .addOption(textOption('--torch-run <dir>', 'the output folder of scripts/train_partb_torch.py'))
       .addOption(
         textOption(
@@ -595,9 +618,19 @@ for that recipe and data, so they reuse it instead of training (e.g. npm run rep
   ).action(cmdImport);
 }
 
-async function cmdImport(opts: DataOptions & { torch?: string; torchRun?: string; out?: string }): Promise<void> {
+async function cmdImport(opts: DataOptions & { torch?: string; torchCascade?: string; torchRun?: string; out?: string }): Promise<void> {
+  if ([opts.torch, opts.torchCascade, opts.torchRun].filter((o) => o !== undefined).length > 1) {
+    throw new UsageError('give one of --torch FILE, --torch-cascade FILE and --torch-run DIR.');
+  }
+  if (opts.torchCascade !== undefined) {
+    if (!opts.out || !opts.out.endsWith('.safetensors')) {
+      throw new UsageError(`--torch-cascade needs --out FILE ending in .safetensors (the network file to write), got ${opts.out ?? 'none'}.`);
+    }
+    await initBackend();
+    await runImportTorchCascade({ file: opts.torchCascade, out: opts.out });
+    return;
+  }
   if (opts.torchRun !== undefined) {
-    if (opts.torch !== undefined) throw new UsageError('give --torch FILE or --torch-run DIR, not both.');
     const dir = opts.torchRun;
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
       throw new UsageError(`--torch-run ${dir} is not a folder: give the --out folder of scripts/train_partb_torch.py`);
@@ -607,7 +640,7 @@ async function cmdImport(opts: DataOptions & { torch?: string; torchRun?: string
     process.stderr.write(`imported ${dir} into the run folder ${run}: train, sample, evaluate and the b2 notebook use it for that recipe and data\n`);
     return;
   }
-  if (!opts.torch) throw new UsageError('--torch FILE or --torch-run DIR is required (diffusion import --help).');
+  if (!opts.torch) throw new UsageError('--torch FILE, --torch-cascade FILE or --torch-run DIR is required (diffusion import --help).');
   if (!opts.out) throw new UsageError('--out DEST is required: a new folder for a run, or a file name ending in .safetensors.');
   await initBackend();
   runImportTorch({ file: opts.torch, out: opts.out });

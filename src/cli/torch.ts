@@ -5,15 +5,21 @@ import { loadCheckpoint, saveCheckpointSync } from '../lib/checkpoint';
 import { writeFileAtomic } from '../lib/io/atomic';
 import { readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile } from '../lib/io/safetensors';
 import { detectLayout } from '../lib/io/torch-layout';
+import type { CascadeUNet } from '../lib/nn/cascade-unet';
+import type { TextToImageNet } from '../lib/nn/text-to-image';
 import { UNet } from '../lib/nn/unet';
+import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE, weightsDir } from '../lib/pretrained/emoji-model';
 import { configHash, TrainConfig } from '../lib/train/config';
+import { encodeNetworkFile, readNetworkFile } from '../lib/train/network-file';
+import { exportTorchCascade, importTorchCascade } from '../lib/train/torch-cascade';
 import { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from '../lib/train/torch-unet';
 import { loadTrainedModel, readRunMetadata, RunMetadata, runFiles } from '../lib/train/trainer';
 import { versions } from '../lib/versions';
 
 /**
  * diffusion export --torch / import --torch: Part B UNets to and from PyTorch state dicts
- * (safetensors in PyTorch layout; the PyTorch modules are in scripts/torch_unets.py).
+ * (safetensors in PyTorch layout; the PyTorch modules are in scripts/torch_unets.py), and
+ * --torch-cascade: Part A's cascade stages (scripts/torch_cascade.py).
  */
 
 /** A run folder (has run.json) or a checkpoint file: the UNet it holds and its training config. */
@@ -108,4 +114,53 @@ function importedRunMetadata(model: UNet, config: TrainConfig, from: string): Ru
     updatedAt: now,
     imported: { from: path.resolve(from), layout: 'torch', at: now },
   };
+}
+
+/** The shipped colour model's stages by name, or any network file of a cascade stage. */
+function cascadeSourceFile(source: string): string {
+  const shipped: Record<string, string> = { stage1: EMOJI_STAGE1_FILE, stage2: EMOJI_STAGE2_FILE };
+  if (shipped[source]) return path.join(weightsDir(), shipped[source]);
+  if (!fs.existsSync(source) || !fs.statSync(source).isFile()) {
+    throw new Error(`--torch-cascade ${source}: give stage1 or stage2 (the shipped colour model) or a network file of a cascade stage (.safetensors).`);
+  }
+  return source;
+}
+
+/**
+ * Writes a stage of Part A's cascade (the shipped colour model's, or any network file) as a
+ * PyTorch state dict for scripts/torch_cascade.py, its spec in the metadata.
+ */
+export function runExportTorchCascade(opts: { source: string; out: string }): void {
+  const file = cascadeSourceFile(opts.source);
+  const { net, config } = readNetworkFile(fs.readFileSync(file), file);
+  try {
+    const { tensors, metadata } = exportTorchCascade(net as TextToImageNet | CascadeUNet, config, { source: file });
+    writeSafetensorsFile(opts.out, tensors, metadata);
+    process.stderr.write(
+      `wrote ${opts.out}: cascade ${config.kind === 'text' ? 'stage I (text encoder + UNet)' : 'stage II'}, ${net.parameterCount()} parameters, ` +
+        "PyTorch layout (scripts/torch_cascade.py's load_network reads it)\n",
+    );
+  } finally {
+    net.dispose();
+  }
+}
+
+/**
+ * Reads a PyTorch state dict of a cascade stage (scripts/torch_cascade.py's names, the stage's
+ * training config in the metadata) into a network file, the format of the shipped weights.
+ */
+export async function runImportTorchCascade(opts: { file: string; out: string }): Promise<void> {
+  if (!fs.existsSync(opts.file) || !fs.statSync(opts.file).isFile()) {
+    throw new Error(`${opts.file} is not a file: give a PyTorch-layout .safetensors file of a cascade stage (scripts/torch_cascade.py).`);
+  }
+  const { net, config } = importTorchCascade(readSafetensorsFile(opts.file), opts.file);
+  try {
+    const bytes = await encodeNetworkFile(net, config, { metadata: { importedFrom: path.resolve(opts.file), importedAt: new Date().toISOString() } });
+    writeFileAtomic(opts.out, bytes);
+    process.stderr.write(
+      `imported ${opts.file}: cascade ${config.kind === 'text' ? 'stage I' : 'stage II'}, ${net.parameterCount()} parameters; wrote the network file ${opts.out}\n`,
+    );
+  } finally {
+    net.dispose();
+  }
 }

@@ -8,6 +8,7 @@ import * as path from 'path';
 import { loadCheckpoint } from '../../src/lib/checkpoint';
 import { NamedTensor, readSafetensorsFile, writeSafetensorsFile } from '../../src/lib/io/safetensors';
 import { defaultTrainConfig } from '../../src/lib/train/config';
+import { decodeNetworkFile } from '../../src/lib/train/network-file';
 import { exportTorchUNet } from '../../src/lib/train/torch-unet';
 import { RunMetadata } from '../../src/lib/train/trainer';
 import { tempDir, useDefaultBackend } from '../helpers';
@@ -85,6 +86,24 @@ describe('diffusion export --torch / import --torch', function () {
     assert.deepEqual(floatTensors(back), floatTensors(torchFile));
   });
 
+  it("--torch-cascade: the shipped colour model's stage II exports to PyTorch and imports back to the same values", () => {
+    const torchStage = path.join(dir, 'stage2-torch.safetensors');
+    let r = cli('export', '--torch-cascade', 'stage2', '--out', torchStage);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /wrote .*: cascade stage II, \d+ parameters, PyTorch layout/);
+    const exported = readSafetensorsFile(torchStage);
+    assert.equal(exported.metadata.layout, 'torch');
+    assert.equal(JSON.parse(exported.metadata.config).kind, 'upsample');
+    const back = path.join(dir, 'stage2-back.safetensors');
+    r = cli('import', '--torch-cascade', torchStage, '--out', back);
+    assert.equal(r.status, 0, r.stderr);
+    const shippedFile = path.join(__dirname, '..', '..', '..', 'src', 'lib', 'pretrained', 'weights', 'emoji-stage2.safetensors');
+    const shipped = decodeNetworkFile(fs.readFileSync(shippedFile), shippedFile).values;
+    const imported = decodeNetworkFile(fs.readFileSync(back), back).values;
+    assert.deepEqual([...imported.keys()].sort(), [...shipped.keys()].sort());
+    for (const [name, v] of shipped) assert.deepEqual(imported.get(name)!.data, v.data, name);
+  });
+
   it('refuses mistakes, naming the option or file and the fix', () => {
     const nonEmpty = path.join(dir, 'busy');
     fs.mkdirSync(nonEmpty);
@@ -92,12 +111,20 @@ describe('diffusion export --torch / import --torch', function () {
     const ckpt = path.join(dir, 'tfjs.safetensors');
     assert.equal(cli('import', '--torch', torchFile, '--out', ckpt).status, 0);
     const cases: Array<[string[], RegExp]> = [
-      [['export', '--out', 'x.safetensors'], /--torch SOURCE or --digits FILE is required/],
+      [['export', '--out', 'x.safetensors'], /--torch SOURCE, --torch-cascade SOURCE or --digits FILE is required/],
       [['export', '--digits', 'digits.bin'], /--digits digits\.bin: give a file name ending in \.safetensors/],
-      [['export', '--digits', 'd.safetensors', '--out', 'x.safetensors'], /--digits FILE takes no --torch, --out or --epoch/],
-      [['import', '--out', 'x'], /--torch FILE or --torch-run DIR is required/],
+      [['export', '--digits', 'd.safetensors', '--out', 'x.safetensors'], /--digits FILE takes no --out or --epoch/],
+      [['export', '--digits', 'd.safetensors', '--torch', torchFile], /give one of --torch SOURCE, --torch-cascade SOURCE and --digits FILE/],
+      [
+        ['export', '--torch-cascade', 'stage3', '--out', path.join(dir, 'x.safetensors')],
+        /--torch-cascade stage3: give stage1 or stage2 \(the shipped colour model\) or a network file/,
+      ],
+      [['export', '--torch-cascade', 'stage1', '--epoch', '2', '--out', path.join(dir, 'x.safetensors')], /--epoch is for Part B run folders/],
+      [['import', '--out', 'x'], /--torch FILE, --torch-cascade FILE or --torch-run DIR is required/],
+      [['import', '--torch-cascade', torchFile, '--out', path.join(dir, 'folder')], /--torch-cascade needs --out FILE ending in \.safetensors/],
+      [['import', '--torch-cascade', torchFile, '--out', path.join(dir, 'stage.safetensors')], /has no "config" in its metadata|is not a cascade stage/],
       [['import', '--torch-run', torchFile], /--torch-run .* is not a folder: give the --out folder of scripts\/train_partb_torch\.py/],
-      [['import', '--torch-run', dir, '--torch', torchFile], /give --torch FILE or --torch-run DIR, not both/],
+      [['import', '--torch-run', dir, '--torch', torchFile], /give one of --torch FILE, --torch-cascade FILE and --torch-run DIR/],
       [['export', '--torch', torchFile], /--out FILE is required/],
       [['export', '--torch', torchFile, '--out', dir], /--out .* is a folder: give a file name, e\.g\. .*model\.safetensors/],
       [
