@@ -38,7 +38,7 @@ PAD_BIAS = -1e4  # src/lib/nn/attention.ts: exp(-1e4) is 0 in float32, and it st
 def sinusoidal_features(values, dim):
     """[N, dim]: sin(v w_i) then cos(v w_i), w_i = 10000^(-i / (dim / 2)), in float64 as the TS side."""
     half = dim // 2
-    w = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float64) / half)
+    w = torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float64, device=values.device) / half)
     a = values.to(torch.float64)[:, None] * w[None]
     return torch.cat([torch.sin(a), torch.cos(a)], 1).float()
 
@@ -53,7 +53,7 @@ class ScalarEmbedding(nn.Module):
         self.fc2 = nn.Linear(out_dim, out_dim)
 
     def forward(self, values):
-        features = sinusoidal_features(values, self.feature_dim).to(self.fc1.weight.device)
+        features = sinusoidal_features(values.to(self.fc1.weight.device), self.feature_dim)
         return self.fc2(F.gelu(self.fc1(features.to(self.fc1.weight.dtype))))
 
 

@@ -25,7 +25,7 @@ import { serveCommand } from '../report/serve';
 import { BUILTIN_DIR, JUDGE_DIR, runPretrain, runPretrainJudge } from './pretrain';
 import { runEmojiPretrain } from './pretrain-emoji';
 import { runEmojiEvaluation } from './evaluate-emoji';
-import { runExportTorch, runExportTorchCascade, runImportTorch, runImportTorchCascade } from './torch';
+import { runExportEmojiData, runExportTorch, runExportTorchCascade, runImportTorch, runImportTorchCascade } from './torch';
 import { digitsFile, importTorchRun } from './torch-run';
 import { addDataOptions, configureProgram, DataOptions, intOption, numberOption, runProgram, textOption, UsageError } from './options';
 
@@ -541,19 +541,33 @@ folder back with diffusion import --torch-run.
 
 --torch-cascade writes a stage of Part A's colour model (stage1, stage2: the shipped weights, or a
 network file that pretrain wrote) as a PyTorch state dict with its config in the metadata, for
-scripts/torch_cascade.py (the same modules and names in PyTorch).`,
+scripts/torch_cascade.py (the same modules and names in PyTorch).
+
+--emoji-data writes stage I's training set (the emoji art at 32 px as bytes, each image's
+subject and style, what captions are composed from, and stage I's config) as one file for
+scripts/train_emoji_torch.py, which trains stage I on a GPU; bring its weights back with
+diffusion import --torch-cascade.`,
       )
       .addOption(textOption('--torch <source>', 'a training run folder (has run.json) or a .safetensors checkpoint of a Part B UNet'))
       .addOption(textOption('--torch-cascade <source>', "stage1 or stage2 (the shipped colour model's) or a cascade network file"))
       .addOption(textOption('--out <file>', 'the file to write (written atomically)'))
       .addOption(intOption('--epoch <n>', 'with a run folder: the weights after epoch N (default: the last)', ...EPOCHS))
-      .addOption(textOption('--digits <file>', 'the digits file to write (.safetensors)')),
+      .addOption(textOption('--digits <file>', 'the digits file to write (.safetensors)'))
+      .addOption(textOption('--emoji-data <file>', "stage I's training set to write (.safetensors)")),
   ).action(cmdExport);
 }
 
-async function cmdExport(opts: DataOptions & { torch?: string; torchCascade?: string; out?: string; epoch?: number; digits?: string }): Promise<void> {
-  if ([opts.torch, opts.torchCascade, opts.digits].filter((o) => o !== undefined).length > 1) {
-    throw new UsageError('give one of --torch SOURCE, --torch-cascade SOURCE and --digits FILE.');
+async function cmdExport(
+  opts: DataOptions & { torch?: string; torchCascade?: string; out?: string; epoch?: number; digits?: string; emojiData?: string },
+): Promise<void> {
+  if ([opts.torch, opts.torchCascade, opts.digits, opts.emojiData].filter((o) => o !== undefined).length > 1) {
+    throw new UsageError('give one of --torch SOURCE, --torch-cascade SOURCE, --digits FILE and --emoji-data FILE.');
+  }
+  if (opts.emojiData !== undefined) {
+    if (opts.out !== undefined || opts.epoch !== undefined) throw new UsageError('--emoji-data FILE takes no --out or --epoch.');
+    if (!opts.emojiData.endsWith('.safetensors')) throw new UsageError(`--emoji-data ${opts.emojiData}: give a file name ending in .safetensors`);
+    await runExportEmojiData(opts.emojiData);
+    return;
   }
   if (opts.digits !== undefined) {
     if (opts.out !== undefined || opts.epoch !== undefined) throw new UsageError('--digits FILE takes no --out or --epoch.');
@@ -567,7 +581,7 @@ async function cmdExport(opts: DataOptions & { torch?: string; torchCascade?: st
     return;
   }
   const source = opts.torch ?? opts.torchCascade;
-  if (!source) throw new UsageError('--torch SOURCE, --torch-cascade SOURCE or --digits FILE is required (diffusion export --help).');
+  if (!source) throw new UsageError('--torch SOURCE, --torch-cascade SOURCE, --digits FILE or --emoji-data FILE is required (diffusion export --help).');
   if (!opts.out) throw new UsageError('--out FILE is required, e.g. --out model.safetensors.');
   const out = opts.out;
   if (fs.existsSync(out) && fs.statSync(out).isDirectory()) {

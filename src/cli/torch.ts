@@ -8,10 +8,12 @@ import { detectLayout } from '../lib/io/torch-layout';
 import type { CascadeUNet } from '../lib/nn/cascade-unet';
 import type { TextToImageNet } from '../lib/nn/text-to-image';
 import { UNet } from '../lib/nn/unet';
+import { GENERATOR_STYLES, loadEmojiImages } from '../lib/data/emoji';
 import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE, weightsDir } from '../lib/pretrained/emoji-model';
+import { emojiTrainingSet, emojiVocabulary, STAGE1_SIZE, stage1Config } from '../lib/pretrained/emoji-spec';
 import { configHash, TrainConfig } from '../lib/train/config';
 import { encodeNetworkFile, readNetworkFile } from '../lib/train/network-file';
-import { exportTorchCascade, importTorchCascade } from '../lib/train/torch-cascade';
+import { exportTorchCascade, importTorchCascade, stage1DataFile } from '../lib/train/torch-cascade';
 import { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from '../lib/train/torch-unet';
 import { loadTrainedModel, readRunMetadata, RunMetadata, runFiles } from '../lib/train/trainer';
 import { versions } from '../lib/versions';
@@ -163,4 +165,24 @@ export async function runImportTorchCascade(opts: { file: string; out: string })
   } finally {
     net.dispose();
   }
+}
+
+/**
+ * Writes stage I's training set (the emoji art at 32 px, what captions are composed from, the
+ * stage's config) as one file for scripts/train_emoji_torch.py on a GPU machine.
+ */
+export async function runExportEmojiData(out: string): Promise<void> {
+  const images = await loadEmojiImages({
+    styles: GENERATOR_STYLES,
+    onProgress: (done, total) => process.stderr.write(`\r[data] rendering emoji ${done}/${total}${done === total ? '\n' : ''}`),
+  });
+  const config = stage1Config(emojiVocabulary(images));
+  const data = emojiTrainingSet(images, STAGE1_SIZE);
+  const { tensors, metadata } = stage1DataFile(data.train, config, { description: data.source.description });
+  writeSafetensorsFile(out, tensors, metadata);
+  const mb = (fs.statSync(out).size / 1e6).toFixed(1);
+  process.stderr.write(
+    `wrote ${out}: ${data.train.count} images of ${images.entries.length} emoji at ${STAGE1_SIZE} px, ${config.cascade!.vocabulary!.length} words, ${mb} MB ` +
+      `(SHA-256 ${metadata.dataSha256.slice(0, 12)}); train on it with scripts/train_emoji_torch.py\n`,
+  );
 }

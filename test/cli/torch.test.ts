@@ -111,10 +111,13 @@ describe('diffusion export --torch / import --torch', function () {
     const ckpt = path.join(dir, 'tfjs.safetensors');
     assert.equal(cli('import', '--torch', torchFile, '--out', ckpt).status, 0);
     const cases: Array<[string[], RegExp]> = [
-      [['export', '--out', 'x.safetensors'], /--torch SOURCE, --torch-cascade SOURCE or --digits FILE is required/],
+      [['export', '--out', 'x.safetensors'], /--torch SOURCE, --torch-cascade SOURCE, --digits FILE or --emoji-data FILE is required/],
       [['export', '--digits', 'digits.bin'], /--digits digits\.bin: give a file name ending in \.safetensors/],
       [['export', '--digits', 'd.safetensors', '--out', 'x.safetensors'], /--digits FILE takes no --out or --epoch/],
-      [['export', '--digits', 'd.safetensors', '--torch', torchFile], /give one of --torch SOURCE, --torch-cascade SOURCE and --digits FILE/],
+      [
+        ['export', '--digits', 'd.safetensors', '--torch', torchFile],
+        /give one of --torch SOURCE, --torch-cascade SOURCE, --digits FILE and --emoji-data FILE/,
+      ],
       [
         ['export', '--torch-cascade', 'stage3', '--out', path.join(dir, 'x.safetensors')],
         /--torch-cascade stage3: give stage1 or stage2 \(the shipped colour model\) or a network file/,

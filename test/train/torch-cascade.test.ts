@@ -6,18 +6,19 @@ import assert from 'assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../../src/lib/backend/tf';
+import type { ImageDataset } from '../../src/lib/data/dataset';
 import { CascadeUNet } from '../../src/lib/nn/cascade-unet';
 import { TextToImageNet } from '../../src/lib/nn/text-to-image';
 import { NamedTensor, readSafetensorsFile, toFloat32, writeSafetensorsFile } from '../../src/lib/io/safetensors';
 import { permuteAxes } from '../../src/lib/io/torch-layout';
 import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE } from '../../src/lib/pretrained/emoji-model';
-import { stage1Config, stage2Config } from '../../src/lib/pretrained/emoji-spec';
+import { stage1Config, stage1Vocabulary, stage2Config } from '../../src/lib/pretrained/emoji-spec';
 import { Vocabulary } from '../../src/lib/text/tokenizer';
 import { TrainConfig } from '../../src/lib/train/config';
 import { vocabularyOf } from '../../src/lib/train/cascade-objectives';
 import { readNetworkFile } from '../../src/lib/train/network-file';
 import { createNetwork } from '../../src/lib/train/networks';
-import { exportTorchCascade, importTorchCascade } from '../../src/lib/train/torch-cascade';
+import { exportTorchCascade, importTorchCascade, stage1DataFile } from '../../src/lib/train/torch-cascade';
 import { tempDir, uniformValues, useDefaultBackend } from '../helpers';
 import { maxAbsDiff, randomizeState, runPython, torchMissing } from './torch-fixtures';
 
@@ -33,8 +34,7 @@ const AMPLITUDE = 0.3;
 const N = 3;
 
 /** Stage I and II at test size, with attention over pixels and words at level 1 and in the middle. */
-function smallConfigs(): { stage1: TrainConfig; stage2: TrainConfig } {
-  const vocabulary = new Vocabulary(['a', 'hat', 'rocket', 'ship'], 6);
+function smallConfigs(vocabulary = new Vocabulary(['a', 'hat', 'rocket', 'ship'], 6)): { stage1: TrainConfig; stage2: TrainConfig } {
   const s1 = stage1Config(vocabulary);
   const unet = { ...s1.cascade!.unet, widths: [8, 16], attentionLevels: [1], headDim: 8, pooledDim: 12, contextDim: 16, timeFeatures: 8 };
   const stage1 = { ...s1, cascade: { ...s1.cascade!, imageSize: SIZE, unet, text: { ...s1.cascade!.text!, dim: 16, heads: 2, pooledDim: 12 } } };
@@ -191,5 +191,106 @@ describe('PyTorch interop of the cascade stages (scripts/torch_cascade.py)', fun
     const { config: _dropped, ...noConfig } = file.metadata;
     assert.throws(() => importTorchCascade({ ...file, metadata: noConfig }, 'bare.safetensors'), /bare\.safetensors has no "config" in its metadata/);
     assert.throws(() => importTorchCascade({ ...file, metadata: { ...file.metadata, layout: 'tfjs' } }, 'tf.safetensors'), /not in PyTorch layout/);
+  });
+});
+
+describe('training stage I in PyTorch (scripts/train_emoji_torch.py)', function () {
+  this.timeout(180_000);
+  const TRAINER = path.join(__dirname, '..', '..', '..', 'scripts', 'train_emoji_torch.py');
+  let dir: string;
+  let dataFile: string;
+  let config: TrainConfig;
+
+  /** Twelve random 16 px images of three subjects in two styles, with the vocabulary of their captions. */
+  function tinySet(): { set: ImageDataset; vocabulary: Vocabulary } {
+    const subjects = [
+      { names: ['rocket'], keywords: ['ship', 'launch'] },
+      { names: ['old man'], keywords: [] },
+      { names: ['hat', 'top hat'], keywords: ['gentleman'] },
+    ];
+    const styleWords = ['noto', 'twemoji'];
+    const count = 12;
+    const set: ImageDataset = {
+      images: uniformValues(count * SIZE * SIZE * 3, 90, 0, 1),
+      labels: Uint16Array.from({ length: count }, (_, i) => i % 3),
+      count,
+      height: SIZE,
+      width: SIZE,
+      channels: 3,
+      classes: subjects.map((s) => s.names[0]),
+      captions: { subjects, styleWords, style: Uint8Array.from({ length: count }, (_, i) => i % 2) },
+    };
+    return { set, vocabulary: stage1Vocabulary(subjects, styleWords) };
+  }
+
+  function train(out: string, args: string[], env: Record<string, string> = {}): Promise<void> {
+    return runPython(TRAINER, ['--data', dataFile, '--out', out, '--batch', '4', '--threads', '1', ...args], env);
+  }
+
+  function weightsOf(run: string): Record<string, NamedTensor> {
+    return readSafetensorsFile(path.join(run, 'emoji-stage1-torch.safetensors')).tensors;
+  }
+
+  before(async function () {
+    const missing = torchMissing();
+    if (missing) {
+      if (process.env.DIFFUSION_REQUIRE_TORCH === '1') throw new Error(`DIFFUSION_REQUIRE_TORCH=1 but ${missing}`);
+      process.stderr.write(`    skipping the PyTorch training tests: ${missing}\n`);
+      this.skip();
+    }
+    await useDefaultBackend();
+    dir = tempDir('torch-emoji-train');
+    const { set, vocabulary } = tinySet();
+    config = smallConfigs(vocabulary).stage1;
+    dataFile = path.join(dir, 'data.safetensors');
+    const { tensors, metadata } = stage1DataFile(set, config);
+    writeSafetensorsFile(dataFile, tensors, metadata);
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a run stopped after 2 steps and resumed to 4 ends with the weights and losses of an uninterrupted one', async () => {
+    const whole = path.join(dir, 'whole');
+    const resumed = path.join(dir, 'resumed');
+    await train(whole, ['--steps', '4', '--save-every', '2']);
+    await train(resumed, ['--steps', '2']);
+    await train(resumed, ['--steps', '4']);
+    const a = weightsOf(whole);
+    const b = weightsOf(resumed);
+    assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
+    for (const name of Object.keys(a)) assert.deepEqual(b[name].data, a[name].data, name);
+    const losses = (run: string) =>
+      fs
+        .readFileSync(path.join(run, 'loss.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { step: number; loss: number }).loss);
+    assert.equal(losses(whole).length, 4);
+    assert.deepEqual(losses(resumed), losses(whole));
+  });
+
+  it("its weights import here and give PyTorch's outputs; two processes (DistributedDataParallel, gloo) train too", async () => {
+    const ddp = path.join(dir, 'ddp');
+    const env = { MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(29_500 + (process.pid % 400)), WORLD_SIZE: '2' };
+    await Promise.all([0, 1].map((r) => train(ddp, ['--steps', '2'], { ...env, RANK: String(r), LOCAL_RANK: String(r) })));
+    const file = path.join(ddp, 'emoji-stage1-torch.safetensors');
+    const read = readSafetensorsFile(file);
+    assert.equal((JSON.parse(read.metadata.trainedWith) as { world: number; steps: number }).world, 2);
+    const { net, config: imported } = importTorchCascade(read, file);
+    try {
+      assert.equal(imported.kind, 'text');
+      assert.equal(imported.batchSize, 8, 'the batch over both processes');
+      const vocabulary = vocabularyOf(imported.cascade!);
+      const ids = new Int32Array(N * vocabulary.maxTokens);
+      ['a rocket ship', 'an old man in a top hat', ''].forEach((p, i) => ids.set(vocabulary.encode(p), i * vocabulary.maxTokens));
+      const inputs = inputsFor(imported, 95, SIZE, ids);
+      writeSafetensorsFile(path.join(dir, 'ddp-inputs.safetensors'), torchInputs(inputs));
+      await runPython(SCRIPT, ['forward', file, path.join(dir, 'ddp-inputs.safetensors'), path.join(dir, 'ddp-out.safetensors')]);
+      const diff = maxAbsDiff(torchOutput(path.join(dir, 'ddp-out.safetensors'), SIZE), forwardHere(net as TextToImageNet, inputs));
+      assert.ok(diff <= TOLERANCE, `max |diff| ${diff}`);
+    } finally {
+      net.dispose();
+    }
   });
 });

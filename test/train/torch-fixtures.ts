@@ -26,10 +26,10 @@ export function torchMissing(): string | null {
   );
 }
 
-/** Runs a Python script with PyTorch; rejects with its stderr when it fails. */
-export function runPython(script: string, args: string[]): Promise<void> {
+/** Runs a Python script with PyTorch (`env` added to the environment); rejects with its stderr when it fails. */
+export function runPython(script: string, args: string[], env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(PYTHON, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
