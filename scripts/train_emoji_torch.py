@@ -26,7 +26,7 @@ Python's for captions), so the losses are not the TypeScript trainer's step for 
 Usage:
   train_emoji_torch.py --data FILE --out DIR [--steps N] [--minutes M] [--batch 256] [--lr 3e-4]
       [--warmup 500] [--ema 0.999] [--seed 0] [--bf16] [--device auto|cpu|cuda] [--threads N]
-      [--save-every 1000]
+      [--save-every 1000] [--init WEIGHTS]
   torchrun --nproc_per_node K train_emoji_torch.py ...   (the batch is per process)
 """
 import argparse
@@ -153,6 +153,8 @@ def main(argv):
     p.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
     p.add_argument('--threads', type=int, default=0, help='CPU threads (0: PyTorch default)')
     p.add_argument('--save-every', type=int, default=1000, help='steps between checkpoints')
+    p.add_argument('--init', help='start from these weights (a PyTorch-layout stage I file: diffusion export '
+                   '--torch-cascade stage1, or an earlier run\'s weights) unless the folder has a checkpoint')
     args = p.parse_args(argv)
     if not args.steps and not args.minutes:
         p.error('give --steps N or --minutes M (or both): training needs an end')
@@ -198,7 +200,13 @@ def main(argv):
         rng.setstate(ckpt['rngs'][rank])
         if lead:
             print(f'resumed at step {step} ({seconds / 60:.1f} min trained)', file=sys.stderr)
-    record = {'device': torch.cuda.get_device_name(device) if cuda else 'cpu', 'torch': torch.__version__,
+    elif args.init:
+        state, _ = load_safetensors(args.init)
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()}, strict=True)
+        ema = {k: v.detach().clone().float() for k, v in net.named_parameters()}
+        if lead:
+            print(f'starting from the weights of {args.init}', file=sys.stderr)
+    record = {'device': torch.cuda.get_device_name(device) if cuda else 'cpu', 'torch': torch.__version__, 'init': args.init,
               'cuda': torch.version.cuda, 'world': world, 'bf16': bool(args.bf16 and cuda), 'data': data_meta.get('dataSha256'),
               'images': n, 'warmup': args.warmup, 'ema': args.ema, 'optimizer': 'AdamW, cosine decay to a tenth'}
 

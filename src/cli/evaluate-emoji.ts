@@ -100,6 +100,8 @@ export async function runEmojiEvaluation(opts: {
   /** A stage I run folder and epoch instead of the shipped weights. */
   runDir?: string;
   epoch?: number;
+  /** A stage I network file instead of the shipped weights (e.g. trained in PyTorch and imported). */
+  weightsFile?: string;
   outDir?: string;
 }): Promise<void> {
   const generator = await loadEmojiImages({ styles: GENERATOR_STYLES });
@@ -119,6 +121,11 @@ export async function runEmojiEvaluation(opts: {
     const s = loadEmojiStage1(runFiles(opts.runDir).epochWeights(epoch), meta.config);
     model = s;
     label = `${path.basename(opts.runDir)}-epoch-${epoch}`;
+    disposeAll = () => s.stage1.dispose();
+  } else if (opts.weightsFile) {
+    const s = loadEmojiStage1(opts.weightsFile);
+    model = s;
+    label = path.basename(opts.weightsFile, '.safetensors');
     disposeAll = () => s.stage1.dispose();
   } else {
     const c = loadEmojiCascade();

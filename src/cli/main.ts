@@ -309,6 +309,7 @@ and samples.png to outputs/eval/emoji-<model>/.`,
       .addOption(numberOption('--guidance <g>', 'CFG scale', 0, 100, 7))
       .addOption(seedOption(0, 'sampling seed'))
       .addOption(textOption('--run <dir>', 'judge a stage I training run instead of the shipped weights'))
+      .addOption(textOption('--weights <file>', 'judge a stage I network file instead (e.g. from diffusion import --torch-cascade)'))
       .addOption(intOption('--epoch <n>', 'with --run: the weights after epoch N (default: the last)', ...EPOCHS))
       .addOption(textOption('--out <dir>', 'output folder'))
       .action(cmdEvaluateEmoji),
@@ -371,9 +372,14 @@ async function cmdEvaluateEmoji(opts: {
   seed: number;
   run?: string;
   epoch?: number;
+  weights?: string;
   out?: string;
 }): Promise<void> {
   if (opts.epoch !== undefined && !opts.run) throw new UsageError('--epoch needs --run DIR (a stage I run folder).');
+  if (opts.run !== undefined && opts.weights !== undefined) throw new UsageError('give --run DIR or --weights FILE, not both.');
+  if (opts.weights !== undefined && (!fs.existsSync(opts.weights) || !fs.statSync(opts.weights).isFile())) {
+    throw new UsageError(`--weights ${opts.weights} is not a file: give a stage I network file (diffusion import --torch-cascade writes one).`);
+  }
   await initBackend();
   await runEmojiEvaluation({
     samplesPerPrompt: opts.samples,
@@ -382,6 +388,7 @@ async function cmdEvaluateEmoji(opts: {
     seed: opts.seed,
     runDir: opts.run,
     epoch: opts.epoch,
+    weightsFile: opts.weights,
     outDir: opts.out,
   });
 }

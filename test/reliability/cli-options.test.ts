@@ -30,6 +30,8 @@ describe('reliability: command-line options are checked up front', function () {
     [['sample', '--run', 'x', 'extra'], /too many arguments for 'sample'/],
     [['evaluate', '--run', 'nowhere', '--samples-per-class', '0'], /--samples-per-class must be an integer from 1 to 10000, got "0"/],
     [['pretrain', '--export-only'], /--export-only exports an existing run: give its folder with --out DIR/],
+    [['evaluate', 'emoji', '--weights', 'nowhere.safetensors'], /--weights nowhere\.safetensors is not a file: give a stage I network file/],
+    [['evaluate', 'emoji', '--weights', 'w.safetensors', '--run', 'r'], /give --run DIR or --weights FILE, not both/],
     [['frobnicate'], /unknown command 'frobnicate'\n\(diffusion --help lists the commands/],
     [['train', 'dog'], /value 'dog' is invalid for argument 'kind'\. Allowed choices are denoiser, time, class, all/],
     [['train', 'time', '--profile', 'fast'], /argument 'fast' is invalid\. Allowed choices are full, quick, smoke/],
