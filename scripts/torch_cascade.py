@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_unets import load_safetensors, save_safetensors
+from torch_unets import forward_triples, load_safetensors
 
 PAD_ID = 0  # src/lib/text/tokenizer.ts
 PAD_BIAS = -1e4  # src/lib/nn/attention.ts: exp(-1e4) is 0 in float32, and it stays finite
@@ -301,11 +301,7 @@ def main(argv):
     fwd.add_argument('files', nargs='+', help='WEIGHTS INPUTS OUT, repeated')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    if len(args.files) % 3 != 0:
-        parser.error('forward takes WEIGHTS INPUTS OUT triples')
-    for i in range(0, len(args.files), 3):
-        weights, inputs, out = args.files[i:i + 3]
-        save_safetensors(out, {'y': run_forward(load_network(weights), inputs)})
+    forward_triples(parser, args.files, load_network, run_forward)
 
 
 if __name__ == '__main__':

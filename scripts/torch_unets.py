@@ -217,6 +217,15 @@ def run_forward(model, inputs_path):
         return model(inputs['x'].float(), inputs.get('t'), inputs.get('c'))
 
 
+def forward_triples(parser, files, load, run):
+    """WEIGHTS INPUTS OUT, repeated: load each model, run it on the inputs, write its output as "y"."""
+    if len(files) % 3 != 0:
+        parser.error('forward takes WEIGHTS INPUTS OUT triples')
+    for i in range(0, len(files), 3):
+        weights, inputs, out = files[i:i + 3]
+        save_safetensors(out, {'y': run(load(weights), inputs)})
+
+
 def metadata_for(kind, hidden, num_classes, extra=None):
     return {'layout': 'torch', 'format': 'pt', 'model': 'diffusion-ts Part B UNet', 'kind': kind,
             'hidden': str(hidden), 'num_classes': str(num_classes), **(extra or {})}
@@ -273,11 +282,7 @@ def main(argv):
     torch.set_num_threads(args.threads)
 
     if args.command == 'forward':
-        if len(args.files) % 3 != 0:
-            parser.error('forward takes WEIGHTS INPUTS OUT triples')
-        for i in range(0, len(args.files), 3):
-            weights, inputs, out = args.files[i:i + 3]
-            save_safetensors(out, {'y': run_forward(load_model(weights), inputs)})
+        forward_triples(parser, args.files, load_model, run_forward)
     elif args.command == 'init':
         generator = torch.Generator().manual_seed(args.seed)
         torch.manual_seed(args.seed)

@@ -20,7 +20,7 @@ import { readNetworkFile } from '../../src/lib/train/network-file';
 import { createNetwork } from '../../src/lib/train/networks';
 import { exportTorchCascade, importTorchCascade, stage1DataFile } from '../../src/lib/train/torch-cascade';
 import { tempDir, uniformValues, useDefaultBackend } from '../helpers';
-import { maxAbsDiff, randomizeState, runPython, torchMissing } from './torch-fixtures';
+import { maxAbsDiff, randomizeState, runPython, skipWithoutTorch } from './torch-fixtures';
 
 const SCRIPT = path.join(__dirname, '..', '..', '..', 'scripts', 'torch_cascade.py');
 /** float32 sums in another order, as for Part B's UNets (test/train/torch-pytorch.test.ts). */
@@ -128,12 +128,7 @@ describe('PyTorch interop of the cascade stages (scripts/torch_cascade.py)', fun
   let dir: string;
 
   before(async function () {
-    const missing = torchMissing();
-    if (missing) {
-      if (process.env.DIFFUSION_REQUIRE_TORCH === '1') throw new Error(`DIFFUSION_REQUIRE_TORCH=1 but ${missing}`);
-      process.stderr.write(`    skipping the cascade's PyTorch tests: ${missing}\n`);
-      this.skip();
-    }
+    skipWithoutTorch(this, "the cascade's PyTorch tests");
     await useDefaultBackend();
     dir = tempDir('torch-cascade');
   });
@@ -232,12 +227,7 @@ describe('training stage I in PyTorch (scripts/train_emoji_torch.py)', function 
   }
 
   before(async function () {
-    const missing = torchMissing();
-    if (missing) {
-      if (process.env.DIFFUSION_REQUIRE_TORCH === '1') throw new Error(`DIFFUSION_REQUIRE_TORCH=1 but ${missing}`);
-      process.stderr.write(`    skipping the PyTorch training tests: ${missing}\n`);
-      this.skip();
-    }
+    skipWithoutTorch(this, 'the PyTorch training tests');
     await useDefaultBackend();
     dir = tempDir('torch-emoji-train');
     const { set, vocabulary } = tinySet();

@@ -26,6 +26,18 @@ export function torchMissing(): string | null {
   );
 }
 
+/**
+ * In a `before` hook: skips the suite, saying why, when PyTorch cannot run here, except where
+ * DIFFUSION_REQUIRE_TORCH=1 (CI), where a missing PyTorch is a failure.
+ */
+export function skipWithoutTorch(suite: Mocha.Context, what: string): void {
+  const missing = torchMissing();
+  if (!missing) return;
+  if (process.env.DIFFUSION_REQUIRE_TORCH === '1') throw new Error(`DIFFUSION_REQUIRE_TORCH=1 but ${missing}`);
+  process.stderr.write(`    skipping ${what}: ${missing}\n`);
+  suite.skip();
+}
+
 /** Runs a Python script with PyTorch (`env` added to the environment); rejects with its stderr when it fails. */
 export function runPython(script: string, args: string[], env: Record<string, string> = {}): Promise<void> {
   return new Promise((resolve, reject) => {

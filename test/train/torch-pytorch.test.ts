@@ -9,7 +9,7 @@ import { readSafetensorsFile, toFloat32, writeSafetensorsFile } from '../../src/
 import { defaultTrainConfig, ModelKind } from '../../src/lib/train/config';
 import { exportTorchUNet, importTorchUNet } from '../../src/lib/train/torch-unet';
 import { tempDir, useDefaultBackend } from '../helpers';
-import { forwardData, KINDS, maxAbsDiff, randomUNet, runPython, torchInputs, torchMissing, unetInputs } from './torch-fixtures';
+import { forwardData, KINDS, maxAbsDiff, randomUNet, runPython, skipWithoutTorch, torchInputs, unetInputs } from './torch-fixtures';
 
 const SCRIPT = path.join(__dirname, '..', '..', '..', 'scripts', 'torch_unets.py');
 /**
@@ -31,12 +31,7 @@ describe('PyTorch interop (scripts/torch_unets.py)', function () {
   let dir: string;
 
   before(async function () {
-    const missing = torchMissing();
-    if (missing) {
-      if (process.env.DIFFUSION_REQUIRE_TORCH === '1') throw new Error(`DIFFUSION_REQUIRE_TORCH=1 but ${missing}`);
-      process.stderr.write(`    skipping the PyTorch interop tests: ${missing}\n`);
-      this.skip();
-    }
+    skipWithoutTorch(this, 'the PyTorch interop tests');
     await useDefaultBackend();
     dir = tempDir('torch-interop');
   });
