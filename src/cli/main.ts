@@ -628,6 +628,7 @@ shipped colour model's weights (--out ending in .safetensors).`,
       )
       .addOption(textOption('--torch <file>', 'the PyTorch-layout .safetensors file'))
       .addOption(textOption('--torch-cascade <file>', "the PyTorch-layout .safetensors file of a stage of Part A's cascade"))
+      .option('--ship', `with --torch-cascade: replace the shipped colour model's stage in ${BUILTIN_DIR} (weights, SHA256SUMS, loss summary, emoji.json)`)
       .addOption(textOption('--torch-run <dir>', 'the output folder of scripts/train_partb_torch.py'))
       .addOption(
         textOption(
@@ -639,16 +640,18 @@ shipped colour model's weights (--out ending in .safetensors).`,
   ).action(cmdImport);
 }
 
-async function cmdImport(opts: DataOptions & { torch?: string; torchCascade?: string; torchRun?: string; out?: string }): Promise<void> {
+async function cmdImport(opts: DataOptions & { torch?: string; torchCascade?: string; torchRun?: string; out?: string; ship?: boolean }): Promise<void> {
+  if (opts.ship && opts.torchCascade === undefined) throw new UsageError('--ship goes with --torch-cascade FILE (a stage of the colour model).');
   if ([opts.torch, opts.torchCascade, opts.torchRun].filter((o) => o !== undefined).length > 1) {
     throw new UsageError('give one of --torch FILE, --torch-cascade FILE and --torch-run DIR.');
   }
   if (opts.torchCascade !== undefined) {
-    if (!opts.out || !opts.out.endsWith('.safetensors')) {
-      throw new UsageError(`--torch-cascade needs --out FILE ending in .safetensors (the network file to write), got ${opts.out ?? 'none'}.`);
+    if (opts.ship && opts.out !== undefined) throw new UsageError('give --out FILE or --ship, not both: --ship writes into the shipped weights folder.');
+    if (!opts.ship && (!opts.out || !opts.out.endsWith('.safetensors'))) {
+      throw new UsageError(`--torch-cascade needs --out FILE ending in .safetensors (the network file to write) or --ship, got ${opts.out ?? 'neither'}.`);
     }
     await initBackend();
-    await runImportTorchCascade({ file: opts.torchCascade, out: opts.out });
+    await runImportTorchCascade({ file: opts.torchCascade, out: opts.out, shipTo: opts.ship ? BUILTIN_DIR : undefined });
     return;
   }
   if (opts.torchRun !== undefined) {

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { backendInfo } from '../lib/backend/select';
 import { loadCheckpoint, saveCheckpointSync } from '../lib/checkpoint';
 import { writeFileAtomic } from '../lib/io/atomic';
+import { recordShippedChecksum } from '../lib/io/checksums';
 import { readSafetensorsFile, readSafetensorsHeader, writeSafetensorsFile } from '../lib/io/safetensors';
 import { detectLayout } from '../lib/io/torch-layout';
 import type { CascadeUNet } from '../lib/nn/cascade-unet';
@@ -17,6 +18,7 @@ import { exportTorchCascade, importTorchCascade, stage1DataFile } from '../lib/t
 import { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from '../lib/train/torch-unet';
 import { loadTrainedModel, readRunMetadata, RunMetadata, runFiles } from '../lib/train/trainer';
 import { versions } from '../lib/versions';
+import { writeLossSummary } from './pretrain';
 
 /**
  * diffusion export --torch / import --torch: Part B UNets to and from PyTorch state dicts
@@ -149,22 +151,61 @@ export function runExportTorchCascade(opts: { source: string; out: string }): vo
 
 /**
  * Reads a PyTorch state dict of a cascade stage (scripts/torch_cascade.py's names, the stage's
- * training config in the metadata) into a network file, the format of the shipped weights.
+ * training config in the metadata) into a network file, the format of the shipped weights:
+ * `out`, or with `shipTo` (a weights folder) that folder's file of the stage, which then ships.
  */
-export async function runImportTorchCascade(opts: { file: string; out: string }): Promise<void> {
+export async function runImportTorchCascade(opts: { file: string; out?: string; shipTo?: string }): Promise<void> {
   if (!fs.existsSync(opts.file) || !fs.statSync(opts.file).isFile()) {
     throw new Error(`${opts.file} is not a file: give a PyTorch-layout .safetensors file of a cascade stage (scripts/torch_cascade.py).`);
   }
-  const { net, config } = importTorchCascade(readSafetensorsFile(opts.file), opts.file);
+  const torchFile = readSafetensorsFile(opts.file);
+  const { net, config } = importTorchCascade(torchFile, opts.file);
   try {
-    const bytes = await encodeNetworkFile(net, config, { metadata: { importedFrom: path.resolve(opts.file), importedAt: new Date().toISOString() } });
-    writeFileAtomic(opts.out, bytes);
+    const stage = config.kind === 'text' ? 1 : 2;
+    const out = opts.shipTo ? path.join(opts.shipTo, stage === 1 ? EMOJI_STAGE1_FILE : EMOJI_STAGE2_FILE) : opts.out;
+    if (!out) throw new Error('runImportTorchCascade: give out (a file) or shipTo (a weights folder).');
+    const metadata: Record<string, string> = { importedFrom: path.resolve(opts.file), importedAt: new Date().toISOString() };
+    if (torchFile.metadata.trainedWith) metadata.trainedWith = torchFile.metadata.trainedWith;
+    const bytes = await encodeNetworkFile(net, config, { metadata });
+    writeFileAtomic(out, bytes);
+    if (opts.shipTo) recordShippedStage(opts.shipTo, stage, out, opts.file, net.parameterCount(), config, torchFile.metadata.trainedWith);
     process.stderr.write(
-      `imported ${opts.file}: cascade ${config.kind === 'text' ? 'stage I' : 'stage II'}, ${net.parameterCount()} parameters; wrote the network file ${opts.out}\n`,
+      `imported ${opts.file}: cascade stage ${stage === 1 ? 'I' : 'II'}, ${net.parameterCount()} parameters; wrote ${opts.shipTo ? 'the shipped weights ' : 'the network file '}${out}\n`,
     );
   } finally {
     net.dispose();
   }
+}
+
+/**
+ * A shipped stage's paperwork: its SHA256SUMS line, its loss summary (from the loss.jsonl beside
+ * the PyTorch file, when there is one) and its record in emoji.json, which says how it was trained.
+ */
+function recordShippedStage(
+  dir: string,
+  stage: 1 | 2,
+  file: string,
+  torchFile: string,
+  parameterCount: number,
+  config: TrainConfig,
+  trainedWith?: string,
+): void {
+  recordShippedChecksum(file);
+  const runDir = path.dirname(torchFile);
+  if (fs.existsSync(runFiles(runDir).lossLog)) writeLossSummary(runDir, file.replace('.safetensors', '-loss.jsonl'));
+  const recordFile = path.join(dir, 'emoji.json');
+  const record = fs.existsSync(recordFile) ? (JSON.parse(fs.readFileSync(recordFile, 'utf8')) as Record<string, unknown>) : {};
+  const { vocabulary: _words, ...cascade } = config.cascade!;
+  record[`stage${stage}`] = {
+    file: path.basename(file),
+    seed: config.seed,
+    config: { ...config, cascade },
+    parameterCount,
+    trainedIn: 'PyTorch (scripts/train_emoji_torch.py), brought here with diffusion import --torch-cascade --ship',
+    trainedWith: trainedWith ? (JSON.parse(trainedWith) as unknown) : null,
+    importedAt: new Date().toISOString(),
+  };
+  writeFileAtomic(recordFile, JSON.stringify(record, null, 2) + '\n');
 }
 
 /**

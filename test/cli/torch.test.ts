@@ -124,7 +124,12 @@ describe('diffusion export --torch / import --torch', function () {
       ],
       [['export', '--torch-cascade', 'stage1', '--epoch', '2', '--out', path.join(dir, 'x.safetensors')], /--epoch is for Part B run folders/],
       [['import', '--out', 'x'], /--torch FILE, --torch-cascade FILE or --torch-run DIR is required/],
-      [['import', '--torch-cascade', torchFile, '--out', path.join(dir, 'folder')], /--torch-cascade needs --out FILE ending in \.safetensors/],
+      [
+        ['import', '--torch-cascade', torchFile, '--out', path.join(dir, 'folder')],
+        /--torch-cascade needs --out FILE ending in \.safetensors \(the network file to write\) or --ship/,
+      ],
+      [['import', '--torch-cascade', torchFile, '--ship', '--out', path.join(dir, 'x.safetensors')], /give --out FILE or --ship, not both/],
+      [['import', '--torch', torchFile, '--ship'], /--ship goes with --torch-cascade FILE/],
       [['import', '--torch-cascade', torchFile, '--out', path.join(dir, 'stage.safetensors')], /has no "config" in its metadata|is not a cascade stage/],
       [['import', '--torch-run', torchFile], /--torch-run .* is not a folder: give the --out folder of scripts\/train_partb_torch\.py/],
       [['import', '--torch-run', dir, '--torch', torchFile], /give one of --torch FILE, --torch-cascade FILE and --torch-run DIR/],

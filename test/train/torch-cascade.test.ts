@@ -5,13 +5,15 @@
 import assert from 'assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import { runImportTorchCascade } from '../../src/cli/torch';
 import { tf } from '../../src/lib/backend/tf';
 import type { ImageDataset } from '../../src/lib/data/dataset';
 import { CascadeUNet } from '../../src/lib/nn/cascade-unet';
 import { TextToImageNet } from '../../src/lib/nn/text-to-image';
 import { NamedTensor, readSafetensorsFile, toFloat32, writeSafetensorsFile } from '../../src/lib/io/safetensors';
 import { permuteAxes } from '../../src/lib/io/torch-layout';
-import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE } from '../../src/lib/pretrained/emoji-model';
+import { sha256 } from '../../src/lib/io/checksums';
+import { EMOJI_STAGE1_FILE, EMOJI_STAGE2_FILE, loadEmojiStage1 } from '../../src/lib/pretrained/emoji-model';
 import { stage1Config, stage1Vocabulary, stage2Config } from '../../src/lib/pretrained/emoji-spec';
 import { Vocabulary } from '../../src/lib/text/tokenizer';
 import { TrainConfig } from '../../src/lib/train/config';
@@ -258,6 +260,31 @@ describe('training stage I in PyTorch (scripts/train_emoji_torch.py)', function 
         .map((l) => (JSON.parse(l) as { step: number; loss: number }).loss);
     assert.equal(losses(whole).length, 4);
     assert.deepEqual(losses(resumed), losses(whole));
+  });
+
+  it('--ship puts the weights into a weights folder: the file, its SHA256SUMS line, the loss summary and its emoji.json record', async () => {
+    const run = path.join(dir, 'to-ship');
+    await train(run, ['--steps', '3']);
+    const weights = path.join(dir, 'weights');
+    fs.mkdirSync(weights);
+    fs.writeFileSync(path.join(weights, 'emoji.json'), JSON.stringify({ command: 'diffusion pretrain emoji --export', stage2: { file: EMOJI_STAGE2_FILE } }));
+    await runImportTorchCascade({ file: path.join(run, 'emoji-stage1-torch.safetensors'), shipTo: weights });
+    const shipped = path.join(weights, EMOJI_STAGE1_FILE);
+    const sums = fs.readFileSync(path.join(weights, 'SHA256SUMS'), 'utf8');
+    assert.equal(sums, `${sha256(fs.readFileSync(shipped))}  ${EMOJI_STAGE1_FILE}\n`);
+    const { stage1 } = loadEmojiStage1(shipped); // checks the file against SHA256SUMS
+    stage1.dispose();
+    const record = JSON.parse(fs.readFileSync(path.join(weights, 'emoji.json'), 'utf8')) as {
+      command: string;
+      stage1: { parameterCount: number; trainedWith: { steps: number; world: number }; config: { cascade: { vocabulary?: string[] } } };
+      stage2: { file: string };
+    };
+    assert.equal(record.command, 'diffusion pretrain emoji --export', 'the rest of the record is kept');
+    assert.equal(record.stage2.file, EMOJI_STAGE2_FILE);
+    assert.equal(record.stage1.trainedWith.steps, 3);
+    assert.equal(record.stage1.config.cascade.vocabulary, undefined, 'the vocabulary stays in the weights file');
+    const summary = fs.readFileSync(path.join(weights, 'emoji-stage1-loss.jsonl'), 'utf8').trim().split('\n');
+    assert.equal((JSON.parse(summary[summary.length - 1]) as { step: number }).step, 3);
   });
 
   it("its weights import here and give PyTorch's outputs; two processes (DistributedDataParallel, gloo) train too", async () => {
