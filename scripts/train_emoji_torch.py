@@ -196,7 +196,7 @@ def main(argv):
         optimizer.load_state_dict(ckpt['optimizer'])
         ema = {k: v.to(device) for k, v in ckpt['ema'].items()}
         step, seconds = ckpt['step'], ckpt['seconds']
-        gen.set_state(ckpt['generators'][rank].to(gen.device) if cuda else ckpt['generators'][rank])
+        gen.set_state(ckpt['generators'][rank].cpu())  # a generator's state is a CPU byte tensor, CUDA's too
         rng.setstate(ckpt['rngs'][rank])
         if lead:
             print(f'resumed at step {step} ({seconds / 60:.1f} min trained)', file=sys.stderr)
