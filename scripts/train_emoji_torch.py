@@ -128,6 +128,11 @@ def write_atomic(path, write):
     os.replace(tmp, path)
 
 
+def write_lines(path, lines):
+    with open(path, 'w') as f:
+        f.writelines(lines)
+
+
 def save_weights(path, ema, net, config, args, record):
     """The EMA parameters with the live network's BatchNorm statistics, in PyTorch layout."""
     state = {k: (v.detach().float() if v.is_floating_point() else v.detach()).cpu() for k, v in net.state_dict().items()}
@@ -208,7 +213,8 @@ def main(argv):
             print(f'starting from the weights of {args.init}', file=sys.stderr)
     record = {'device': torch.cuda.get_device_name(device) if cuda else 'cpu', 'torch': torch.__version__, 'init': args.init,
               'cuda': torch.version.cuda, 'world': world, 'bf16': bool(args.bf16 and cuda), 'data': data_meta.get('dataSha256'),
-              'images': n, 'warmup': args.warmup, 'ema': args.ema, 'optimizer': 'AdamW, cosine decay to a tenth'}
+              'images': n, 'warmup': args.warmup, 'ema': args.ema,
+              'optimizer': f'AdamW, {args.warmup} warm-up steps, ' + ('cosine decay to a tenth at --steps' if args.steps else 'constant after them')}
 
     def checkpoint():
         # Every process's random states, so a resumed run draws what an uninterrupted one would.
@@ -230,7 +236,7 @@ def main(argv):
         # Lines past the checkpoint are from a run that stopped before its next save: drawn again below.
         with open(log_path) as f:
             kept = [line for line in f if line.strip() and json.loads(line)['step'] <= step]
-        write_atomic(log_path, lambda tmp: open(tmp, 'w').writelines(kept))
+        write_atomic(log_path, lambda tmp: write_lines(tmp, kept))
     log = open(log_path, 'a') if lead else None
     budget_start = started = window_start = time.time()
     window = 0
