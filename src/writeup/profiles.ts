@@ -101,8 +101,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
     // Measured on the quick time-conditioned UNet (200 samples, the same noise): Frechet 353 with all
     // 300 steps, 374 with 100, at a third of the time; 50 steps cost it more (372 against 346 for
     // the recipe now). The class-conditioned one, whose CFG steps evaluate the UNet twice, holds up at
-    // 50 (judged right at gamma 1 / 2 / 3 / 5: 69.5 / 93.5 / 99.5 / 99.5% against 70.5 / 96.5 / 99.5 /
-    // 99.5% with 100) and saves about 40 s of the report. Part A samples in strides as well.
+    // 50 (the b2 page, seed 0, judged right at gamma 1 / 2 / 3 / 5: 70.5 / 96.5 / 98.5 / 99.0% against
+    // 70.5 / 96.5 / 99.5 / 99.5% with 100) and saves about 40 s of the report. Part A strides as well.
     sampleSteps: { time: 100, class: 50 },
     guidanceSweep: [1, 2, 3],
   },
