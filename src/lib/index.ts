@@ -27,7 +27,18 @@ export {
   type TensorInfo,
 } from './io/safetensors';
 export { exportTorchUNet, importTorchUNet, unetFromCheckpoint } from './train/torch-unet';
-export { permuteAxes, tfjsToTorch, torchToTfjs, toTorchState, fromTorchState, stateSpec, detectLayout, type CheckpointLayout } from './io/torch-layout';
+export { exportTorchCascade, importTorchCascade, stage1DataFile } from './train/torch-cascade';
+export {
+  permuteAxes,
+  tfjsToTorch,
+  torchToTfjs,
+  toTorchState,
+  modelTorchState,
+  fromTorchState,
+  stateSpec,
+  detectLayout,
+  type CheckpointLayout,
+} from './io/torch-layout';
 export { type TrainConfig, type ModelKind, type PixelRange, MODEL_KINDS, defaultTrainConfig, learningRateAt, learningRateAtStep } from './train/config';
 export { createModel, createNetwork, scheduleFor, type TrainableNet } from './train/networks';
 export {

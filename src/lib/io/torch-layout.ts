@@ -122,6 +122,12 @@ export function stateSpec(model: Module): StateTensorSpec[] {
   return model.stateEntries().map(([name, v]) => ({ name, role: roles.get(name) ?? 'unspecified', shape: [...v.shape] }));
 }
 
+/** A model's current values as a PyTorch state dict (toTorchState of its own tensors; reads them back from the backend). */
+export function modelTorchState(model: Module): Record<string, NamedTensor> {
+  const values = new Map(model.stateEntries().map(([name, v]) => [name, { shape: [...v.shape], data: v.dataSync() as Float32Array }]));
+  return toTorchState(stateSpec(model), values);
+}
+
 /** The names of PyTorch's BatchNorm2d step counters: one per module that has 'batchnorm' tensors. */
 export function batchNormCounters(spec: readonly StateTensorSpec[]): string[] {
   const modules = new Set<string>();

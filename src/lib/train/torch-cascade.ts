@@ -5,7 +5,7 @@ import { sha256 } from '../io/checksums';
 import { NamedTensor } from '../io/safetensors';
 import { CAPTION_FRAMES, DEFAULT_CAPTION_RECIPE } from '../text/captions';
 import { GENERIC_CAPTION } from './cascade-objectives';
-import { detectLayout, fromTorchState, LAYOUT_KEY, stateSpec, toTorchState } from '../io/torch-layout';
+import { detectLayout, fromTorchState, LAYOUT_KEY, modelTorchState, stateSpec } from '../io/torch-layout';
 import { TrainConfig, isCascadeKind } from './config';
 import { createNetwork } from './networks';
 
@@ -34,8 +34,7 @@ function requireCascade(config: TrainConfig, what: string): void {
 /** A cascade stage's weights as a PyTorch state dict with its config in the metadata. Reads the values back from the backend. */
 export function exportTorchCascade(net: CascadeNet, config: TrainConfig, extra: Record<string, string> = {}): TorchCascadeFile {
   requireCascade(config, 'exportTorchCascade');
-  const values = new Map(net.stateEntries().map(([name, v]) => [name, { shape: [...v.shape], data: v.dataSync() as Float32Array }]));
-  const tensors = toTorchState(stateSpec(net), values);
+  const tensors = modelTorchState(net);
   const metadata: Record<string, string> = {
     ...extra,
     [LAYOUT_KEY]: 'torch',

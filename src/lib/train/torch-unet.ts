@@ -1,6 +1,6 @@
 import type { StateValues } from '../checkpoint';
 import { NamedTensor } from '../io/safetensors';
-import { CheckpointLayout, detectLayout, fromTorchState, LAYOUT_KEY, stateSpec, toTorchState } from '../io/torch-layout';
+import { CheckpointLayout, detectLayout, fromTorchState, LAYOUT_KEY, modelTorchState, stateSpec } from '../io/torch-layout';
 import { UNet } from '../nn/unet';
 import { defaultTrainConfig, MODEL_KINDS, ModelKind, TrainConfig, validateTrainConfig } from './config';
 import { createModel } from './networks';
@@ -91,8 +91,7 @@ function configFor(facts: UNetShapeFacts, metadata: Readonly<Record<string, stri
 export function exportTorchUNet(model: UNet, config: TrainConfig, extra: Record<string, string> = {}): TorchUNetFile {
   const kind = kindOf(model);
   if (kind !== config.kind) throw new Error(`exportTorchUNet: the model is a ${kind} UNet but the config says ${config.kind}.`);
-  const values = new Map(model.stateEntries().map(([name, v]) => [name, { shape: [...v.shape], data: v.dataSync() as Float32Array }]));
-  const tensors = toTorchState(stateSpec(model), values);
+  const tensors = modelTorchState(model);
   const metadata: Record<string, string> = {
     ...extra,
     [LAYOUT_KEY]: 'torch',
