@@ -49,6 +49,7 @@ const SPEC_PART_A: PartASettings = {
   photos: 3,
   illusions: 3,
   candidates: 4,
+  judgedAnagrams: 16,
 };
 
 export const PROFILES: Record<ProfileName, Profile> = {
@@ -118,6 +119,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       photos: 3,
       illusions: 3,
       candidates: 1,
+      judgedAnagrams: 2,
     },
     partAModel: 'builtin-digits',
     train: {

@@ -7,7 +7,7 @@ import { checkPrompt } from './validate';
 
 /**
  * How the second prompt's image is seen. 'flip' = upside down (rows reversed, SPEC 1.8), e.g.
- * 2 <-> 5; 'rotate180' = rows and columns reversed, e.g. 6 <-> 9. Both are their own inverse.
+ * 2 <-> 5; 'rotate180' = rows and columns reversed, e.g. 8 <-> 3. Both are their own inverse.
  */
 export type AnagramView = 'flip' | 'rotate180';
 

@@ -1,5 +1,6 @@
 import { AnagramView } from '../../lib/pipelines/anagram';
-import { GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from '../../lib/pretrained/builtin-spec';
+import { DIGIT_PROMPTS, GENERIC_PROMPT, UNCONDITIONAL_PROMPT } from '../../lib/pretrained/builtin-spec';
+import type { DigitAnagram } from '../judge/digit-anagrams';
 import { PromptDictionary, PromptEncoder } from '../../lib/pretrained/model';
 import type { PartAModelKind } from '../part-a-models';
 import { PartAImageName } from './images';
@@ -60,9 +61,19 @@ const BUILTIN_COLOUR: PartAPrompts = {
 };
 
 /**
+ * A digit anagram that only the anagram trick makes (A1.8's judged figure). Measured with the
+ * digits model and Part B's digit judge, 16 candidates: an 8 that turned round reads as a 3 in 14,
+ * 12 and 15 of 16 at seeds 0, 1 and 2, plain 8s turned round in 0, 0 and 0. Other pairs were
+ * weaker or need no trick: a 6 turned round is a 9 by itself; a 7 upside down reads as a 2 in
+ * 12 of 16, but so do 8 of 16 plain 7s; a 4 upside down as a 7 in 10 of 16 (plain 4s: 1), drawn
+ * as hooks rather than digits.
+ */
+export const DIGIT_ANAGRAM: DigitAnagram = { upright: 8, viewed: 3, view: 'rotate180' };
+
+/**
  * The built-in digits model knows 10 digits and 10 garments. The anagram pairs read differently under
- * the view: 2 upside down looks like a 5 (flip), 6 turned round is a 9 (rotate180), and a 1 and
- * a pair of trousers are both tall, one-stroke-wide shapes.
+ * the view: an 8 turned round as a 3 (DIGIT_ANAGRAM), a 2 upside down as a 5, and a pair of
+ * trousers upside down as a 1 (both tall, one-stroke-wide shapes).
  */
 const BUILTIN: PartAPrompts = {
   sampling: ['a handwritten 3', 'a photo of a sneaker', 'a photo of a dress'],
@@ -70,7 +81,7 @@ const BUILTIN: PartAPrompts = {
   unconditional: UNCONDITIONAL_PROMPT,
   textEdit: { campanile: 'a photo of an ankle boot', 'own-1': 'a photo of a dress', 'own-2': 'a photo of a sandal' },
   anagrams: [
-    { upright: 'a handwritten 6', viewed: 'a handwritten 9', view: 'rotate180' },
+    { upright: DIGIT_PROMPTS[DIGIT_ANAGRAM.upright], viewed: DIGIT_PROMPTS[DIGIT_ANAGRAM.viewed], view: DIGIT_ANAGRAM.view },
     { upright: 'a handwritten 2', viewed: 'a handwritten 5', view: 'flip' },
     { upright: 'a photo of trousers', viewed: 'a handwritten 1', view: 'flip' },
   ],

@@ -24,6 +24,8 @@ export interface PartASettings {
   /** SPEC 1.8 and 1.9: illusions made, and candidates per illusion (seeds tried in one batch). */
   illusions: number;
   candidates: number;
+  /** SPEC 1.8 on the digits model: candidates of each digit anagram that Part B's digit judge reads. */
+  judgedAnagrams: number;
 }
 
 /** The Part A settings of a profile (profiles.ts holds them, with the rest of each profile). */
