@@ -15,7 +15,7 @@ export * from './inputs/settings';
 export * from './inputs/setup';
 export * from './figures/parta';
 export * from './figures/partb';
-export { loadOrTrainJudge, DigitClassifier, type Judge } from './judge/classifier';
+export { loadOrTrainJudge, readModelDigits, DigitClassifier, type Judge } from './judge/classifier';
 export {
   evaluateDdpm,
   describeEvaluation,
@@ -27,6 +27,7 @@ export {
   type DdpmEvaluation,
 } from './judge/evaluate';
 export { judgeDigitAnagram, type DigitAnagram, type DigitAnagramTrial } from './judge/digit-anagrams';
+export { judgeDigitGuidance, type DigitGuidanceRun } from './judge/digit-guidance';
 export { featureStats, frechetDistance, type FeatureStats } from './judge/frechet';
 export { PROFILES, PROFILE_NAMES, getProfile, trainConfigFor, samplingFor, type Profile, type ProfileName } from './profiles';
 export { PART_A_MODELS, PART_A_MODEL_KINDS, type PartAModelKind, type PartAModelEntry } from './part-a-models';

@@ -50,6 +50,7 @@ const SPEC_PART_A: PartASettings = {
   illusions: 3,
   candidates: 4,
   judgedAnagrams: 16,
+  judgedGuidancePerDigit: 4,
 };
 
 export const PROFILES: Record<ProfileName, Profile> = {
@@ -120,6 +121,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       illusions: 3,
       candidates: 1,
       judgedAnagrams: 2,
+      judgedGuidancePerDigit: 1,
     },
     partAModel: 'builtin-digits',
     train: {

@@ -26,6 +26,8 @@ export interface PartASettings {
   candidates: number;
   /** SPEC 1.8 on the digits model: candidates of each digit anagram that Part B's digit judge reads. */
   judgedAnagrams: number;
+  /** SPEC 1.6 on the digits model: samples of each digit per guidance scale that Part B's digit judge reads. */
+  judgedGuidancePerDigit: number;
 }
 
 /** The Part A settings of a profile (profiles.ts holds them, with the rest of each profile). */

@@ -225,6 +225,19 @@ export function readJudgeInfo(file: string): JudgeInfo | null {
   }
 }
 
+/**
+ * The judge's digit for each of a Part A model's images, [N, 28, 28, 1] in the model's [-1, 1]
+ * (mapped to the judge's [0, 1] first).
+ */
+export function readModelDigits(judge: DigitClassifier, images: tf.Tensor4D): Int32Array {
+  const [n, h, w, c] = images.shape;
+  if (h !== 28 || w !== 28 || c !== 1) throw new Error(`The digit judge reads 28x28 gray images, got [${images.shape.join(', ')}]`);
+  return judge.predict(
+    Float32Array.from(images.dataSync(), (v) => (v + 1) / 2),
+    n,
+  );
+}
+
 /** Share of a data set's images the classifier labels correctly. */
 export function accuracy(model: DigitClassifier, ds: ImageDataset): number {
   const pred = model.predict(ds.images, ds.count);

@@ -4,7 +4,7 @@ import { sampleCfg } from '../../lib/pipelines/cfg';
 import { DIGIT_PROMPTS } from '../../lib/pretrained/builtin-spec';
 import { DiffusionModel, PromptEncoder } from '../../lib/pretrained/model';
 import { deriveSeed, Rng } from '../../lib/random';
-import { DigitClassifier } from './classifier';
+import { DigitClassifier, readModelDigits } from './classifier';
 
 /** A visual anagram of two digits: `upright` as drawn, `viewed` under `view`. */
 export interface DigitAnagram {
@@ -50,11 +50,7 @@ export function judgeDigitAnagram(opts: {
   onStep?: (done: number, total: number) => void;
 }): DigitAnagramTrial {
   const { model, prompts, judge, anagram, count } = opts;
-  if (model.imageSize !== 28 || model.channels !== 1) {
-    throw new Error(
-      `judgeDigitAnagram needs a 28x28 gray model (the judge reads MNIST digits); ${model.name} makes ${model.imageSize}x${model.imageSize}x${model.channels}`,
-    );
-  }
+  checkDigitModel(model, 'judgeDigitAnagram');
   for (const d of [anagram.upright, anagram.viewed]) {
     if (!(Number.isInteger(d) && d >= 0 && d <= 9)) throw new Error(`A digit anagram takes digits 0-9, got ${d}`);
   }
@@ -75,15 +71,9 @@ export function judgeDigitAnagram(opts: {
   const turned = applyView(images, anagram.view);
   const plain = sampleCfg(model, { ...common, onStep: progress(1), prompt: first, rng: new Rng(deriveSeed(opts.seed, 'digit-anagram-baseline', key)) });
   const plainTurned = applyView(plain, anagram.view);
-  // The model draws in [-1, 1]; the judge reads [0, 1].
-  const read = (x: tf.Tensor4D) =>
-    judge.predict(
-      Float32Array.from(x.dataSync(), (v) => (v + 1) / 2),
-      count,
-    );
-  const uprightReads = read(images);
-  const turnedReads = read(turned);
-  const baselineReads = read(plainTurned);
+  const uprightReads = readModelDigits(judge, images);
+  const turnedReads = readModelDigits(judge, turned);
+  const baselineReads = readModelDigits(judge, plainTurned);
   tf.dispose([first, second, unconditional, plain]);
   let both = 0;
   let plainAsViewed = 0;
@@ -92,4 +82,13 @@ export function judgeDigitAnagram(opts: {
     if (baselineReads[i] === anagram.viewed) plainAsViewed++;
   }
   return { anagram, images, turned, plainTurned, uprightReads, turnedReads, both, plainAsViewed, count };
+}
+
+/** The digit judge reads MNIST-sized gray images only. */
+export function checkDigitModel(model: DiffusionModel, caller: string): void {
+  if (model.imageSize !== 28 || model.channels !== 1) {
+    throw new Error(
+      `${caller} needs a 28x28 gray model (the judge reads MNIST digits); ${model.name} makes ${model.imageSize}x${model.imageSize}x${model.channels}`,
+    );
+  }
 }
