@@ -28,6 +28,7 @@ export {
 } from './judge/evaluate';
 export { judgeDigitAnagram, type DigitAnagram, type DigitAnagramTrial } from './judge/digit-anagrams';
 export { judgeDigitGuidance, type DigitGuidanceRun } from './judge/digit-guidance';
+export { judgeDigitEdit, type DigitEdit, type DigitEditRun } from './judge/digit-edit';
 export { featureStats, frechetDistance, type FeatureStats } from './judge/frechet';
 export { PROFILES, PROFILE_NAMES, getProfile, trainConfigFor, samplingFor, type Profile, type ProfileName } from './profiles';
 export { PART_A_MODELS, PART_A_MODEL_KINDS, type PartAModelKind, type PartAModelEntry } from './part-a-models';

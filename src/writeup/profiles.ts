@@ -51,6 +51,7 @@ const SPEC_PART_A: PartASettings = {
   candidates: 4,
   judgedAnagrams: 16,
   judgedGuidancePerDigit: 4,
+  judgedEdits: 8,
 };
 
 export const PROFILES: Record<ProfileName, Profile> = {
@@ -122,6 +123,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       candidates: 1,
       judgedAnagrams: 2,
       judgedGuidancePerDigit: 1,
+      judgedEdits: 1,
     },
     partAModel: 'builtin-digits',
     train: {

@@ -28,6 +28,8 @@ export interface PartASettings {
   judgedAnagrams: number;
   /** SPEC 1.6 on the digits model: samples of each digit per guidance scale that Part B's digit judge reads. */
   judgedGuidancePerDigit: number;
+  /** SPEC 1.7.3 on the digits model: real digits edited towards another digit at every i_start, and read by Part B's digit judge. */
+  judgedEdits: number;
 }
 
 /** The Part A settings of a profile (profiles.ts holds them, with the rest of each profile). */
