@@ -12,6 +12,7 @@ import { outputsPath } from '../../lib/io/outputs';
 import { writeupFile } from '../files';
 import { Conv2d, Linear } from '../../lib/nn/layers';
 import { Module } from '../../lib/nn/module';
+import type { DiffusionModel } from '../../lib/pretrained/model';
 import { deriveSeed, Rng } from '../../lib/random';
 import { Adam, adamStep } from '../../lib/train/adam';
 import { createProgress, ProgressCallback, ProgressMode } from '../../lib/progress';
@@ -236,6 +237,19 @@ export function readModelDigits(judge: DigitClassifier, images: tf.Tensor4D): In
     Float32Array.from(images.dataSync(), (v) => (v + 1) / 2),
     n,
   );
+}
+
+/** The digit judge reads MNIST-sized gray images only: a Part A model it judges must make them. */
+export function checkDigitModel(model: DiffusionModel, caller: string): void {
+  if (model.imageSize !== 28 || model.channels !== 1) {
+    throw new Error(
+      `${caller} needs a 28x28 gray model (the judge reads MNIST digits); ${model.name} makes ${model.imageSize}x${model.imageSize}x${model.channels}`,
+    );
+  }
+}
+
+export function checkSampleCount(count: number, caller: string): void {
+  if (!(Number.isInteger(count) && count >= 1)) throw new Error(`${caller}: count must be a positive integer, got ${count}`);
 }
 
 /** Share of a data set's images the classifier labels correctly. */

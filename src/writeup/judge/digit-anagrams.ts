@@ -4,7 +4,7 @@ import { sampleCfg } from '../../lib/pipelines/cfg';
 import { DIGIT_PROMPTS } from '../../lib/pretrained/builtin-spec';
 import { DiffusionModel, PromptEncoder } from '../../lib/pretrained/model';
 import { deriveSeed, Rng } from '../../lib/random';
-import { DigitClassifier, readModelDigits } from './classifier';
+import { checkDigitModel, checkSampleCount, DigitClassifier, readModelDigits } from './classifier';
 
 /** A visual anagram of two digits: `upright` as drawn, `viewed` under `view`. */
 export interface DigitAnagram {
@@ -51,6 +51,7 @@ export function judgeDigitAnagram(opts: {
 }): DigitAnagramTrial {
   const { model, prompts, judge, anagram, count } = opts;
   checkDigitModel(model, 'judgeDigitAnagram');
+  checkSampleCount(count, 'judgeDigitAnagram');
   for (const d of [anagram.upright, anagram.viewed]) {
     if (!(Number.isInteger(d) && d >= 0 && d <= 9)) throw new Error(`A digit anagram takes digits 0-9, got ${d}`);
   }
@@ -82,13 +83,4 @@ export function judgeDigitAnagram(opts: {
     if (baselineReads[i] === anagram.viewed) plainAsViewed++;
   }
   return { anagram, images, turned, plainTurned, uprightReads, turnedReads, both, plainAsViewed, count };
-}
-
-/** The digit judge reads MNIST-sized gray images only. */
-export function checkDigitModel(model: DiffusionModel, caller: string): void {
-  if (model.imageSize !== 28 || model.channels !== 1) {
-    throw new Error(
-      `${caller} needs a 28x28 gray model (the judge reads MNIST digits); ${model.name} makes ${model.imageSize}x${model.imageSize}x${model.channels}`,
-    );
-  }
 }

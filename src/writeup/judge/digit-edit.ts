@@ -5,8 +5,7 @@ import { stridedTimesteps } from '../../lib/scheduler';
 import { DIGIT_PROMPTS } from '../../lib/pretrained/builtin-spec';
 import { DiffusionModel, PromptEncoder } from '../../lib/pretrained/model';
 import { deriveSeed, Rng } from '../../lib/random';
-import { DigitClassifier, readModelDigits } from './classifier';
-import { checkDigitModel } from './digit-anagrams';
+import { checkDigitModel, checkSampleCount, DigitClassifier, readModelDigits } from './classifier';
 
 export interface DigitEditRun {
   iStart: number;
@@ -49,6 +48,7 @@ export function judgeDigitEdit(opts: {
 }): DigitEdit {
   const { model, prompts, judge, digits, from, to, count, iStarts } = opts;
   checkDigitModel(model, 'judgeDigitEdit');
+  checkSampleCount(count, 'judgeDigitEdit');
   for (const d of [from, to]) if (!(Number.isInteger(d) && d >= 0 && d <= 9)) throw new Error(`A digit edit takes digits 0-9, got ${d}`);
   if (iStarts.length === 0) throw new Error('judgeDigitEdit: give at least one i_start');
   const picked: number[] = [];

@@ -3,8 +3,7 @@ import { sampleCfg } from '../../lib/pipelines/cfg';
 import { DIGIT_PROMPTS } from '../../lib/pretrained/builtin-spec';
 import { DiffusionModel, PromptEncoder } from '../../lib/pretrained/model';
 import { Rng } from '../../lib/random';
-import { DigitClassifier, readModelDigits } from './classifier';
-import { checkDigitModel } from './digit-anagrams';
+import { checkDigitModel, checkSampleCount, DigitClassifier, readModelDigits } from './classifier';
 
 export interface DigitGuidanceRun {
   guidance: number;
@@ -35,7 +34,7 @@ export function judgeDigitGuidance(opts: {
 }): DigitGuidanceRun[] {
   const { model, prompts, judge, scales, perDigit } = opts;
   checkDigitModel(model, 'judgeDigitGuidance');
-  if (!(Number.isInteger(perDigit) && perDigit >= 1)) throw new Error(`perDigit must be a positive integer, got ${perDigit}`);
+  checkSampleCount(perDigit, 'judgeDigitGuidance (per digit)');
   if (scales.length === 0) throw new Error('judgeDigitGuidance: give at least one guidance scale');
   const count = 10 * perDigit;
   const asked = Int32Array.from({ length: count }, (_, i) => i % 10);

@@ -79,6 +79,7 @@ describe('judged text-conditioned edits on the digits model (A1.7.3)', () => {
     assert.throws(() => judgeDigitEdit({ ...base, from: 5, count: 2, iStarts: [1] }), /has 1 digits 5, fewer than the 2 asked for/);
     assert.throws(() => judgeDigitEdit({ ...base, from: 10, count: 1, iStarts: [1] }), /digits 0-9, got 10/);
     assert.throws(() => judgeDigitEdit({ ...base, from: 3, count: 1, iStarts: [] }), /at least one i_start/);
+    assert.throws(() => judgeDigitEdit({ ...base, from: 3, count: 0, iStarts: [1] }), /count must be a positive integer, got 0/);
     assert.throws(() => judgeDigitEdit({ ...base, model: new FakeModel({ size: 8 }), from: 3, count: 1, iStarts: [1] }), /needs a 28x28 gray model/);
   });
 });

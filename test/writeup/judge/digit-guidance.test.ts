@@ -69,7 +69,10 @@ describe('judged guidance on the digits model (A1.6)', () => {
 
   it('refuses bad settings with the value and what is allowed', () => {
     const model = new FakeModel({ size: 28 });
-    assert.throws(() => judgeDigitGuidance({ model, prompts, judge, scales: [7], perDigit: 0, seed: 0 }), /perDigit must be a positive integer, got 0/);
+    assert.throws(
+      () => judgeDigitGuidance({ model, prompts, judge, scales: [7], perDigit: 0, seed: 0 }),
+      /per digit\): count must be a positive integer, got 0/,
+    );
     assert.throws(() => judgeDigitGuidance({ model, prompts, judge, scales: [], perDigit: 1, seed: 0 }), /at least one guidance scale/);
     assert.throws(
       () => judgeDigitGuidance({ model: new FakeModel({ size: 8 }), prompts, judge, scales: [7], perDigit: 1, seed: 0 }),
