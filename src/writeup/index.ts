@@ -27,7 +27,7 @@ export {
   type DdpmEvaluation,
 } from './judge/evaluate';
 export { judgeDigitAnagram, type DigitAnagram, type DigitAnagramTrial } from './judge/digit-anagrams';
-export { judgeDigitGuidance, type DigitGuidanceRun } from './judge/digit-guidance';
+export { judgeDigitSamples, type DigitSampling, type DigitSamplesRun } from './judge/digit-samples';
 export { judgeDigitEdit, type DigitEdit, type DigitEditRun } from './judge/digit-edit';
 export { featureStats, frechetDistance, type FeatureStats } from './judge/frechet';
 export { PROFILES, PROFILE_NAMES, getProfile, trainConfigFor, samplingFor, type Profile, type ProfileName } from './profiles';

@@ -50,7 +50,7 @@ const SPEC_PART_A: PartASettings = {
   illusions: 3,
   candidates: 4,
   judgedAnagrams: 16,
-  judgedGuidancePerDigit: 4,
+  judgedDigitSamples: 4,
   judgedEdits: 8,
 };
 
@@ -122,7 +122,7 @@ export const PROFILES: Record<ProfileName, Profile> = {
       illusions: 3,
       candidates: 1,
       judgedAnagrams: 2,
-      judgedGuidancePerDigit: 1,
+      judgedDigitSamples: 1,
       judgedEdits: 1,
     },
     partAModel: 'builtin-digits',

@@ -26,8 +26,8 @@ export interface PartASettings {
   candidates: number;
   /** SPEC 1.8 on the digits model: candidates of each digit anagram that Part B's digit judge reads. */
   judgedAnagrams: number;
-  /** SPEC 1.6 on the digits model: samples of each digit per guidance scale that Part B's digit judge reads. */
-  judgedGuidancePerDigit: number;
+  /** SPEC 0 and 1.6 on the digits model: samples of each digit per setting (steps, guidance scale) that Part B's digit judge reads. */
+  judgedDigitSamples: number;
   /** SPEC 1.7.3 on the digits model: real digits edited towards another digit at every i_start, and read by Part B's digit judge. */
   judgedEdits: number;
 }

@@ -5,8 +5,13 @@ import { DiffusionModel, PromptEncoder } from '../../lib/pretrained/model';
 import { Rng } from '../../lib/random';
 import { checkDigitModel, checkSampleCount, DigitClassifier, readModelDigits } from './classifier';
 
-export interface DigitGuidanceRun {
+/** One way of sampling: a CFG scale and the timesteps walked, from the first down to the last. */
+export interface DigitSampling {
   guidance: number;
+  timesteps: number[];
+}
+
+export interface DigitSamplesRun extends DigitSampling {
   /** Samples in rows of one of each digit (sample i asks for digit i % 10), [10 * perDigit, 28, 28, 1] in [-1, 1]; the caller disposes them. */
   images: tf.Tensor4D;
   /** The digit each sample asked for, and the judge's reading. */
@@ -18,24 +23,24 @@ export interface DigitGuidanceRun {
 }
 
 /**
- * Does guidance make a prompt count? SPEC 1.6's `sampleCfg` on a model that draws digits (Part A's
- * built-in digits model), "a handwritten 0" ... "a handwritten 9" at each guidance scale from the
- * same starting noise (one seed), every sample read by Part B's digit judge.
+ * Does a sampling setting make the prompt count? SPEC 1.6's `sampleCfg` on a model that draws
+ * digits (Part A's built-in digits model): "a handwritten 0" ... "a handwritten 9" with each
+ * setting (guidance scale, timesteps: A.1.6 varies the first, A.0 the number of steps), every
+ * setting from the same starting noise (one seed), every sample read by Part B's digit judge.
  */
-export function judgeDigitGuidance(opts: {
+export function judgeDigitSamples(opts: {
   model: DiffusionModel;
   prompts: PromptEncoder;
   judge: DigitClassifier;
-  scales: readonly number[];
+  settings: readonly DigitSampling[];
   perDigit: number;
   seed: number;
-  timesteps?: number[];
   onStep?: (done: number, total: number) => void;
-}): DigitGuidanceRun[] {
-  const { model, prompts, judge, scales, perDigit } = opts;
-  checkDigitModel(model, 'judgeDigitGuidance');
-  checkSampleCount(perDigit, 'judgeDigitGuidance (per digit)');
-  if (scales.length === 0) throw new Error('judgeDigitGuidance: give at least one guidance scale');
+}): DigitSamplesRun[] {
+  const { model, prompts, judge, settings, perDigit } = opts;
+  checkDigitModel(model, 'judgeDigitSamples');
+  checkSampleCount(perDigit, 'judgeDigitSamples (per digit)');
+  if (settings.length === 0) throw new Error('judgeDigitSamples: give at least one sampling setting');
   const count = 10 * perDigit;
   const asked = Int32Array.from({ length: count }, (_, i) => i % 10);
   const prompt = tf.tidy(
@@ -46,20 +51,24 @@ export function judgeDigitGuidance(opts: {
       ) as tf.Tensor2D,
   );
   const unconditional = prompts.embed('');
+  // Progress over every setting: each walks its own timesteps.
+  const steps = settings.map((s) => s.timesteps.length - 1);
+  const allSteps = steps.reduce((a, b) => a + b, 0);
   try {
-    return scales.map((guidance, k) => {
+    return settings.map((setting, k) => {
+      const before = steps.slice(0, k).reduce((a, b) => a + b, 0);
       const images = sampleCfg(model, {
         count,
         prompt,
         unconditional,
-        guidance,
-        timesteps: opts.timesteps,
+        guidance: setting.guidance,
+        timesteps: setting.timesteps,
         rng: new Rng(opts.seed),
-        onStep: (done, total) => opts.onStep?.(k * total + done, scales.length * total),
+        onStep: (done) => opts.onStep?.(before + done, allSteps),
       });
       const reads = readModelDigits(judge, images);
       const right = reads.reduce((n, d, i) => n + (d === asked[i] ? 1 : 0), 0);
-      return { guidance, images, asked, reads, right, count };
+      return { ...setting, images, asked, reads, right, count };
     });
   } finally {
     tf.dispose([prompt, unconditional]);

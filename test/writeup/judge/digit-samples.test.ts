@@ -4,11 +4,11 @@ import { sampleCfg } from '../../../src/lib/pipelines/cfg';
 import { PromptDictionary } from '../../../src/lib/pretrained/model';
 import { Rng } from '../../../src/lib/random';
 import { DigitClassifier, readModelDigits } from '../../../src/writeup/judge/classifier';
-import { judgeDigitGuidance } from '../../../src/writeup/judge/digit-guidance';
+import { judgeDigitSamples } from '../../../src/writeup/judge/digit-samples';
 import { useDefaultBackend } from '../../helpers';
 import { FakeModel } from '../../pipelines/fake-model';
 
-describe('judged guidance on the digits model (A1.6)', () => {
+describe('judged samples on the digits model (A0 steps, A1.6 guidance)', () => {
   before(useDefaultBackend);
   // Digit d's embedding starts with d / 10, which the fake model adds to eps.
   const prompts = new PromptDictionary(
@@ -28,28 +28,34 @@ describe('judged guidance on the digits model (A1.6)', () => {
     },
   } as unknown as DigitClassifier;
 
-  it('samples one of each digit per row at every scale from the same noise, and counts the samples read as asked', () => {
+  it('samples one of each digit per row with every setting from the same noise, and counts the samples read as asked', () => {
     const model = new FakeModel({ size: 28 });
     const steps: string[] = [];
-    const runs = judgeDigitGuidance({ model, prompts, judge, scales: [1, 7], perDigit: 2, seed: 5, timesteps, onStep: (d, n) => steps.push(`${d}/${n}`) });
+    const settings = [
+      { guidance: 1, timesteps },
+      { guidance: 7, timesteps },
+      { guidance: 7, timesteps: [990, 0] },
+    ];
+    const runs = judgeDigitSamples({ model, prompts, judge, settings, perDigit: 2, seed: 5, onStep: (d, n) => steps.push(`${d}/${n}`) });
     assert.deepEqual(
-      runs.map((r) => [r.guidance, r.count, r.right]),
+      runs.map((r) => [r.guidance, r.timesteps.length - 1, r.count, r.right]),
       [
-        [1, 20, 2], // the two samples that asked for a 3
-        [7, 20, 2],
+        [1, 2, 20, 2], // the two samples that asked for a 3
+        [7, 2, 20, 2],
+        [7, 1, 20, 2],
       ],
     );
     assert.deepEqual(
       Array.from(runs[0].asked),
       Array.from({ length: 20 }, (_, i) => i % 10),
     );
-    assert.deepEqual(steps, ['1/4', '2/4', '3/4', '4/4']);
+    assert.deepEqual(steps, ['1/5', '2/5', '3/5', '4/5', '5/5']);
     const prompt = tf.concat(
       Array.from(runs[0].asked, (d) => prompts.embed(`a handwritten ${d}`)),
       0,
     ) as tf.Tensor2D;
     for (const r of runs) {
-      const expected = sampleCfg(model, { count: 20, prompt, unconditional: prompts.embed(''), guidance: r.guidance, timesteps, rng: new Rng(5) });
+      const expected = sampleCfg(model, { count: 20, prompt, unconditional: prompts.embed(''), guidance: r.guidance, timesteps: r.timesteps, rng: new Rng(5) });
       assert.deepEqual(Array.from(r.images.dataSync()), Array.from(expected.dataSync()));
       expected.dispose();
     }
@@ -70,12 +76,12 @@ describe('judged guidance on the digits model (A1.6)', () => {
   it('refuses bad settings with the value and what is allowed', () => {
     const model = new FakeModel({ size: 28 });
     assert.throws(
-      () => judgeDigitGuidance({ model, prompts, judge, scales: [7], perDigit: 0, seed: 0 }),
+      () => judgeDigitSamples({ model, prompts, judge, settings: [{ guidance: 7, timesteps }], perDigit: 0, seed: 0 }),
       /per digit\): count must be a positive integer, got 0/,
     );
-    assert.throws(() => judgeDigitGuidance({ model, prompts, judge, scales: [], perDigit: 1, seed: 0 }), /at least one guidance scale/);
+    assert.throws(() => judgeDigitSamples({ model, prompts, judge, settings: [], perDigit: 1, seed: 0 }), /at least one sampling setting/);
     assert.throws(
-      () => judgeDigitGuidance({ model: new FakeModel({ size: 8 }), prompts, judge, scales: [7], perDigit: 1, seed: 0 }),
+      () => judgeDigitSamples({ model: new FakeModel({ size: 8 }), prompts, judge, settings: [{ guidance: 7, timesteps }], perDigit: 1, seed: 0 }),
       /needs a 28x28 gray model/,
     );
   });
