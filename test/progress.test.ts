@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { Writable } from 'stream';
-import { ProgressEvent, createProgress, formatCompact, formatDuration } from '../src/lib/progress';
+import { ProgressEvent, createProgress, formatCompact, formatDuration, sequentialSteps } from '../src/lib/progress';
 
 /** A stream that records what is written, optionally pretending to be a terminal. */
 function fakeStream(isTTY = false): { stream: Writable; text: () => string } {
@@ -152,5 +152,17 @@ describe('progress', () => {
     assert.equal(events[0].etaSec, null);
     assert.equal(events[0].rate, 0);
     assert.equal(events[0].info, undefined);
+  });
+
+  it('counts the steps of runs done one after another as one progress', () => {
+    const seen: string[] = [];
+    const [a, b, c] = sequentialSteps([2, 0, 3], (done, total) => seen.push(`${done}/${total}`));
+    a(1);
+    a(2);
+    c(1);
+    c(3);
+    assert.deepEqual(seen, ['1/5', '2/5', '3/5', '5/5']);
+    assert.equal(typeof b, 'function');
+    sequentialSteps([1])[0](1); // no callback: nothing to report, no error
   });
 });

@@ -198,3 +198,18 @@ export function stepProgress(onProgress: ProgressCallback, phase = 'denoising'):
     onProgress({ phase, done, total, elapsedSec, rate, etaSec: rate > 0 ? (total - done) / rate : null, info: t === undefined ? undefined : { t } });
   };
 }
+
+/**
+ * Steps of several runs done one after another, reported as one count: run k's step `done` is
+ * sent to `onStep` as (the steps of the runs before it) + done, out of all their steps. Returns
+ * one step callback per run.
+ */
+export function sequentialSteps(stepsPerRun: readonly number[], onStep?: (done: number, total: number) => void): Array<(done: number) => void> {
+  const total = stepsPerRun.reduce((a, b) => a + b, 0);
+  let before = 0;
+  return stepsPerRun.map((steps) => {
+    const offset = before;
+    before += steps;
+    return (done: number) => onStep?.(offset + done, total);
+  });
+}

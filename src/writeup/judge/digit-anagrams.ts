@@ -3,7 +3,9 @@ import { AnagramView, applyView, visualAnagram } from '../../lib/pipelines/anagr
 import { sampleCfg } from '../../lib/pipelines/cfg';
 import { DIGIT_PROMPTS } from '../../lib/pretrained/builtin-spec';
 import { DiffusionModel, PromptEncoder } from '../../lib/pretrained/model';
+import { sequentialSteps } from '../../lib/progress';
 import { deriveSeed, Rng } from '../../lib/random';
+import { stridedTimesteps } from '../../lib/scheduler';
 import { checkDigitModel, checkSampleCount, DigitClassifier, readModelDigits } from './classifier';
 
 /** A visual anagram of two digits: `upright` as drawn, `viewed` under `view`. */
@@ -60,17 +62,18 @@ export function judgeDigitAnagram(opts: {
   const key = `${anagram.upright}${anagram.viewed}-${anagram.view}`;
   const common = { count, unconditional, guidance: opts.guidance, timesteps: opts.timesteps };
   // Progress over both runs: the anagrams' steps, then the plain samples'.
-  const progress = (offset: number) => (done: number, total: number) => opts.onStep?.(offset * total + done, 2 * total);
+  const steps = (opts.timesteps ?? stridedTimesteps()).length - 1;
+  const [anagramStep, plainStep] = sequentialSteps([steps, steps], opts.onStep);
   const images = visualAnagram(model, {
     ...common,
-    onStep: progress(0),
+    onStep: anagramStep,
     prompt1: first,
     prompt2: second,
     view: anagram.view,
     rng: new Rng(deriveSeed(opts.seed, 'digit-anagram', key)),
   });
   const turned = applyView(images, anagram.view);
-  const plain = sampleCfg(model, { ...common, onStep: progress(1), prompt: first, rng: new Rng(deriveSeed(opts.seed, 'digit-anagram-baseline', key)) });
+  const plain = sampleCfg(model, { ...common, onStep: plainStep, prompt: first, rng: new Rng(deriveSeed(opts.seed, 'digit-anagram-baseline', key)) });
   const plainTurned = applyView(plain, anagram.view);
   const uprightReads = readModelDigits(judge, images);
   const turnedReads = readModelDigits(judge, turned);

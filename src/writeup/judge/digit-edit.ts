@@ -4,6 +4,7 @@ import { textConditionedEdit } from '../../lib/pipelines/sdedit';
 import { stridedTimesteps } from '../../lib/scheduler';
 import { DIGIT_PROMPTS } from '../../lib/pretrained/builtin-spec';
 import { DiffusionModel, PromptEncoder } from '../../lib/pretrained/model';
+import { sequentialSteps } from '../../lib/progress';
 import { deriveSeed, Rng } from '../../lib/random';
 import { checkDigitModel, checkSampleCount, DigitClassifier, readModelDigits } from './classifier';
 
@@ -63,8 +64,10 @@ export function judgeDigitEdit(opts: {
   );
   const [prompt, unconditional] = [prompts.embed(DIGIT_PROMPTS[to]), prompts.embed('')];
   // Progress over every run: each i_start denoises from timesteps[iStart] to the end.
-  const stepsFrom = iStarts.map((i) => (opts.timesteps ?? stridedTimesteps()).length - 1 - i);
-  const allSteps = stepsFrom.reduce((a, b) => a + b, 0);
+  const stepCallbacks = sequentialSteps(
+    iStarts.map((i) => (opts.timesteps ?? stridedTimesteps()).length - 1 - i),
+    opts.onStep,
+  );
   try {
     const runs = iStarts.map((iStart, k) => {
       const images = textConditionedEdit(model, {
@@ -74,7 +77,7 @@ export function judgeDigitEdit(opts: {
         unconditional,
         timesteps: opts.timesteps,
         rng: new Rng(deriveSeed(opts.seed, 'digit-edit', iStart)),
-        onStep: (done) => opts.onStep?.(stepsFrom.slice(0, k).reduce((a, b) => a + b, 0) + done, allSteps),
+        onStep: stepCallbacks[k],
       });
       const reads = readModelDigits(judge, images);
       const asTarget = reads.filter((d) => d === to).length;

@@ -2,6 +2,7 @@ import { tf } from '../../lib/backend/tf';
 import { sampleCfg } from '../../lib/pipelines/cfg';
 import { DIGIT_PROMPTS } from '../../lib/pretrained/builtin-spec';
 import { DiffusionModel, PromptEncoder } from '../../lib/pretrained/model';
+import { sequentialSteps } from '../../lib/progress';
 import { Rng } from '../../lib/random';
 import { checkDigitModel, checkSampleCount, DigitClassifier, readModelDigits } from './classifier';
 
@@ -52,11 +53,12 @@ export function judgeDigitSamples(opts: {
   );
   const unconditional = prompts.embed('');
   // Progress over every setting: each walks its own timesteps.
-  const steps = settings.map((s) => s.timesteps.length - 1);
-  const allSteps = steps.reduce((a, b) => a + b, 0);
+  const stepCallbacks = sequentialSteps(
+    settings.map((s) => s.timesteps.length - 1),
+    opts.onStep,
+  );
   try {
     return settings.map((setting, k) => {
-      const before = steps.slice(0, k).reduce((a, b) => a + b, 0);
       const images = sampleCfg(model, {
         count,
         prompt,
@@ -64,7 +66,7 @@ export function judgeDigitSamples(opts: {
         guidance: setting.guidance,
         timesteps: setting.timesteps,
         rng: new Rng(opts.seed),
-        onStep: (done) => opts.onStep?.(before + done, allSteps),
+        onStep: stepCallbacks[k],
       });
       const reads = readModelDigits(judge, images);
       const right = reads.reduce((n, d, i) => n + (d === asked[i] ? 1 : 0), 0);
