@@ -20,7 +20,6 @@ Usage:
       build each file's network, load it strictly, run it in eval mode on INPUTS (x, t, and ids
       for stage I or low_res and aug for stage II) and write its output as "y" to OUT
 """
-import argparse
 import json
 import math
 import sys
@@ -29,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from torch_unets import forward_triples, load_safetensors
+from torch_unets import command_parser, forward_triples, load_safetensors
 
 PAD_ID = 0  # src/lib/text/tokenizer.ts
 PAD_BIAS = -1e4  # src/lib/nn/attention.ts: exp(-1e4) is 0 in float32, and it stays finite
@@ -294,11 +293,7 @@ def run_forward(net, inputs_path):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--threads', type=int, default=1)
-    sub = parser.add_subparsers(dest='command', required=True)
-    fwd = sub.add_parser('forward')
-    fwd.add_argument('files', nargs='+', help='WEIGHTS INPUTS OUT, repeated')
+    parser, _ = command_parser(__doc__)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     forward_triples(parser, args.files, load_network, run_forward)

@@ -217,6 +217,16 @@ def run_forward(model, inputs_path):
         return model(inputs['x'].float(), inputs.get('t'), inputs.get('c'))
 
 
+def command_parser(description):
+    """The command line both PyTorch twins share: --threads and `forward WEIGHTS INPUTS OUT ...`
+    (what the TypeScript parity tests call); returns the parser and its subcommands for more."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--threads', type=int, default=1)
+    sub = parser.add_subparsers(dest='command', required=True)
+    sub.add_parser('forward').add_argument('files', nargs='+', help='WEIGHTS INPUTS OUT, repeated')
+    return parser, sub
+
+
 def forward_triples(parser, files, load, run):
     """WEIGHTS INPUTS OUT, repeated: load each model, run it on the inputs, write its output as "y"."""
     if len(files) % 3 != 0:
@@ -262,11 +272,7 @@ def train_steps(model, steps, generator, batch=16, T=300):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--threads', type=int, default=1)
-    sub = parser.add_subparsers(dest='command', required=True)
-    fwd = sub.add_parser('forward')
-    fwd.add_argument('files', nargs='+', help='WEIGHTS INPUTS OUT, repeated')
+    parser, sub = command_parser(__doc__)
     init = sub.add_parser('init')
     init.add_argument('--kind', choices=KINDS, required=True)
     init.add_argument('--hidden', type=int, required=True)
